@@ -1,0 +1,60 @@
+//! Server functions the pages call, grouped by domain. Each is thin: who is calling → may they →
+//! the service → a DTO. Errors are [`ApiError`]s, the same the REST API answers with.
+
+pub mod identity;
+pub mod models;
+
+#[cfg(feature = "ssr")]
+pub mod context {
+    //! What every server function starts from: the shared state, the request, the caller.
+
+    use crate::domain::error::ApiError;
+    use crate::server::auth::{Caller, resolve_caller};
+    use crate::server::error::AppError;
+    use crate::server::state::AppState;
+    use axum::http::request::Parts;
+    use leptos::prelude::{use_context, expect_context};
+
+    pub fn state() -> AppState {
+        expect_context::<AppState>()
+    }
+
+    pub fn request() -> Result<Parts, ApiError> {
+        use_context::<Parts>().ok_or_else(ApiError::internal)
+    }
+
+    /// Whether the request is a plain HTML form post (JavaScript off), which is answered with a
+    /// redirect rather than data.
+    pub fn is_form_post() -> bool {
+        use_context::<Parts>()
+            .and_then(|p| {
+                p.headers
+                    .get(axum::http::header::ACCEPT)
+                    .and_then(|v| v.to_str().ok())
+                    .map(|v| v.contains("text/html"))
+            })
+            .unwrap_or(false)
+    }
+
+    /// Turns a server error into what the page shows; the HTTP status is set for script callers
+    /// (a form post must stay a redirect so the browser comes back to the form).
+    pub fn fail(error: impl Into<AppError>) -> ApiError {
+        let error = error.into().into_api_error();
+        if !is_form_post()
+            && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+            && let Ok(status) = axum::http::StatusCode::from_u16(error.status)
+        {
+            response.set_status(status);
+        }
+        error
+    }
+
+    pub async fn caller() -> Result<Option<Caller>, ApiError> {
+        let parts = request()?;
+        resolve_caller(&state(), &parts.headers).await.map_err(fail)
+    }
+
+    pub async fn require_caller() -> Result<Caller, ApiError> {
+        caller().await?.ok_or_else(|| fail(ApiError::not_authenticated()))
+    }
+}

@@ -1,0 +1,62 @@
+//! The HTML shell, `<App/>` and the route table.
+
+use crate::api::identity::current_user;
+use crate::components::layout::{CurrentUser, Header};
+use crate::pages::{
+    edit_model_page::EditModelPage, login_page::LoginPage, model_page::ModelPage,
+    models_page::ModelsPage, new_model_page::NewModelPage, not_found_page::NotFoundPage,
+    setup_page::SetupPage, tokens_page::TokensPage,
+};
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Redirect, Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body class="min-h-screen bg-slate-50 text-slate-900 antialiased">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Signing in and out are full page loads, so the caller is read once per page load.
+    let user: CurrentUser = Resource::new(|| (), |_| current_user());
+    provide_context(user);
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/modelyard.css" />
+        <Title formatter=|title: String| {
+            if title.is_empty() { "Modelyard".to_owned() } else { format!("{title} · Modelyard") }
+        } />
+        <Router>
+            <Header />
+            <main class="mx-auto max-w-5xl px-4 py-8">
+                // Async rendering: redirects and 404 statuses are decided before the first byte.
+                <Routes fallback=NotFoundPage>
+                    <Route path=path!("/") view=|| view! { <Redirect path="/models" /> } ssr=SsrMode::Async />
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async />
+                    <Route path=path!("/models") view=ModelsPage ssr=SsrMode::Async />
+                    <Route path=path!("/models/new") view=NewModelPage ssr=SsrMode::Async />
+                    <Route path=path!("/models/:name") view=ModelPage ssr=SsrMode::Async />
+                    <Route path=path!("/models/:name/edit") view=EditModelPage ssr=SsrMode::Async />
+                    <Route path=path!("/settings/tokens") view=TokensPage ssr=SsrMode::Async />
+                </Routes>
+            </main>
+        </Router>
+    }
+}

@@ -1,0 +1,5 @@
+//! Reusable pieces of UI.
+
+pub mod forms;
+pub mod layout;
+pub mod model_form;

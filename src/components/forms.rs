@@ -1,0 +1,77 @@
+//! Form pieces: error messages, page-level and next to the field they are about.
+
+use crate::domain::error::ApiError;
+use leptos::prelude::*;
+
+/// A failure, as the user sees it: what went wrong and what to do.
+#[component]
+pub fn ErrorAlert(error: ApiError) -> impl IntoView {
+    view! {
+        <div role="alert" class="my-4 rounded-md border border-red-200 bg-red-50 p-3 text-sm text-red-800">
+            <p class="font-medium">{error.error_msg}</p>
+            <p class="mt-1 text-red-700">{error.solution_msg}</p>
+        </div>
+    }
+}
+
+/// The message of the last submission's error, if it is about `field`.
+pub fn field_error<T: Send + Sync + 'static>(
+    result: Signal<Option<Result<T, ApiError>>>,
+    field: &'static str,
+) -> Signal<Option<String>> {
+    Signal::derive(move || {
+        result.with(|r| match r {
+            Some(Err(e)) if e.is_for(field) => Some(e.error_msg.clone()),
+            _ => None,
+        })
+    })
+}
+
+/// A message under an input, announced when it appears; `id` is what the input's
+/// `aria-describedby` points at.
+#[component]
+pub fn FieldMessage(id: &'static str, message: Signal<Option<String>>) -> impl IntoView {
+    view! {
+        <p id=id class="mt-1 text-sm text-red-700">
+            {move || message.get().map(|m| view! { <span role="alert">{m}</span> })}
+        </p>
+    }
+}
+
+/// The last submission's error, unless one of `inline_fields` shows it next to its input.
+#[component]
+pub fn FormError<T: Send + Sync + 'static>(
+    result: Signal<Option<Result<T, ApiError>>>,
+    #[prop(optional)] inline_fields: &'static [&'static str],
+) -> impl IntoView {
+    move || {
+        result.with(|r| match r {
+            Some(Err(e)) if !inline_fields.iter().any(|f| e.is_for(f)) => {
+                Some(view! { <ErrorAlert error=e.clone() /> })
+            }
+            _ => None,
+        })
+    }
+}
+
+/// An error that is the whole page's answer: the message, and on the server the matching HTTP
+/// status (so a missing model is a real 404).
+#[component]
+pub fn PageError(error: ApiError) -> impl IntoView {
+    set_http_status(error.status);
+    view! { <ErrorAlert error /> }
+}
+
+/// Sets the status of the page being rendered on the server; nothing in the browser.
+pub fn set_http_status(status: u16) {
+    #[cfg(feature = "ssr")]
+    if let (Some(response), Ok(code)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        axum::http::StatusCode::from_u16(status),
+    ) && status >= 400
+    {
+        response.set_status(code);
+    }
+    #[cfg(not(feature = "ssr"))]
+    let _ = status;
+}

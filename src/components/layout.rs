@@ -1,0 +1,74 @@
+//! The page frame: header navigation, and the guard that sends signed-out visitors to sign in.
+
+use crate::domain::error::ApiError;
+use crate::domain::identity::Me;
+use leptos::prelude::*;
+use leptos_router::components::{A, Redirect};
+
+/// The signed-in user for this page load, provided by `<App/>`.
+pub type CurrentUser = Resource<Result<Option<Me>, ApiError>>;
+
+pub fn use_current_user() -> Option<CurrentUser> {
+    use_context::<CurrentUser>()
+}
+
+#[component]
+pub fn Header() -> impl IntoView {
+    let user = use_current_user();
+    view! {
+        <header class="border-b border-slate-200 bg-white">
+            <nav
+                class="mx-auto flex max-w-5xl items-center gap-6 px-4 py-3"
+                aria-label="Main"
+            >
+                <a href="/models" class="text-lg font-semibold tracking-tight text-indigo-700">
+                    "Modelyard"
+                </a>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let me = match user {
+                            Some(user) => user.await.ok().flatten(),
+                            None => None,
+                        };
+                        me.map(|me| {
+                            view! {
+                                <A href="/models" attr:class="nav-link">"Models"</A>
+                                <A href="/models/new" attr:class="nav-link">"New model"</A>
+                                <A href="/settings/tokens" attr:class="nav-link">"API tokens"</A>
+                                <span class="ml-auto text-sm text-slate-600" title=me.username.clone()>
+                                    {me.display_name.clone()}
+                                </span>
+                                // A plain form: signing out is a full page load in every browser.
+                                <form method="post" action="/fn/logout">
+                                    <button type="submit" class="btn-secondary">"Sign out"</button>
+                                </form>
+                            }
+                        })
+                    })}
+                </Suspense>
+            </nav>
+        </header>
+    }
+}
+
+/// Renders `children` for a signed-in user; sends anyone else to the sign-in page.
+#[component]
+pub fn RequireUser(children: ChildrenFn) -> impl IntoView {
+    let user = use_current_user();
+    let children = StoredValue::new(children);
+    view! {
+        <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let me = match user {
+                    Some(user) => user.await,
+                    None => Ok(None),
+                };
+                match me {
+                    Ok(Some(_)) => children.read_value()().into_any(),
+                    Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
+                    Err(e) => view! { <crate::components::forms::ErrorAlert error=e /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,109 @@
+//! The model form's fields, shared by "New model" and "Edit". The name is checked as it is
+//! typed with the same rule the server applies.
+
+use crate::api::models::ModelForm;
+use crate::components::forms::{FieldMessage, field_error};
+use crate::domain::error::ApiError;
+use crate::domain::model::{TargetType, Visibility, validate_model_name};
+use leptos::prelude::*;
+
+/// Fields inline messages are shown for.
+pub const INLINE_FIELDS: &[&str] = &["name", "description", "target_type", "target_name", "tags", "visibility", "readme"];
+
+#[component]
+pub fn ModelFormFields<T: Send + Sync + 'static>(
+    initial: ModelForm,
+    result: Signal<Option<Result<T, ApiError>>>,
+) -> impl IntoView {
+    // Typing clears the server's old complaint and shows the rule's verdict as you go.
+    let typed_name_error = RwSignal::new(None::<String>);
+    let name_touched = RwSignal::new(false);
+    let server_name_error = field_error(result, "name");
+    let name_error = Signal::derive(move || {
+        if name_touched.get() {
+            typed_name_error.get()
+        } else {
+            server_name_error.get()
+        }
+    });
+    Effect::new(move |_| {
+        // A new submission result makes the server's verdict current again.
+        result.track();
+        name_touched.set(false);
+    });
+    let current_target = initial.target_type.clone();
+    let current_visibility = if initial.visibility.is_empty() {
+        Visibility::default().as_str().to_owned()
+    } else {
+        initial.visibility.clone()
+    };
+    view! {
+        <div>
+            <label for="name" class="label">"Name"</label>
+            <input
+                id="name"
+                name="form[name]"
+                class="input"
+                required
+                maxlength="64"
+                autocomplete="off"
+                aria-describedby="name-help name-error"
+                value=initial.name
+                on:input=move |ev| {
+                    name_touched.set(true);
+                    typed_name_error.set(validate_model_name(&event_target_value(&ev)).err().map(|e| e.error_msg));
+                }
+            />
+            <p id="name-help" class="mt-1 text-xs text-slate-500">
+                "Letters, digits, '-', '_' and '.'; up to 64 characters."
+            </p>
+            <FieldMessage id="name-error" message=name_error />
+        </div>
+        <div>
+            <label for="description" class="label">"Description"</label>
+            <input id="description" name="form[description]" class="input" maxlength="1024" aria-describedby="description-error" value=initial.description />
+            <FieldMessage id="description-error" message=field_error(result, "description") />
+        </div>
+        <div class="grid gap-4 sm:grid-cols-2">
+            <div>
+                <label for="target_type" class="label">"Target type"</label>
+                <select id="target_type" name="form[target_type]" class="input" aria-describedby="target-type-error">
+                    <option value="" selected=current_target.is_empty()>"Not set"</option>
+                    {TargetType::ALL
+                        .into_iter()
+                        .map(|t| view! { <option value=t.as_str() selected=current_target == t.as_str()>{t.label()}</option> })
+                        .collect_view()}
+                </select>
+                <FieldMessage id="target-type-error" message=field_error(result, "target_type") />
+            </div>
+            <div>
+                <label for="target_name" class="label">"Target name"</label>
+                <input id="target_name" name="form[target_name]" class="input" maxlength="256" placeholder="e.g. churned" aria-describedby="target-name-error" value=initial.target_name />
+                <FieldMessage id="target-name-error" message=field_error(result, "target_name") />
+            </div>
+        </div>
+        <div>
+            <label for="tags" class="label">"Tags"</label>
+            <input id="tags" name="form[tags]" class="input" placeholder="comma-separated, e.g. tabular, churn" aria-describedby="tags-error" value=initial.tags />
+            <FieldMessage id="tags-error" message=field_error(result, "tags") />
+        </div>
+        <div>
+            <label for="visibility" class="label">"Visibility"</label>
+            <select id="visibility" name="form[visibility]" class="input" aria-describedby="visibility-error">
+                {Visibility::ALL
+                    .into_iter()
+                    .map(|v| view! { <option value=v.as_str() selected=current_visibility == v.as_str()>{v.label()}</option> })
+                    .collect_view()}
+            </select>
+            <FieldMessage id="visibility-error" message=field_error(result, "visibility") />
+        </div>
+        <div>
+            <label for="readme" class="label">"Model card"</label>
+            <textarea id="readme" name="form[readme]" rows="10" class="input font-mono" aria-describedby="readme-help readme-error" prop:value=initial.readme.clone()>
+                {initial.readme.clone()}
+            </textarea>
+            <p id="readme-help" class="mt-1 text-xs text-slate-500">"Markdown: what the model does, its data, its limits."</p>
+            <FieldMessage id="readme-error" message=field_error(result, "readme") />
+        </div>
+    }
+}

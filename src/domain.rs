@@ -1,0 +1,7 @@
+//! Shared types and pure rules: what crosses the wire between browser, server and REST clients,
+//! and the validation every entry point applies. No I/O; compiles for the browser too.
+
+pub mod error;
+pub mod identity;
+pub mod model;
+pub mod paging;

@@ -1,0 +1,770 @@
+//! Models as clients see them, and the rules their fields obey.
+
+use super::error::ApiError;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+use std::collections::BTreeMap;
+
+pub const MAX_NAME_CHARS: usize = 64;
+pub const MAX_DESCRIPTION_CHARS: usize = 1024;
+pub const MAX_README_CHARS: usize = 65_536;
+pub const MAX_TARGET_NAME_CHARS: usize = 256;
+pub const MAX_CLASS_LABELS: usize = 1000;
+pub const MAX_CLASS_LABEL_CHARS: usize = 256;
+pub const MAX_TAGS: usize = 32;
+pub const MAX_TAG_CHARS: usize = 64;
+pub const MAX_METADATA_KEYS: usize = 64;
+pub const MAX_METADATA_KEY_CHARS: usize = 128;
+pub const MAX_METADATA_VALUE_CHARS: usize = 4096;
+
+/// What a model predicts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetType {
+    Binary,
+    Multiclass,
+    Regression,
+    Anomaly,
+    TextGeneration,
+    Other,
+}
+
+impl TargetType {
+    pub const ALL: [TargetType; 6] = [
+        TargetType::Binary,
+        TargetType::Multiclass,
+        TargetType::Regression,
+        TargetType::Anomaly,
+        TargetType::TextGeneration,
+        TargetType::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetType::Binary => "binary",
+            TargetType::Multiclass => "multiclass",
+            TargetType::Regression => "regression",
+            TargetType::Anomaly => "anomaly",
+            TargetType::TextGeneration => "text_generation",
+            TargetType::Other => "other",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            TargetType::Binary => "Binary classification",
+            TargetType::Multiclass => "Multiclass classification",
+            TargetType::Regression => "Regression",
+            TargetType::Anomaly => "Anomaly detection",
+            TargetType::TextGeneration => "Text generation",
+            TargetType::Other => "Other",
+        }
+    }
+
+    pub fn parse(value: &str) -> Result<Self, ApiError> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str() == value)
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "target_type",
+                    "INVALID_TARGET_TYPE",
+                    format!("'{value}' is not a target type."),
+                    "Use one of binary, multiclass, regression, anomaly, text_generation, other.",
+                )
+            })
+    }
+}
+
+/// Who can see a model besides those with a grant.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    /// Only users and teams with a grant (and admins).
+    #[default]
+    Private,
+    /// Every signed-in user can view.
+    Internal,
+    /// Anyone, even without signing in, can view.
+    Public,
+}
+
+impl Visibility {
+    pub const ALL: [Visibility; 3] = [Visibility::Private, Visibility::Internal, Visibility::Public];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Private => "private",
+            Visibility::Internal => "internal",
+            Visibility::Public => "public",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Visibility::Private => "Private: only people given access",
+            Visibility::Internal => "Internal: everyone signed in",
+            Visibility::Public => "Public: anyone",
+        }
+    }
+
+    pub fn parse(value: &str) -> Result<Self, ApiError> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.as_str() == value)
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "visibility",
+                    "INVALID_VISIBILITY",
+                    format!("'{value}' is not a visibility."),
+                    "Use private, internal or public.",
+                )
+            })
+    }
+}
+
+/// A caller's role on a model, strongest last so roles compare with `>=`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Role {
+    Viewer,
+    Editor,
+    Owner,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "VIEWER",
+            Role::Editor => "EDITOR",
+            Role::Owner => "OWNER",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "VIEWER" => Some(Role::Viewer),
+            "EDITOR" => Some(Role::Editor),
+            "OWNER" => Some(Role::Owner),
+            _ => None,
+        }
+    }
+}
+
+/// An alias as listed on a model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AliasRef {
+    pub alias: String,
+    pub version: String,
+    pub protected: bool,
+}
+
+/// A model as clients see it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub readme: String,
+    pub target_type: Option<TargetType>,
+    pub target_name: String,
+    pub class_labels: Vec<String>,
+    pub tags: Vec<String>,
+    pub metadata: BTreeMap<String, String>,
+    pub visibility: Visibility,
+    pub archived: bool,
+    pub primary_version: Option<String>,
+    pub latest_version: Option<String>,
+    pub version_count: i64,
+    pub aliases: Vec<AliasRef>,
+    pub role: Option<Role>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A new model, as submitted. Fields not given take their defaults.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewModel {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub readme: Option<String>,
+    #[serde(default)]
+    pub target_type: Option<String>,
+    #[serde(default)]
+    pub target_name: Option<String>,
+    #[serde(default)]
+    pub class_labels: Option<Vec<String>>,
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
+    #[serde(default)]
+    pub metadata: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub visibility: Option<String>,
+}
+
+/// A change to a field: absent (leave it), `null` (clear it) or a new value.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Patch<T> {
+    #[default]
+    Keep,
+    Clear,
+    Set(T),
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        // Only called when the field is present; absent fields take the default, `Keep`.
+        Ok(match Option::<T>::deserialize(deserializer)? {
+            Some(value) => Patch::Set(value),
+            None => Patch::Clear,
+        })
+    }
+}
+
+/// Model-level fields to change; never touches a version.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelPatch {
+    #[serde(default)]
+    pub name: Patch<String>,
+    #[serde(default)]
+    pub description: Patch<String>,
+    #[serde(default)]
+    pub readme: Patch<String>,
+    #[serde(default)]
+    pub target_type: Patch<String>,
+    #[serde(default)]
+    pub target_name: Patch<String>,
+    #[serde(default)]
+    pub class_labels: Patch<Vec<String>>,
+    #[serde(default)]
+    pub tags: Patch<Vec<String>>,
+    #[serde(default)]
+    pub metadata: Patch<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub visibility: Patch<String>,
+    #[serde(default)]
+    pub archived: Patch<bool>,
+}
+
+/// Validated model fields, ready to store.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelFields {
+    pub name: String,
+    pub description: String,
+    pub readme: String,
+    pub target_type: Option<TargetType>,
+    pub target_name: String,
+    pub class_labels: Vec<String>,
+    pub tags: Vec<String>,
+    pub metadata: BTreeMap<String, String>,
+    pub visibility: Visibility,
+    pub archived: bool,
+}
+
+impl ModelFields {
+    /// Validates a new model's fields, applying defaults.
+    pub fn from_new(new: NewModel) -> Result<Self, ApiError> {
+        Ok(Self {
+            name: validate_model_name(&new.name)?,
+            description: validate_description(new.description.as_deref().unwrap_or(""))?,
+            readme: validate_readme(new.readme.as_deref().unwrap_or(""))?,
+            target_type: new
+                .target_type
+                .as_deref()
+                .filter(|t| !t.is_empty())
+                .map(TargetType::parse)
+                .transpose()?,
+            target_name: validate_target_name(new.target_name.as_deref().unwrap_or(""))?,
+            class_labels: validate_class_labels(new.class_labels.unwrap_or_default())?,
+            tags: validate_tags(new.tags.unwrap_or_default())?,
+            metadata: validate_metadata(new.metadata.unwrap_or_default())?,
+            visibility: new
+                .visibility
+                .as_deref()
+                .map(Visibility::parse)
+                .transpose()?
+                .unwrap_or_default(),
+            archived: false,
+        })
+    }
+
+    /// Applies a patch on top of the current fields, validating what changes.
+    pub fn apply(mut self, patch: ModelPatch) -> Result<Self, ApiError> {
+        match patch.name {
+            Patch::Keep => {}
+            Patch::Clear => return Err(name_error("A model needs a name.")),
+            Patch::Set(name) => self.name = validate_model_name(&name)?,
+        }
+        if let Some(d) = text_patch(patch.description) {
+            self.description = validate_description(&d)?;
+        }
+        if let Some(r) = text_patch(patch.readme) {
+            self.readme = validate_readme(&r)?;
+        }
+        match patch.target_type {
+            Patch::Keep => {}
+            Patch::Clear => self.target_type = None,
+            Patch::Set(t) if t.is_empty() => self.target_type = None,
+            Patch::Set(t) => self.target_type = Some(TargetType::parse(&t)?),
+        }
+        if let Some(t) = text_patch(patch.target_name) {
+            self.target_name = validate_target_name(&t)?;
+        }
+        if let Some(labels) = list_patch(patch.class_labels) {
+            self.class_labels = validate_class_labels(labels)?;
+        }
+        if let Some(tags) = list_patch(patch.tags) {
+            self.tags = validate_tags(tags)?;
+        }
+        match patch.metadata {
+            Patch::Keep => {}
+            Patch::Clear => self.metadata.clear(),
+            Patch::Set(m) => self.metadata = validate_metadata(m)?,
+        }
+        match patch.visibility {
+            Patch::Keep => {}
+            Patch::Clear => self.visibility = Visibility::default(),
+            Patch::Set(v) => self.visibility = Visibility::parse(&v)?,
+        }
+        match patch.archived {
+            Patch::Keep => {}
+            Patch::Clear => self.archived = false,
+            Patch::Set(a) => self.archived = a,
+        }
+        Ok(self)
+    }
+}
+
+fn text_patch(patch: Patch<String>) -> Option<String> {
+    match patch {
+        Patch::Keep => None,
+        Patch::Clear => Some(String::new()),
+        Patch::Set(s) => Some(s),
+    }
+}
+
+fn list_patch(patch: Patch<Vec<String>>) -> Option<Vec<String>> {
+    match patch {
+        Patch::Keep => None,
+        Patch::Clear => Some(Vec::new()),
+        Patch::Set(v) => Some(v),
+    }
+}
+
+fn name_error(msg: impl Into<String>) -> ApiError {
+    ApiError::invalid(
+        "name",
+        "INVALID_MODEL_NAME",
+        msg,
+        "Use 1 to 64 characters: letters, digits, '-', '_' and '.', for example 'churn-model'.",
+    )
+}
+
+/// A model name: 1–64 characters of letters, digits, `-`, `_`, `.`. Uniqueness ignoring case is
+/// checked by the store.
+pub fn validate_model_name(name: &str) -> Result<String, ApiError> {
+    if name.is_empty() {
+        return Err(name_error("A model needs a name."));
+    }
+    let chars = name.chars().count();
+    if chars > MAX_NAME_CHARS {
+        return Err(name_error(format!(
+            "Model names are at most {MAX_NAME_CHARS} characters; this one has {chars}."
+        )));
+    }
+    if !name.chars().all(is_name_char) {
+        return Err(name_error(
+            "Model names may contain only letters, digits, '-', '_' and '.'.",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')
+}
+
+fn bounded_text(
+    value: &str,
+    max: usize,
+    field: &str,
+    code: &str,
+    what: &str,
+) -> Result<String, ApiError> {
+    let chars = value.chars().count();
+    if chars > max {
+        return Err(ApiError::invalid(
+            field,
+            code,
+            format!("The {what} is at most {max} characters; this one has {chars}."),
+            format!("Shorten the {what} to {max} characters or fewer."),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+pub fn validate_description(value: &str) -> Result<String, ApiError> {
+    bounded_text(
+        value,
+        MAX_DESCRIPTION_CHARS,
+        "description",
+        "INVALID_DESCRIPTION",
+        "description",
+    )
+}
+
+pub fn validate_readme(value: &str) -> Result<String, ApiError> {
+    bounded_text(
+        value,
+        MAX_README_CHARS,
+        "readme",
+        "INVALID_README",
+        "model card",
+    )
+}
+
+pub fn validate_target_name(value: &str) -> Result<String, ApiError> {
+    bounded_text(
+        value.trim(),
+        MAX_TARGET_NAME_CHARS,
+        "target_name",
+        "INVALID_TARGET_NAME",
+        "target name",
+    )
+}
+
+pub fn validate_class_labels(labels: Vec<String>) -> Result<Vec<String>, ApiError> {
+    let invalid = |msg: String| {
+        ApiError::invalid(
+            "class_labels",
+            "INVALID_CLASS_LABELS",
+            msg,
+            format!(
+                "Give at most {MAX_CLASS_LABELS} distinct labels of 1 to {MAX_CLASS_LABEL_CHARS} characters."
+            ),
+        )
+    };
+    if labels.len() > MAX_CLASS_LABELS {
+        return Err(invalid(format!(
+            "{} class labels given; at most {MAX_CLASS_LABELS} are allowed.",
+            labels.len()
+        )));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for label in &labels {
+        let chars = label.chars().count();
+        if chars == 0 || chars > MAX_CLASS_LABEL_CHARS {
+            return Err(invalid(format!(
+                "Class label '{}' must be 1 to {MAX_CLASS_LABEL_CHARS} characters.",
+                preview(label)
+            )));
+        }
+        if !seen.insert(label.as_str()) {
+            return Err(invalid(format!(
+                "Class label '{}' is given twice.",
+                preview(label)
+            )));
+        }
+    }
+    Ok(labels)
+}
+
+/// Tags are trimmed and de-duplicated (ignoring case, first spelling kept).
+pub fn validate_tags(tags: Vec<String>) -> Result<Vec<String>, ApiError> {
+    let invalid = |msg: String| {
+        ApiError::invalid(
+            "tags",
+            "INVALID_TAGS",
+            msg,
+            format!(
+                "Give at most {MAX_TAGS} tags of 1 to {MAX_TAG_CHARS} printable characters each."
+            ),
+        )
+    };
+    let mut out: Vec<String> = Vec::new();
+    for tag in tags {
+        let tag = tag.trim();
+        let chars = tag.chars().count();
+        if chars == 0 {
+            return Err(invalid("Tags cannot be empty.".to_owned()));
+        }
+        if chars > MAX_TAG_CHARS {
+            return Err(invalid(format!(
+                "Tag '{}' is longer than {MAX_TAG_CHARS} characters.",
+                preview(tag)
+            )));
+        }
+        if tag.chars().any(char::is_control) {
+            return Err(invalid(
+                "Tags cannot contain control characters.".to_owned(),
+            ));
+        }
+        if !out.iter().any(|t| t.eq_ignore_ascii_case(tag)) {
+            out.push(tag.to_owned());
+        }
+    }
+    if out.len() > MAX_TAGS {
+        return Err(invalid(format!(
+            "{} tags given; at most {MAX_TAGS} are allowed.",
+            out.len()
+        )));
+    }
+    Ok(out)
+}
+
+pub fn validate_metadata(
+    metadata: BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>, ApiError> {
+    let invalid = |msg: String| {
+        ApiError::invalid(
+            "metadata",
+            "INVALID_METADATA",
+            msg,
+            format!(
+                "Use at most {MAX_METADATA_KEYS} keys of 1 to {MAX_METADATA_KEY_CHARS} letters, digits, '-', '_' or '.', with text values of at most {MAX_METADATA_VALUE_CHARS} characters."
+            ),
+        )
+    };
+    if metadata.len() > MAX_METADATA_KEYS {
+        return Err(invalid(format!(
+            "{} metadata keys given; at most {MAX_METADATA_KEYS} are allowed.",
+            metadata.len()
+        )));
+    }
+    for (key, value) in &metadata {
+        let chars = key.chars().count();
+        if chars == 0 || chars > MAX_METADATA_KEY_CHARS || !key.chars().all(is_name_char) {
+            return Err(invalid(format!(
+                "Metadata key '{}' is not allowed.",
+                preview(key)
+            )));
+        }
+        if value.chars().count() > MAX_METADATA_VALUE_CHARS {
+            return Err(invalid(format!(
+                "The value of metadata key '{key}' is longer than {MAX_METADATA_VALUE_CHARS} characters."
+            )));
+        }
+    }
+    Ok(metadata)
+}
+
+/// Splits a comma-separated tag list as typed in a form.
+pub fn split_tags(input: &str) -> Vec<String> {
+    input
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The first characters of user input, for messages that quote it.
+fn preview(value: &str) -> String {
+    const MAX: usize = 40;
+    if value.chars().count() <= MAX {
+        value.to_owned()
+    } else {
+        let mut s: String = value.chars().take(MAX).collect();
+        s.push('…');
+        s
+    }
+}
+
+/// How a list of models is ordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ModelOrder {
+    #[default]
+    UpdatedDesc,
+    UpdatedAsc,
+    NameAsc,
+    NameDesc,
+    CreatedDesc,
+    CreatedAsc,
+}
+
+impl ModelOrder {
+    pub const ALL: [ModelOrder; 6] = [
+        ModelOrder::UpdatedDesc,
+        ModelOrder::UpdatedAsc,
+        ModelOrder::NameAsc,
+        ModelOrder::NameDesc,
+        ModelOrder::CreatedDesc,
+        ModelOrder::CreatedAsc,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelOrder::UpdatedDesc => "-updated",
+            ModelOrder::UpdatedAsc => "updated",
+            ModelOrder::NameAsc => "name",
+            ModelOrder::NameDesc => "-name",
+            ModelOrder::CreatedDesc => "-created",
+            ModelOrder::CreatedAsc => "created",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ModelOrder::UpdatedDesc => "Recently updated",
+            ModelOrder::UpdatedAsc => "Least recently updated",
+            ModelOrder::NameAsc => "Name A–Z",
+            ModelOrder::NameDesc => "Name Z–A",
+            ModelOrder::CreatedDesc => "Newest",
+            ModelOrder::CreatedAsc => "Oldest",
+        }
+    }
+
+    pub fn parse(value: &str) -> Result<Self, ApiError> {
+        Self::ALL
+            .into_iter()
+            .find(|o| o.as_str() == value)
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "order_by",
+                    "INVALID_ORDER_BY",
+                    format!("Models cannot be ordered by '{value}'."),
+                    "Use name, created or updated, with a leading '-' for descending order.",
+                )
+            })
+    }
+}
+
+/// A models list query, as given in a URL.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModelQuery {
+    #[serde(default)]
+    pub search: Option<String>,
+    #[serde(default)]
+    pub order_by: Option<String>,
+    #[serde(default)]
+    pub tag: Option<String>,
+    #[serde(default)]
+    pub target_type: Option<String>,
+    #[serde(default)]
+    pub offset: Option<i64>,
+    #[serde(default)]
+    pub limit: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_names_accept_letters_digits_and_separators() {
+        for name in ["a", "churn-model", "Churn_Model.v2", &"x".repeat(64), "0"] {
+            assert_eq!(validate_model_name(name).as_deref(), Ok(name));
+        }
+    }
+
+    #[test]
+    fn model_names_reject_empty_long_and_odd_characters() {
+        for name in ["", &"x".repeat(65), "bad name", "a/b", "ü", "a\0b", "../x", "name!"] {
+            let err = validate_model_name(name).expect_err(name);
+            assert_eq!(err.error_code, "INVALID_MODEL_NAME");
+            assert_eq!(err.status, 422);
+            assert!(err.is_for("name"));
+        }
+    }
+
+    #[test]
+    fn description_is_bounded_in_characters_not_bytes() {
+        assert!(validate_description(&"é".repeat(1024)).is_ok());
+        let err = validate_description(&"a".repeat(1025)).expect_err("too long");
+        assert_eq!(err.error_code, "INVALID_DESCRIPTION");
+    }
+
+    #[test]
+    fn tags_are_trimmed_deduplicated_and_bounded() {
+        let tags = validate_tags(vec![" churn ".into(), "Churn".into(), "tabular".into()]);
+        assert_eq!(tags, Ok(vec!["churn".to_owned(), "tabular".to_owned()]));
+        for bad in [vec!["  ".to_owned()], vec!["x".repeat(65)], vec!["a\nb".to_owned()]] {
+            assert_eq!(validate_tags(bad).expect_err("bad tag").error_code, "INVALID_TAGS");
+        }
+        let many: Vec<String> = (0..33).map(|i| format!("t{i}")).collect();
+        assert!(validate_tags(many).is_err());
+        let enough: Vec<String> = (0..32).map(|i| format!("t{i}")).collect();
+        assert_eq!(validate_tags(enough).map(|t| t.len()), Ok(32));
+    }
+
+    #[test]
+    fn metadata_keys_and_values_are_bounded() {
+        let ok: BTreeMap<_, _> = [("team".to_owned(), "risk".to_owned())].into();
+        assert!(validate_metadata(ok).is_ok());
+        let bad_key: BTreeMap<_, _> = [("a b".to_owned(), "x".to_owned())].into();
+        assert_eq!(
+            validate_metadata(bad_key).expect_err("bad key").error_code,
+            "INVALID_METADATA"
+        );
+        let long_value: BTreeMap<_, _> = [("k".to_owned(), "v".repeat(4097))].into();
+        assert!(validate_metadata(long_value).is_err());
+        let many: BTreeMap<_, _> = (0..65).map(|i| (format!("k{i}"), String::new())).collect();
+        assert!(validate_metadata(many).is_err());
+    }
+
+    #[test]
+    fn class_labels_must_be_distinct_and_non_empty() {
+        assert!(validate_class_labels(vec!["yes".into(), "no".into()]).is_ok());
+        assert!(validate_class_labels(vec!["yes".into(), "yes".into()]).is_err());
+        assert!(validate_class_labels(vec![String::new()]).is_err());
+    }
+
+    #[test]
+    fn enums_parse_their_wire_names_only() {
+        assert_eq!(TargetType::parse("text_generation"), Ok(TargetType::TextGeneration));
+        assert_eq!(
+            TargetType::parse("Binary").expect_err("case matters").error_code,
+            "INVALID_TARGET_TYPE"
+        );
+        assert_eq!(Visibility::parse("internal"), Ok(Visibility::Internal));
+        assert!(Visibility::parse("secret").is_err());
+        assert_eq!(ModelOrder::parse("-name"), Ok(ModelOrder::NameDesc));
+        assert!(ModelOrder::parse("size").is_err());
+    }
+
+    #[test]
+    fn patch_distinguishes_absent_null_and_value() {
+        let patch: ModelPatch =
+            serde_json::from_str(r#"{"target_type": null, "description": "new"}"#)
+                .expect("valid patch");
+        assert_eq!(patch.target_type, Patch::Clear);
+        assert_eq!(patch.description, Patch::Set("new".to_owned()));
+        assert_eq!(patch.name, Patch::Keep);
+        assert!(serde_json::from_str::<ModelPatch>(r#"{"colour": "red"}"#).is_err());
+    }
+
+    #[test]
+    fn applying_a_patch_validates_and_keeps_untouched_fields() {
+        let fields = ModelFields::from_new(NewModel {
+            name: "m".into(),
+            target_type: Some("binary".into()),
+            tags: Some(vec!["a".into()]),
+            ..NewModel::default()
+        })
+        .expect("valid");
+        let patched = fields
+            .clone()
+            .apply(ModelPatch {
+                target_type: Patch::Clear,
+                ..ModelPatch::default()
+            })
+            .expect("valid patch");
+        assert_eq!(patched.target_type, None);
+        assert_eq!(patched.tags, vec!["a".to_owned()]);
+        let bad = fields.apply(ModelPatch {
+            name: Patch::Set("no spaces".into()),
+            ..ModelPatch::default()
+        });
+        assert_eq!(bad.expect_err("bad name").error_code, "INVALID_MODEL_NAME");
+    }
+
+    #[test]
+    fn split_tags_ignores_blanks() {
+        assert_eq!(split_tags(" a, ,b ,"), vec!["a".to_owned(), "b".to_owned()]);
+    }
+}

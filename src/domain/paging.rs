@@ -1,0 +1,94 @@
+//! List paging: `offset` / `limit` with bounds, and the envelope every list answers in.
+
+use super::error::ApiError;
+use serde::{Deserialize, Serialize};
+
+pub const DEFAULT_LIMIT: i64 = 50;
+pub const MAX_LIMIT: i64 = 1000;
+
+/// A validated window into a list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Paging {
+    pub offset: i64,
+    pub limit: i64,
+}
+
+impl Paging {
+    pub fn new(offset: Option<i64>, limit: Option<i64>) -> Result<Self, ApiError> {
+        let offset = offset.unwrap_or(0);
+        let limit = limit.unwrap_or(DEFAULT_LIMIT);
+        if offset < 0 {
+            return Err(ApiError::invalid(
+                "offset",
+                "INVALID_PAGING",
+                format!("offset must be 0 or more, not {offset}."),
+                "Start at offset=0 and follow the 'next' links.",
+            ));
+        }
+        if !(1..=MAX_LIMIT).contains(&limit) {
+            return Err(ApiError::invalid(
+                "limit",
+                "INVALID_PAGING",
+                format!("limit must be between 1 and {MAX_LIMIT}, not {limit}."),
+                format!("Ask for at most {MAX_LIMIT} items at a time and follow the 'next' links."),
+            ));
+        }
+        Ok(Self { offset, limit })
+    }
+
+    pub fn has_next(&self, total: i64) -> bool {
+        self.offset + self.limit < total
+    }
+
+    pub fn previous_offset(&self) -> Option<i64> {
+        (self.offset > 0).then(|| (self.offset - self.limit).max(0))
+    }
+}
+
+/// One page of a list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub count: i64,
+    pub total_count: i64,
+    pub offset: i64,
+    pub limit: i64,
+    pub next: Option<String>,
+    pub previous: Option<String>,
+    pub data: Vec<T>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_bounds() {
+        assert_eq!(
+            Paging::new(None, None),
+            Ok(Paging {
+                offset: 0,
+                limit: 50
+            })
+        );
+        assert!(Paging::new(Some(0), Some(1000)).is_ok());
+        for (o, l) in [(-1, 10), (0, 0), (0, 1001)] {
+            assert_eq!(
+                Paging::new(Some(o), Some(l)).expect_err("bounds").error_code,
+                "INVALID_PAGING"
+            );
+        }
+    }
+
+    #[test]
+    fn next_and_previous() {
+        let p = Paging {
+            offset: 2,
+            limit: 2,
+        };
+        assert!(p.has_next(5));
+        assert!(!p.has_next(4));
+        assert_eq!(p.previous_offset(), Some(0));
+        assert_eq!(Paging { offset: 0, limit: 2 }.previous_offset(), None);
+        assert_eq!(Paging { offset: 1, limit: 5 }.previous_offset(), Some(0));
+    }
+}

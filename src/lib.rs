@@ -1,0 +1,29 @@
+//! Modelyard: a self-hosted model registry.
+//!
+//! The crate builds twice: with `ssr` as the server binary (pages rendered on the server, the
+//! REST API, the database), and with `hydrate` as the WASM that makes the pages interactive in
+//! the browser. Dependencies point one way: pages → components → api → domain; server → domain.
+
+#![recursion_limit = "256"]
+
+/// The HTML shell, the top-level component and the route table.
+pub mod app;
+/// Server functions the pages call; thin wrappers over the server's services.
+pub mod api;
+/// Reusable pieces of UI: layout, forms, messages.
+pub mod components;
+/// Shared types and pure rules (validation, paging); compiles for the browser too.
+pub mod domain;
+/// One module per page.
+pub mod pages;
+/// Server-only: configuration, database, sign-in, services, REST API, command line.
+#[cfg(feature = "ssr")]
+pub mod server;
+
+/// Entry point of the WASM build: takes over the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

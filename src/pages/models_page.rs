@@ -1,0 +1,158 @@
+//! The models list: search, ordering and paging, all in the address so any view can be linked.
+
+use crate::api::models::list_models;
+use crate::components::forms::PageError;
+use crate::components::layout::RequireUser;
+use crate::domain::model::{Model, ModelOrder, ModelQuery};
+use crate::domain::paging::Page;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+/// How many models a page of the list shows unless the address says otherwise.
+const PAGE_SIZE: i64 = 20;
+
+#[component]
+pub fn ModelsPage() -> impl IntoView {
+    let query = use_query_map();
+    let model_query = Memo::new(move |_| {
+        query.with(|q| {
+            let number = |key: &str| q.get(key).and_then(|v| v.parse::<i64>().ok());
+            ModelQuery {
+                search: q.get("search").filter(|s| !s.trim().is_empty()),
+                order_by: q.get("order_by").filter(|s| !s.is_empty()),
+                tag: q.get("tag").filter(|s| !s.is_empty()),
+                target_type: None,
+                offset: number("offset"),
+                limit: number("limit").or(Some(PAGE_SIZE)),
+            }
+        })
+    });
+    let models = Resource::new(move || model_query.get(), list_models);
+
+    view! {
+        <Title text="Models" />
+        <RequireUser>
+            <div class="flex items-center justify-between">
+                <h1 class="page-title">"Models"</h1>
+                <a href="/models/new" class="btn-primary">"New model"</a>
+            </div>
+            <SearchForm query=model_query />
+            <Transition fallback=|| view! { <p class="text-slate-500">"Loading models…"</p> }>
+                {move || Suspend::new(async move {
+                    match models.await {
+                        Ok(page) => view! { <ModelTable page searching=model_query.get_untracked().search.is_some() /> }.into_any(),
+                        Err(error) => view! { <PageError error /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </RequireUser>
+    }
+}
+
+/// A plain GET form: the results are a page of their own, with or without JavaScript.
+#[component]
+fn SearchForm(query: Memo<ModelQuery>) -> impl IntoView {
+    let current = query.get_untracked();
+    let search = current.search.clone().unwrap_or_default();
+    let order = current.order_by.clone().unwrap_or_else(|| ModelOrder::default().as_str().to_owned());
+    let limit = current.limit.filter(|l| *l != PAGE_SIZE);
+    view! {
+        <form method="get" action="/models" role="search" class="my-6 flex flex-wrap items-end gap-3">
+            <div class="grow">
+                <label for="search" class="label">"Search models"</label>
+                <input
+                    id="search"
+                    name="search"
+                    type="search"
+                    class="input"
+                    placeholder="Name, description or tag"
+                    value=search
+                />
+            </div>
+            <div>
+                <label for="order_by" class="label">"Order by"</label>
+                <select id="order_by" name="order_by" class="input">
+                    {ModelOrder::ALL
+                        .into_iter()
+                        .map(|o| {
+                            view! {
+                                <option value=o.as_str() selected=order == o.as_str()>
+                                    {o.label()}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </div>
+            {limit.map(|l| view! { <input type="hidden" name="limit" value=l.to_string() /> })}
+            <button type="submit" class="btn-secondary">"Search"</button>
+        </form>
+    }
+}
+
+#[component]
+fn ModelTable(page: Page<Model>, searching: bool) -> impl IntoView {
+    if page.total_count == 0 {
+        return if searching {
+            view! {
+                <p class="empty">"No models match your search. Try fewer or other words."</p>
+            }
+            .into_any()
+        } else {
+            view! {
+                <div class="empty">
+                    <p>"No models yet."</p>
+                    <a href="/models/new" class="link">"Create the first model"</a>
+                </div>
+            }
+            .into_any()
+        };
+    }
+    let first = page.offset + 1;
+    let last = page.offset + page.count;
+    view! {
+        <table class="w-full overflow-hidden rounded-lg border border-slate-200 bg-white text-left text-sm">
+            <thead class="bg-slate-100 text-slate-600">
+                <tr>
+                    <th scope="col" class="px-4 py-2">"Name"</th>
+                    <th scope="col" class="px-4 py-2">"Description"</th>
+                    <th scope="col" class="px-4 py-2">"Target"</th>
+                    <th scope="col" class="px-4 py-2">"Tags"</th>
+                    <th scope="col" class="px-4 py-2">"Updated"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {page
+                    .data
+                    .into_iter()
+                    .map(|m| {
+                        view! {
+                            <tr class="border-t border-slate-100">
+                                <td class="px-4 py-2 font-medium">
+                                    <a href=format!("/models/{}", m.name) class="link">{m.name.clone()}</a>
+                                </td>
+                                <td class="max-w-xs truncate px-4 py-2 text-slate-600">{m.description.clone()}</td>
+                                <td class="px-4 py-2">{m.target_type.map(|t| t.label()).unwrap_or("—")}</td>
+                                <td class="px-4 py-2">
+                                    {m.tags.iter().map(|t| view! { <span class="tag">{t.clone()}</span> }).collect_view()}
+                                </td>
+                                <td class="px-4 py-2 text-slate-600">
+                                    <time datetime=m.updated_at.to_rfc3339()>{m.updated_at.format("%Y-%m-%d %H:%M").to_string()}</time>
+                                </td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+        <nav aria-label="Pages" class="mt-4 flex items-center justify-between text-sm">
+            <p class="text-slate-600">{format!("Showing {first}–{last} of {}", page.total_count)}</p>
+            <div class="flex gap-3">
+                {page.previous.map(|href| view! { <a href=href rel="prev" class="btn-secondary">"Previous"</a> })}
+                {page.next.map(|href| view! { <a href=href rel="next" class="btn-secondary">"Next"</a> })}
+            </div>
+        </nav>
+    }
+    .into_any()
+}

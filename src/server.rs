@@ -1,0 +1,16 @@
+//! Everything that runs only on the server: configuration, state, storage of records, sign-in,
+//! the services that hold the rules, the REST API and the command line.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod markdown;
+pub mod rest;
+pub mod router;
+pub mod services;
+pub mod state;
+
+pub use error::AppError;
+pub use state::AppState;

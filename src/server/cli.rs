@@ -1,0 +1,168 @@
+//! The command line: `serve`, `user add`, `token add`.
+
+use crate::domain::identity::NewToken;
+use crate::server::config::{Cli, Command, ServeArgs, StoreArgs, TokenCommand, UserCommand};
+use crate::server::error::AppError;
+use crate::server::router::app;
+use crate::server::services::{tokens, users};
+use crate::server::state::{AppState, Settings};
+use crate::server::db;
+use std::io::BufRead;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+pub async fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::User(UserCommand::Add {
+            username,
+            admin,
+            display_name,
+            store,
+        }) => add_user(&store, username, admin, display_name).await,
+        Command::Token(TokenCommand::Add {
+            name,
+            user,
+            expires_in_days,
+            store,
+        }) => add_token(&store, name, &user, expires_in_days).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let e = e.into_api_error();
+            eprintln!("error: {}\n{}", e.error_msg, e.solution_msg);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn open_store(store: &StoreArgs) -> Result<sqlx::SqlitePool, AppError> {
+    if store.database_url.is_none() {
+        std::fs::create_dir_all(&store.data_dir).map_err(|e| {
+            AppError::Internal(format!(
+                "cannot create the data directory {}: {e}",
+                store.data_dir.display()
+            ))
+        })?;
+    }
+    db::connect(&store.database_url())
+        .await
+        .map_err(|e| AppError::Internal(format!("cannot open the database: {e}")))
+}
+
+async fn add_user(
+    store: &StoreArgs,
+    username: String,
+    admin: bool,
+    display_name: Option<String>,
+) -> Result<(), AppError> {
+    let mut password = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut password)
+        .map_err(|e| AppError::Internal(format!("cannot read the password from stdin: {e}")))?;
+    let password = password.trim_end_matches(['\r', '\n']).to_owned();
+    let pool = open_store(store).await?;
+    let new = users::NewUser {
+        username: username.clone(),
+        display_name: display_name.unwrap_or_default(),
+        password,
+        is_admin: admin,
+    };
+    users::create_user(&pool, new, None).await?;
+    let kind = if admin { "admin" } else { "user" };
+    eprintln!("Added {kind} '{username}'.");
+    Ok(())
+}
+
+async fn add_token(
+    store: &StoreArgs,
+    name: String,
+    username: &str,
+    expires_in_days: Option<i64>,
+) -> Result<(), AppError> {
+    let pool = open_store(store).await?;
+    let user_id = tokens::user_id_by_name(&pool, username).await?;
+    let created = tokens::create_token(
+        &pool,
+        &user_id,
+        &NewToken {
+            name,
+            expires_in_days,
+        },
+    )
+    .await?;
+    println!("{}", created.token);
+    Ok(())
+}
+
+async fn serve(args: ServeArgs) -> Result<(), AppError> {
+    let pool = open_store(&args.store).await?;
+    let site_root = args.site_root();
+    if !site_root.join("pkg").exists() {
+        tracing::warn!(
+            site_root = %site_root.display(),
+            "no built site found: pages will render without styles or interactivity; build with 'cargo leptos build' or pass --site-root"
+        );
+    }
+    let public_url = args.public_url();
+    let leptos = leptos::config::LeptosOptions::builder()
+        .output_name("modelyard")
+        .site_root(site_root.to_string_lossy().into_owned())
+        .site_pkg_dir("pkg")
+        .site_addr(args.addr)
+        .build();
+    let state = AppState {
+        db: pool,
+        settings: Arc::new(Settings {
+            secure_cookies: public_url.starts_with("https://"),
+            public_url: public_url.clone(),
+            max_json_bytes: args.max_json_bytes,
+            session_days: args.session_days.clamp(1, 365),
+        }),
+        leptos,
+    };
+    if let Some(secret) = users::issue_setup_link(&state.db).await? {
+        tracing::info!("No users yet. Open {public_url}/setup?token={secret} to create the first admin");
+    }
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .map_err(|e| AppError::Internal(format!("cannot listen on {}: {e}", args.addr)))?;
+    tracing::info!("Modelyard is listening on http://{}", args.addr);
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| AppError::Internal(format!("server error: {e}")))?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM; in-flight requests then finish before the server stops.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,116 @@
+//! Configuration: one clap parser reading flags and environment variables.
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "modelyard", version, about = "A self-hosted model registry")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web app and the REST API.
+    Serve(ServeArgs),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user; the password is read from the first line of standard input.
+    Add {
+        username: String,
+        /// Make the user an admin.
+        #[arg(long)]
+        admin: bool,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a user and print it (and nothing else) on standard output.
+    Add {
+        name: String,
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        expires_in_days: Option<i64>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+/// Where records live; shared by every subcommand.
+#[derive(Clone, Debug, Args)]
+pub struct StoreArgs {
+    /// Directory for the SQLite database and stored files.
+    #[arg(long, env = "MODELYARD_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// A database URL (sqlite://...); defaults to DATA_DIR/modelyard.db.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+impl StoreArgs {
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("modelyard.db").display()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "MODELYARD_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Directory holding the built site (pkg/ with the WASM, JS and CSS).
+    #[arg(long, env = "MODELYARD_SITE_ROOT")]
+    pub site_root: Option<PathBuf>,
+    /// Largest request body accepted by JSON endpoints, in bytes.
+    #[arg(long, env = "MODELYARD_MAX_JSON_BYTES", default_value_t = 1024 * 1024)]
+    pub max_json_bytes: usize,
+    /// How long a browser session lasts, in days.
+    #[arg(long, env = "MODELYARD_SESSION_DAYS", default_value_t = 30)]
+    pub session_days: i64,
+    /// The URL people reach the app at, if it differs from the listening address (behind a
+    /// proxy). Used for links in the log and to mark cookies Secure on https.
+    #[arg(long, env = "MODELYARD_PUBLIC_URL")]
+    pub public_url: Option<String>,
+}
+
+impl ServeArgs {
+    /// Where the built site is: the flag, cargo-leptos's variable, or the usual build output.
+    pub fn site_root(&self) -> PathBuf {
+        if let Some(root) = &self.site_root {
+            return root.clone();
+        }
+        if let Ok(root) = std::env::var("LEPTOS_SITE_ROOT") {
+            return PathBuf::from(root);
+        }
+        let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".to_owned());
+        PathBuf::from(target).join("site")
+    }
+
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.addr),
+        }
+    }
+}

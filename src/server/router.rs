@@ -1,0 +1,46 @@
+//! The whole HTTP surface in one router: REST API, server functions, pages and static files.
+//! Built by a function so tests can serve it on any port.
+
+use crate::app::{App, shell};
+use crate::server::auth::require_same_origin;
+use crate::server::rest;
+use crate::server::state::AppState;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::middleware::from_fn_with_state;
+use axum::response::IntoResponse;
+use axum::routing::{any, get, post};
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
+
+pub fn app(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let options = state.leptos.clone();
+    let context_state = state.clone();
+    let fallback_state = state.clone();
+    // Static files from the built site; anything else renders the app, whose router answers 404.
+    let static_or_page = leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+        move || provide_context(fallback_state.clone()),
+        shell,
+    );
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .merge(rest::routes())
+        .route("/api/{*rest}", any(rest::api_not_found))
+        .route("/fn/{*name}", post(server_fn_handler))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(context_state.clone()),
+            move || shell(options.clone()),
+        )
+        .fallback(static_or_page)
+        .layer(DefaultBodyLimit::max(state.settings.max_json_bytes))
+        .layer(from_fn_with_state(state.clone(), require_same_origin))
+        .with_state(state)
+}
+
+async fn server_fn_handler(State(state): State<AppState>, request: Request<Body>) -> impl IntoResponse {
+    handle_server_fns_with_context(move || provide_context(state.clone()), request).await
+}

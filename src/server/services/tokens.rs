@@ -1,0 +1,119 @@
+//! API tokens: created with a secret shown once, stored as its SHA-256, listed, revoked.
+
+use crate::domain::error::ApiError;
+use crate::domain::identity::{CreatedToken, NewToken, TOKEN_PREFIX, TokenInfo, validate_token_request};
+use crate::server::auth;
+use crate::server::db;
+use crate::server::error::AppResult;
+use crate::server::services::audit;
+use chrono::{Duration, Utc};
+use serde_json::json;
+use sqlx::SqlitePool;
+
+pub async fn create_token(pool: &SqlitePool, user_id: &str, request: &NewToken) -> AppResult<CreatedToken> {
+    let (name, days) = validate_token_request(request)?;
+    let token = format!("{TOKEN_PREFIX}{}", auth::random_secret(24));
+    let prefix: String = token.chars().take(TOKEN_PREFIX.len() + 6).collect();
+    let now = Utc::now();
+    let expires_at = days.map(|d| now + Duration::days(d));
+    let id = db::new_id();
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO api_tokens (id, user_id, name, token_hash, prefix, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&id)
+    .bind(user_id)
+    .bind(&name)
+    .bind(auth::sha256_hex(&token))
+    .bind(&prefix)
+    .bind(db::timestamp(now))
+    .bind(expires_at.map(db::timestamp))
+    .execute(&mut *tx)
+    .await?;
+    audit::record(&mut tx, Some(user_id), "token.create", &format!("token:{id}"), json!({"name": name})).await?;
+    tx.commit().await?;
+    Ok(CreatedToken {
+        id,
+        name,
+        prefix,
+        created_at: now,
+        expires_at,
+        token,
+    })
+}
+
+type TokenRow = (String, String, String, String, Option<String>, Option<String>, Option<String>);
+
+fn token_info((id, name, prefix, created_at, expires_at, last_used_at, revoked_at): TokenRow) -> TokenInfo {
+    TokenInfo {
+        id,
+        name,
+        prefix,
+        created_at: db::parse_time(&created_at),
+        expires_at: expires_at.as_deref().map(db::parse_time),
+        last_used_at: last_used_at.as_deref().map(db::parse_time),
+        revoked: revoked_at.is_some(),
+    }
+}
+
+/// The user's tokens, newest first.
+pub async fn list_tokens(pool: &SqlitePool, user_id: &str) -> AppResult<Vec<TokenInfo>> {
+    let rows: Vec<TokenRow> = sqlx::query_as(
+        "SELECT id, name, prefix, created_at, expires_at, last_used_at, revoked_at
+         FROM api_tokens WHERE user_id = ? ORDER BY created_at DESC, id",
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(token_info).collect())
+}
+
+/// Revokes one of the user's own tokens. Someone else's token is "not found", not "forbidden".
+pub async fn revoke_token(pool: &SqlitePool, user_id: &str, token_id: &str) -> AppResult<()> {
+    let mut tx = pool.begin().await?;
+    let found: Option<(Option<String>,)> =
+        sqlx::query_as("SELECT revoked_at FROM api_tokens WHERE id = ? AND user_id = ?")
+            .bind(token_id)
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    match found {
+        None => {
+            return Err(ApiError::new(
+                404,
+                "TOKEN_NOT_FOUND",
+                "You have no API token with this id.",
+                "List your tokens with GET /api/v1/tokens.",
+            )
+            .into());
+        }
+        Some((Some(_),)) => return Ok(()),
+        Some((None,)) => {}
+    }
+    sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE id = ?")
+        .bind(db::now())
+        .bind(token_id)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(&mut tx, Some(user_id), "token.revoke", &format!("token:{token_id}"), json!({})).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The id of an active user by name, for the command line.
+pub async fn user_id_by_name(pool: &SqlitePool, username: &str) -> AppResult<String> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE username = ? AND is_active = 1")
+        .bind(username)
+        .fetch_optional(pool)
+        .await?;
+    row.map(|(id,)| id).ok_or_else(|| {
+        ApiError::new(
+            404,
+            "USER_NOT_FOUND",
+            format!("No active user named '{username}'."),
+            "Add the user first with 'modelyard user add NAME'.",
+        )
+        .into()
+    })
+}

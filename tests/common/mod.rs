@@ -1,0 +1,493 @@
+//! Black-box test harness: runs the real `modelyard` binary on a free port with its own data
+//! directory, and offers the few helpers the HTTP tests share (users, tokens, sign-in, errors).
+#![allow(dead_code)]
+
+use reqwest::header::{CONTENT_TYPE, COOKIE, ORIGIN, SET_COOKIE};
+use reqwest::{Client, RequestBuilder, Response, StatusCode};
+use serde_json::Value;
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use tempfile::TempDir;
+
+/// How long the server may take to answer `/healthz` after being spawned.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long the server may take to exit after SIGTERM.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(15);
+
+pub const SESSION_COOKIE: &str = "modelyard_session";
+
+const BIN: &str = env!("CARGO_BIN_EXE_modelyard");
+
+/// Environment variables the binary reads; cleared so the developer's shell cannot redirect a
+/// test server to another database or address.
+const APP_ENV: [&str; 6] = [
+    "DATABASE_URL",
+    "MODELYARD_ADDR",
+    "MODELYARD_DATA_DIR",
+    "MODELYARD_SITE_ROOT",
+    "MODELYARD_PUBLIC_URL",
+    "MODELYARD_MAX_JSON_BYTES",
+];
+
+static TOKEN_COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// A running `modelyard serve`, killed when dropped.
+pub struct TestServer {
+    dir: TempDir,
+    child: Option<Child>,
+    port: u16,
+    pub client: Client,
+}
+
+impl TestServer {
+    /// Starts a server on an empty data directory and waits until it is healthy.
+    pub async fn start() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("modelyard-test-")
+            .tempdir()
+            .expect("create a temporary directory");
+        std::fs::create_dir_all(dir.path().join("data")).expect("create the data directory");
+        let client = Client::builder()
+            // Redirects are part of what the tests look at; never follow them silently.
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("build an HTTP client");
+        let mut server = TestServer {
+            dir,
+            child: None,
+            port: 0,
+            client,
+        };
+        server.spawn_until_healthy().await;
+        server
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.dir.path().join("server.log")
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The app's own origin, as a browser on its pages would send it.
+    pub fn origin(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.origin(), path)
+    }
+
+    /// Everything the server wrote to stderr (across restarts), without terminal colour codes.
+    pub fn log(&self) -> String {
+        let raw = std::fs::read(self.log_path()).unwrap_or_default();
+        strip_ansi(&String::from_utf8_lossy(&raw))
+    }
+
+    async fn spawn_until_healthy(&mut self) {
+        // A free port can be taken by someone else between our probe and the server's bind; try
+        // a few ports before giving up.
+        for attempt in 1..=3 {
+            self.port = free_port();
+            let log = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(self.log_path())
+                .expect("open the server log");
+            let mut command = Command::new(BIN);
+            command
+                .arg("serve")
+                .arg("--addr")
+                .arg(format!("127.0.0.1:{}", self.port))
+                .arg("--data-dir")
+                .arg(self.data_dir())
+                .env("RUST_LOG", "info")
+                .env("NO_COLOR", "1")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::from(log));
+            for var in APP_ENV {
+                command.env_remove(var);
+            }
+            let child = command.spawn().expect("spawn `modelyard serve`");
+            self.child = Some(child);
+            match self.wait_until_healthy().await {
+                Ok(()) => return,
+                Err(exit) => {
+                    let log = self.log();
+                    let port_taken = log.contains("in use") || log.contains("AddrInUse");
+                    if attempt < 3 && port_taken {
+                        continue;
+                    }
+                    panic!(
+                        "`modelyard serve` exited ({exit}) before answering /healthz.\n--- server log ---\n{log}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// Ok once `/healthz` answers 200; Err with the exit status if the process died first.
+    /// Panics (showing the log) when the server stays silent for too long.
+    async fn wait_until_healthy(&mut self) -> Result<(), ExitStatus> {
+        let deadline = Instant::now() + STARTUP_TIMEOUT;
+        let health = self.url("/healthz");
+        loop {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().expect("poll the server process"))
+            {
+                self.child = None;
+                return Err(status);
+            }
+            let probe = self
+                .client
+                .get(&health)
+                .timeout(Duration::from_secs(2))
+                .send()
+                .await;
+            if let Ok(resp) = probe
+                && resp.status() == StatusCode::OK
+            {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                self.kill();
+                panic!(
+                    "`modelyard serve` did not answer GET /healthz with 200 within {STARTUP_TIMEOUT:?}.\n--- server log ---\n{}",
+                    self.log()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Stops the server with SIGTERM (as a service manager would) and waits for it to exit.
+    /// Panics if it does not stop in time; a server that ignores SIGTERM breaks the contract.
+    pub fn stop(&mut self) -> ExitStatus {
+        let mut child = self.child.take().expect("the server is running");
+        let signalled = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !signalled {
+            let _ = child.kill();
+        }
+        let deadline = Instant::now() + SHUTDOWN_TIMEOUT;
+        loop {
+            if let Some(status) = child.try_wait().expect("poll the server process") {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "`modelyard serve` did not exit within {SHUTDOWN_TIMEOUT:?} of SIGTERM.\n--- server log ---\n{}",
+                    self.log()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Stops the server and starts it again on the same data directory (on a new port).
+    pub async fn restart(&mut self) {
+        self.stop();
+        self.spawn_until_healthy().await;
+    }
+
+    /// Runs a `modelyard` subcommand against this server's data directory.
+    pub fn cli(&self, args: &[&str], stdin: &str) -> Output {
+        run_cli(args, &self.data_dir(), stdin)
+    }
+
+    /// Adds a user through the command line, panicking if that fails.
+    pub fn add_user(&self, name: &str, password: &str, admin: bool) {
+        let mut args = vec!["user", "add", name];
+        if admin {
+            args.push("--admin");
+        }
+        let out = self.cli(&args, &format!("{password}\n"));
+        assert!(
+            out.status.success(),
+            "`modelyard user add {name}` failed: {}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Creates an API token for `user` through the command line and returns its secret.
+    pub fn add_token(&self, user: &str) -> String {
+        let name = format!(
+            "test-token-{}",
+            TOKEN_COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let out = self.cli(&["token", "add", &name, "--user", user], "");
+        assert!(
+            out.status.success(),
+            "`modelyard token add {name} --user {user}` failed: {}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .expect("the token is UTF-8")
+            .trim_end()
+            .to_owned()
+    }
+
+    /// A user with an API token, the usual starting point of a REST test.
+    pub fn user_with_token(&self, name: &str, admin: bool) -> String {
+        self.add_user(name, &default_password(name), admin);
+        self.add_token(name)
+    }
+
+    /// Signs in through the login server function, as the browser's sign-in form does.
+    pub async fn login(&self, username: &str, password: &str) -> Response {
+        self.client
+            .post(self.url("/fn/login"))
+            .header(ORIGIN, self.origin())
+            .form(&[("username", username), ("password", password)])
+            .send()
+            .await
+            .expect("POST /fn/login")
+    }
+
+    /// Signs in and returns the `modelyard_session=...` pair to send as a Cookie header.
+    pub async fn login_cookie(&self, username: &str, password: &str) -> String {
+        let resp = self.login(username, password).await;
+        let status = resp.status();
+        let cookie = session_cookie(&resp);
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "signing in as {username} failed: {}",
+            resp.text().await.unwrap_or_default()
+        );
+        cookie.expect("a successful sign-in sets the session cookie")
+    }
+
+    pub fn get(&self, path: &str) -> RequestBuilder {
+        self.client.get(self.url(path))
+    }
+
+    pub fn post(&self, path: &str) -> RequestBuilder {
+        self.client.post(self.url(path))
+    }
+
+    pub fn patch(&self, path: &str) -> RequestBuilder {
+        self.client.patch(self.url(path))
+    }
+
+    pub fn delete(&self, path: &str) -> RequestBuilder {
+        self.client.delete(self.url(path))
+    }
+
+    /// A request carrying the session cookie and this app's own Origin.
+    pub fn with_cookie(&self, request: RequestBuilder, cookie: &str) -> RequestBuilder {
+        request.header(COOKIE, cookie).header(ORIGIN, self.origin())
+    }
+
+    /// Creates a model with a token and returns the created model object.
+    pub async fn create_model(&self, token: &str, body: Value) -> Value {
+        let resp = self
+            .post("/api/v1/models")
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("POST /api/v1/models");
+        expect_json(resp, StatusCode::CREATED).await
+    }
+
+    /// GET a path with a token and return the JSON body, asserting 200.
+    pub async fn get_json(&self, path: &str, token: &str) -> Value {
+        let resp = self
+            .get(path)
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        expect_json(resp, StatusCode::OK).await
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Runs a `modelyard` subcommand with `--data-dir DIR` and the given standard input.
+pub fn run_cli(args: &[&str], data_dir: &Path, stdin: &str) -> Output {
+    let mut command = Command::new(BIN);
+    command
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for var in APP_ENV {
+        command.env_remove(var);
+    }
+    let mut child = command
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn `modelyard {}`: {e}", args.join(" ")));
+    {
+        let mut input = child.stdin.take().expect("piped stdin");
+        // The command may exit before reading (bad arguments); a broken pipe is fine then.
+        let _ = input.write_all(stdin.as_bytes());
+    }
+    child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("wait for `modelyard {}`: {e}", args.join(" ")))
+}
+
+/// A password that passes validation, different per user.
+pub fn default_password(user: &str) -> String {
+    format!("{user}-correct-horse-battery")
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    listener.local_addr().expect("local address").port()
+}
+
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            chars.next();
+            // Parameters and intermediates, then one final byte in '@'..='~'.
+            for c in chars.by_ref() {
+                if ('@'..='~').contains(&c) {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The `modelyard_session=VALUE` pair from a response's Set-Cookie headers, ready to send back
+/// as a Cookie header; `None` when the response sets no (non-empty) session cookie.
+pub fn session_cookie(resp: &Response) -> Option<String> {
+    session_set_cookie(resp)
+        .map(|header| {
+            header
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_owned()
+        })
+        .filter(|pair| pair.len() > SESSION_COOKIE.len() + 1)
+}
+
+/// The whole Set-Cookie header for the session cookie, attributes included.
+pub fn session_set_cookie(resp: &Response) -> Option<String> {
+    resp.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.trim_start().starts_with(&format!("{SESSION_COOKIE}=")))
+        .map(str::to_owned)
+}
+
+/// Reads a JSON body, panicking with the raw text when it is not JSON.
+pub async fn body_json(resp: Response) -> Value {
+    let text = resp.text().await.expect("read the response body");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("body is not JSON ({e}): {text}"))
+}
+
+/// Asserts the status and returns the JSON body.
+pub async fn expect_json(resp: Response, status: StatusCode) -> Value {
+    let actual = resp.status();
+    let url = resp.url().clone();
+    let text = resp.text().await.expect("read the response body");
+    assert_eq!(actual, status, "unexpected status from {url}; body: {text}");
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("body from {url} is not JSON ({e}): {text}"))
+}
+
+/// Asserts an error response: the status, a JSON body with this `error_code`, and non-empty
+/// `error_msg` and `solution_msg`. Returns the body so callers can check `field`.
+pub async fn assert_error(resp: Response, status: u16, code: &str) -> Value {
+    let actual = resp.status().as_u16();
+    let url = resp.url().clone();
+    let text = resp.text().await.expect("read the error body");
+    assert_eq!(
+        actual, status,
+        "expected {status} {code} from {url}; body: {text}"
+    );
+    let body: Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("error body from {url} is not JSON ({e}): {text}"));
+    assert_eq!(
+        body["error_code"], code,
+        "wrong error_code from {url}: {body}"
+    );
+    for key in ["error_msg", "solution_msg"] {
+        let value = body[key].as_str().unwrap_or_default();
+        assert!(
+            !value.trim().is_empty(),
+            "{key} should be a non-empty string in {body}"
+        );
+    }
+    body
+}
+
+/// The response's Content-Type, or "" when it has none.
+pub fn content_type(resp: &Response) -> String {
+    resp.headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Asserts a 422 validation error naming the field at fault.
+pub async fn assert_invalid(resp: Response, code: &str, field: &str) -> Value {
+    let body = assert_error(resp, 422, code).await;
+    assert_eq!(body["field"], field, "wrong field in {body}");
+    body
+}
+
+/// Whether `s` is `myd_` followed by 48 hex digits.
+pub fn is_token_secret(s: &str) -> bool {
+    s.strip_prefix("myd_")
+        .is_some_and(|hex| hex.len() == 48 && hex.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// Names of the models in a list body, in order.
+pub fn names(list: &Value) -> Vec<String> {
+    list["data"]
+        .as_array()
+        .unwrap_or_else(|| panic!("`data` should be an array in {list}"))
+        .iter()
+        .map(|m| m["name"].as_str().expect("model name").to_owned())
+        .collect()
+}
