@@ -1,6 +1,7 @@
 //! The caller's API tokens: create (the secret is shown once), list, revoke.
 
-use crate::api::identity::{CreateToken, RevokeToken, list_tokens};
+use crate::api::identity::{CreateToken, RevokeToken, TokensView, list_tokens};
+use crate::domain::error::ApiError;
 use crate::components::forms::{FieldMessage, FormError, PageError, field_error};
 use crate::components::layout::RequireUser;
 use crate::domain::identity::{CreatedToken, TokenInfo};
@@ -10,23 +11,29 @@ use leptos_meta::Title;
 
 #[component]
 pub fn TokensPage() -> impl IntoView {
+    // Created here, outside the sign-in guard's suspense, so the list is fetched once per page
+    // view: fetching it takes the one-time secret kept for a form post without JavaScript.
+    let create = ServerAction::<CreateToken>::new();
+    let revoke = ServerAction::<RevokeToken>::new();
+    let tokens = Resource::new(
+        move || (create.version().get(), revoke.version().get()),
+        |_| list_tokens(),
+    );
     view! {
         <Title text="API tokens" />
         <RequireUser>
-            <Tokens />
+            <Tokens create revoke tokens />
         </RequireUser>
     }
 }
 
 #[component]
-fn Tokens() -> impl IntoView {
-    let create = ServerAction::<CreateToken>::new();
-    let revoke = ServerAction::<RevokeToken>::new();
+fn Tokens(
+    create: ServerAction<CreateToken>,
+    revoke: ServerAction<RevokeToken>,
+    tokens: Resource<Result<TokensView, ApiError>>,
+) -> impl IntoView {
     let created: Signal<_> = create.value().into();
-    let tokens = Resource::new(
-        move || (create.version().get(), revoke.version().get()),
-        |_| list_tokens(),
-    );
     view! {
         <h1 class="page-title">"API tokens"</h1>
         <p class="mb-6 text-sm text-slate-600">
@@ -123,7 +130,7 @@ fn TokenTable(tokens: Vec<TokenInfo>, revoke: ServerAction<RevokeToken>) -> impl
                                         view! {
                                             <ActionForm action=revoke>
                                                 <input type="hidden" name="id" value=t.id.clone() />
-                                                <button type="submit" class="btn-danger" aria-label=format!("Revoke {}", t.name)>
+                                                <button type="submit" class="btn-danger" title=format!("Revoke {}", t.name)>
                                                     "Revoke"
                                                 </button>
                                             </ActionForm>

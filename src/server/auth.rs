@@ -168,13 +168,22 @@ pub async fn take_flash(state: &AppState, headers: &HeaderMap) -> AppResult<Opti
     let Some(secret) = session_secret(headers) else {
         return Ok(None);
     };
-    let row: Option<(Option<String>,)> = sqlx::query_as(
-        "UPDATE sessions SET flash = NULL WHERE id_hash = ? AND flash IS NOT NULL RETURNING flash",
-    )
-    .bind(sha256_hex(&secret))
-    .fetch_optional(&state.db)
-    .await?;
-    Ok(row.and_then(|(v,)| v))
+    let id_hash = sha256_hex(&secret);
+    // RETURNING would give the cleared value, so read and clear in one transaction.
+    let mut tx = state.db.begin().await?;
+    let row: Option<(Option<String>,)> = sqlx::query_as("SELECT flash FROM sessions WHERE id_hash = ?")
+        .bind(&id_hash)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let flash = row.and_then(|(v,)| v);
+    if flash.is_some() {
+        sqlx::query("UPDATE sessions SET flash = NULL WHERE id_hash = ?")
+            .bind(&id_hash)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(flash)
 }
 
 fn session_secret(headers: &HeaderMap) -> Option<String> {

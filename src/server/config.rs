@@ -95,7 +95,7 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
-    /// Where the built site is: the flag, cargo-leptos's variable, or the usual build output.
+    /// Where the built site is: the flag, cargo-leptos's variable, or the usual build outputs.
     pub fn site_root(&self) -> PathBuf {
         if let Some(root) = &self.site_root {
             return root.clone();
@@ -103,8 +103,16 @@ impl ServeArgs {
         if let Ok(root) = std::env::var("LEPTOS_SITE_ROOT") {
             return PathBuf::from(root);
         }
-        let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".to_owned());
-        PathBuf::from(target).join("site")
+        let mut candidates = Vec::new();
+        if let Ok(target) = std::env::var("CARGO_TARGET_DIR") {
+            candidates.push(PathBuf::from(target).join("site"));
+        }
+        candidates.push(PathBuf::from("target").join("site"));
+        candidates
+            .iter()
+            .find(|c| c.join("pkg").is_dir())
+            .unwrap_or(&candidates[candidates.len() - 1])
+            .clone()
     }
 
     pub fn public_url(&self) -> String {

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs what building Modelyard needs, skipping whatever is already there.
+#   scripts/bootstrap.sh          build tools (WASM target, cargo-leptos, wasm-bindgen, Tailwind)
+#   scripts/bootstrap.sh --tests  also what the tests need (Chromium, Playwright)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_tests=false
+[ "${1:-}" = "--tests" ] && want_tests=true
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "Adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# cargo-leptos 0.3.11 needs a newer rustc; without --locked newer dependencies do too.
+if ! cargo leptos --version 2>/dev/null | grep -q '0\.3\.10'; then
+  say "Installing cargo-leptos 0.3.10 (about 15 minutes on 2 cores)"
+  cargo install cargo-leptos --locked --version 0.3.10
+fi
+
+# The wasm-bindgen CLI must be exactly the version in Cargo.lock.
+wb_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+if ! wasm-bindgen --version 2>/dev/null | grep -q " ${wb_version}\$"; then
+  say "Installing wasm-bindgen-cli ${wb_version}"
+  # --locked fails for this crate (a locked dependency is gone from the registry).
+  cargo install wasm-bindgen-cli --version "${wb_version}"
+fi
+
+# Tailwind CSS and wasm-opt come from npm, so cargo-leptos never downloads binaries.
+if [ ! -x node_modules/.bin/tailwindcss ] || [ package.json -nt node_modules/.bin/tailwindcss ]; then
+  say "Installing Tailwind CSS and binaryen from npm"
+  npm ci --no-audit --no-fund
+fi
+
+if $want_tests; then
+  if [ ! -x /usr/bin/chromium ]; then
+    say "Installing Chromium (Debian package) for the end-to-end tests"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q chromium
+  fi
+  if [ ! -d end2end/node_modules/@playwright/test ]; then
+    say "Installing Playwright (the library only; it drives Debian's Chromium)"
+    (cd end2end && npm ci --no-audit --no-fund)
+  fi
+fi
