@@ -20,8 +20,10 @@ step "clippy: WASM build"
 cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings ||
   failures+=("clippy (hydrate)")
 
-step "build: server, WASM and CSS"
-cargo leptos build
+# The server binary comes from `cargo test` (it builds the binary the HTTP tests start), so
+# only the browser side is built here: compiling the server twice would double the build time.
+step "build: WASM and CSS"
+cargo leptos build --frontend-only
 
 step "unit and HTTP integration tests"
 cargo test --features ssr || failures+=("cargo test")

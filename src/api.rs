@@ -13,7 +13,7 @@ pub mod context {
     use crate::server::error::AppError;
     use crate::server::state::AppState;
     use axum::http::request::Parts;
-    use leptos::prelude::{use_context, expect_context};
+    use leptos::prelude::{expect_context, use_context};
 
     pub fn state() -> AppState {
         expect_context::<AppState>()
@@ -55,6 +55,8 @@ pub mod context {
     }
 
     pub async fn require_caller() -> Result<Caller, ApiError> {
-        caller().await?.ok_or_else(|| fail(ApiError::not_authenticated()))
+        caller()
+            .await?
+            .ok_or_else(|| fail(ApiError::not_authenticated()))
     }
 }

@@ -6,10 +6,10 @@
 
 #![recursion_limit = "256"]
 
-/// The HTML shell, the top-level component and the route table.
-pub mod app;
 /// Server functions the pages call; thin wrappers over the server's services.
 pub mod api;
+/// The HTML shell, the top-level component and the route table.
+pub mod app;
 /// Reusable pieces of UI: layout, forms, messages.
 pub mod components;
 /// Shared types and pure rules (validation, paging); compiles for the browser too.

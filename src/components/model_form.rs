@@ -8,7 +8,15 @@ use crate::domain::model::{TargetType, Visibility, validate_model_name};
 use leptos::prelude::*;
 
 /// Fields inline messages are shown for.
-pub const INLINE_FIELDS: &[&str] = &["name", "description", "target_type", "target_name", "tags", "visibility", "readme"];
+pub const INLINE_FIELDS: &[&str] = &[
+    "name",
+    "description",
+    "target_type",
+    "target_name",
+    "tags",
+    "visibility",
+    "readme",
+];
 
 #[component]
 pub fn ModelFormFields<T: Send + Sync + 'static>(

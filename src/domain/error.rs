@@ -1,9 +1,9 @@
 //! The one error shape every failure reaches a client in: an HTTP status plus
 //! `error_code` / `error_msg` / `solution_msg`, optionally naming the input field at fault.
 
-use serde::{Deserialize, Serialize};
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A failure as clients see it. Internal details never go in here; they are logged on the server.

@@ -85,7 +85,10 @@ pub fn validate_username(name: &str) -> Result<String, ApiError> {
             "Usernames are at most {MAX_USERNAME_CHARS} characters."
         )));
     }
-    let starts_well = name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+    let starts_well = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric());
     let all_allowed = name
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
@@ -191,7 +194,9 @@ mod tests {
         }
         let unnamed = NewToken::default();
         assert_eq!(
-            validate_token_request(&unnamed).expect_err("name").error_code,
+            validate_token_request(&unnamed)
+                .expect_err("name")
+                .error_code,
             "INVALID_TOKEN_NAME"
         );
     }

@@ -90,7 +90,11 @@ pub enum Visibility {
 }
 
 impl Visibility {
-    pub const ALL: [Visibility; 3] = [Visibility::Private, Visibility::Internal, Visibility::Public];
+    pub const ALL: [Visibility; 3] = [
+        Visibility::Private,
+        Visibility::Internal,
+        Visibility::Public,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -664,7 +668,16 @@ mod tests {
 
     #[test]
     fn model_names_reject_empty_long_and_odd_characters() {
-        for name in ["", &"x".repeat(65), "bad name", "a/b", "ü", "a\0b", "../x", "name!"] {
+        for name in [
+            "",
+            &"x".repeat(65),
+            "bad name",
+            "a/b",
+            "ü",
+            "a\0b",
+            "../x",
+            "name!",
+        ] {
             let err = validate_model_name(name).expect_err(name);
             assert_eq!(err.error_code, "INVALID_MODEL_NAME");
             assert_eq!(err.status, 422);
@@ -683,8 +696,15 @@ mod tests {
     fn tags_are_trimmed_deduplicated_and_bounded() {
         let tags = validate_tags(vec![" churn ".into(), "Churn".into(), "tabular".into()]);
         assert_eq!(tags, Ok(vec!["churn".to_owned(), "tabular".to_owned()]));
-        for bad in [vec!["  ".to_owned()], vec!["x".repeat(65)], vec!["a\nb".to_owned()]] {
-            assert_eq!(validate_tags(bad).expect_err("bad tag").error_code, "INVALID_TAGS");
+        for bad in [
+            vec!["  ".to_owned()],
+            vec!["x".repeat(65)],
+            vec!["a\nb".to_owned()],
+        ] {
+            assert_eq!(
+                validate_tags(bad).expect_err("bad tag").error_code,
+                "INVALID_TAGS"
+            );
         }
         let many: Vec<String> = (0..33).map(|i| format!("t{i}")).collect();
         assert!(validate_tags(many).is_err());
@@ -716,9 +736,14 @@ mod tests {
 
     #[test]
     fn enums_parse_their_wire_names_only() {
-        assert_eq!(TargetType::parse("text_generation"), Ok(TargetType::TextGeneration));
         assert_eq!(
-            TargetType::parse("Binary").expect_err("case matters").error_code,
+            TargetType::parse("text_generation"),
+            Ok(TargetType::TextGeneration)
+        );
+        assert_eq!(
+            TargetType::parse("Binary")
+                .expect_err("case matters")
+                .error_code,
             "INVALID_TARGET_TYPE"
         );
         assert_eq!(Visibility::parse("internal"), Ok(Visibility::Internal));

@@ -73,7 +73,9 @@ mod tests {
         assert!(Paging::new(Some(0), Some(1000)).is_ok());
         for (o, l) in [(-1, 10), (0, 0), (0, 1001)] {
             assert_eq!(
-                Paging::new(Some(o), Some(l)).expect_err("bounds").error_code,
+                Paging::new(Some(o), Some(l))
+                    .expect_err("bounds")
+                    .error_code,
                 "INVALID_PAGING"
             );
         }
@@ -88,7 +90,21 @@ mod tests {
         assert!(p.has_next(5));
         assert!(!p.has_next(4));
         assert_eq!(p.previous_offset(), Some(0));
-        assert_eq!(Paging { offset: 0, limit: 2 }.previous_offset(), None);
-        assert_eq!(Paging { offset: 1, limit: 5 }.previous_offset(), Some(0));
+        assert_eq!(
+            Paging {
+                offset: 0,
+                limit: 2
+            }
+            .previous_offset(),
+            None
+        );
+        assert_eq!(
+            Paging {
+                offset: 1,
+                limit: 5
+            }
+            .previous_offset(),
+            Some(0)
+        );
     }
 }

@@ -36,7 +36,10 @@ fn EditForm(view: ModelView) -> impl IntoView {
     let initial = ModelForm {
         name: m.name.clone(),
         description: m.description.clone(),
-        target_type: m.target_type.map(|t| t.as_str().to_owned()).unwrap_or_default(),
+        target_type: m
+            .target_type
+            .map(|t| t.as_str().to_owned())
+            .unwrap_or_default(),
         target_name: m.target_name.clone(),
         tags: m.tags.join(", "),
         visibility: m.visibility.as_str().to_owned(),

@@ -55,7 +55,10 @@ pub fn ModelsPage() -> impl IntoView {
 fn SearchForm(query: Memo<ModelQuery>) -> impl IntoView {
     let current = query.get_untracked();
     let search = current.search.clone().unwrap_or_default();
-    let order = current.order_by.clone().unwrap_or_else(|| ModelOrder::default().as_str().to_owned());
+    let order = current
+        .order_by
+        .clone()
+        .unwrap_or_else(|| ModelOrder::default().as_str().to_owned());
     let limit = current.limit.filter(|l| *l != PAGE_SIZE);
     view! {
         <form method="get" action="/models" role="search" class="my-6 flex flex-wrap items-end gap-3">

@@ -1,9 +1,9 @@
 //! The caller's API tokens: create (the secret is shown once), list, revoke.
 
 use crate::api::identity::{CreateToken, RevokeToken, TokensView, list_tokens};
-use crate::domain::error::ApiError;
 use crate::components::forms::{FieldMessage, FormError, PageError, field_error};
 use crate::components::layout::RequireUser;
+use crate::domain::error::ApiError;
 use crate::domain::identity::{CreatedToken, TokenInfo};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -98,7 +98,8 @@ fn TokenTable(tokens: Vec<TokenInfo>, revoke: ServerAction<RevokeToken>) -> impl
         return view! { <p class="empty mt-6">"You have no API tokens yet."</p> }.into_any();
     }
     let when = |t: Option<chrono::DateTime<chrono::Utc>>, none: &'static str| {
-        t.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| none.to_owned())
+        t.map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_else(|| none.to_owned())
     };
     view! {
         <table class="mt-6 w-full rounded-lg border border-slate-200 bg-white text-left text-sm">

@@ -6,8 +6,8 @@ use crate::domain::identity::{Me, TOKEN_PREFIX};
 use crate::server::db;
 use crate::server::error::{AppError, AppResult, error_response};
 use crate::server::state::AppState;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::{AUTHORIZATION, COOKIE, HOST, ORIGIN, REFERER};
 use axum::http::request::Parts;
@@ -137,7 +137,9 @@ fn session_cookie(state: &AppState, value: &str, max_age_secs: i64) -> String {
     } else {
         ""
     };
-    format!("{SESSION_COOKIE}={value}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age_secs}{secure}")
+    format!(
+        "{SESSION_COOKIE}={value}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age_secs}{secure}"
+    )
 }
 
 /// Ends the session the request carries (if any) and returns a `Set-Cookie` that clears it.
@@ -171,10 +173,11 @@ pub async fn take_flash(state: &AppState, headers: &HeaderMap) -> AppResult<Opti
     let id_hash = sha256_hex(&secret);
     // RETURNING would give the cleared value, so read and clear in one transaction.
     let mut tx = state.db.begin().await?;
-    let row: Option<(Option<String>,)> = sqlx::query_as("SELECT flash FROM sessions WHERE id_hash = ?")
-        .bind(&id_hash)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let row: Option<(Option<String>,)> =
+        sqlx::query_as("SELECT flash FROM sessions WHERE id_hash = ?")
+            .bind(&id_hash)
+            .fetch_optional(&mut *tx)
+            .await?;
     let flash = row.and_then(|(v,)| v);
     if flash.is_some() {
         sqlx::query("UPDATE sessions SET flash = NULL WHERE id_hash = ?")
@@ -240,27 +243,28 @@ pub async fn resolve_caller(state: &AppState, headers: &HeaderMap) -> AppResult<
         if !token.starts_with(TOKEN_PREFIX) {
             return Err(invalid_token().into());
         }
-        let row: Option<(String, CallerRow)> = sqlx::query_as::<_, (String, String, String, String, bool)>(
-            "SELECT t.id, u.id, u.username, u.display_name, u.is_admin
+        let row: Option<(String, CallerRow)> =
+            sqlx::query_as::<_, (String, String, String, String, bool)>(
+                "SELECT t.id, u.id, u.username, u.display_name, u.is_admin
              FROM api_tokens t JOIN users u ON u.id = t.user_id
              WHERE t.token_hash = ? AND t.revoked_at IS NULL
                AND (t.expires_at IS NULL OR t.expires_at > ?) AND u.is_active = 1",
-        )
-        .bind(sha256_hex(token))
-        .bind(&now)
-        .fetch_optional(&state.db)
-        .await?
-        .map(|(token_id, id, username, display_name, is_admin)| {
-            (
-                token_id,
-                CallerRow {
-                    id,
-                    username,
-                    display_name,
-                    is_admin,
-                },
             )
-        });
+            .bind(sha256_hex(token))
+            .bind(&now)
+            .fetch_optional(&state.db)
+            .await?
+            .map(|(token_id, id, username, display_name, is_admin)| {
+                (
+                    token_id,
+                    CallerRow {
+                        id,
+                        username,
+                        display_name,
+                        is_admin,
+                    },
+                )
+            });
         let Some((token_id, user)) = row else {
             return Err(invalid_token().into());
         };
@@ -287,18 +291,20 @@ pub async fn resolve_caller(state: &AppState, headers: &HeaderMap) -> AppResult<
             .bind(&now)
             .fetch_optional(&state.db)
             .await?
-            .map(|(id, username, display_name, is_admin, password_hash, auth_hash)| {
-                (
-                    CallerRow {
-                        id,
-                        username,
-                        display_name,
-                        is_admin,
-                    },
-                    password_hash,
-                    auth_hash,
-                )
-            });
+            .map(
+                |(id, username, display_name, is_admin, password_hash, auth_hash)| {
+                    (
+                        CallerRow {
+                            id,
+                            username,
+                            display_name,
+                            is_admin,
+                        },
+                        password_hash,
+                        auth_hash,
+                    )
+                },
+            );
         if let Some((user, password_hash, auth_hash)) = user
             && session_auth_hash(&password_hash) == auth_hash
         {
@@ -402,25 +408,43 @@ mod tests {
     fn origin_must_match_the_host_or_public_url() {
         let h = headers(&[("host", "127.0.0.1:3000")]);
         assert!(is_own_origin("http://127.0.0.1:3000", &h, "http://x"));
-        assert!(is_own_origin("http://127.0.0.1:3000/models", &h, "http://x"));
+        assert!(is_own_origin(
+            "http://127.0.0.1:3000/models",
+            &h,
+            "http://x"
+        ));
         assert!(!is_own_origin("http://evil.example", &h, "http://x"));
-        assert!(!is_own_origin("http://127.0.0.1:3000.evil.example", &h, "http://x"));
+        assert!(!is_own_origin(
+            "http://127.0.0.1:3000.evil.example",
+            &h,
+            "http://x"
+        ));
         assert!(!is_own_origin("null", &h, "http://x"));
-        assert!(is_own_origin("https://models.example.com", &h, "https://models.example.com"));
+        assert!(is_own_origin(
+            "https://models.example.com",
+            &h,
+            "https://models.example.com"
+        ));
     }
 
     #[test]
     fn session_cookie_is_found_among_others() {
         let h = headers(&[("cookie", "a=1; modelyard_session=abc; b=2")]);
         assert_eq!(session_secret(&h).as_deref(), Some("abc"));
-        assert_eq!(session_secret(&headers(&[("cookie", "modelyard_session=")])), None);
+        assert_eq!(
+            session_secret(&headers(&[("cookie", "modelyard_session=")])),
+            None
+        );
     }
 
     #[test]
     fn bearer_scheme_is_case_insensitive() {
         let h = headers(&[("authorization", "bearer myd_x")]);
         assert_eq!(bearer_token(&h), Some("myd_x"));
-        assert_eq!(bearer_token(&headers(&[("authorization", "Basic abc")])), None);
+        assert_eq!(
+            bearer_token(&headers(&[("authorization", "Basic abc")])),
+            None
+        );
     }
 
     #[test]

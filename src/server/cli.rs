@@ -2,11 +2,11 @@
 
 use crate::domain::identity::NewToken;
 use crate::server::config::{Cli, Command, ServeArgs, StoreArgs, TokenCommand, UserCommand};
+use crate::server::db;
 use crate::server::error::AppError;
 use crate::server::router::app;
 use crate::server::services::{tokens, users};
 use crate::server::state::{AppState, Settings};
-use crate::server::db;
 use std::io::BufRead;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -124,7 +124,9 @@ async fn serve(args: ServeArgs) -> Result<(), AppError> {
         leptos,
     };
     if let Some(secret) = users::issue_setup_link(&state.db).await? {
-        tracing::info!("No users yet. Open {public_url}/setup?token={secret} to create the first admin");
+        tracing::info!(
+            "No users yet. Open {public_url}/setup?token={secret} to create the first admin"
+        );
     }
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await

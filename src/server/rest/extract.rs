@@ -31,7 +31,12 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
         JsonRejection::JsonDataError(e) => ApiError::new(
             422,
             "INVALID_FIELD",
-            format!("The request body has a field that is missing, unknown or of the wrong type: {}", e.body_text().trim_start_matches("Failed to deserialize the JSON body into the target type: ")),
+            format!(
+                "The request body has a field that is missing, unknown or of the wrong type: {}",
+                e.body_text().trim_start_matches(
+                    "Failed to deserialize the JSON body into the target type: "
+                )
+            ),
             "Compare the body with the endpoint's schema in GET /api/v1/openapi.json.",
         ),
         JsonRejection::JsonSyntaxError(_) => ApiError::new(
@@ -46,7 +51,11 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
             "The request body must be JSON.",
             "Send the header 'Content-Type: application/json'.",
         ),
-        JsonRejection::BytesRejection(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => body_too_large(),
+        JsonRejection::BytesRejection(e)
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE =>
+        {
+            body_too_large()
+        }
         other => ApiError::new(
             400,
             "MALFORMED_REQUEST",
@@ -87,7 +96,12 @@ fn query_rejection(rejection: QueryRejection) -> ApiError {
     ApiError::new(
         400,
         "INVALID_QUERY",
-        format!("The query string could not be read: {}", rejection.body_text().trim_start_matches("Failed to deserialize query string: ")),
+        format!(
+            "The query string could not be read: {}",
+            rejection
+                .body_text()
+                .trim_start_matches("Failed to deserialize query string: ")
+        ),
         "Check the query parameters: offset and limit are whole numbers.",
     )
 }

@@ -15,7 +15,10 @@ pub async fn me(caller: Caller) -> Json<Me> {
     Json(caller.me())
 }
 
-pub async fn list_tokens(State(state): State<AppState>, caller: Caller) -> AppResult<Json<Page<TokenInfo>>> {
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> AppResult<Json<Page<TokenInfo>>> {
     let data = tokens::list_tokens(&state.db, &caller.user_id).await?;
     let n = data.len() as i64;
     Ok(Json(Page {

@@ -34,7 +34,9 @@ pub async fn get_model(
     MaybeCaller(caller): MaybeCaller,
     Path(key): Path<String>,
 ) -> AppResult<Json<Model>> {
-    Ok(Json(models::get_model(&state.db, caller.as_ref(), &key).await?))
+    Ok(Json(
+        models::get_model(&state.db, caller.as_ref(), &key).await?,
+    ))
 }
 
 pub async fn update_model(
@@ -43,7 +45,9 @@ pub async fn update_model(
     Path(key): Path<String>,
     ApiJson(patch): ApiJson<ModelPatch>,
 ) -> AppResult<Json<Model>> {
-    Ok(Json(models::update_model(&state.db, &caller, &key, patch).await?))
+    Ok(Json(
+        models::update_model(&state.db, &caller, &key, patch).await?,
+    ))
 }
 
 pub async fn delete_model(

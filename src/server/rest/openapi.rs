@@ -237,7 +237,10 @@ mod tests {
                 .collect();
             assert!(!ops.is_empty(), "{path} has no operation");
             for op in ops {
-                assert!(op["responses"].as_object().is_some_and(|r| !r.is_empty()), "{path}");
+                assert!(
+                    op["responses"].as_object().is_some_and(|r| !r.is_empty()),
+                    "{path}"
+                );
             }
         }
     }

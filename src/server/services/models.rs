@@ -119,7 +119,11 @@ fn push_visible_to(q: &mut QueryBuilder<'_, Sqlite>, caller: Option<&Caller>) {
 }
 
 /// The caller's effective role on a visible model.
-async fn role_of(pool: &SqlitePool, caller: Option<&Caller>, model_id: &str) -> AppResult<Option<Role>> {
+async fn role_of(
+    pool: &SqlitePool,
+    caller: Option<&Caller>,
+    model_id: &str,
+) -> AppResult<Option<Role>> {
     let Some(caller) = caller else {
         return Ok(None);
     };
@@ -141,7 +145,11 @@ async fn role_of(pool: &SqlitePool, caller: Option<&Caller>, model_id: &str) -> 
 
 /// Finds a model the caller can see, by name (ignoring case) or id. Invisible models are
 /// "not found", so their existence does not leak.
-async fn find_visible(pool: &SqlitePool, caller: Option<&Caller>, key: &str) -> AppResult<(ModelRow, Option<Role>)> {
+async fn find_visible(
+    pool: &SqlitePool,
+    caller: Option<&Caller>,
+    key: &str,
+) -> AppResult<(ModelRow, Option<Role>)> {
     let mut q = QueryBuilder::new(format!(
         "SELECT {MODEL_COLUMNS} FROM models m JOIN users u ON u.id = m.created_by WHERE (m.name = "
     ));
@@ -204,7 +212,11 @@ pub async fn list_models(
         .as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty());
-    let tag = query.tag.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    let tag = query
+        .tag
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
 
     let filters = |q: &mut QueryBuilder<'_, Sqlite>| {
         q.push(" WHERE ");
@@ -215,7 +227,9 @@ pub async fn list_models(
             q.push_bind(needle.clone());
             q.push(") > 0 OR instr(lower(m.description), ");
             q.push_bind(needle.clone());
-            q.push(") > 0 OR EXISTS (SELECT 1 FROM json_each(m.tags) t WHERE instr(lower(t.value), ");
+            q.push(
+                ") > 0 OR EXISTS (SELECT 1 FROM json_each(m.tags) t WHERE instr(lower(t.value), ",
+            );
             q.push_bind(needle);
             q.push(") > 0))");
         }
@@ -313,11 +327,13 @@ pub async fn create_model(pool: &SqlitePool, caller: &Caller, new: NewModel) -> 
     .execute(&mut *tx)
     .await
     .map_err(map_unique(&fields.name))?;
-    sqlx::query("INSERT INTO model_grants (model_id, user_id, role, can_share) VALUES (?, ?, 'OWNER', 1)")
-        .bind(&id)
-        .bind(&caller.user_id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO model_grants (model_id, user_id, role, can_share) VALUES (?, ?, 'OWNER', 1)",
+    )
+    .bind(&id)
+    .bind(&caller.user_id)
+    .execute(&mut *tx)
+    .await?;
     audit::record(
         &mut tx,
         Some(&caller.user_id),
@@ -332,7 +348,12 @@ pub async fn create_model(pool: &SqlitePool, caller: &Caller, new: NewModel) -> 
 
 /// Changes model-level fields. Editors may change descriptive fields; visibility and archiving
 /// are the Owner's.
-pub async fn update_model(pool: &SqlitePool, caller: &Caller, key: &str, patch: ModelPatch) -> AppResult<Model> {
+pub async fn update_model(
+    pool: &SqlitePool,
+    caller: &Caller,
+    key: &str,
+    patch: ModelPatch,
+) -> AppResult<Model> {
     let (row, role) = find_visible(pool, Some(caller), key).await?;
     if role < Some(Role::Editor) {
         return Err(ApiError::forbidden("change this model").into());
@@ -348,11 +369,12 @@ pub async fn update_model(pool: &SqlitePool, caller: &Caller, key: &str, patch: 
     }
     let mut tx = pool.begin().await?;
     if !after.name.eq_ignore_ascii_case(&before.name) {
-        let taken: Option<(String,)> = sqlx::query_as("SELECT id FROM models WHERE name = ? AND id <> ?")
-            .bind(&after.name)
-            .bind(&row.id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let taken: Option<(String,)> =
+            sqlx::query_as("SELECT id FROM models WHERE name = ? AND id <> ?")
+                .bind(&after.name)
+                .bind(&row.id)
+                .fetch_optional(&mut *tx)
+                .await?;
         if taken.is_some() {
             return Err(name_taken(&after.name).into());
         }

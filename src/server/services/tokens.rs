@@ -1,7 +1,9 @@
 //! API tokens: created with a secret shown once, stored as its SHA-256, listed, revoked.
 
 use crate::domain::error::ApiError;
-use crate::domain::identity::{CreatedToken, NewToken, TOKEN_PREFIX, TokenInfo, validate_token_request};
+use crate::domain::identity::{
+    CreatedToken, NewToken, TOKEN_PREFIX, TokenInfo, validate_token_request,
+};
 use crate::server::auth;
 use crate::server::db;
 use crate::server::error::AppResult;
@@ -10,7 +12,11 @@ use chrono::{Duration, Utc};
 use serde_json::json;
 use sqlx::SqlitePool;
 
-pub async fn create_token(pool: &SqlitePool, user_id: &str, request: &NewToken) -> AppResult<CreatedToken> {
+pub async fn create_token(
+    pool: &SqlitePool,
+    user_id: &str,
+    request: &NewToken,
+) -> AppResult<CreatedToken> {
     let (name, days) = validate_token_request(request)?;
     let token = format!("{TOKEN_PREFIX}{}", auth::random_secret(24));
     let prefix: String = token.chars().take(TOKEN_PREFIX.len() + 6).collect();
@@ -31,7 +37,14 @@ pub async fn create_token(pool: &SqlitePool, user_id: &str, request: &NewToken) 
     .bind(expires_at.map(db::timestamp))
     .execute(&mut *tx)
     .await?;
-    audit::record(&mut tx, Some(user_id), "token.create", &format!("token:{id}"), json!({"name": name})).await?;
+    audit::record(
+        &mut tx,
+        Some(user_id),
+        "token.create",
+        &format!("token:{id}"),
+        json!({"name": name}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(CreatedToken {
         id,
@@ -43,9 +56,19 @@ pub async fn create_token(pool: &SqlitePool, user_id: &str, request: &NewToken) 
     })
 }
 
-type TokenRow = (String, String, String, String, Option<String>, Option<String>, Option<String>);
+type TokenRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
 
-fn token_info((id, name, prefix, created_at, expires_at, last_used_at, revoked_at): TokenRow) -> TokenInfo {
+fn token_info(
+    (id, name, prefix, created_at, expires_at, last_used_at, revoked_at): TokenRow,
+) -> TokenInfo {
     TokenInfo {
         id,
         name,
@@ -96,17 +119,25 @@ pub async fn revoke_token(pool: &SqlitePool, user_id: &str, token_id: &str) -> A
         .bind(token_id)
         .execute(&mut *tx)
         .await?;
-    audit::record(&mut tx, Some(user_id), "token.revoke", &format!("token:{token_id}"), json!({})).await?;
+    audit::record(
+        &mut tx,
+        Some(user_id),
+        "token.revoke",
+        &format!("token:{token_id}"),
+        json!({}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// The id of an active user by name, for the command line.
 pub async fn user_id_by_name(pool: &SqlitePool, username: &str) -> AppResult<String> {
-    let row: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE username = ? AND is_active = 1")
-        .bind(username)
-        .fetch_optional(pool)
-        .await?;
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT id FROM users WHERE username = ? AND is_active = 1")
+            .bind(username)
+            .fetch_optional(pool)
+            .await?;
     row.map(|(id,)| id).ok_or_else(|| {
         ApiError::new(
             404,

@@ -23,7 +23,11 @@ pub struct NewUser {
 }
 
 /// Creates a user after validating every field; the username is unique ignoring case.
-pub async fn create_user(pool: &SqlitePool, new: NewUser, actor_id: Option<&str>) -> AppResult<String> {
+pub async fn create_user(
+    pool: &SqlitePool,
+    new: NewUser,
+    actor_id: Option<&str>,
+) -> AppResult<String> {
     let username = validate_username(&new.username)?;
     let display_name = validate_display_name(&new.display_name)?;
     validate_password(&new.password)?;
@@ -118,11 +122,12 @@ pub async fn setup_link_is_valid(pool: &SqlitePool, secret: &str) -> AppResult<b
     if user_count(pool).await? > 0 {
         return Ok(false);
     }
-    let found: Option<(String,)> =
-        sqlx::query_as("SELECT token_hash FROM setup_links WHERE token_hash = ? AND used_at IS NULL")
-            .bind(auth::sha256_hex(secret))
-            .fetch_optional(pool)
-            .await?;
+    let found: Option<(String,)> = sqlx::query_as(
+        "SELECT token_hash FROM setup_links WHERE token_hash = ? AND used_at IS NULL",
+    )
+    .bind(auth::sha256_hex(secret))
+    .fetch_optional(pool)
+    .await?;
     Ok(found.is_some())
 }
 
