@@ -31,7 +31,7 @@ if [[ ! -d "$site_root/pkg" ]]; then
 fi
 
 if [[ ! -d "$e2e_dir/node_modules" ]]; then
-  (cd "$e2e_dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+  (cd "$e2e_dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --no-save)
 fi
 
 work_dir="$(mktemp -d "${TMPDIR:-/tmp}/modelyard-e2e.XXXXXX")"

@@ -32,7 +32,9 @@ fi
 # Tailwind CSS and wasm-opt come from npm, so cargo-leptos never downloads binaries.
 if [ ! -x node_modules/.bin/tailwindcss ] || [ package.json -nt node_modules/.bin/tailwindcss ]; then
   say "Installing Tailwind CSS and binaryen from npm"
-  npm ci --no-audit --no-fund
+  # Not `npm ci`: npm 11 leaves other platforms' optional packages out of the lock file and
+  # then refuses it; `install --no-save` follows the lock file without rewriting it.
+  npm install --no-audit --no-fund --no-save
 fi
 
 if $want_tests; then
@@ -44,6 +46,6 @@ if $want_tests; then
   fi
   if [ ! -d end2end/node_modules/@playwright/test ]; then
     say "Installing Playwright (the library only; it drives Debian's Chromium)"
-    (cd end2end && npm ci --no-audit --no-fund)
+    (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --no-save)
   fi
 fi

@@ -1,0 +1,153 @@
+//! Pages over plain HTTP, as a browser without JavaScript sees them: statuses, redirects, the
+//! first-admin setup link, and form posts that answer with redirects.
+
+mod common;
+
+use common::{TestServer, default_password};
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT, LOCATION, REFERER};
+
+const HTML: &str = "text/html,application/xhtml+xml";
+
+fn setup_token(log: &str) -> Option<String> {
+    let start = log.rfind("/setup?token=")? + "/setup?token=".len();
+    Some(log[start..].chars().take_while(char::is_ascii_hexdigit).collect())
+}
+
+#[tokio::test]
+async fn unknown_page_is_a_404_page() {
+    let server = TestServer::start().await;
+    let resp = server.get("/no/such/page").send().await.expect("GET");
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let body = resp.text().await.expect("body");
+    assert!(body.contains("Page not found"), "{body}");
+}
+
+#[tokio::test]
+async fn signed_out_visitors_are_sent_to_sign_in() {
+    let server = TestServer::start().await;
+    for path in ["/models", "/models/new", "/settings/tokens"] {
+        let resp = server.get(path).send().await.expect("GET");
+        assert_eq!(resp.status(), StatusCode::FOUND, "{path}");
+        assert_eq!(
+            resp.headers().get(LOCATION).and_then(|v| v.to_str().ok()),
+            Some("/login"),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn setup_link_creates_the_first_admin_once() {
+    let server = TestServer::start().await;
+    let token = setup_token(&server.log()).expect("the log names a setup link");
+    assert_eq!(token.len(), 64);
+
+    let page = server.get(&format!("/setup?token={token}")).send().await.expect("GET");
+    let body = page.text().await.expect("body");
+    assert!(body.contains("Create admin"), "{body}");
+    let bad = server.get("/setup?token=0000").send().await.expect("GET");
+    assert!(bad.text().await.expect("body").contains("This setup link is not valid"));
+
+    let form = |password: &str, confirm: &str| {
+        [
+            ("token", token.clone()),
+            ("username", "root".to_owned()),
+            ("display_name", "Root".to_owned()),
+            ("password", password.to_owned()),
+            ("confirm_password", confirm.to_owned()),
+        ]
+    };
+    let referer = server.url(&format!("/setup?token={token}"));
+    let mismatch = server
+        .post("/fn/complete_setup")
+        .header(ACCEPT, HTML)
+        .header(REFERER, &referer)
+        .form(&form("long enough 1", "long enough 2"))
+        .send()
+        .await
+        .expect("POST");
+    // Without JavaScript the browser is sent back to the form with the error in the address.
+    assert_eq!(mismatch.status(), StatusCode::FOUND);
+    let back = mismatch.headers()[LOCATION].to_str().expect("location").to_owned();
+    assert!(back.contains("__err="), "{back}");
+    let shown = server.get(&back).send().await.expect("GET").text().await.expect("body");
+    assert!(shown.contains("The two passwords are not the same."), "{shown}");
+
+    let done = server
+        .post("/fn/complete_setup")
+        .header(ACCEPT, HTML)
+        .header(REFERER, &referer)
+        .form(&form("long enough 1", "long enough 1"))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(done.status(), StatusCode::FOUND);
+    assert_eq!(done.headers()[LOCATION], "/login?setup=done");
+    server.login_cookie("root", "long enough 1").await;
+
+    let again = server
+        .post("/fn/complete_setup")
+        .form(&form("another password", "another password"))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(again.status(), StatusCode::FORBIDDEN);
+    let body = again.text().await.expect("body");
+    assert!(body.contains("SETUP_LINK_INVALID"), "{body}");
+}
+
+#[tokio::test]
+async fn token_created_without_javascript_is_shown_exactly_once() {
+    let server = TestServer::start().await;
+    server.add_user("nojs", &default_password("nojs"), false);
+    let cookie = server.login_cookie("nojs", &default_password("nojs")).await;
+    let created = server
+        .with_cookie(server.post("/fn/create_token"), &cookie)
+        .header(ACCEPT, HTML)
+        .header(REFERER, server.url("/settings/tokens"))
+        .form(&[("name", "laptop"), ("expires_in_days", "")])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(created.status(), StatusCode::FOUND);
+    let page = |server: &TestServer| {
+        server
+            .with_cookie(server.get("/settings/tokens"), &cookie)
+            .send()
+    };
+    let first = page(&server).await.expect("GET").text().await.expect("body");
+    let secret_at = first.find("myd_").expect("the page shows the new token");
+    let secret: String = first[secret_at..]
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .chain(std::iter::once('_'))
+        .collect();
+    assert!(first.contains("Copy this token now"), "{first}");
+    let second = page(&server).await.expect("GET").text().await.expect("body");
+    assert!(!second.contains("Copy this token now"));
+    assert!(second.contains("laptop"), "the token is still listed");
+    assert!(secret.len() > 10);
+}
+
+#[tokio::test]
+async fn model_card_is_rendered_sanitized() {
+    let server = TestServer::start().await;
+    let token = server.user_with_token("carol", false);
+    server
+        .create_model(
+            &token,
+            serde_json::json!({
+                "name": "carded",
+                "visibility": "public",
+                "readme": "# Card title\n\n<script>alert(1)</script><img src=x onerror=alert(2)>"
+            }),
+        )
+        .await;
+    let page = server.get("/models/carded").send().await.expect("GET");
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.expect("body");
+    assert!(html.contains("<h2>Card title</h2>"), "{html}");
+    assert!(!html.contains("<script>alert(1)"), "{html}");
+    assert!(!html.contains("onerror=alert"), "{html}");
+}
