@@ -11,7 +11,12 @@ const HTML: &str = "text/html,application/xhtml+xml";
 
 fn setup_token(log: &str) -> Option<String> {
     let start = log.rfind("/setup?token=")? + "/setup?token=".len();
-    Some(log[start..].chars().take_while(char::is_ascii_hexdigit).collect())
+    Some(
+        log[start..]
+            .chars()
+            .take_while(char::is_ascii_hexdigit)
+            .collect(),
+    )
 }
 
 #[tokio::test]
@@ -27,7 +32,12 @@ async fn unknown_page_is_a_404_page() {
 async fn signed_out_visitors_are_sent_to_sign_in() {
     let server = TestServer::start().await;
     for path in ["/models", "/models/new", "/settings/tokens"] {
-        let resp = server.get(path).send().await.expect("GET");
+        let resp = server
+            .get(path)
+            .header(ACCEPT, HTML)
+            .send()
+            .await
+            .expect("GET");
         assert_eq!(resp.status(), StatusCode::FOUND, "{path}");
         assert_eq!(
             resp.headers().get(LOCATION).and_then(|v| v.to_str().ok()),
@@ -43,11 +53,20 @@ async fn setup_link_creates_the_first_admin_once() {
     let token = setup_token(&server.log()).expect("the log names a setup link");
     assert_eq!(token.len(), 64);
 
-    let page = server.get(&format!("/setup?token={token}")).send().await.expect("GET");
+    let page = server
+        .get(&format!("/setup?token={token}"))
+        .send()
+        .await
+        .expect("GET");
     let body = page.text().await.expect("body");
     assert!(body.contains("Create admin"), "{body}");
     let bad = server.get("/setup?token=0000").send().await.expect("GET");
-    assert!(bad.text().await.expect("body").contains("This setup link is not valid"));
+    assert!(
+        bad.text()
+            .await
+            .expect("body")
+            .contains("This setup link is not valid")
+    );
 
     let form = |password: &str, confirm: &str| {
         [
@@ -69,10 +88,24 @@ async fn setup_link_creates_the_first_admin_once() {
         .expect("POST");
     // Without JavaScript the browser is sent back to the form with the error in the address.
     assert_eq!(mismatch.status(), StatusCode::FOUND);
-    let back = mismatch.headers()[LOCATION].to_str().expect("location").to_owned();
+    let back = mismatch.headers()[LOCATION]
+        .to_str()
+        .expect("location")
+        .to_owned();
     assert!(back.contains("__err="), "{back}");
-    let shown = server.get(&back).send().await.expect("GET").text().await.expect("body");
-    assert!(shown.contains("The two passwords are not the same."), "{shown}");
+    let back_path = back.trim_start_matches(&server.origin()).to_owned();
+    let shown = server
+        .get(&back_path)
+        .send()
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        shown.contains("The two passwords are not the same."),
+        "{shown}"
+    );
 
     let done = server
         .post("/fn/complete_setup")
@@ -116,18 +149,41 @@ async fn token_created_without_javascript_is_shown_exactly_once() {
             .with_cookie(server.get("/settings/tokens"), &cookie)
             .send()
     };
-    let first = page(&server).await.expect("GET").text().await.expect("body");
-    let secret_at = first.find("myd_").expect("the page shows the new token");
-    let secret: String = first[secret_at..]
-        .chars()
-        .take_while(char::is_ascii_alphanumeric)
-        .chain(std::iter::once('_'))
-        .collect();
+    let first = page(&server)
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("body");
     assert!(first.contains("Copy this token now"), "{first}");
-    let second = page(&server).await.expect("GET").text().await.expect("body");
+    let shown = first
+        .split("data-testid=\"new-token\"")
+        .nth(1)
+        .and_then(|rest| rest.split("myd_").nth(1))
+        .map(|rest| {
+            let hex: String = rest.chars().take_while(char::is_ascii_hexdigit).collect();
+            format!("myd_{hex}")
+        })
+        .expect("the page shows the new token");
+    assert_eq!(shown.len(), 4 + 48, "{shown}");
+    // The secret shown is a working token.
+    let me = server
+        .get("/api/v1/me")
+        .bearer_auth(&shown)
+        .send()
+        .await
+        .expect("GET /me");
+    assert_eq!(me.status(), StatusCode::OK);
+
+    let second = page(&server)
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("body");
     assert!(!second.contains("Copy this token now"));
+    assert!(!second.contains(&shown), "the secret is shown only once");
     assert!(second.contains("laptop"), "the token is still listed");
-    assert!(secret.len() > 10);
 }
 
 #[tokio::test]
@@ -147,7 +203,12 @@ async fn model_card_is_rendered_sanitized() {
     let page = server.get("/models/carded").send().await.expect("GET");
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.expect("body");
-    assert!(html.contains("<h2>Card title</h2>"), "{html}");
-    assert!(!html.contains("<script>alert(1)"), "{html}");
-    assert!(!html.contains("onerror=alert"), "{html}");
+    let card = html
+        .split("data-testid=\"model-card\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</article>").next())
+        .expect("the page has the card");
+    assert!(card.contains("<h2>Card title</h2>"), "{card}");
+    assert!(!card.contains("<script"), "{card}");
+    assert!(!card.contains("onerror"), "{card}");
 }
