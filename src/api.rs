@@ -49,6 +49,16 @@ pub mod context {
         error
     }
 
+    /// Adds a `Set-Cookie` header to the response.
+    pub fn set_cookie(cookie: &str) {
+        if let (Some(response), Ok(value)) = (
+            use_context::<leptos_axum::ResponseOptions>(),
+            axum::http::HeaderValue::from_str(cookie),
+        ) {
+            response.append_header(axum::http::header::SET_COOKIE, value);
+        }
+    }
+
     pub async fn caller() -> Result<Option<Caller>, ApiError> {
         let parts = request()?;
         resolve_caller(&state(), &parts.headers).await.map_err(fail)

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use super::context::{fail, is_form_post, request, require_caller, state};
+use super::context::{fail, is_form_post, request, require_caller, set_cookie, state};
 
 /// The signed-in user, or `None`.
 #[server(prefix = "/fn", endpoint = "current_user")]
@@ -22,10 +22,7 @@ pub async fn login(username: String, password: String) -> Result<(), ApiError> {
     let cookie = users::sign_in(&state, username.trim(), password)
         .await
         .map_err(fail)?;
-    let response = expect_context::<leptos_axum::ResponseOptions>();
-    if let Ok(value) = axum::http::HeaderValue::from_str(&cookie) {
-        response.append_header(axum::http::header::SET_COOKIE, value);
-    }
+    set_cookie(&cookie);
     leptos_axum::redirect("/models");
     Ok(())
 }
@@ -37,10 +34,7 @@ pub async fn logout() -> Result<(), ApiError> {
     let cookie = crate::server::auth::close_session(&state(), &parts.headers)
         .await
         .map_err(fail)?;
-    let response = expect_context::<leptos_axum::ResponseOptions>();
-    if let Ok(value) = axum::http::HeaderValue::from_str(&cookie) {
-        response.append_header(axum::http::header::SET_COOKIE, value);
-    }
+    set_cookie(&cookie);
     leptos_axum::redirect("/login");
     Ok(())
 }

@@ -53,7 +53,7 @@ pub enum TokenCommand {
 }
 
 /// Where records live; shared by every subcommand.
-#[derive(Clone, Debug, Args)]
+#[derive(Clone, Args)]
 pub struct StoreArgs {
     /// Directory for the SQLite database and stored files.
     #[arg(long, env = "MODELYARD_DATA_DIR", default_value = "data")]
@@ -61,6 +61,19 @@ pub struct StoreArgs {
     /// A database URL (sqlite://...); defaults to DATA_DIR/modelyard.db.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+}
+
+/// A database URL can hold a password: `Debug` shows only whether one is set.
+impl std::fmt::Debug for StoreArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreArgs")
+            .field("data_dir", &self.data_dir)
+            .field(
+                "database_url",
+                &self.database_url.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
 }
 
 impl StoreArgs {
