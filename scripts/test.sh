@@ -25,14 +25,28 @@ cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warn
 step "build: WASM and CSS"
 cargo leptos build --frontend-only
 
+outputs=$(mktemp -d)
+trap 'rm -rf "$outputs"' EXIT
+
 step "unit and HTTP integration tests"
-cargo test --features ssr || failures+=("cargo test")
+# No doc tests: the crate has none, and an empty run would close the output.
+cargo test --features ssr --lib --bins --tests 2>&1 | tee "$outputs/cargo.txt" ||
+  failures+=("cargo test")
 
 step "end-to-end tests (Playwright, Chromium)"
-MODELYARD_BIN="$CARGO_TARGET_DIR/debug/modelyard" end2end/run.sh || failures+=("end-to-end")
+MODELYARD_BIN="$CARGO_TARGET_DIR/debug/modelyard" end2end/run.sh 2>&1 | tee "$outputs/e2e.txt" ||
+  failures+=("end-to-end")
+
+# One closing line for every test run above.
+sum() { { grep -aoE "$1" "$2" || true; } | awk '{ match($0, /[0-9]+/); s += substr($0, RSTART, RLENGTH) } END { print s + 0 }'; }
+passed=$(( $(sum '[0-9]+ passed;' "$outputs/cargo.txt") + $(sum '^ *[0-9]+ passed' "$outputs/e2e.txt") ))
+failed=$(( $(sum '[0-9]+ failed;' "$outputs/cargo.txt") + $(sum '^ *[0-9]+ failed' "$outputs/e2e.txt") ))
 
 if [ ${#failures[@]} -gt 0 ]; then
   printf '\n\033[31mFAILED: %s\033[0m\n' "${failures[*]}"
+  [ "$failed" -gt 0 ] || failed=1
+  printf 'tests: %d passed, %d failed\n' "$passed" "$failed"
   exit 1
 fi
 printf '\n\033[32mAll checks and tests passed.\033[0m\n'
+printf 'tests: %d passed, %d failed\n' "$passed" "$failed"
