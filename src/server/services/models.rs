@@ -33,9 +33,26 @@ struct ModelRow {
     created_by: String,
     created_at: String,
     updated_at: String,
+    /// The caller's own grant on the model, if any.
+    grant_role: Option<String>,
 }
 
 impl ModelRow {
+    /// The caller's effective role: admins own everything, a grant gives its role, and anyone
+    /// else signed in who can see the model views it.
+    fn role_for(&self, caller: Option<&Caller>) -> Option<Role> {
+        let caller = caller?;
+        if caller.is_admin {
+            return Some(Role::Owner);
+        }
+        Some(
+            self.grant_role
+                .as_deref()
+                .and_then(Role::parse)
+                .unwrap_or(Role::Viewer),
+        )
+    }
+
     fn fields(&self) -> ModelFields {
         ModelFields {
             name: self.name.clone(),
@@ -101,6 +118,16 @@ fn name_taken(name: &str) -> ApiError {
     }
 }
 
+/// `SELECT <model columns>, <the caller's grant> FROM models m JOIN users u ...`
+fn select_models(caller: Option<&Caller>) -> QueryBuilder<'static, Sqlite> {
+    let mut q = QueryBuilder::new(format!(
+        "SELECT {MODEL_COLUMNS}, (SELECT g.role FROM model_grants g WHERE g.model_id = m.id AND g.user_id = "
+    ));
+    q.push_bind(caller.map(|c| c.user_id.clone()).unwrap_or_default());
+    q.push(") AS grant_role FROM models m JOIN users u ON u.id = m.created_by");
+    q
+}
+
 /// Restricts a query on `models m` to what the caller may see.
 fn push_visible_to(q: &mut QueryBuilder<'_, Sqlite>, caller: Option<&Caller>) {
     match caller {
@@ -118,31 +145,6 @@ fn push_visible_to(q: &mut QueryBuilder<'_, Sqlite>, caller: Option<&Caller>) {
     }
 }
 
-/// The caller's effective role on a visible model.
-async fn role_of(
-    pool: &SqlitePool,
-    caller: Option<&Caller>,
-    model_id: &str,
-) -> AppResult<Option<Role>> {
-    let Some(caller) = caller else {
-        return Ok(None);
-    };
-    if caller.is_admin {
-        return Ok(Some(Role::Owner));
-    }
-    let granted: Option<(String,)> =
-        sqlx::query_as("SELECT role FROM model_grants WHERE model_id = ? AND user_id = ?")
-            .bind(model_id)
-            .bind(&caller.user_id)
-            .fetch_optional(pool)
-            .await?;
-    Ok(Some(
-        granted
-            .and_then(|(r,)| Role::parse(&r))
-            .unwrap_or(Role::Viewer),
-    ))
-}
-
 /// Finds a model the caller can see, by name (ignoring case) or id. Invisible models are
 /// "not found", so their existence does not leak.
 async fn find_visible(
@@ -150,9 +152,8 @@ async fn find_visible(
     caller: Option<&Caller>,
     key: &str,
 ) -> AppResult<(ModelRow, Option<Role>)> {
-    let mut q = QueryBuilder::new(format!(
-        "SELECT {MODEL_COLUMNS} FROM models m JOIN users u ON u.id = m.created_by WHERE (m.name = "
-    ));
+    let mut q = select_models(caller);
+    q.push(" WHERE (m.name = ");
     q.push_bind(key.to_owned());
     q.push(" OR m.id = ");
     q.push_bind(key.to_owned());
@@ -163,7 +164,7 @@ async fn find_visible(
     q.push(" DESC LIMIT 1");
     let row: Option<ModelRow> = q.build_query_as().fetch_optional(pool).await?;
     let row = row.ok_or_else(|| model_not_found(key))?;
-    let role = role_of(pool, caller, &row.id).await?;
+    let role = row.role_for(caller);
     Ok((row, role))
 }
 
@@ -248,9 +249,7 @@ pub async fn list_models(
     filters(&mut count);
     let (total,): (i64,) = count.build_query_as().fetch_one(pool).await?;
 
-    let mut select = QueryBuilder::new(format!(
-        "SELECT {MODEL_COLUMNS} FROM models m JOIN users u ON u.id = m.created_by"
-    ));
+    let mut select = select_models(caller);
     filters(&mut select);
     select.push(match order {
         ModelOrder::UpdatedDesc => " ORDER BY m.updated_at DESC, m.id",
@@ -266,11 +265,13 @@ pub async fn list_models(
     select.push_bind(paging.offset);
     let rows: Vec<ModelRow> = select.build_query_as().fetch_all(pool).await?;
 
-    let mut data = Vec::with_capacity(rows.len());
-    for row in rows {
-        let role = role_of(pool, caller, &row.id).await?;
-        data.push(row.into_model(role));
-    }
+    let data: Vec<Model> = rows
+        .into_iter()
+        .map(|row| {
+            let role = row.role_for(caller);
+            row.into_model(role)
+        })
+        .collect();
     Ok(Page {
         count: data.len() as i64,
         total_count: total,
