@@ -70,7 +70,7 @@ pub fn body_too_large() -> ApiError {
         413,
         "BODY_TOO_LARGE",
         "The request body is larger than this endpoint accepts.",
-        "Send a smaller body; GET /api/v1/limits lists the limits in force.",
+        "Send a smaller body: JSON bodies are limited to 1 MiB unless the server is configured otherwise (--max-json-bytes).",
     )
 }
 
