@@ -78,12 +78,16 @@ async fn setup_link_creates_the_first_admin_once() {
         ]
     };
     let referer = server.url(&format!("/setup?token={token}"));
-    let mismatch = server
-        .post("/fn/complete_setup")
-        .header(ACCEPT, HTML)
-        .header(REFERER, &referer)
-        .form(&form("long enough 1", "long enough 2"))
-        .send()
+    // Submitted as the setup page's form is, without JavaScript.
+    let submit = |password: &str, confirm: &str| {
+        server
+            .post("/fn/complete_setup")
+            .header(ACCEPT, HTML)
+            .header(REFERER, &referer)
+            .form(&form(password, confirm))
+            .send()
+    };
+    let mismatch = submit("long enough 1", "long enough 2")
         .await
         .expect("POST");
     // Without JavaScript the browser is sent back to the form with the error in the address.
@@ -107,12 +111,7 @@ async fn setup_link_creates_the_first_admin_once() {
         "{shown}"
     );
 
-    let done = server
-        .post("/fn/complete_setup")
-        .header(ACCEPT, HTML)
-        .header(REFERER, &referer)
-        .form(&form("long enough 1", "long enough 1"))
-        .send()
+    let done = submit("long enough 1", "long enough 1")
         .await
         .expect("POST");
     assert_eq!(done.status(), StatusCode::FOUND);
