@@ -3,6 +3,7 @@
 
 pub mod identity;
 pub mod models;
+pub mod versions;
 
 #[cfg(feature = "ssr")]
 pub mod context {

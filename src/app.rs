@@ -3,9 +3,11 @@
 use crate::api::identity::current_user;
 use crate::components::layout::{CurrentUser, Header};
 use crate::pages::{
-    edit_model_page::EditModelPage, login_page::LoginPage, model_page::ModelPage,
-    models_page::ModelsPage, new_model_page::NewModelPage, not_found_page::NotFoundPage,
-    setup_page::SetupPage, tokens_page::TokensPage,
+    compare_page::ComparePage, edit_model_page::EditModelPage, login_page::LoginPage,
+    model_page::ModelPage, model_settings_page::ModelSettingsPage,
+    model_versions_page::ModelVersionsPage, models_page::ModelsPage, new_model_page::NewModelPage,
+    not_found_page::NotFoundPage, setup_page::SetupPage, tokens_page::TokensPage,
+    upload_page::UploadPage, version_page::VersionPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -54,6 +56,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/models/new") view=NewModelPage ssr=SsrMode::Async />
                     <Route path=path!("/models/:name") view=ModelPage ssr=SsrMode::Async />
                     <Route path=path!("/models/:name/edit") view=EditModelPage ssr=SsrMode::Async />
+                    <Route path=path!("/models/:name/versions") view=ModelVersionsPage ssr=SsrMode::Async />
+                    <Route path=path!("/models/:name/versions/:version") view=VersionPage ssr=SsrMode::Async />
+                    <Route path=path!("/models/:name/settings") view=ModelSettingsPage ssr=SsrMode::Async />
+                    <Route path=path!("/models/:name/upload") view=UploadPage ssr=SsrMode::Async />
+                    <Route path=path!("/models/:name/compare") view=ComparePage ssr=SsrMode::Async />
                     <Route path=path!("/settings/tokens") view=TokensPage ssr=SsrMode::Async />
                 </Routes>
             </main>

@@ -1,7 +1,13 @@
 //! Shared types and pure rules: what crosses the wire between browser, server and REST clients,
 //! and the validation every entry point applies. No I/O; compiles for the browser too.
 
+pub mod byte_range;
+pub mod compare;
 pub mod error;
+pub mod file_path;
 pub mod identity;
 pub mod model;
 pub mod paging;
+pub mod requirements;
+pub mod version;
+pub mod version_number;

@@ -1,10 +1,15 @@
 //! One module per page.
 
+pub mod compare_page;
 pub mod edit_model_page;
 pub mod login_page;
 pub mod model_page;
+pub mod model_settings_page;
+pub mod model_versions_page;
 pub mod models_page;
 pub mod new_model_page;
 pub mod not_found_page;
 pub mod setup_page;
 pub mod tokens_page;
+pub mod upload_page;
+pub mod version_page;

@@ -1,6 +1,7 @@
 //! Everything that runs only on the server: configuration, state, storage of records, sign-in,
 //! the services that hold the rules, the REST API and the command line.
 
+pub mod archive;
 pub mod auth;
 pub mod cli;
 pub mod config;
@@ -11,6 +12,8 @@ pub mod rest;
 pub mod router;
 pub mod services;
 pub mod state;
+pub mod storage;
+pub mod upload_form;
 
 pub use error::AppError;
 pub use state::AppState;

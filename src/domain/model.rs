@@ -344,7 +344,7 @@ impl ModelFields {
     }
 }
 
-fn text_patch(patch: Patch<String>) -> Option<String> {
+pub(crate) fn text_patch(patch: Patch<String>) -> Option<String> {
     match patch {
         Patch::Keep => None,
         Patch::Clear => Some(String::new()),
@@ -352,7 +352,7 @@ fn text_patch(patch: Patch<String>) -> Option<String> {
     }
 }
 
-fn list_patch(patch: Patch<Vec<String>>) -> Option<Vec<String>> {
+pub(crate) fn list_patch(patch: Patch<Vec<String>>) -> Option<Vec<String>> {
     match patch {
         Patch::Keep => None,
         Patch::Clear => Some(Vec::new()),
@@ -389,11 +389,11 @@ pub fn validate_model_name(name: &str) -> Result<String, ApiError> {
     Ok(name.to_owned())
 }
 
-fn is_name_char(c: char) -> bool {
+pub(crate) fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')
 }
 
-fn bounded_text(
+pub(crate) fn bounded_text(
     value: &str,
     max: usize,
     field: &str,
@@ -568,7 +568,7 @@ pub fn split_tags(input: &str) -> Vec<String> {
 }
 
 /// The first characters of user input, for messages that quote it.
-fn preview(value: &str) -> String {
+pub(crate) fn preview(value: &str) -> String {
     const MAX: usize = 40;
     if value.chars().count() <= MAX {
         value.to_owned()

@@ -5,8 +5,10 @@ use crate::server::config::{Cli, Command, ServeArgs, StoreArgs, TokenCommand, Us
 use crate::server::db;
 use crate::server::error::AppError;
 use crate::server::router::app;
+use crate::server::services::sweep;
 use crate::server::services::{tokens, users};
 use crate::server::state::{AppState, Settings};
+use crate::server::storage::BlobStore;
 use std::io::BufRead;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -113,12 +115,18 @@ async fn serve(args: ServeArgs) -> Result<(), AppError> {
         .site_pkg_dir("pkg")
         .site_addr(args.addr)
         .build();
+    let blobs = BlobStore::open(args.store.data_dir.join("blobs"))
+        .await
+        .map_err(|e| AppError::Internal(format!("cannot open the blob store: {e}")))?;
     let state = AppState {
         db: pool,
+        blobs,
         settings: Arc::new(Settings {
             secure_cookies: public_url.starts_with("https://"),
             public_url: public_url.clone(),
             max_json_bytes: args.max_json_bytes,
+            max_upload_bytes: args.max_upload_bytes,
+            max_files_per_version: args.max_files_per_version.max(1),
             session_days: args.session_days.clamp(1, 365),
         }),
         leptos,
@@ -128,6 +136,7 @@ async fn serve(args: ServeArgs) -> Result<(), AppError> {
             "No users yet. Open {public_url}/setup?token={secret} to create the first admin"
         );
     }
+    sweep::spawn(state.clone());
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .map_err(|e| AppError::Internal(format!("cannot listen on {}: {e}", args.addr)))?;

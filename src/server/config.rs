@@ -98,6 +98,16 @@ pub struct ServeArgs {
     /// Largest request body accepted by JSON endpoints, in bytes.
     #[arg(long, env = "MODELYARD_MAX_JSON_BYTES", default_value_t = 1024 * 1024)]
     pub max_json_bytes: usize,
+    /// Largest single file an upload may carry, in bytes (default 16 GiB).
+    #[arg(long, env = "MODELYARD_MAX_UPLOAD_BYTES", default_value_t = 16 * 1024 * 1024 * 1024)]
+    pub max_upload_bytes: u64,
+    /// Most files one version may hold.
+    #[arg(
+        long,
+        env = "MODELYARD_MAX_FILES_PER_VERSION",
+        default_value_t = 10_000
+    )]
+    pub max_files_per_version: usize,
     /// How long a browser session lasts, in days.
     #[arg(long, env = "MODELYARD_SESSION_DAYS", default_value_t = 30)]
     pub session_days: i64,

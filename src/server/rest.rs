@@ -6,13 +6,15 @@ pub mod extract;
 pub mod identity;
 pub mod models;
 pub mod openapi;
+pub mod versions;
 
 use crate::domain::error::ApiError;
 use crate::server::error::error_response;
 use crate::server::state::AppState;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::response::Response;
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, post, put};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -32,6 +34,63 @@ pub fn routes() -> Router<AppState> {
                 .patch(models::update_model)
                 .delete(models::delete_model),
         )
+        .route("/api/v1/models/{model}/copy", post(versions::copy_model))
+        .route(
+            "/api/v1/models/{model}/primary",
+            put(versions::promote_version),
+        )
+        .route(
+            "/api/v1/models/{model}/versions",
+            get(versions::list_versions)
+                .post(versions::create_version)
+                // Uploads are bounded per file by the upload limit, not by the JSON limit.
+                .layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/api/v1/models/{model}/versions/{version}",
+            get(versions::get_version)
+                .patch(versions::update_version)
+                .delete(versions::delete_version),
+        )
+        .route(
+            "/api/v1/models/{model}/versions/{version}/files",
+            get(versions::list_files),
+        )
+        .route(
+            "/api/v1/models/{model}/versions/{version}/files/{*path}",
+            get(versions::get_file)
+                .put(versions::put_file)
+                .delete(versions::delete_file),
+        )
+        .route(
+            "/api/v1/models/{model}/versions/{version}/download",
+            get(versions::download_version),
+        )
+        .route(
+            "/api/v1/models/{model}/versions/{version}/publish",
+            post(versions::publish_version),
+        )
+        .route(
+            "/api/v1/models/{model}/versions/{version}/deactivate",
+            post(versions::deactivate_version),
+        )
+        .route(
+            "/api/v1/models/{model}/versions/{version}/activate",
+            post(versions::activate_version),
+        )
+        .route(
+            "/api/v1/models/{model}/aliases",
+            get(versions::list_aliases),
+        )
+        .route(
+            "/api/v1/models/{model}/aliases/{alias}",
+            put(versions::set_alias).delete(versions::delete_alias),
+        )
+        .route(
+            "/api/v1/models/{model}/aliases/{alias}/history",
+            get(versions::alias_history),
+        )
+        .route("/api/v1/limits", get(versions::limits))
         .route("/api/v1/openapi.json", get(openapi::openapi))
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -5,6 +5,7 @@ use crate::app::{App, shell};
 use crate::server::auth::require_same_origin;
 use crate::server::rest;
 use crate::server::state::AppState;
+use crate::server::upload_form;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -29,6 +30,10 @@ pub fn app(state: AppState) -> Router {
         .merge(rest::routes())
         .route("/api/{*rest}", any(rest::api_not_found))
         .route("/fn/{*name}", post(server_fn_handler))
+        .route(
+            "/models/{name}/upload",
+            post(upload_form::post_upload_form).layer(DefaultBodyLimit::disable()),
+        )
         .leptos_routes_with_context(
             &state,
             routes,

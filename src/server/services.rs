@@ -1,6 +1,11 @@
 //! The rules, one place each, used by server functions, REST routes and the command line alike.
 
+pub mod aliases;
 pub mod audit;
+pub mod files;
 pub mod models;
+pub mod sweep;
 pub mod tokens;
+pub mod uploads;
 pub mod users;
+pub mod versions;

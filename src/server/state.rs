@@ -1,5 +1,6 @@
 //! The state every request handler shares.
 
+use crate::server::storage::BlobStore;
 use sqlx::SqlitePool;
 use std::sync::Arc;
 
@@ -8,6 +9,7 @@ use std::sync::Arc;
 pub struct AppState {
     pub db: SqlitePool,
     pub settings: Arc<Settings>,
+    pub blobs: BlobStore,
     pub leptos: leptos::config::LeptosOptions,
 }
 
@@ -16,6 +18,9 @@ pub struct AppState {
 pub struct Settings {
     pub public_url: String,
     pub max_json_bytes: usize,
+    /// Largest single file accepted by uploads, in bytes.
+    pub max_upload_bytes: u64,
+    pub max_files_per_version: usize,
     pub session_days: i64,
     /// Mark cookies `Secure` (the app is reached over https).
     pub secure_cookies: bool,

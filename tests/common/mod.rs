@@ -34,6 +34,13 @@ const APP_ENV: [&str; 6] = [
     "MODELYARD_MAX_JSON_BYTES",
 ];
 
+/// Limits the binary reads from the environment; cleared unless a test sets them, so the
+/// developer's shell cannot change what a test server accepts.
+const LIMIT_ENV: [&str; 2] = [
+    "MODELYARD_MAX_UPLOAD_BYTES",
+    "MODELYARD_MAX_FILES_PER_VERSION",
+];
+
 static TOKEN_COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 /// A running `modelyard serve`, killed when dropped.
@@ -41,12 +48,20 @@ pub struct TestServer {
     dir: TempDir,
     child: Option<Child>,
     port: u16,
+    /// Extra environment for the server process, kept across restarts.
+    env: Vec<(String, String)>,
     pub client: Client,
 }
 
 impl TestServer {
     /// Starts a server on an empty data directory and waits until it is healthy.
     pub async fn start() -> Self {
+        Self::start_with_env(&[]).await
+    }
+
+    /// Like [`TestServer::start`], with extra environment variables for the server process
+    /// (for example `("MODELYARD_MAX_UPLOAD_BYTES", "1000")`). They apply after restarts too.
+    pub async fn start_with_env(env: &[(&str, &str)]) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("modelyard-test-")
             .tempdir()
@@ -62,6 +77,10 @@ impl TestServer {
             dir,
             child: None,
             port: 0,
+            env: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
             client,
         };
         server.spawn_until_healthy().await;
@@ -117,8 +136,11 @@ impl TestServer {
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::from(log));
-            for var in APP_ENV {
+            for var in APP_ENV.iter().chain(LIMIT_ENV.iter()) {
                 command.env_remove(var);
+            }
+            for (key, value) in &self.env {
+                command.env(key, value);
             }
             let child = command.spawn().expect("spawn `modelyard serve`");
             self.child = Some(child);
@@ -300,6 +322,10 @@ impl TestServer {
 
     pub fn delete(&self, path: &str) -> RequestBuilder {
         self.client.delete(self.url(path))
+    }
+
+    pub fn put(&self, path: &str) -> RequestBuilder {
+        self.client.put(self.url(path))
     }
 
     /// A request carrying the session cookie and this app's own Origin.

@@ -3,7 +3,8 @@
 
 use crate::domain::error::ApiError;
 use crate::domain::model::{
-    Model, ModelFields, ModelOrder, ModelPatch, ModelQuery, NewModel, Role, TargetType, Visibility,
+    AliasRef, Model, ModelFields, ModelOrder, ModelPatch, ModelQuery, NewModel, Role, TargetType,
+    Visibility,
 };
 use crate::domain::paging::{Page, Paging};
 use crate::server::auth::Caller;
@@ -15,7 +16,19 @@ use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
 const MODEL_COLUMNS: &str = "m.id, m.name, m.description, m.readme, m.target_type, m.target_name,
     m.class_labels, m.tags, m.metadata, m.visibility, m.archived, u.username AS created_by,
-    m.created_at, m.updated_at";
+    m.created_at, m.updated_at,
+    (SELECT COUNT(*) FROM versions v WHERE v.model_id = m.id) AS version_count,
+    (SELECT v.major || '.' || v.minor || '.' || v.patch FROM versions v WHERE v.model_id = m.id
+        ORDER BY v.major DESC, v.minor DESC, v.patch DESC LIMIT 1) AS latest_version,
+    (SELECT v.major || '.' || v.minor || '.' || v.patch FROM versions v
+        WHERE v.id = (SELECT PRIMARY_VERSION_ID)) AS primary_version";
+
+/// The id of a model's primary version (SQL over `models m`): the promoted one, else the newest
+/// version that is published, active and ready.
+pub(crate) const PRIMARY_VERSION_ID: &str =
+    "COALESCE(m.primary_version_id, (SELECT p.id FROM versions p
+    WHERE p.model_id = m.id AND p.state = 'published' AND p.active = 1 AND p.registration = 'ready'
+    ORDER BY p.major DESC, p.minor DESC, p.patch DESC LIMIT 1))";
 
 #[derive(sqlx::FromRow)]
 struct ModelRow {
@@ -33,6 +46,9 @@ struct ModelRow {
     created_by: String,
     created_at: String,
     updated_at: String,
+    version_count: i64,
+    latest_version: Option<String>,
+    primary_version: Option<String>,
     /// The caller's own grant on the model, if any.
     grant_role: Option<String>,
 }
@@ -85,9 +101,9 @@ impl ModelRow {
             metadata: f.metadata,
             visibility: f.visibility,
             archived: f.archived,
-            primary_version: None,
-            latest_version: None,
-            version_count: 0,
+            primary_version: self.primary_version,
+            latest_version: self.latest_version,
+            version_count: self.version_count,
             aliases: Vec::new(),
             role,
             created_by: self.created_by,
@@ -97,7 +113,7 @@ impl ModelRow {
     }
 }
 
-fn model_not_found(key: &str) -> ApiError {
+pub(crate) fn model_not_found(key: &str) -> ApiError {
     ApiError::new(
         404,
         "MODEL_NOT_FOUND",
@@ -106,7 +122,7 @@ fn model_not_found(key: &str) -> ApiError {
     )
 }
 
-fn name_taken(name: &str) -> ApiError {
+pub(crate) fn name_taken(name: &str) -> ApiError {
     ApiError {
         field: Some("name".to_owned()),
         ..ApiError::new(
@@ -120,8 +136,9 @@ fn name_taken(name: &str) -> ApiError {
 
 /// `SELECT <model columns>, <the caller's grant> FROM models m JOIN users u ...`
 fn select_models(caller: Option<&Caller>) -> QueryBuilder<'static, Sqlite> {
+    let columns = MODEL_COLUMNS.replace("SELECT PRIMARY_VERSION_ID", PRIMARY_VERSION_ID);
     let mut q = QueryBuilder::new(format!(
-        "SELECT {MODEL_COLUMNS}, (SELECT g.role FROM model_grants g WHERE g.model_id = m.id AND g.user_id = "
+        "SELECT {columns}, (SELECT g.role FROM model_grants g WHERE g.model_id = m.id AND g.user_id = "
     ));
     q.push_bind(caller.map(|c| c.user_id.clone()).unwrap_or_default());
     q.push(") AS grant_role FROM models m JOIN users u ON u.id = m.created_by");
@@ -170,7 +187,72 @@ async fn find_visible(
 
 pub async fn get_model(pool: &SqlitePool, caller: Option<&Caller>, key: &str) -> AppResult<Model> {
     let (row, role) = find_visible(pool, caller, key).await?;
-    Ok(row.into_model(role))
+    let mut model = row.into_model(role);
+    model.aliases = model_aliases(pool, &[model.id.clone()])
+        .await?
+        .remove(&model.id)
+        .unwrap_or_default();
+    Ok(model)
+}
+
+/// A model the caller can see, with the caller's role on it; what other services start from.
+#[derive(Clone, Debug)]
+pub struct ModelRef {
+    pub id: String,
+    pub name: String,
+    pub role: Option<Role>,
+}
+
+impl ModelRef {
+    /// Fails with 403 unless the caller's role is at least `min`.
+    pub fn require(&self, min: Role, what: &str) -> AppResult<()> {
+        if self.role < Some(min) {
+            return Err(ApiError::forbidden(what).into());
+        }
+        Ok(())
+    }
+}
+
+pub async fn find_model(
+    pool: &SqlitePool,
+    caller: Option<&Caller>,
+    key: &str,
+) -> AppResult<ModelRef> {
+    let (row, role) = find_visible(pool, caller, key).await?;
+    Ok(ModelRef {
+        id: row.id,
+        name: row.name,
+        role,
+    })
+}
+
+/// The aliases of the given models, by model id, in name order.
+async fn model_aliases(
+    pool: &SqlitePool,
+    model_ids: &[String],
+) -> AppResult<std::collections::HashMap<String, Vec<AliasRef>>> {
+    let mut out: std::collections::HashMap<String, Vec<AliasRef>> = Default::default();
+    if model_ids.is_empty() {
+        return Ok(out);
+    }
+    let mut q = QueryBuilder::<Sqlite>::new(
+        "SELECT a.model_id, a.name, v.major || '.' || v.minor || '.' || v.patch, a.protected
+         FROM aliases a JOIN versions v ON v.id = a.version_id WHERE a.model_id IN (",
+    );
+    let mut ids = q.separated(", ");
+    for id in model_ids {
+        ids.push_bind(id.clone());
+    }
+    q.push(") ORDER BY a.name");
+    let rows: Vec<(String, String, String, bool)> = q.build_query_as().fetch_all(pool).await?;
+    for (model_id, alias, version, protected) in rows {
+        out.entry(model_id).or_default().push(AliasRef {
+            alias,
+            version,
+            protected,
+        });
+    }
+    Ok(out)
 }
 
 /// Where a list page lives, so `next` / `previous` can point at neighbours.
@@ -265,13 +347,18 @@ pub async fn list_models(
     select.push_bind(paging.offset);
     let rows: Vec<ModelRow> = select.build_query_as().fetch_all(pool).await?;
 
-    let data: Vec<Model> = rows
+    let mut data: Vec<Model> = rows
         .into_iter()
         .map(|row| {
             let role = row.role_for(caller);
             row.into_model(role)
         })
         .collect();
+    let ids: Vec<String> = data.iter().map(|m| m.id.clone()).collect();
+    let mut aliases = model_aliases(pool, &ids).await?;
+    for model in &mut data {
+        model.aliases = aliases.remove(&model.id).unwrap_or_default();
+    }
     Ok(Page {
         count: data.len() as i64,
         total_count: total,

@@ -1,0 +1,355 @@
+//! Two versions of a model side by side: which fields, metrics, dependencies and files differ.
+//! Pure, so the comparison page and any future API answer the same.
+
+use super::requirements::Dependency;
+use super::version::{Metric, Version};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    Added,
+    Removed,
+    Changed,
+}
+
+impl Change {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Added => "added",
+            Change::Removed => "removed",
+            Change::Changed => "changed",
+        }
+    }
+}
+
+/// A field whose value differs, shown as text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldDiff {
+    pub field: String,
+    pub a: String,
+    pub b: String,
+}
+
+/// A metric's value in each version (its last step) and how it moved.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MetricDelta {
+    pub key: String,
+    pub a: Option<f64>,
+    pub b: Option<f64>,
+    pub delta: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DependencyDiff {
+    pub package: String,
+    pub change: Change,
+    pub a: Option<String>,
+    pub b: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileDiff {
+    pub path: String,
+    pub change: Change,
+    pub a_size: Option<i64>,
+    pub b_size: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VersionComparison {
+    pub a: Version,
+    pub b: Version,
+    pub fields: Vec<FieldDiff>,
+    pub metrics: Vec<MetricDelta>,
+    pub dependencies: Vec<DependencyDiff>,
+    pub files: Vec<FileDiff>,
+    pub unchanged_files: usize,
+}
+
+fn last_values(metrics: &[Metric]) -> BTreeMap<String, f64> {
+    let mut out: BTreeMap<String, (i64, f64)> = BTreeMap::new();
+    for m in metrics {
+        let step = m.step.unwrap_or(0);
+        match out.get(&m.key) {
+            Some((s, _)) if *s > step => {}
+            _ => {
+                out.insert(m.key.clone(), (step, m.value));
+            }
+        }
+    }
+    out.into_iter().map(|(k, (_, v))| (k, v)).collect()
+}
+
+/// How a dependency is pinned, as text: `==1.2 (python_version < "3.9")`.
+fn describe(d: &Dependency) -> String {
+    let mut s = String::new();
+    if !d.extras.is_empty() {
+        s.push_str(&format!("[{}]", d.extras.join(",")));
+    }
+    let constraints: Vec<String> = d
+        .constraints
+        .iter()
+        .map(|c| format!("{}{}", c.constraint_type, c.version))
+        .collect();
+    if constraints.is_empty() {
+        s.push_str("any version");
+    } else {
+        s.push_str(&constraints.join(","));
+    }
+    if let Some(m) = &d.marker {
+        s.push_str(&format!(" ; {m}"));
+    }
+    s
+}
+
+fn field_text(v: &Version) -> Vec<(&'static str, String)> {
+    let opt = |o: &Option<String>| o.clone().unwrap_or_default();
+    vec![
+        ("description", v.description.clone()),
+        ("state", v.state.as_str().to_owned()),
+        ("active", v.active.to_string()),
+        ("tags", v.tags.join(", ")),
+        (
+            "metadata",
+            serde_json::to_string(&v.metadata).unwrap_or_default(),
+        ),
+        ("framework.library_name", opt(&v.framework.library_name)),
+        ("framework.pipeline_tag", opt(&v.framework.pipeline_tag)),
+        ("framework.base_model", opt(&v.framework.base_model)),
+        (
+            "environment.python_version",
+            opt(&v.environment.python_version),
+        ),
+        ("source_uri", v.source_uri.clone()),
+        ("run_id", v.run_id.clone()),
+        ("git.commit_url", opt(&v.git.commit_url)),
+        (
+            "git.main_branch_commit_sha",
+            opt(&v.git.main_branch_commit_sha),
+        ),
+        (
+            "git.pull_request_commit_sha",
+            opt(&v.git.pull_request_commit_sha),
+        ),
+        ("git.ref_name", opt(&v.git.ref_name)),
+    ]
+}
+
+pub fn compare_versions(a: Version, b: Version) -> VersionComparison {
+    let fields = field_text(&a)
+        .into_iter()
+        .zip(field_text(&b))
+        .filter(|((_, x), (_, y))| x != y)
+        .map(|((field, x), (_, y))| FieldDiff {
+            field: field.to_owned(),
+            a: x,
+            b: y,
+        })
+        .collect();
+
+    let (ma, mb) = (last_values(&a.metrics), last_values(&b.metrics));
+    let keys: BTreeSet<&String> = ma.keys().chain(mb.keys()).collect();
+    let metrics = keys
+        .into_iter()
+        .map(|k| {
+            let (x, y) = (ma.get(k).copied(), mb.get(k).copied());
+            MetricDelta {
+                key: k.clone(),
+                a: x,
+                b: y,
+                delta: x.zip(y).map(|(x, y)| y - x),
+            }
+        })
+        .collect();
+
+    let deps = |v: &Version| -> BTreeMap<String, String> {
+        v.dependencies
+            .iter()
+            .map(|d| (d.normalized_name.clone(), describe(d)))
+            .collect()
+    };
+    let (da, db) = (deps(&a), deps(&b));
+    let names: BTreeSet<&String> = da.keys().chain(db.keys()).collect();
+    let dependencies = names
+        .into_iter()
+        .filter_map(|n| {
+            let (x, y) = (da.get(n), db.get(n));
+            let change = match (x, y) {
+                (None, Some(_)) => Change::Added,
+                (Some(_), None) => Change::Removed,
+                (Some(x), Some(y)) if x != y => Change::Changed,
+                _ => return None,
+            };
+            Some(DependencyDiff {
+                package: n.clone(),
+                change,
+                a: x.cloned(),
+                b: y.cloned(),
+            })
+        })
+        .collect();
+
+    let files_of = |v: &Version| -> BTreeMap<String, (String, i64)> {
+        v.files
+            .iter()
+            .map(|f| (f.path.clone(), (f.sha256.clone(), f.size)))
+            .collect()
+    };
+    let (fa, fb) = (files_of(&a), files_of(&b));
+    let paths: BTreeSet<&String> = fa.keys().chain(fb.keys()).collect();
+    let mut unchanged_files = 0;
+    let mut files = Vec::new();
+    for p in paths {
+        let (x, y) = (fa.get(p), fb.get(p));
+        let change = match (x, y) {
+            (None, Some(_)) => Change::Added,
+            (Some(_), None) => Change::Removed,
+            (Some(x), Some(y)) if x.0 != y.0 => Change::Changed,
+            _ => {
+                unchanged_files += 1;
+                continue;
+            }
+        };
+        files.push(FileDiff {
+            path: p.clone(),
+            change,
+            a_size: x.map(|x| x.1),
+            b_size: y.map(|y| y.1),
+        });
+    }
+
+    VersionComparison {
+        a,
+        b,
+        fields,
+        metrics,
+        dependencies,
+        files,
+        unchanged_files,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::requirements::{DependencySource, parse_pip_packages};
+    use crate::domain::version::{
+        Environment, Framework, GitInfo, Registration, UsageSnippet, VersionFile, VersionState,
+    };
+
+    fn version(number: &str) -> Version {
+        Version {
+            id: number.into(),
+            model_id: "m".into(),
+            model_name: "m".into(),
+            version: number.into(),
+            fqn: format!("m:{number}"),
+            state: VersionState::Published,
+            registration: Registration::Ready,
+            active: true,
+            is_primary: false,
+            aliases: vec![],
+            description: String::new(),
+            metadata: Default::default(),
+            tags: vec![],
+            metrics: vec![],
+            framework: Framework::default(),
+            environment: Environment::default(),
+            git: GitInfo::default(),
+            source_uri: String::new(),
+            run_id: String::new(),
+            base_version: None,
+            files: vec![],
+            file_count: 0,
+            total_size: 0,
+            dependencies: vec![],
+            unparsed_dependencies: vec![],
+            usage_snippet: UsageSnippet {
+                curl: String::new(),
+                python: String::new(),
+            },
+            created_by: "u".into(),
+            created_at: Default::default(),
+            updated_at: Default::default(),
+            published_at: None,
+        }
+    }
+
+    fn file(path: &str, sha: &str, size: i64) -> VersionFile {
+        VersionFile {
+            path: path.into(),
+            size,
+            sha256: sha.into(),
+            content_type: "application/octet-stream".into(),
+        }
+    }
+
+    fn metric(key: &str, value: f64, step: Option<i64>) -> Metric {
+        Metric {
+            key: key.into(),
+            value,
+            step,
+            timestamp: None,
+        }
+    }
+
+    #[test]
+    fn finds_every_kind_of_difference() {
+        let mut a = version("0.1.0");
+        let mut b = version("0.2.0");
+        a.description = "first".into();
+        b.description = "second".into();
+        a.metrics = vec![
+            metric("auc", 0.5, Some(1)),
+            metric("auc", 0.8, Some(2)),
+            metric("old", 1.0, None),
+        ];
+        b.metrics = vec![metric("auc", 0.9, None), metric("new", 2.0, None)];
+        a.dependencies = parse_pip_packages(&["numpy==1.0".into(), "pandas".into()]).dependencies;
+        b.dependencies = parse_pip_packages(&["numpy==2.0".into(), "scipy>=1".into()]).dependencies;
+        a.files = vec![
+            file("same.txt", "s", 1),
+            file("gone.bin", "g", 2),
+            file("w.bin", "x", 3),
+        ];
+        b.files = vec![
+            file("same.txt", "s", 1),
+            file("new.bin", "n", 4),
+            file("w.bin", "y", 5),
+        ];
+
+        let c = compare_versions(a, b);
+        assert!(
+            c.fields
+                .iter()
+                .any(|f| f.field == "description" && f.a == "first" && f.b == "second")
+        );
+        let auc = c.metrics.iter().find(|m| m.key == "auc").expect("auc");
+        assert_eq!((auc.a, auc.b), (Some(0.8), Some(0.9)));
+        assert!((auc.delta.expect("delta") - 0.1).abs() < 1e-9);
+        assert_eq!(
+            c.metrics.iter().find(|m| m.key == "old").expect("old").b,
+            None
+        );
+
+        let change = |p: &str| {
+            c.dependencies
+                .iter()
+                .find(|d| d.package == p)
+                .map(|d| d.change)
+        };
+        assert_eq!(change("numpy"), Some(Change::Changed));
+        assert_eq!(change("pandas"), Some(Change::Removed));
+        assert_eq!(change("scipy"), Some(Change::Added));
+
+        let fchange = |p: &str| c.files.iter().find(|f| f.path == p).map(|f| f.change);
+        assert_eq!(fchange("gone.bin"), Some(Change::Removed));
+        assert_eq!(fchange("new.bin"), Some(Change::Added));
+        assert_eq!(fchange("w.bin"), Some(Change::Changed));
+        assert_eq!(fchange("same.txt"), None);
+        assert_eq!(c.unchanged_files, 1);
+        let _ = DependencySource::PipPackages;
+    }
+}

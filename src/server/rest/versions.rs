@@ -1,0 +1,435 @@
+//! `/models/{model}/versions…`, files, downloads, aliases, the primary version and copies.
+
+use crate::domain::byte_range::{ByteRange, parse_range};
+use crate::domain::error::ApiError;
+use crate::domain::file_path::file_name;
+use crate::domain::model::Model;
+use crate::domain::paging::Page;
+use crate::domain::version::{
+    Alias, AliasMove, CopyModel, NewVersion, Promote, SetAlias, Version, VersionDeleted,
+    VersionFile, VersionPatch, VersionQuery,
+};
+use crate::server::archive::zip_body;
+use crate::server::auth::{Caller, MaybeCaller};
+use crate::server::error::{AppError, AppResult};
+use crate::server::rest::extract::{ApiJson, ApiQuery, body_too_large};
+use crate::server::services::{aliases, files, uploads, versions};
+use crate::server::state::AppState;
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+/// Reads a JSON body no larger than `max` bytes, with the usual error codes.
+async fn read_json<T: serde::de::DeserializeOwned>(request: Request, max: usize) -> AppResult<T> {
+    let bytes = axum::body::to_bytes(request.into_body(), max)
+        .await
+        .map_err(|_| AppError::from(body_too_large()))?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        use serde_json::error::Category;
+        match e.classify() {
+            Category::Data => ApiError::new(
+                422,
+                "INVALID_FIELD",
+                format!("The request body has a field that is missing, unknown or of the wrong type: {e}"),
+                "Compare the body with the endpoint's schema in GET /api/v1/openapi.json.",
+            ),
+            _ => ApiError::new(
+                400,
+                "MALFORMED_JSON",
+                "The request body is not valid JSON.",
+                "Send a JSON object, for example {\"bump\": \"minor\"}.",
+            ),
+        }
+        .into()
+    })
+}
+
+fn is_multipart(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"))
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            let v = v.to_ascii_lowercase();
+            v.starts_with("application/json") || v.contains("+json")
+        })
+}
+
+pub async fn list_versions(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    Path(model): Path<String>,
+    ApiQuery(query): ApiQuery<VersionQuery>,
+) -> AppResult<Json<Page<Version>>> {
+    Ok(Json(
+        versions::list_versions(&state, caller.as_ref(), &model, &query).await?,
+    ))
+}
+
+/// JSON (fields only, files inherited from `base_version`) or multipart (fields and files).
+pub async fn create_version(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(model): Path<String>,
+    request: Request,
+) -> AppResult<(StatusCode, Json<Version>)> {
+    let version = if is_multipart(request.headers()) {
+        let multipart = Multipart::from_request(request, &state)
+            .await
+            .map_err(|e| {
+                ApiError::new(
+                    400,
+                    "MALFORMED_MULTIPART",
+                    format!("The multipart body could not be read: {}", e.body_text()),
+                    "Send multipart/form-data with a boundary in the Content-Type header.",
+                )
+            })?;
+        uploads::create_version_from_multipart(&state, &caller, &model, multipart).await?
+    } else if is_json(request.headers()) {
+        let new: NewVersion = read_json(request, state.settings.max_json_bytes).await?;
+        versions::create_version(&state, &caller, &model, new).await?
+    } else {
+        return Err(ApiError::new(
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "A new version is sent as JSON or as multipart/form-data.",
+            "Send 'Content-Type: application/json' with the fields, or multipart/form-data with fields and files.",
+        )
+        .into());
+    };
+    Ok((StatusCode::CREATED, Json(version)))
+}
+
+pub async fn get_version(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    Path((model, version)): Path<(String, String)>,
+) -> AppResult<Json<Version>> {
+    Ok(Json(
+        versions::get_version(&state, caller.as_ref(), &model, &version).await?,
+    ))
+}
+
+pub async fn update_version(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((model, version)): Path<(String, String)>,
+    ApiJson(patch): ApiJson<VersionPatch>,
+) -> AppResult<Json<Version>> {
+    Ok(Json(
+        versions::update_version(&state, &caller, &model, &version, patch).await?,
+    ))
+}
+
+pub async fn delete_version(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((model, version)): Path<(String, String)>,
+) -> AppResult<Json<VersionDeleted>> {
+    Ok(Json(
+        versions::delete_version(&state, &caller, &model, &version).await?,
+    ))
+}
+
+pub async fn publish_version(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((model, version)): Path<(String, String)>,
+) -> AppResult<Json<Version>> {
+    Ok(Json(
+        versions::publish_version(&state, &caller, &model, &version).await?,
+    ))
+}
+
+pub async fn deactivate_version(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((model, version)): Path<(String, String)>,
+) -> AppResult<Json<Version>> {
+    Ok(Json(
+        versions::set_active(&state, &caller, &model, &version, false).await?,
+    ))
+}
+
+pub async fn activate_version(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((model, version)): Path<(String, String)>,
+) -> AppResult<Json<Version>> {
+    Ok(Json(
+        versions::set_active(&state, &caller, &model, &version, true).await?,
+    ))
+}
+
+pub async fn promote_version(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(model): Path<String>,
+    ApiJson(promote): ApiJson<Promote>,
+) -> AppResult<Json<Model>> {
+    Ok(Json(
+        versions::promote_version(&state, &caller, &model, &promote.version).await?,
+    ))
+}
+
+pub async fn copy_model(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(model): Path<String>,
+    ApiJson(copy): ApiJson<CopyModel>,
+) -> AppResult<(StatusCode, Json<Model>)> {
+    let model = versions::copy_model(&state, &caller, &model, &copy.name).await?;
+    Ok((StatusCode::CREATED, Json(model)))
+}
+
+pub async fn list_files(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    Path((model, version)): Path<(String, String)>,
+) -> AppResult<Json<serde_json::Value>> {
+    let data = files::list_files(&state, caller.as_ref(), &model, &version).await?;
+    Ok(Json(serde_json::json!({"count": data.len(), "data": data})))
+}
+
+pub async fn put_file(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((model, version, path)): Path<(String, String, String)>,
+    body: Body,
+) -> AppResult<(StatusCode, Json<VersionFile>)> {
+    let (created, file) = files::put_file(
+        &state,
+        &caller,
+        &model,
+        &version,
+        &path,
+        body.into_data_stream(),
+    )
+    .await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(file)))
+}
+
+pub async fn delete_file(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((model, version, path)): Path<(String, String, String)>,
+) -> AppResult<StatusCode> {
+    files::delete_file(&state, &caller, &model, &version, &path).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `attachment; filename="…"; filename*=UTF-8''…`: downloads never render in the app's origin.
+pub fn attachment(name: &str) -> HeaderValue {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut encoded = String::new();
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            encoded.push(b as char);
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    HeaderValue::from_str(&format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
+}
+
+fn etag_matches(header_value: &str, etag: &str) -> bool {
+    header_value
+        .split(',')
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == "*" || t == etag)
+}
+
+/// One file, with `ETag` (its SHA-256), `If-None-Match`, `Range` and `If-Range`.
+pub async fn get_file(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    Path((model, version, path)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    let found = files::find_file(&state, caller.as_ref(), &model, &version, &path).await?;
+    let file = found.file;
+    let size = u64::try_from(file.size).unwrap_or_default();
+    let etag = format!("\"{}\"", file.sha256);
+    let header_str = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    let mut response = Response::builder()
+        .header(header::ETAG, &etag)
+        .header(header::ACCEPT_RANGES, "bytes")
+        .header(header::CACHE_CONTROL, "private, no-cache")
+        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    if header_str(header::IF_NONE_MATCH).is_some_and(|v| etag_matches(v, &etag)) {
+        return response
+            .status(StatusCode::NOT_MODIFIED)
+            .body(Body::empty())
+            .map_err(|e| AppError::Internal(e.to_string()));
+    }
+    let if_range_ok = header_str(header::IF_RANGE).is_none_or(|v| v.trim() == etag);
+    let range = match header_str(header::RANGE) {
+        Some(r) if if_range_ok => parse_range(r, size),
+        _ => ByteRange::Full,
+    };
+    let (status, start, len) = match range {
+        ByteRange::Full => (StatusCode::OK, 0, size),
+        ByteRange::Partial { start, end } => (StatusCode::PARTIAL_CONTENT, start, end - start + 1),
+        ByteRange::Unsatisfiable => {
+            let mut r = crate::server::error::error_response(ApiError::new(
+                416,
+                "RANGE_NOT_SATISFIABLE",
+                format!("The requested range is outside the file's {size} bytes."),
+                "Ask for a range within the file, or leave out the Range header.",
+            ));
+            if let Some(v) = range
+                .content_range(size)
+                .and_then(|v| HeaderValue::from_str(&v).ok())
+            {
+                r.headers_mut().insert(header::CONTENT_RANGE, v);
+            }
+            return Ok(r);
+        }
+    };
+    if let Some(v) = range.content_range(size) {
+        response = response.header(header::CONTENT_RANGE, v);
+    }
+    let stream = state
+        .blobs
+        .read_range(&file.sha256, start, len)
+        .await
+        .map_err(|e| AppError::Internal(format!("reading blob {}: {e}", file.sha256)))?;
+    response
+        .status(status)
+        .header(header::CONTENT_TYPE, &file.content_type)
+        .header(header::CONTENT_LENGTH, len)
+        .header(
+            header::CONTENT_DISPOSITION,
+            attachment(file_name(&file.path)),
+        )
+        .body(Body::from_stream(stream))
+        .map_err(|e| AppError::Internal(e.to_string()))
+}
+
+/// Every file of a version as one streamed zip.
+pub async fn download_version(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    Path((model, version)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let (model_name, number, files) =
+        files::files_for_archive(&state, caller.as_ref(), &model, &version).await?;
+    let body = zip_body(state.blobs.clone(), files);
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/zip"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                attachment(&format!("{model_name}-{number}.zip")),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-cache"),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+pub async fn list_aliases(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    Path(model): Path<String>,
+) -> AppResult<Json<serde_json::Value>> {
+    let data: Vec<Alias> = aliases::list_aliases(&state, caller.as_ref(), &model).await?;
+    Ok(Json(serde_json::json!({"count": data.len(), "data": data})))
+}
+
+pub async fn set_alias(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((model, alias)): Path<(String, String)>,
+    ApiJson(request): ApiJson<SetAlias>,
+) -> AppResult<Json<Alias>> {
+    Ok(Json(
+        aliases::set_alias(&state, &caller, &model, &alias, request).await?,
+    ))
+}
+
+pub async fn delete_alias(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((model, alias)): Path<(String, String)>,
+) -> AppResult<StatusCode> {
+    aliases::delete_alias(&state, &caller, &model, &alias).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    #[serde(default)]
+    offset: Option<i64>,
+    #[serde(default)]
+    limit: Option<i64>,
+}
+
+pub async fn alias_history(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    Path((model, alias)): Path<(String, String)>,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> AppResult<Json<Page<AliasMove>>> {
+    Ok(Json(
+        aliases::alias_history(
+            &state,
+            caller.as_ref(),
+            &model,
+            &alias,
+            query.offset,
+            query.limit,
+        )
+        .await?,
+    ))
+}
+
+/// The limits in force.
+pub async fn limits(State(state): State<AppState>) -> Json<serde_json::Value> {
+    use crate::domain::{file_path, model, version};
+    Json(serde_json::json!({
+        "max_upload_bytes": state.settings.max_upload_bytes,
+        "max_files_per_version": state.settings.max_files_per_version,
+        "max_json_bytes": state.settings.max_json_bytes,
+        "max_path_bytes": file_path::MAX_PATH_BYTES,
+        "max_path_depth": file_path::MAX_PATH_DEPTH,
+        "max_metrics_per_version": version::MAX_METRICS,
+        "max_version_metadata_bytes": version::MAX_VERSION_METADATA_BYTES,
+        "max_tags": model::MAX_TAGS,
+        "max_page_size": crate::domain::paging::MAX_LIMIT,
+    }))
+}

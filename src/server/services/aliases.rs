@@ -1,0 +1,301 @@
+//! Aliases: movable names for versions (`production`, `staging`, …). Editors move ordinary
+//! aliases; protected ones, and protection itself, are the Owner's. Every move is kept.
+
+use crate::domain::error::ApiError;
+use crate::domain::model::Role;
+use crate::domain::paging::{Page, Paging};
+use crate::domain::version::{Alias, AliasMove, Registration, SetAlias};
+use crate::domain::version_number::validate_alias_name;
+use crate::server::auth::Caller;
+use crate::server::db;
+use crate::server::error::AppResult;
+use crate::server::services::audit;
+use crate::server::services::models::{ModelRef, find_model};
+use crate::server::services::versions::find_version;
+use crate::server::state::AppState;
+use serde_json::json;
+use sqlx::SqliteConnection;
+
+#[derive(sqlx::FromRow)]
+struct AliasRow {
+    name: String,
+    version: String,
+    protected: bool,
+    updated_by: String,
+    updated_at: String,
+}
+
+impl From<AliasRow> for Alias {
+    fn from(r: AliasRow) -> Self {
+        Alias {
+            alias: r.name,
+            version: r.version,
+            protected: r.protected,
+            updated_by: r.updated_by,
+            updated_at: db::parse_time(&r.updated_at),
+        }
+    }
+}
+
+const ALIAS_SELECT: &str = "SELECT a.name, v.major || '.' || v.minor || '.' || v.patch AS version,
+    a.protected, u.username AS updated_by, a.updated_at
+    FROM aliases a JOIN versions v ON v.id = a.version_id JOIN users u ON u.id = a.updated_by";
+
+fn alias_not_found(model: &str, alias: &str) -> ApiError {
+    ApiError::new(
+        404,
+        "ALIAS_NOT_FOUND",
+        format!("Model '{model}' has no alias '{alias}'."),
+        format!("List the aliases with GET /api/v1/models/{model}/aliases."),
+    )
+}
+
+pub async fn list_aliases(
+    state: &AppState,
+    caller: Option<&Caller>,
+    model_key: &str,
+) -> AppResult<Vec<Alias>> {
+    let model = find_model(&state.db, caller, model_key).await?;
+    let rows: Vec<AliasRow> = sqlx::query_as(&format!(
+        "{ALIAS_SELECT} WHERE a.model_id = ? ORDER BY a.name"
+    ))
+    .bind(&model.id)
+    .fetch_all(&state.db)
+    .await?;
+    Ok(rows.into_iter().map(Alias::from).collect())
+}
+
+async fn current(
+    conn: &mut SqliteConnection,
+    model: &ModelRef,
+    alias: &str,
+) -> AppResult<Option<AliasRow>> {
+    Ok(sqlx::query_as(&format!(
+        "{ALIAS_SELECT} WHERE a.model_id = ? AND a.name = ?"
+    ))
+    .bind(&model.id)
+    .bind(alias)
+    .fetch_optional(conn)
+    .await?)
+}
+
+async fn record_move(
+    conn: &mut SqliteConnection,
+    model: &ModelRef,
+    caller: &Caller,
+    alias: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+    protected: bool,
+) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO alias_moves (model_id, alias, from_version, to_version, protected, actor_id, moved_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&model.id)
+    .bind(alias)
+    .bind(from)
+    .bind(to)
+    .bind(protected)
+    .bind(&caller.user_id)
+    .bind(db::now())
+    .execute(&mut *conn)
+    .await?;
+    audit::record(
+        conn,
+        Some(&caller.user_id),
+        if to.is_some() { "alias.set" } else { "alias.delete" },
+        &format!("model:{}", model.id),
+        json!({"model": model.name, "alias": alias, "from": from, "to": to, "protected": protected}),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Points an alias at a version (creating it if needed).
+pub async fn set_alias(
+    state: &AppState,
+    caller: &Caller,
+    model_key: &str,
+    alias: &str,
+    request: SetAlias,
+) -> AppResult<Alias> {
+    let model = find_model(&state.db, Some(caller), model_key).await?;
+    model.require(Role::Editor, "move this model's aliases")?;
+    let alias = validate_alias_name(alias)?;
+    let version = find_version(&state.db, &model, &request.version)
+        .await
+        .map_err(|e| {
+            let mut e = e.into_api_error();
+            if e.status == 404 {
+                e.status = 422;
+                e.field = Some("version".into());
+            }
+            e
+        })?;
+    if version.registration() != Registration::Ready {
+        return Err(ApiError::new(
+            409,
+            "VERSION_NOT_READY",
+            format!(
+                "Version {} is {}: an alias cannot point at it.",
+                version.number(),
+                version.registration().as_str()
+            ),
+            "Point the alias at a version whose uploads finished.",
+        )
+        .into());
+    }
+    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let before = current(&mut tx, &model, &alias).await?;
+    let was_protected = before.as_ref().is_some_and(|b| b.protected);
+    let protected = request.protected.unwrap_or(was_protected);
+    if (was_protected || protected) && model.role < Some(Role::Owner) {
+        return Err(ApiError::new(
+            403,
+            "ALIAS_PROTECTED",
+            format!("The alias '{alias}' is protected: only an Owner of the model may move it or change its protection."),
+            "Ask an Owner of the model to move it.",
+        )
+        .into());
+    }
+    let to = version.number().to_string();
+    let unchanged = before
+        .as_ref()
+        .is_some_and(|b| b.version == to && b.protected == protected);
+    if !unchanged {
+        let now = db::now();
+        sqlx::query(
+            "INSERT INTO aliases (model_id, name, version_id, protected, updated_by, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (model_id, name) DO UPDATE SET version_id = excluded.version_id,
+                protected = excluded.protected, updated_by = excluded.updated_by,
+                updated_at = excluded.updated_at",
+        )
+        .bind(&model.id)
+        .bind(&alias)
+        .bind(&version.id)
+        .bind(protected)
+        .bind(&caller.user_id)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+        record_move(
+            &mut tx,
+            &model,
+            caller,
+            &alias,
+            before.as_ref().map(|b| b.version.as_str()),
+            Some(&to),
+            protected,
+        )
+        .await?;
+    }
+    let after = current(&mut tx, &model, &alias)
+        .await?
+        .ok_or_else(|| alias_not_found(&model.name, &alias))?;
+    tx.commit().await?;
+    Ok(after.into())
+}
+
+pub async fn delete_alias(
+    state: &AppState,
+    caller: &Caller,
+    model_key: &str,
+    alias: &str,
+) -> AppResult<()> {
+    let model = find_model(&state.db, Some(caller), model_key).await?;
+    model.require(Role::Editor, "remove this model's aliases")?;
+    let alias = alias.trim().to_ascii_lowercase();
+    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let before = current(&mut tx, &model, &alias)
+        .await?
+        .ok_or_else(|| alias_not_found(&model.name, &alias))?;
+    if before.protected && model.role < Some(Role::Owner) {
+        return Err(ApiError::new(
+            403,
+            "ALIAS_PROTECTED",
+            format!("The alias '{alias}' is protected: only an Owner of the model may remove it."),
+            "Ask an Owner of the model to remove it.",
+        )
+        .into());
+    }
+    sqlx::query("DELETE FROM aliases WHERE model_id = ? AND name = ?")
+        .bind(&model.id)
+        .bind(&alias)
+        .execute(&mut *tx)
+        .await?;
+    record_move(
+        &mut tx,
+        &model,
+        caller,
+        &alias,
+        Some(&before.version),
+        None,
+        before.protected,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Every move of an alias, newest first. Known for as long as the model exists, even after the
+/// alias was removed.
+pub async fn alias_history(
+    state: &AppState,
+    caller: Option<&Caller>,
+    model_key: &str,
+    alias: &str,
+    offset: Option<i64>,
+    limit: Option<i64>,
+) -> AppResult<Page<AliasMove>> {
+    let model = find_model(&state.db, caller, model_key).await?;
+    let alias = alias.trim().to_ascii_lowercase();
+    let paging = Paging::new(offset, limit)?;
+    let (total,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM alias_moves WHERE model_id = ? AND alias = ?")
+            .bind(&model.id)
+            .bind(&alias)
+            .fetch_one(&state.db)
+            .await?;
+    if total == 0 {
+        return Err(alias_not_found(&model.name, &alias).into());
+    }
+    let rows: Vec<(Option<String>, Option<String>, bool, Option<String>, String)> = sqlx::query_as(
+        "SELECT h.from_version, h.to_version, h.protected, u.username, h.moved_at
+             FROM alias_moves h LEFT JOIN users u ON u.id = h.actor_id
+             WHERE h.model_id = ? AND h.alias = ? ORDER BY h.id DESC LIMIT ? OFFSET ?",
+    )
+    .bind(&model.id)
+    .bind(&alias)
+    .bind(paging.limit)
+    .bind(paging.offset)
+    .fetch_all(&state.db)
+    .await?;
+    let data: Vec<AliasMove> = rows
+        .into_iter()
+        .map(
+            |(from_version, to_version, protected, actor, moved_at)| AliasMove {
+                alias: alias.clone(),
+                from_version,
+                to_version,
+                protected,
+                actor,
+                moved_at: db::parse_time(&moved_at),
+            },
+        )
+        .collect();
+    let base = format!("/api/v1/models/{}/aliases/{alias}/history", model.name);
+    let url = |o: i64| format!("{base}?offset={o}&limit={}", paging.limit);
+    Ok(Page {
+        count: data.len() as i64,
+        total_count: total,
+        offset: paging.offset,
+        limit: paging.limit,
+        next: paging
+            .has_next(total)
+            .then(|| url(paging.offset + paging.limit)),
+        previous: paging.previous_offset().map(url),
+        data,
+    })
+}

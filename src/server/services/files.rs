@@ -1,0 +1,308 @@
+//! The files of a version: listing, single-file writes to drafts (streamed into the blob store)
+//! and lookups for downloads. Published versions are frozen.
+
+use crate::domain::error::ApiError;
+use crate::domain::file_path::{file_name, normalize_file_path};
+use crate::domain::model::Role;
+use crate::domain::version::{Registration, VersionFile, VersionState};
+use crate::server::auth::Caller;
+use crate::server::db;
+use crate::server::error::{AppError, AppResult};
+use crate::server::services::audit;
+use crate::server::services::models::find_model;
+use crate::server::services::versions::{
+    VersionRow, content_type_for, find_version, record_blob, refresh_dependencies, too_many_files,
+};
+use crate::server::state::AppState;
+use crate::server::storage::PutError;
+use bytes::Bytes;
+use futures_util::Stream;
+use serde_json::json;
+
+/// A file of a version, with what a download needs to name it.
+#[derive(Clone, Debug)]
+pub struct FileForDownload {
+    pub model_name: String,
+    pub version: String,
+    pub file: VersionFile,
+}
+
+pub fn file_not_found(path: &str, version: &str) -> ApiError {
+    ApiError::new(
+        404,
+        "FILE_NOT_FOUND",
+        format!("Version {version} has no file '{path}'."),
+        "List the version's files with GET …/versions/{version}/files.",
+    )
+}
+
+/// The error for a failed upload of `path`.
+pub fn put_error(path: &str, error: PutError) -> AppError {
+    match error {
+        PutError::TooLarge { limit } => ApiError::new(
+            413,
+            "FILE_TOO_LARGE",
+            format!("The file '{path}' is larger than the limit of {limit} bytes."),
+            "Split the file, or ask an admin to raise --max-upload-bytes (GET /api/v1/limits shows the limits).",
+        )
+        .into(),
+        PutError::Body(e) => ApiError::new(
+            400,
+            "UPLOAD_INTERRUPTED",
+            format!("The upload of '{path}' was interrupted: {e}"),
+            "Send the file again; nothing of the interrupted upload was kept.",
+        )
+        .into(),
+        PutError::Io(e) => AppError::Internal(format!("storing {path}: {e}")),
+    }
+}
+
+pub async fn list_files(
+    state: &AppState,
+    caller: Option<&Caller>,
+    model_key: &str,
+    reference: &str,
+) -> AppResult<Vec<VersionFile>> {
+    let model = find_model(&state.db, caller, model_key).await?;
+    let row = find_version(&state.db, &model, reference).await?;
+    files_of_version(state, &row.id).await
+}
+
+pub async fn files_of_version(state: &AppState, version_id: &str) -> AppResult<Vec<VersionFile>> {
+    let rows: Vec<(String, i64, String, String)> = sqlx::query_as(
+        "SELECT path, size, sha256, content_type FROM version_files WHERE version_id = ? ORDER BY path",
+    )
+    .bind(version_id)
+    .fetch_all(&state.db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(path, size, sha256, content_type)| VersionFile {
+            path,
+            size,
+            sha256,
+            content_type,
+        })
+        .collect())
+}
+
+pub async fn find_file(
+    state: &AppState,
+    caller: Option<&Caller>,
+    model_key: &str,
+    reference: &str,
+    raw_path: &str,
+) -> AppResult<FileForDownload> {
+    let model = find_model(&state.db, caller, model_key).await?;
+    let row = find_version(&state.db, &model, reference).await?;
+    let version = row.number().to_string();
+    let path = normalize_file_path(raw_path)?;
+    let file: Option<(i64, String, String)> = sqlx::query_as(
+        "SELECT size, sha256, content_type FROM version_files WHERE version_id = ? AND path = ?",
+    )
+    .bind(&row.id)
+    .bind(&path)
+    .fetch_optional(&state.db)
+    .await?;
+    let (size, sha256, content_type) = file.ok_or_else(|| file_not_found(&path, &version))?;
+    Ok(FileForDownload {
+        model_name: model.name,
+        version,
+        file: VersionFile {
+            path,
+            size,
+            sha256,
+            content_type,
+        },
+    })
+}
+
+/// Everything a whole-version download needs.
+pub async fn files_for_archive(
+    state: &AppState,
+    caller: Option<&Caller>,
+    model_key: &str,
+    reference: &str,
+) -> AppResult<(String, String, Vec<VersionFile>)> {
+    let model = find_model(&state.db, caller, model_key).await?;
+    let row = find_version(&state.db, &model, reference).await?;
+    let files = files_of_version(state, &row.id).await?;
+    Ok((model.name, row.number().to_string(), files))
+}
+
+fn require_writable(row: &VersionRow) -> AppResult<()> {
+    let number = row.number();
+    if row.state() == VersionState::Published {
+        return Err(ApiError::new(
+            409,
+            "VERSION_PUBLISHED",
+            format!("Version {number} is published; its files can no longer change."),
+            "Create a new version from it (base_version) and change the files there.",
+        )
+        .into());
+    }
+    if row.registration() != Registration::Ready {
+        return Err(ApiError::new(
+            409,
+            "VERSION_NOT_READY",
+            format!(
+                "Version {number} is {}: its uploads did not finish.",
+                row.registration().as_str()
+            ),
+            "Wait for a pending version, or delete a failed one and upload it again.",
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// Writes one file of a draft from a stream. Answers whether the path is new.
+pub async fn put_file<S, E>(
+    state: &AppState,
+    caller: &Caller,
+    model_key: &str,
+    reference: &str,
+    raw_path: &str,
+    body: S,
+) -> AppResult<(bool, VersionFile)>
+where
+    S: Stream<Item = Result<Bytes, E>>,
+    E: std::fmt::Display,
+{
+    let model = find_model(&state.db, Some(caller), model_key).await?;
+    model.require(Role::Editor, "change this model's files")?;
+    let row = find_version(&state.db, &model, reference).await?;
+    require_writable(&row)?;
+    let path = normalize_file_path(raw_path)?;
+    let blob = state
+        .blobs
+        .put_stream(body, state.settings.max_upload_bytes)
+        .await
+        .map_err(|e| put_error(&path, e))?;
+    let now = db::now();
+    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    // The version may have been published while the bytes were arriving.
+    let current: Option<(String, String)> =
+        sqlx::query_as("SELECT state, registration FROM versions WHERE id = ?")
+            .bind(&row.id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    match current {
+        None => {
+            return Err(crate::server::services::versions::version_not_found(
+                &model.name,
+                reference,
+            )
+            .into());
+        }
+        Some((s, _)) if s != "draft" => {
+            return Err(ApiError::new(
+                409,
+                "VERSION_PUBLISHED",
+                format!("Version {} was published during the upload.", row.number()),
+                "Create a new version from it (base_version) and upload the file there.",
+            )
+            .into());
+        }
+        Some(_) => {}
+    }
+    let exists: Option<(String,)> =
+        sqlx::query_as("SELECT path FROM version_files WHERE version_id = ? AND path = ?")
+            .bind(&row.id)
+            .bind(&path)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if exists.is_none() {
+        let (count,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM version_files WHERE version_id = ?")
+                .bind(&row.id)
+                .fetch_one(&mut *tx)
+                .await?;
+        if usize::try_from(count).unwrap_or(usize::MAX) >= state.settings.max_files_per_version {
+            return Err(too_many_files(state.settings.max_files_per_version).into());
+        }
+    }
+    record_blob(&mut tx, &blob, &now).await?;
+    let content_type = content_type_for(&path);
+    sqlx::query(
+        "INSERT INTO version_files (version_id, path, sha256, size, content_type, created_at)
+         VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (version_id, path) DO UPDATE SET sha256 = excluded.sha256,
+            size = excluded.size, content_type = excluded.content_type, created_at = excluded.created_at",
+    )
+    .bind(&row.id)
+    .bind(&path)
+    .bind(&blob.sha256)
+    .bind(blob.size as i64)
+    .bind(&content_type)
+    .bind(&now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE versions SET updated_at = ? WHERE id = ?")
+        .bind(&now)
+        .bind(&row.id)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        Some(&caller.user_id),
+        "file.put",
+        &format!("version:{}", row.id),
+        json!({"model": model.name, "version": row.number().to_string(), "path": path, "sha256": blob.sha256}),
+    )
+    .await?;
+    tx.commit().await?;
+    if file_name(&path) == "requirements.txt" {
+        refresh_dependencies(state, &row.id).await?;
+    }
+    Ok((
+        exists.is_none(),
+        VersionFile {
+            path,
+            size: blob.size as i64,
+            sha256: blob.sha256,
+            content_type,
+        },
+    ))
+}
+
+/// Removes one file from a draft.
+pub async fn delete_file(
+    state: &AppState,
+    caller: &Caller,
+    model_key: &str,
+    reference: &str,
+    raw_path: &str,
+) -> AppResult<()> {
+    let model = find_model(&state.db, Some(caller), model_key).await?;
+    model.require(Role::Editor, "change this model's files")?;
+    let row = find_version(&state.db, &model, reference).await?;
+    require_writable(&row)?;
+    let path = normalize_file_path(raw_path)?;
+    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let done = sqlx::query(
+        "DELETE FROM version_files WHERE version_id = ? AND path = ?
+            AND (SELECT state FROM versions WHERE id = ?) = 'draft'",
+    )
+    .bind(&row.id)
+    .bind(&path)
+    .bind(&row.id)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(file_not_found(&path, &row.number().to_string()).into());
+    }
+    audit::record(
+        &mut tx,
+        Some(&caller.user_id),
+        "file.delete",
+        &format!("version:{}", row.id),
+        json!({"model": model.name, "version": row.number().to_string(), "path": path}),
+    )
+    .await?;
+    tx.commit().await?;
+    if file_name(&path) == "requirements.txt" {
+        refresh_dependencies(state, &row.id).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,1178 @@
+//! Versions of a model: numbering, lifecycle (draft → published, pending → ready/failed,
+//! active ↔ inactive), the primary version, version-level fields and copies of whole models.
+//! Version-level changes never touch the model or the files.
+
+use crate::domain::error::ApiError;
+use crate::domain::file_path::normalize_file_path;
+use crate::domain::model::{Model, Role};
+use crate::domain::paging::{Page, Paging};
+use crate::domain::requirements::{
+    Dependencies, DependencySource, parse_pip_packages, parse_requirements,
+};
+use crate::domain::version::{
+    self, Environment, Metric, MetricPoint, MetricSeries, NewVersion, Registration, Version,
+    VersionDeleted, VersionFields, VersionFile, VersionPatch, VersionQuery, VersionState,
+};
+use crate::domain::version_number::{Bump, VersionNumber, VersionRef};
+use crate::server::auth::Caller;
+use crate::server::db;
+use crate::server::error::AppResult;
+use crate::server::services::audit;
+use crate::server::services::models::{self, ModelRef, PRIMARY_VERSION_ID, find_model};
+use crate::server::state::AppState;
+use crate::server::storage::StoredBlob;
+use serde_json::json;
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+use std::collections::{HashMap, HashSet};
+use tokio::io::AsyncReadExt;
+
+/// The largest requirements.txt that is parsed for dependencies.
+const MAX_REQUIREMENTS_BYTES: u64 = 1024 * 1024;
+
+fn version_columns() -> String {
+    format!(
+        "v.id, v.model_id, m.name AS model_name, v.major, v.minor, v.patch, v.state,
+        v.registration, v.active, v.description, v.metadata, v.tags, v.metrics, v.framework,
+        v.environment, v.git, v.source_uri, v.run_id, v.dependencies, v.base_version,
+        u.username AS created_by, v.created_at, v.updated_at, v.published_at,
+        COALESCE(v.id = {PRIMARY_VERSION_ID}, 0) AS is_primary,
+        (SELECT COUNT(*) FROM version_files f WHERE f.version_id = v.id) AS file_count,
+        (SELECT COALESCE(SUM(f.size), 0) FROM version_files f WHERE f.version_id = v.id) AS total_size"
+    )
+}
+
+fn select_versions() -> QueryBuilder<'static, Sqlite> {
+    QueryBuilder::new(format!(
+        "SELECT {} FROM versions v JOIN models m ON m.id = v.model_id JOIN users u ON u.id = v.created_by",
+        version_columns()
+    ))
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct VersionRow {
+    pub id: String,
+    pub model_id: String,
+    pub model_name: String,
+    major: i64,
+    minor: i64,
+    patch: i64,
+    state: String,
+    registration: String,
+    active: bool,
+    description: String,
+    metadata: String,
+    tags: String,
+    metrics: String,
+    framework: String,
+    environment: String,
+    git: String,
+    source_uri: String,
+    run_id: String,
+    dependencies: String,
+    base_version: Option<String>,
+    created_by: String,
+    created_at: String,
+    updated_at: String,
+    published_at: Option<String>,
+    is_primary: bool,
+    file_count: i64,
+    total_size: i64,
+}
+
+impl VersionRow {
+    pub fn number(&self) -> VersionNumber {
+        let part = |n: i64| u32::try_from(n).unwrap_or_default();
+        VersionNumber {
+            major: part(self.major),
+            minor: part(self.minor),
+            patch: part(self.patch),
+        }
+    }
+
+    pub fn state(&self) -> VersionState {
+        VersionState::parse(&self.state).unwrap_or_default()
+    }
+
+    pub fn registration(&self) -> Registration {
+        Registration::parse(&self.registration)
+    }
+
+    fn fields(&self) -> VersionFields {
+        VersionFields {
+            description: self.description.clone(),
+            metadata: serde_json::from_str(&self.metadata).unwrap_or_default(),
+            tags: serde_json::from_str(&self.tags).unwrap_or_default(),
+            metrics: serde_json::from_str(&self.metrics).unwrap_or_default(),
+            framework: serde_json::from_str(&self.framework).unwrap_or_default(),
+            environment: serde_json::from_str(&self.environment).unwrap_or_default(),
+            git: serde_json::from_str(&self.git).unwrap_or_default(),
+            source_uri: self.source_uri.clone(),
+            run_id: self.run_id.clone(),
+        }
+    }
+
+    fn into_version(
+        self,
+        public_url: &str,
+        files: Vec<VersionFile>,
+        aliases: Vec<String>,
+    ) -> Version {
+        let number = self.number().to_string();
+        let f = self.fields();
+        let deps: Dependencies = serde_json::from_str(&self.dependencies).unwrap_or_default();
+        Version {
+            fqn: version::fqn(&self.model_name, &number),
+            usage_snippet: version::usage_snippet(public_url, &self.model_name, &number),
+            id: self.id,
+            model_id: self.model_id,
+            model_name: self.model_name,
+            version: number,
+            state: VersionState::parse(&self.state).unwrap_or_default(),
+            registration: Registration::parse(&self.registration),
+            active: self.active,
+            is_primary: self.is_primary,
+            aliases,
+            description: f.description,
+            metadata: f.metadata,
+            tags: f.tags,
+            metrics: f.metrics,
+            framework: f.framework,
+            environment: f.environment,
+            git: f.git,
+            source_uri: f.source_uri,
+            run_id: f.run_id,
+            base_version: self.base_version,
+            files,
+            file_count: self.file_count,
+            total_size: self.total_size,
+            dependencies: deps.dependencies,
+            unparsed_dependencies: deps.unparsed,
+            created_by: self.created_by,
+            created_at: db::parse_time(&self.created_at),
+            updated_at: db::parse_time(&self.updated_at),
+            published_at: self.published_at.as_deref().map(db::parse_time),
+        }
+    }
+}
+
+pub(crate) fn version_not_found(model: &str, version: &str) -> ApiError {
+    ApiError::new(
+        404,
+        "VERSION_NOT_FOUND",
+        format!("Model '{model}' has no version '{version}'."),
+        format!(
+            "Check the number or alias, or list the versions with GET /api/v1/models/{model}/versions."
+        ),
+    )
+}
+
+fn conflict(code: &str, msg: impl Into<String>, solution: impl Into<String>) -> ApiError {
+    ApiError::new(409, code, msg, solution)
+}
+
+/// Finds a version of `model` by number, alias, `latest` or `primary`.
+pub(crate) async fn find_version(
+    pool: &SqlitePool,
+    model: &ModelRef,
+    reference: &str,
+) -> AppResult<VersionRow> {
+    let parsed =
+        VersionRef::parse(reference).map_err(|_| version_not_found(&model.name, reference))?;
+    let mut q = select_versions();
+    q.push(" WHERE v.model_id = ");
+    q.push_bind(model.id.clone());
+    match &parsed {
+        VersionRef::Number(n) => {
+            q.push(" AND v.major = ");
+            q.push_bind(i64::from(n.major));
+            q.push(" AND v.minor = ");
+            q.push_bind(i64::from(n.minor));
+            q.push(" AND v.patch = ");
+            q.push_bind(i64::from(n.patch));
+        }
+        VersionRef::Latest => {
+            q.push(" ORDER BY v.major DESC, v.minor DESC, v.patch DESC LIMIT 1");
+        }
+        VersionRef::Primary => {
+            q.push(format!(" AND v.id = {PRIMARY_VERSION_ID}"));
+        }
+        VersionRef::Alias(alias) => {
+            q.push(" AND v.id = (SELECT a.version_id FROM aliases a WHERE a.model_id = m.id AND a.name = ");
+            q.push_bind(alias.clone());
+            q.push(")");
+        }
+    }
+    let row: Option<VersionRow> = q.build_query_as().fetch_optional(pool).await?;
+    row.ok_or_else(|| version_not_found(&model.name, reference).into())
+}
+
+async fn files_of(
+    pool: &SqlitePool,
+    version_ids: &[String],
+) -> AppResult<HashMap<String, Vec<VersionFile>>> {
+    let mut out: HashMap<String, Vec<VersionFile>> = HashMap::new();
+    if version_ids.is_empty() {
+        return Ok(out);
+    }
+    let mut q = QueryBuilder::<Sqlite>::new(
+        "SELECT version_id, path, size, sha256, content_type FROM version_files WHERE version_id IN (",
+    );
+    let mut ids = q.separated(", ");
+    for id in version_ids {
+        ids.push_bind(id.clone());
+    }
+    q.push(") ORDER BY version_id, path");
+    let rows: Vec<(String, String, i64, String, String)> =
+        q.build_query_as().fetch_all(pool).await?;
+    for (version_id, path, size, sha256, content_type) in rows {
+        out.entry(version_id).or_default().push(VersionFile {
+            path,
+            size,
+            sha256,
+            content_type,
+        });
+    }
+    Ok(out)
+}
+
+async fn aliases_of(pool: &SqlitePool, model_id: &str) -> AppResult<HashMap<String, Vec<String>>> {
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT version_id, name FROM aliases WHERE model_id = ? ORDER BY name")
+            .bind(model_id)
+            .fetch_all(pool)
+            .await?;
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    for (version_id, name) in rows {
+        out.entry(version_id).or_default().push(name);
+    }
+    Ok(out)
+}
+
+/// Turns a row into the full version object.
+pub(crate) async fn to_version(state: &AppState, row: VersionRow) -> AppResult<Version> {
+    let files = files_of(&state.db, std::slice::from_ref(&row.id))
+        .await?
+        .remove(&row.id)
+        .unwrap_or_default();
+    let aliases = aliases_of(&state.db, &row.model_id)
+        .await?
+        .remove(&row.id)
+        .unwrap_or_default();
+    Ok(row.into_version(&state.settings.public_url, files, aliases))
+}
+
+pub async fn get_version(
+    state: &AppState,
+    caller: Option<&Caller>,
+    model_key: &str,
+    reference: &str,
+) -> AppResult<Version> {
+    let model = find_model(&state.db, caller, model_key).await?;
+    let row = find_version(&state.db, &model, reference).await?;
+    to_version(state, row).await
+}
+
+fn versions_page_url(base: &str, state: Option<VersionState>, offset: i64, limit: i64) -> String {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    if let Some(state) = state {
+        s.append_pair("state", state.as_str());
+    }
+    s.append_pair("offset", &offset.to_string());
+    s.append_pair("limit", &limit.to_string());
+    format!("{base}?{}", s.finish())
+}
+
+/// A model's versions, newest first.
+pub async fn list_versions(
+    state: &AppState,
+    caller: Option<&Caller>,
+    model_key: &str,
+    query: &VersionQuery,
+) -> AppResult<Page<Version>> {
+    let model = find_model(&state.db, caller, model_key).await?;
+    let paging = Paging::new(query.offset, query.limit)?;
+    let filter = query
+        .state
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(VersionState::parse)
+        .transpose()?;
+    let mut count =
+        QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM versions v WHERE v.model_id = ");
+    count.push_bind(model.id.clone());
+    if let Some(s) = filter {
+        count.push(" AND v.state = ");
+        count.push_bind(s.as_str());
+    }
+    let (total,): (i64,) = count.build_query_as().fetch_one(&state.db).await?;
+
+    let mut q = select_versions();
+    q.push(" WHERE v.model_id = ");
+    q.push_bind(model.id.clone());
+    if let Some(s) = filter {
+        q.push(" AND v.state = ");
+        q.push_bind(s.as_str());
+    }
+    q.push(" ORDER BY v.major DESC, v.minor DESC, v.patch DESC LIMIT ");
+    q.push_bind(paging.limit);
+    q.push(" OFFSET ");
+    q.push_bind(paging.offset);
+    let rows: Vec<VersionRow> = q.build_query_as().fetch_all(&state.db).await?;
+
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut files = files_of(&state.db, &ids).await?;
+    let mut aliases = aliases_of(&state.db, &model.id).await?;
+    let data: Vec<Version> = rows
+        .into_iter()
+        .map(|row| {
+            let f = files.remove(&row.id).unwrap_or_default();
+            let a = aliases.remove(&row.id).unwrap_or_default();
+            row.into_version(&state.settings.public_url, f, a)
+        })
+        .collect();
+    let base = format!("/api/v1/models/{}/versions", model.name);
+    Ok(Page {
+        count: data.len() as i64,
+        total_count: total,
+        offset: paging.offset,
+        limit: paging.limit,
+        next: paging
+            .has_next(total)
+            .then(|| versions_page_url(&base, filter, paging.offset + paging.limit, paging.limit)),
+        previous: paging
+            .previous_offset()
+            .map(|o| versions_page_url(&base, filter, o, paging.limit)),
+        data,
+    })
+}
+
+/// A file received for a new version, already in the blob store.
+#[derive(Clone, Debug)]
+pub struct Upload {
+    pub path: String,
+    pub blob: StoredBlob,
+}
+
+/// Content type by file extension; what a client claims is not trusted.
+pub fn content_type_for(path: &str) -> String {
+    mime_guess::from_path(path)
+        .first_raw()
+        .unwrap_or("application/octet-stream")
+        .to_owned()
+}
+
+/// A version whose number is assigned and whose row exists, waiting for its uploads.
+#[derive(Debug)]
+pub struct PendingVersion {
+    pub id: String,
+    pub model: ModelRef,
+    pub number: VersionNumber,
+}
+
+/// Validates the numbering and file fields of a new version (what must be known before any
+/// upload starts), assigns its number and records it with its inherited files.
+/// `registration` is `Pending` when uploads follow, else `Ready`.
+pub async fn begin_version(
+    state: &AppState,
+    caller: &Caller,
+    model_key: &str,
+    new: &NewVersion,
+    registration: Registration,
+) -> AppResult<PendingVersion> {
+    let model = find_model(&state.db, Some(caller), model_key).await?;
+    model.require(Role::Editor, "add versions to this model")?;
+    let fields = VersionFields::from_new(new)?;
+    let bump = match new.bump.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
+        Some(b) => Bump::parse(b)?,
+        None => Bump::default(),
+    };
+    let base =
+        match new
+            .base_version
+            .as_deref()
+            .map(str::trim)
+            .filter(|b| !b.is_empty())
+        {
+            Some(reference) => Some(find_version(&state.db, &model, reference).await.map_err(
+                |e| {
+                    let mut e = e.into_api_error();
+                    if e.status == 404 {
+                        e.field = Some("base_version".into());
+                        e.status = 422;
+                    }
+                    e
+                },
+            )?),
+            None => None,
+        };
+    let delete_paths = new.delete_paths.clone().unwrap_or_default();
+    if !delete_paths.is_empty() && base.is_none() {
+        return Err(ApiError::invalid(
+            "delete_paths",
+            "DELETE_PATHS_WITHOUT_BASE",
+            "delete_paths removes files inherited from a base version, but no base_version was given.",
+            "Give base_version, or leave delete_paths out.",
+        )
+        .into());
+    }
+    if delete_paths.len() > version::MAX_DELETE_PATHS {
+        return Err(ApiError::invalid(
+            "delete_paths",
+            "INVALID_FILE_PATH",
+            format!(
+                "{} paths to delete given; at most {} are allowed.",
+                delete_paths.len(),
+                version::MAX_DELETE_PATHS
+            ),
+            "Start from no base version instead, and upload the files you want.",
+        )
+        .into());
+    }
+    let mut deleted = HashSet::new();
+    for p in &delete_paths {
+        deleted.insert(normalize_file_path(p).map_err(|mut e| {
+            e.field = Some("delete_paths".into());
+            e
+        })?);
+    }
+    let mut inherited: Vec<(String, String, i64, String)> = Vec::new();
+    if let Some(base) = &base {
+        let rows: Vec<(String, String, i64, String)> = sqlx::query_as(
+            "SELECT path, sha256, size, content_type FROM version_files WHERE version_id = ? ORDER BY path",
+        )
+        .bind(&base.id)
+        .fetch_all(&state.db)
+        .await?;
+        let present: HashSet<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+        if let Some(missing) = deleted.iter().find(|p| !present.contains(p.as_str())) {
+            return Err(ApiError::invalid(
+                "delete_paths",
+                "FILE_NOT_FOUND",
+                format!(
+                    "Version {} has no file '{missing}' to leave out.",
+                    base.number()
+                ),
+                "List the base version's files with GET …/versions/{version}/files and use their paths.",
+            )
+            .into());
+        }
+        inherited = rows
+            .into_iter()
+            .filter(|r| !deleted.contains(&r.0))
+            .collect();
+    }
+    let publish = new.publish.unwrap_or(false) && registration == Registration::Ready;
+
+    let id = db::new_id();
+    let now = db::now();
+    // BEGIN IMMEDIATE takes the write lock before reading the highest number, so concurrent
+    // creations queue up instead of computing the same next number.
+    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let latest: Option<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT major, minor, patch FROM versions WHERE model_id = ?
+         ORDER BY major DESC, minor DESC, patch DESC LIMIT 1",
+    )
+    .bind(&model.id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let latest = latest.map(|(a, b, c)| VersionNumber {
+        major: u32::try_from(a).unwrap_or_default(),
+        minor: u32::try_from(b).unwrap_or_default(),
+        patch: u32::try_from(c).unwrap_or_default(),
+    });
+    let number = VersionNumber::next(latest, bump);
+    sqlx::query(
+        "INSERT INTO versions (id, model_id, major, minor, patch, state, registration, active,
+            description, metadata, tags, metrics, framework, environment, git, source_uri, run_id,
+            base_version, created_by, created_at, updated_at, published_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&id)
+    .bind(&model.id)
+    .bind(i64::from(number.major))
+    .bind(i64::from(number.minor))
+    .bind(i64::from(number.patch))
+    .bind(if publish { "published" } else { "draft" })
+    .bind(registration.as_str())
+    .bind(&fields.description)
+    .bind(json!(fields.metadata).to_string())
+    .bind(json!(fields.tags).to_string())
+    .bind(json!(fields.metrics).to_string())
+    .bind(json!(fields.framework).to_string())
+    .bind(json!(fields.environment).to_string())
+    .bind(json!(fields.git).to_string())
+    .bind(&fields.source_uri)
+    .bind(&fields.run_id)
+    .bind(base.as_ref().map(|b| b.number().to_string()))
+    .bind(&caller.user_id)
+    .bind(&now)
+    .bind(&now)
+    .bind(publish.then_some(&now))
+    .execute(&mut *tx)
+    .await?;
+    for (path, sha256, size, content_type) in &inherited {
+        sqlx::query(
+            "INSERT INTO version_files (version_id, path, sha256, size, content_type, created_at)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&id)
+        .bind(path)
+        .bind(sha256)
+        .bind(size)
+        .bind(content_type)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    touch_model(&mut tx, &model.id, &now).await?;
+    audit::record(
+        &mut tx,
+        Some(&caller.user_id),
+        "version.create",
+        &format!("model:{}", model.id),
+        json!({"version": number.to_string(), "base_version": base.as_ref().map(|b| b.number().to_string())}),
+    )
+    .await?;
+    tx.commit().await?;
+    let pending = PendingVersion { id, model, number };
+    if registration == Registration::Ready {
+        refresh_dependencies(state, &pending.id).await?;
+    }
+    Ok(pending)
+}
+
+async fn touch_model(conn: &mut SqliteConnection, model_id: &str, now: &str) -> AppResult<()> {
+    sqlx::query("UPDATE models SET updated_at = ? WHERE id = ?")
+        .bind(now)
+        .bind(model_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Adds the uploaded files to a pending version, applies the fields that arrived with them and
+/// marks it ready (and published, if asked), all at once.
+pub async fn finish_version(
+    state: &AppState,
+    pending: &PendingVersion,
+    new: &NewVersion,
+    uploads: Vec<Upload>,
+) -> AppResult<()> {
+    let fields = VersionFields::from_new(new)?;
+    let publish = new.publish.unwrap_or(false);
+    let now = db::now();
+    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let existing: (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM version_files WHERE version_id = ?")
+            .bind(&pending.id)
+            .fetch_one(&mut *tx)
+            .await?;
+    let inherited: HashSet<String> = if uploads.is_empty() {
+        HashSet::new()
+    } else {
+        sqlx::query_as::<_, (String,)>("SELECT path FROM version_files WHERE version_id = ?")
+            .bind(&pending.id)
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .map(|r| r.0)
+            .collect()
+    };
+    let added = uploads
+        .iter()
+        .filter(|u| !inherited.contains(&u.path))
+        .count();
+    let total = usize::try_from(existing.0).unwrap_or_default() + added;
+    if total > state.settings.max_files_per_version {
+        return Err(too_many_files(state.settings.max_files_per_version).into());
+    }
+    for upload in &uploads {
+        record_blob(&mut tx, &upload.blob, &now).await?;
+        sqlx::query(
+            "INSERT INTO version_files (version_id, path, sha256, size, content_type, created_at)
+             VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (version_id, path) DO UPDATE SET sha256 = excluded.sha256,
+                size = excluded.size, content_type = excluded.content_type, created_at = excluded.created_at",
+        )
+        .bind(&pending.id)
+        .bind(&upload.path)
+        .bind(&upload.blob.sha256)
+        .bind(upload.blob.size as i64)
+        .bind(content_type_for(&upload.path))
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query(
+        "UPDATE versions SET registration = 'ready', description = ?, metadata = ?, tags = ?,
+            metrics = ?, framework = ?, environment = ?, git = ?, source_uri = ?, run_id = ?,
+            state = CASE WHEN ? THEN 'published' ELSE state END,
+            published_at = CASE WHEN ? THEN ? ELSE published_at END,
+            updated_at = ?
+         WHERE id = ?",
+    )
+    .bind(&fields.description)
+    .bind(json!(fields.metadata).to_string())
+    .bind(json!(fields.tags).to_string())
+    .bind(json!(fields.metrics).to_string())
+    .bind(json!(fields.framework).to_string())
+    .bind(json!(fields.environment).to_string())
+    .bind(json!(fields.git).to_string())
+    .bind(&fields.source_uri)
+    .bind(&fields.run_id)
+    .bind(publish)
+    .bind(publish)
+    .bind(&now)
+    .bind(&now)
+    .bind(&pending.id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    refresh_dependencies(state, &pending.id).await?;
+    Ok(())
+}
+
+/// Removes a version whose uploads failed, so nothing half-made stays visible. Its blobs are
+/// left for the sweep.
+pub async fn abandon_version(state: &AppState, pending: &PendingVersion) {
+    if let Err(e) = sqlx::query("DELETE FROM versions WHERE id = ? AND registration = 'pending'")
+        .bind(&pending.id)
+        .execute(&state.db)
+        .await
+    {
+        tracing::error!(version = %pending.id, error = %e, "cannot remove an abandoned version");
+    }
+}
+
+pub(crate) fn too_many_files(max: usize) -> ApiError {
+    ApiError::new(
+        413,
+        "TOO_MANY_FILES",
+        format!("A version holds at most {max} files."),
+        "Pack small files into an archive, or ask an admin to raise --max-files-per-version (see GET /api/v1/limits).",
+    )
+}
+
+pub(crate) async fn record_blob(
+    conn: &mut SqliteConnection,
+    blob: &StoredBlob,
+    now: &str,
+) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO blobs (sha256, size, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+    )
+    .bind(&blob.sha256)
+    .bind(blob.size as i64)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Creates a version from JSON alone: inherited files only, no uploads.
+pub async fn create_version(
+    state: &AppState,
+    caller: &Caller,
+    model_key: &str,
+    new: NewVersion,
+) -> AppResult<Version> {
+    let pending = begin_version(state, caller, model_key, &new, Registration::Ready).await?;
+    let row = find_version(&state.db, &pending.model, &pending.number.to_string()).await?;
+    to_version(state, row).await
+}
+
+/// Re-reads requirements.txt (the shallowest one) and pip_packages into the stored dependencies.
+pub(crate) async fn refresh_dependencies(state: &AppState, version_id: &str) -> AppResult<()> {
+    let env: Option<(String,)> = sqlx::query_as("SELECT environment FROM versions WHERE id = ?")
+        .bind(version_id)
+        .fetch_optional(&state.db)
+        .await?;
+    let Some((env,)) = env else { return Ok(()) };
+    let environment: Environment = serde_json::from_str(&env).unwrap_or_default();
+    let files: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT path, sha256, size FROM version_files WHERE version_id = ?
+            AND (path = 'requirements.txt' OR path LIKE '%/requirements.txt')",
+    )
+    .bind(version_id)
+    .fetch_all(&state.db)
+    .await?;
+    let requirements = files
+        .into_iter()
+        .min_by_key(|(path, _, _)| (path.matches('/').count(), path.clone()));
+    let mut deps = Dependencies::default();
+    if let Some((path, sha256, size)) = requirements {
+        let mut text = String::new();
+        match state.blobs.open_blob(&sha256).await {
+            Ok(file) => {
+                let mut bytes = Vec::new();
+                file.take(MAX_REQUIREMENTS_BYTES)
+                    .read_to_end(&mut bytes)
+                    .await
+                    .map_err(|e| {
+                        crate::server::error::AppError::Internal(format!("reading {path}: {e}"))
+                    })?;
+                text = String::from_utf8_lossy(&bytes).into_owned();
+            }
+            Err(e) => tracing::error!(%path, error = %e, "requirements file missing from storage"),
+        }
+        deps = parse_requirements(&text, DependencySource::Requirements);
+        if size as u64 > MAX_REQUIREMENTS_BYTES {
+            deps.unparsed
+                .push(crate::domain::requirements::UnparsedLine {
+                    line: String::new(),
+                    line_number: 0,
+                    reason: format!("{path} is larger than 1 MiB; only its start was read."),
+                    source: DependencySource::Requirements,
+                });
+        }
+    }
+    deps.merge(parse_pip_packages(&environment.pip_packages));
+    sqlx::query("UPDATE versions SET dependencies = ? WHERE id = ?")
+        .bind(json!(deps).to_string())
+        .bind(version_id)
+        .execute(&state.db)
+        .await?;
+    Ok(())
+}
+
+/// Changes version-level fields; never files, never the model.
+pub async fn update_version(
+    state: &AppState,
+    caller: &Caller,
+    model_key: &str,
+    reference: &str,
+    patch: VersionPatch,
+) -> AppResult<Version> {
+    let model = find_model(&state.db, Some(caller), model_key).await?;
+    model.require(Role::Editor, "change this model's versions")?;
+    let row = find_version(&state.db, &model, reference).await?;
+    let before = row.fields();
+    let after = before.clone().apply(patch)?;
+    if after != before {
+        let now = db::now();
+        let mut tx = state.db.begin().await?;
+        sqlx::query(
+            "UPDATE versions SET description = ?, metadata = ?, tags = ?, metrics = ?, framework = ?,
+                environment = ?, git = ?, source_uri = ?, run_id = ?, updated_at = ?
+             WHERE id = ?",
+        )
+        .bind(&after.description)
+        .bind(json!(after.metadata).to_string())
+        .bind(json!(after.tags).to_string())
+        .bind(json!(after.metrics).to_string())
+        .bind(json!(after.framework).to_string())
+        .bind(json!(after.environment).to_string())
+        .bind(json!(after.git).to_string())
+        .bind(&after.source_uri)
+        .bind(&after.run_id)
+        .bind(&now)
+        .bind(&row.id)
+        .execute(&mut *tx)
+        .await?;
+        audit::record(
+            &mut tx,
+            Some(&caller.user_id),
+            "version.update",
+            &format!("version:{}", row.id),
+            json!({"model": model.name, "version": row.number().to_string()}),
+        )
+        .await?;
+        tx.commit().await?;
+        if after.environment != before.environment {
+            refresh_dependencies(state, &row.id).await?;
+        }
+    }
+    let row = find_version(&state.db, &model, &row.number().to_string()).await?;
+    to_version(state, row).await
+}
+
+/// Freezes a draft's files. Publishing a published version again changes nothing.
+pub async fn publish_version(
+    state: &AppState,
+    caller: &Caller,
+    model_key: &str,
+    reference: &str,
+) -> AppResult<Version> {
+    let model = find_model(&state.db, Some(caller), model_key).await?;
+    model.require(Role::Editor, "publish this model's versions")?;
+    let row = find_version(&state.db, &model, reference).await?;
+    if row.registration() != Registration::Ready {
+        return Err(conflict(
+            "VERSION_NOT_READY",
+            format!(
+                "Version {} is {}: its uploads did not finish.",
+                row.number(),
+                row.registration().as_str()
+            ),
+            "Wait for a pending version, or delete a failed one and upload it again.",
+        )
+        .into());
+    }
+    if row.state() == VersionState::Draft {
+        let now = db::now();
+        let mut tx = state.db.begin().await?;
+        sqlx::query(
+            "UPDATE versions SET state = 'published', published_at = ?, updated_at = ? WHERE id = ? AND state = 'draft'",
+        )
+        .bind(&now)
+        .bind(&now)
+        .bind(&row.id)
+        .execute(&mut *tx)
+        .await?;
+        touch_model(&mut tx, &model.id, &now).await?;
+        audit::record(
+            &mut tx,
+            Some(&caller.user_id),
+            "version.publish",
+            &format!("version:{}", row.id),
+            json!({"model": model.name, "version": row.number().to_string()}),
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    let row = find_version(&state.db, &model, &row.number().to_string()).await?;
+    to_version(state, row).await
+}
+
+/// Deactivates or reactivates a version. The promoted primary version cannot be deactivated.
+pub async fn set_active(
+    state: &AppState,
+    caller: &Caller,
+    model_key: &str,
+    reference: &str,
+    active: bool,
+) -> AppResult<Version> {
+    let model = find_model(&state.db, Some(caller), model_key).await?;
+    model.require(
+        Role::Editor,
+        "deactivate or reactivate this model's versions",
+    )?;
+    let row = find_version(&state.db, &model, reference).await?;
+    if !active {
+        let pinned: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT primary_version_id FROM models WHERE id = ?")
+                .bind(&model.id)
+                .fetch_optional(&state.db)
+                .await?;
+        if pinned.and_then(|p| p.0).as_deref() == Some(row.id.as_str()) {
+            return Err(conflict(
+                "VERSION_IS_PRIMARY",
+                format!("Version {} is the model's promoted primary version.", row.number()),
+                "Promote another version first (PUT /api/v1/models/{model}/primary), then deactivate this one.",
+            )
+            .into());
+        }
+    }
+    if row.active != active {
+        let now = db::now();
+        let mut tx = state.db.begin().await?;
+        sqlx::query("UPDATE versions SET active = ?, updated_at = ? WHERE id = ?")
+            .bind(active)
+            .bind(&now)
+            .bind(&row.id)
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut tx,
+            Some(&caller.user_id),
+            if active {
+                "version.activate"
+            } else {
+                "version.deactivate"
+            },
+            &format!("version:{}", row.id),
+            json!({"model": model.name, "version": row.number().to_string()}),
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    let row = find_version(&state.db, &model, &row.number().to_string()).await?;
+    to_version(state, row).await
+}
+
+/// Why a version may not be primary, if it may not.
+fn primary_blocker(row: &VersionRow) -> Option<String> {
+    let number = row.number();
+    if row.registration() != Registration::Ready {
+        return Some(format!(
+            "Version {number} is {}: its uploads did not finish.",
+            row.registration().as_str()
+        ));
+    }
+    if row.state() == VersionState::Draft {
+        return Some(format!("Version {number} is a draft."));
+    }
+    if !row.active {
+        return Some(format!("Version {number} is inactive."));
+    }
+    None
+}
+
+/// Promotes a version to primary.
+pub async fn promote_version(
+    state: &AppState,
+    caller: &Caller,
+    model_key: &str,
+    reference: &str,
+) -> AppResult<Model> {
+    let model = find_model(&state.db, Some(caller), model_key).await?;
+    model.require(Role::Editor, "promote this model's versions")?;
+    let row = find_version(&state.db, &model, reference)
+        .await
+        .map_err(|e| {
+            let mut e = e.into_api_error();
+            if e.status == 404 {
+                e.field = Some("version".into());
+            }
+            e
+        })?;
+    if let Some(why) = primary_blocker(&row) {
+        return Err(conflict(
+            "VERSION_CANNOT_BE_PRIMARY",
+            format!("{why} Only a published, active, ready version can be primary."),
+            "Publish (and reactivate) the version first, or promote another one.",
+        )
+        .into());
+    }
+    let now = db::now();
+    let mut tx = state.db.begin().await?;
+    sqlx::query("UPDATE models SET primary_version_id = ?, updated_at = ? WHERE id = ?")
+        .bind(&row.id)
+        .bind(&now)
+        .bind(&model.id)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        Some(&caller.user_id),
+        "version.promote",
+        &format!("model:{}", model.id),
+        json!({"model": model.name, "version": row.number().to_string()}),
+    )
+    .await?;
+    tx.commit().await?;
+    models::get_model(&state.db, Some(caller), &model.id).await
+}
+
+/// Deletes a version for good. Drafts need an Editor; published versions, and the last version
+/// (which takes the model with it), need an Owner.
+pub async fn delete_version(
+    state: &AppState,
+    caller: &Caller,
+    model_key: &str,
+    reference: &str,
+) -> AppResult<VersionDeleted> {
+    let model = find_model(&state.db, Some(caller), model_key).await?;
+    model.require(Role::Editor, "delete this model's versions")?;
+    let row = find_version(&state.db, &model, reference).await?;
+    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM versions WHERE model_id = ?")
+        .bind(&model.id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let model_deleted = count <= 1;
+    if model_deleted {
+        model.require(
+            Role::Owner,
+            "delete the only version of this model (which deletes the model)",
+        )?;
+    } else if row.state() == VersionState::Published {
+        model.require(Role::Owner, "delete a published version")?;
+    }
+    let number = row.number().to_string();
+    if model_deleted {
+        sqlx::query("DELETE FROM models WHERE id = ?")
+            .bind(&model.id)
+            .execute(&mut *tx)
+            .await?;
+    } else {
+        sqlx::query("DELETE FROM versions WHERE id = ?")
+            .bind(&row.id)
+            .execute(&mut *tx)
+            .await?;
+        touch_model(&mut tx, &model.id, &db::now()).await?;
+    }
+    audit::record(
+        &mut tx,
+        Some(&caller.user_id),
+        "version.delete",
+        &format!("model:{}", model.id),
+        json!({"model": model.name, "version": number, "model_deleted": model_deleted}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(VersionDeleted {
+        version: number,
+        model_deleted,
+    })
+}
+
+/// Each metric's latest value (highest step) per version, oldest version first.
+pub async fn metric_series(
+    state: &AppState,
+    caller: Option<&Caller>,
+    model_key: &str,
+) -> AppResult<Vec<MetricSeries>> {
+    let model = find_model(&state.db, caller, model_key).await?;
+    let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(
+        "SELECT major, minor, patch, metrics FROM versions WHERE model_id = ? AND metrics <> '[]'
+         ORDER BY major DESC, minor DESC, patch DESC LIMIT 200",
+    )
+    .bind(&model.id)
+    .fetch_all(&state.db)
+    .await?;
+    let mut series: Vec<MetricSeries> = Vec::new();
+    for (major, minor, patch, metrics) in rows.into_iter().rev() {
+        let number = format!("{major}.{minor}.{patch}");
+        let metrics: Vec<Metric> = serde_json::from_str(&metrics).unwrap_or_default();
+        let mut last: HashMap<&str, (i64, f64)> = HashMap::new();
+        for m in &metrics {
+            let step = m.step.unwrap_or(0);
+            match last.get(m.key.as_str()) {
+                Some((s, _)) if *s > step => {}
+                _ => {
+                    last.insert(m.key.as_str(), (step, m.value));
+                }
+            }
+        }
+        let mut keys: Vec<&&str> = last.keys().collect();
+        keys.sort();
+        for key in keys {
+            let value = last[*key].1;
+            let point = MetricPoint {
+                version: number.clone(),
+                value,
+            };
+            match series.iter_mut().find(|s| s.key == **key) {
+                Some(s) => s.points.push(point),
+                None => series.push(MetricSeries {
+                    key: (**key).to_owned(),
+                    points: vec![point],
+                }),
+            }
+        }
+    }
+    series.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(series)
+}
+
+/// Copies a model with all its versions, files and aliases under a new name; the caller owns
+/// the copy. File bytes are shared, not copied.
+pub async fn copy_model(
+    state: &AppState,
+    caller: &Caller,
+    model_key: &str,
+    new_name: &str,
+) -> AppResult<Model> {
+    let source = find_model(&state.db, Some(caller), model_key).await?;
+    let name = crate::domain::model::validate_model_name(new_name)?;
+    let id = db::new_id();
+    let now = db::now();
+    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let taken: Option<(String,)> = sqlx::query_as("SELECT id FROM models WHERE name = ?")
+        .bind(&name)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if taken.is_some() {
+        return Err(models::name_taken(&name).into());
+    }
+    sqlx::query(
+        "INSERT INTO models (id, name, description, readme, target_type, target_name, class_labels,
+            tags, metadata, visibility, archived, created_by, created_at, updated_at)
+         SELECT ?, ?, description, readme, target_type, target_name, class_labels, tags, metadata,
+            'private', 0, ?, ?, ? FROM models WHERE id = ?",
+    )
+    .bind(&id)
+    .bind(&name)
+    .bind(&caller.user_id)
+    .bind(&now)
+    .bind(&now)
+    .bind(&source.id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO model_grants (model_id, user_id, role, can_share) VALUES (?, ?, 'OWNER', 1)",
+    )
+    .bind(&id)
+    .bind(&caller.user_id)
+    .execute(&mut *tx)
+    .await?;
+    // New version ids are derived in SQL so the copy is one statement per table however many
+    // versions there are.
+    let new_version_id = "lower(hex(randomblob(16)))";
+    sqlx::query("CREATE TEMP TABLE IF NOT EXISTS version_copy (old_id TEXT PRIMARY KEY, new_id TEXT NOT NULL)")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM temp.version_copy")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(&format!(
+        "INSERT INTO temp.version_copy (old_id, new_id) SELECT id, {new_version_id} FROM versions WHERE model_id = ?"
+    ))
+    .bind(&source.id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO versions (id, model_id, major, minor, patch, state, registration, active,
+            description, metadata, tags, metrics, framework, environment, git, source_uri, run_id,
+            dependencies, base_version, created_by, created_at, updated_at, published_at)
+         SELECT c.new_id, ?, major, minor, patch, state, registration, active, description, metadata,
+            tags, metrics, framework, environment, git, source_uri, run_id, dependencies,
+            base_version, created_by, created_at, updated_at, published_at
+         FROM versions v JOIN temp.version_copy c ON c.old_id = v.id",
+    )
+    .bind(&id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO version_files (version_id, path, sha256, size, content_type, created_at)
+         SELECT c.new_id, f.path, f.sha256, f.size, f.content_type, f.created_at
+         FROM version_files f JOIN temp.version_copy c ON c.old_id = f.version_id",
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO aliases (model_id, name, version_id, protected, updated_by, updated_at)
+         SELECT ?, a.name, c.new_id, a.protected, ?, ? FROM aliases a
+         JOIN temp.version_copy c ON c.old_id = a.version_id WHERE a.model_id = ?",
+    )
+    .bind(&id)
+    .bind(&caller.user_id)
+    .bind(&now)
+    .bind(&source.id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE models SET primary_version_id = (SELECT c.new_id FROM temp.version_copy c
+            WHERE c.old_id = (SELECT primary_version_id FROM models WHERE id = ?)) WHERE id = ?",
+    )
+    .bind(&source.id)
+    .bind(&id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM temp.version_copy")
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        Some(&caller.user_id),
+        "model.copy",
+        &format!("model:{id}"),
+        json!({"name": name, "source": source.name}),
+    )
+    .await?;
+    tx.commit().await?;
+    models::get_model(&state.db, Some(caller), &id).await
+}
+
+/// Versions left pending by a process that died are marked failed, so they never become
+/// primary and their owners can see what happened. Returns how many.
+pub async fn fail_stale_pending(pool: &SqlitePool, older_than: &str) -> AppResult<u64> {
+    let done = sqlx::query(
+        "UPDATE versions SET registration = 'failed' WHERE registration = 'pending' AND updated_at < ?",
+    )
+    .bind(older_than)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}
