@@ -16,6 +16,9 @@ use crate::server::state::AppState;
 use serde_json::json;
 use sqlx::SqliteConnection;
 
+/// A row of `alias_moves` with the actor's username.
+type MoveRow = (Option<String>, Option<String>, bool, Option<String>, String);
+
 #[derive(sqlx::FromRow)]
 struct AliasRow {
     name: String,
@@ -261,7 +264,7 @@ pub async fn alias_history(
     if total == 0 {
         return Err(alias_not_found(&model.name, &alias).into());
     }
-    let rows: Vec<(Option<String>, Option<String>, bool, Option<String>, String)> = sqlx::query_as(
+    let rows: Vec<MoveRow> = sqlx::query_as(
         "SELECT h.from_version, h.to_version, h.protected, u.username, h.moved_at
              FROM alias_moves h LEFT JOIN users u ON u.id = h.actor_id
              WHERE h.model_id = ? AND h.alias = ? ORDER BY h.id DESC LIMIT ? OFFSET ?",
