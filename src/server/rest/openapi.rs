@@ -217,8 +217,204 @@ fn list_schema(item: &str) -> Value {
     }})
 }
 
+/// Versions, files, aliases, the primary version, copies and limits.
+fn version_paths() -> Value {
+    let model = path_param("model", "A model's name (any case) or id.");
+    let version = path_param(
+        "version",
+        "A version number (1.4.0), an alias, 'latest' or 'primary'.",
+    );
+    let alias = path_param("alias", "An alias name: lowercase, starting with a letter.");
+    let file = path_param("path", "The file's relative path, e.g. model/weights.bin.");
+    let e401 = error_ref("Not signed in, or the token is unknown, revoked or expired.");
+    let e403 = error_ref("FORBIDDEN: the caller's role does not allow it.");
+    let e404 =
+        error_ref("MODEL_NOT_FOUND or VERSION_NOT_FOUND (also for models the caller cannot see).");
+    let version_ok = ok("The version.", "Version");
+    json!({
+        "/api/v1/models/{model}/versions": {
+            "get": {
+                "summary": "A model's versions, newest first", "operationId": "list_versions",
+                "parameters": [model, query_param("state", json!({"type": "string", "enum": ["draft", "published"]}), "Only versions in this state."),
+                    query_param("offset", json!({"type": "integer", "minimum": 0}), "Skip this many."),
+                    query_param("limit", json!({"type": "integer", "minimum": 1, "maximum": 1000}), "At most this many (default 50).")],
+                "responses": {"200": ok("A page of versions.", "VersionList"), "404": e404}
+            },
+            "post": {
+                "summary": "Create a version: JSON (fields; files inherited from base_version) or multipart/form-data (fields as text parts, objects and lists as JSON text; file parts named by their relative path; bump, base_version and delete_paths before the first file)",
+                "operationId": "create_version",
+                "parameters": [model],
+                "requestBody": {"required": true, "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/NewVersion"}},
+                    "multipart/form-data": {"schema": {"type": "object", "properties": {"file": {"type": "array", "items": {"type": "string", "format": "binary"}}}}}
+                }},
+                "responses": {
+                    "201": ok("The new version.", "Version"), "401": e401, "403": e403, "404": e404,
+                    "413": error_ref("FILE_TOO_LARGE or TOO_MANY_FILES: nothing was kept."),
+                    "415": error_ref("UNSUPPORTED_MEDIA_TYPE."),
+                    "422": error_ref("INVALID_BUMP, INVALID_FILE_PATH, DUPLICATE_FILE_PATH, FIELD_AFTER_FILES, FILE_NOT_FOUND (delete_paths), INVALID_METRIC, …")
+                }
+            }
+        },
+        "/api/v1/models/{model}/versions/{version}": {
+            "get": {"summary": "One version with files, dependencies, fqn and usage snippet", "operationId": "get_version",
+                "parameters": [model, version], "responses": {"200": version_ok, "404": e404}},
+            "patch": {"summary": "Change version-level fields (never files, never the model); absent = keep, null = clear", "operationId": "update_version",
+                "parameters": [model, version], "requestBody": body("VersionPatch"),
+                "responses": {"200": version_ok, "401": e401, "403": e403, "404": e404, "422": error_ref("A field is invalid.")}},
+            "delete": {"summary": "Delete a version for good; the model goes with its last version", "operationId": "delete_version",
+                "parameters": [model, version],
+                "responses": {"200": ok("What was deleted.", "VersionDeleted"), "401": e401, "403": e403, "404": e404}}
+        },
+        "/api/v1/models/{model}/versions/{version}/files": {
+            "get": {"summary": "A version's files", "operationId": "list_files", "parameters": [model, version],
+                "responses": {"200": {"description": "{count, data: [{path, size, sha256, content_type}]}"}, "404": e404}}
+        },
+        "/api/v1/models/{model}/versions/{version}/files/{path}": {
+            "get": {"summary": "Download one file; ETag is its SHA-256, Range and If-None-Match are honoured", "operationId": "get_file",
+                "parameters": [model, version, file],
+                "responses": {"200": {"description": "The bytes."}, "206": {"description": "The requested range."}, "304": {"description": "Not modified."},
+                    "404": error_ref("FILE_NOT_FOUND."), "416": error_ref("RANGE_NOT_SATISFIABLE.")}},
+            "put": {"summary": "Write one file of a draft from the raw body (streamed)", "operationId": "put_file",
+                "parameters": [model, version, file],
+                "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                "responses": {"200": ok("Replaced.", "VersionFile"), "201": ok("Added.", "VersionFile"), "401": e401, "403": e403, "404": e404,
+                    "409": error_ref("VERSION_PUBLISHED or VERSION_NOT_READY."), "413": error_ref("FILE_TOO_LARGE or TOO_MANY_FILES."),
+                    "422": error_ref("INVALID_FILE_PATH.")}},
+            "delete": {"summary": "Remove one file of a draft", "operationId": "delete_file",
+                "parameters": [model, version, file],
+                "responses": {"204": {"description": "Removed."}, "401": e401, "403": e403, "404": error_ref("FILE_NOT_FOUND."),
+                    "409": error_ref("VERSION_PUBLISHED.")}}
+        },
+        "/api/v1/models/{model}/versions/{version}/download": {
+            "get": {"summary": "Every file of the version as one streamed zip (stored, ZIP64 when needed)", "operationId": "download_version",
+                "parameters": [model, version], "responses": {"200": {"description": "application/zip"}, "404": e404}}
+        },
+        "/api/v1/models/{model}/versions/{version}/publish": {
+            "post": {"summary": "Freeze the files; publishing again changes nothing", "operationId": "publish_version",
+                "parameters": [model, version], "responses": {"200": version_ok, "401": e401, "403": e403, "404": e404, "409": error_ref("VERSION_NOT_READY.")}}
+        },
+        "/api/v1/models/{model}/versions/{version}/deactivate": {
+            "post": {"summary": "Deactivate a version", "operationId": "deactivate_version",
+                "parameters": [model, version], "responses": {"200": version_ok, "401": e401, "403": e403, "404": e404, "409": error_ref("VERSION_IS_PRIMARY: promote another version first.")}}
+        },
+        "/api/v1/models/{model}/versions/{version}/activate": {
+            "post": {"summary": "Reactivate a version", "operationId": "activate_version",
+                "parameters": [model, version], "responses": {"200": version_ok, "401": e401, "403": e403, "404": e404}}
+        },
+        "/api/v1/models/{model}/primary": {
+            "put": {"summary": "Promote a version to primary", "operationId": "promote_version",
+                "parameters": [model], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["version"], "properties": {"version": {"type": "string"}}}}}},
+                "responses": {"200": ok("The model.", "Model"), "401": e401, "403": e403, "404": e404,
+                    "409": error_ref("VERSION_CANNOT_BE_PRIMARY: drafts, failed, pending and inactive versions cannot be primary.")}}
+        },
+        "/api/v1/models/{model}/copy": {
+            "post": {"summary": "Copy a model with its versions, files and aliases (no bytes copied)", "operationId": "copy_model",
+                "parameters": [model], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}}}},
+                "responses": {"201": ok("The copy.", "Model"), "401": e401, "404": e404, "409": error_ref("MODEL_NAME_TAKEN."), "422": error_ref("INVALID_MODEL_NAME.")}}
+        },
+        "/api/v1/models/{model}/aliases": {
+            "get": {"summary": "A model's aliases", "operationId": "list_aliases", "parameters": [model],
+                "responses": {"200": {"description": "{count, data: [Alias]}"}, "404": e404}}
+        },
+        "/api/v1/models/{model}/aliases/{alias}": {
+            "put": {"summary": "Point an alias at a version (a protected alias, or protection itself, needs an Owner)", "operationId": "set_alias",
+                "parameters": [model, alias], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["version"], "properties": {"version": {"type": "string"}, "protected": {"type": "boolean"}}}}}},
+                "responses": {"200": ok("The alias.", "Alias"), "401": e401, "403": error_ref("FORBIDDEN or ALIAS_PROTECTED."), "404": e404,
+                    "409": error_ref("VERSION_NOT_READY."), "422": error_ref("INVALID_ALIAS, or the version does not exist.")}},
+            "delete": {"summary": "Remove an alias", "operationId": "delete_alias", "parameters": [model, alias],
+                "responses": {"204": {"description": "Removed."}, "401": e401, "403": error_ref("FORBIDDEN or ALIAS_PROTECTED."), "404": error_ref("ALIAS_NOT_FOUND.")}}
+        },
+        "/api/v1/models/{model}/aliases/{alias}/history": {
+            "get": {"summary": "Every move of an alias, newest first", "operationId": "alias_history", "parameters": [model, alias],
+                "responses": {"200": {"description": "A page of {alias, from_version, to_version, protected, actor, moved_at}."}, "404": error_ref("ALIAS_NOT_FOUND.")}}
+        },
+        "/api/v1/limits": {
+            "get": {"summary": "The limits in force", "operationId": "get_limits", "security": [{}],
+                "responses": {"200": {"description": "{max_upload_bytes, max_files_per_version, max_json_bytes, max_path_bytes, max_path_depth, max_metrics_per_version, max_version_metadata_bytes, max_tags, max_page_size}"}}}
+        }
+    })
+}
+
+fn version_schemas() -> Value {
+    let fields = json!({
+        "description": {"type": "string", "maxLength": 4096},
+        "metadata": {"type": "object", "description": "Any JSON object, at most 64 KiB as JSON."},
+        "tags": {"type": "array", "maxItems": 32, "items": {"type": "string"}},
+        "metrics": {"type": "array", "maxItems": 1000, "items": {"$ref": "#/components/schemas/Metric"}},
+        "framework": {"type": "object", "properties": {"library_name": {"type": "string"}, "pipeline_tag": {"type": "string"}, "base_model": {"type": "string"}}},
+        "environment": {"type": "object", "properties": {"python_version": {"type": "string", "examples": ["3.11"]}, "pip_packages": {"type": "array", "items": {"type": "string"}}}},
+        "git": {"type": "object", "properties": {"commit_url": {"type": "string", "format": "uri"}, "main_branch_commit_sha": {"type": "string"}, "pull_request_commit_sha": {"type": "string"}, "ref_name": {"type": "string"}}},
+        "source_uri": {"type": "string"},
+        "run_id": {"type": "string"}
+    });
+    let mut new_version = fields.clone();
+    if let Some(o) = new_version.as_object_mut() {
+        o.insert(
+            "bump".into(),
+            json!({"type": "string", "enum": ["major", "minor", "patch"], "default": "minor"}),
+        );
+        o.insert(
+            "base_version".into(),
+            json!({"type": "string", "description": "Start from this version's files."}),
+        );
+        o.insert("delete_paths".into(), json!({"type": "array", "items": {"type": "string"}, "description": "Files of the base version to leave out."}));
+        o.insert(
+            "publish".into(),
+            json!({"type": "boolean", "default": false}),
+        );
+    }
+    json!({
+        "Metric": {"type": "object", "required": ["key", "value"], "properties": {
+            "key": {"type": "string"}, "value": {"type": "number"}, "step": {"type": "integer", "minimum": 0},
+            "timestamp": {"type": "string", "format": "date-time"}}},
+        "NewVersion": {"type": "object", "additionalProperties": false, "properties": new_version},
+        "VersionPatch": {"type": "object", "additionalProperties": false, "properties": fields},
+        "VersionFile": {"type": "object", "properties": {"path": {"type": "string"}, "size": {"type": "integer"}, "sha256": {"type": "string"}, "content_type": {"type": "string"}}},
+        "Version": {"type": "object", "properties": {
+            "version": {"type": "string", "examples": ["1.4.0"]}, "fqn": {"type": "string", "examples": ["churn:1.4.0"]},
+            "state": {"type": "string", "enum": ["draft", "published"]},
+            "registration": {"type": "string", "enum": ["pending", "ready", "failed"]},
+            "active": {"type": "boolean"}, "is_primary": {"type": "boolean"},
+            "aliases": {"type": "array", "items": {"type": "string"}},
+            "files": {"type": "array", "items": {"$ref": "#/components/schemas/VersionFile"}},
+            "dependencies": {"type": "array", "items": {"type": "object", "properties": {
+                "package_name": {"type": "string"}, "extras": {"type": "array", "items": {"type": "string"}},
+                "constraints": {"type": "array", "items": {"type": "object", "properties": {"constraint_type": {"type": "string"}, "version": {"type": "string"}}}},
+                "marker": {"type": ["string", "null"]}, "line": {"type": "string"}, "line_number": {"type": "integer"}}}},
+            "unparsed_dependencies": {"type": "array", "items": {"type": "object", "properties": {"line": {"type": "string"}, "line_number": {"type": "integer"}, "reason": {"type": "string"}}}},
+            "usage_snippet": {"type": "object", "properties": {"curl": {"type": "string"}, "python": {"type": "string"}}},
+            "created_by": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"}
+        }, "allOf": [{"properties": fields}]},
+        "VersionList": list_schema("Version"),
+        "VersionDeleted": {"type": "object", "properties": {"version": {"type": "string"}, "model_deleted": {"type": "boolean"}}},
+        "Alias": {"type": "object", "properties": {"alias": {"type": "string"}, "version": {"type": "string"}, "protected": {"type": "boolean"},
+            "updated_by": {"type": "string"}, "updated_at": {"type": "string", "format": "date-time"}}}
+    })
+}
+
+/// The whole document: the identity and model routes above plus the version routes.
+pub fn full_document() -> Value {
+    let mut doc = document();
+    for (key, extra) in [("paths", version_paths()), ("schemas", version_schemas())] {
+        let target = if key == "paths" {
+            doc.get_mut("paths")
+        } else {
+            doc.get_mut("components").and_then(|c| c.get_mut("schemas"))
+        };
+        if let (Some(target), Some(extra)) =
+            (target.and_then(Value::as_object_mut), extra.as_object())
+        {
+            for (k, v) in extra {
+                target.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    doc
+}
+
 pub async fn openapi() -> Json<Value> {
-    Json(document())
+    Json(full_document())
 }
 
 #[cfg(test)]
@@ -227,9 +423,17 @@ mod tests {
 
     #[test]
     fn every_path_has_operations_with_responses() {
-        let doc = document();
+        let doc = full_document();
         let paths = doc["paths"].as_object().expect("paths");
-        assert!(paths.len() >= 6);
+        for documented in [
+            "/api/v1/models/{model}/versions/{version}/files/{path}",
+            "/api/v1/models/{model}/aliases/{alias}/history",
+            "/api/v1/models/{model}/primary",
+            "/api/v1/limits",
+        ] {
+            assert!(paths.contains_key(documented), "{documented} is missing");
+        }
+        assert!(doc["components"]["schemas"]["Version"].is_object());
         for (path, item) in paths {
             let ops: Vec<_> = ["get", "post", "patch", "put", "delete"]
                 .iter()
