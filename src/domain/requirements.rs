@@ -440,7 +440,7 @@ Flask_SQLAlchemy.ext\n";
             .collect();
         assert_eq!(
             unparsed,
-            [(13, "-e ./local/pkg"), (14, "pkg=>1"), (15, "%%%")]
+            [(14, "-e ./local/pkg"), (15, "pkg=>1"), (16, "%%%")]
         );
         assert!(d.unparsed.iter().all(|u| !u.reason.is_empty()));
     }
