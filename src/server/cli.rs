@@ -1,12 +1,14 @@
-//! The command line: `serve`, `user add`, `token add`.
+//! The command line: `serve`, `user add`, `token add`, `storage sweep`.
 
 use crate::domain::identity::NewToken;
-use crate::server::config::{Cli, Command, ServeArgs, StoreArgs, TokenCommand, UserCommand};
+use crate::server::config::{
+    Cli, Command, ServeArgs, StorageCommand, StoreArgs, TokenCommand, UserCommand,
+};
 use crate::server::db;
 use crate::server::error::AppError;
 use crate::server::router::app;
 use crate::server::services::sweep;
-use crate::server::services::{tokens, users};
+use crate::server::services::{tokens, users, versions};
 use crate::server::state::{AppState, Settings};
 use crate::server::storage::BlobStore;
 use std::io::BufRead;
@@ -28,6 +30,10 @@ pub async fn run(cli: Cli) -> ExitCode {
             expires_in_days,
             store,
         }) => add_token(&store, name, &user, expires_in_days).await,
+        Command::Storage(StorageCommand::Sweep {
+            grace_seconds,
+            store,
+        }) => sweep_storage(&store, grace_seconds).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -78,6 +84,23 @@ async fn add_user(
     Ok(())
 }
 
+async fn sweep_storage(store: &StoreArgs, grace_seconds: u64) -> Result<(), AppError> {
+    let pool = open_store(store).await?;
+    let blobs = open_blobs(store).await?;
+    let report = sweep::sweep(&pool, &blobs, std::time::Duration::from_secs(grace_seconds)).await?;
+    println!(
+        "Marked {} unfinished versions as failed; removed {} unused stored files and {} leftover temporary files.",
+        report.failed_versions, report.removed_blobs, report.removed_temp_files
+    );
+    Ok(())
+}
+
+async fn open_blobs(store: &StoreArgs) -> Result<BlobStore, AppError> {
+    BlobStore::open(store.data_dir.join("blobs"))
+        .await
+        .map_err(|e| AppError::Internal(format!("cannot open the blob store: {e}")))
+}
+
 async fn add_token(
     store: &StoreArgs,
     name: String,
@@ -115,9 +138,24 @@ async fn serve(args: ServeArgs) -> Result<(), AppError> {
         .site_pkg_dir("pkg")
         .site_addr(args.addr)
         .build();
-    let blobs = BlobStore::open(args.store.data_dir.join("blobs"))
-        .await
-        .map_err(|e| AppError::Internal(format!("cannot open the blob store: {e}")))?;
+    let blobs = open_blobs(&args.store).await?;
+    // Versions still pending belong to uploads the last process was serving when it stopped:
+    // the embedded store is served by one process at a time.
+    match versions::fail_stale_pending(&pool, &db::now()).await {
+        Ok(n) if n > 0 => tracing::warn!(
+            versions = n,
+            "marked versions left pending by the last run as failed"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "cannot mark stale pending versions"),
+    }
+    // Temporary files of uploads cut off when the last process stopped: nothing else writes
+    // to this store while the server starts.
+    match blobs.clear_temp(std::time::Duration::ZERO).await {
+        Ok(n) if n > 0 => tracing::info!(files = n, "removed unfinished uploads of the last run"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot clear unfinished uploads"),
+    }
     let state = AppState {
         db: pool,
         blobs,

@@ -21,6 +21,22 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Look after stored files.
+    #[command(subcommand)]
+    Storage(StorageCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StorageCommand {
+    /// Mark versions whose uploads never finished as failed and remove stored files that no
+    /// version uses any more (the server also does this every hour).
+    Sweep {
+        /// Leave anything younger than this alone, so uploads in progress are not disturbed.
+        #[arg(long, default_value_t = 3600)]
+        grace_seconds: u64,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]

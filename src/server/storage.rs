@@ -64,13 +64,10 @@ fn is_sha256(s: &str) -> bool {
 }
 
 impl BlobStore {
-    /// Opens (and creates) the store under `root`, removing temporary files left by a previous
-    /// process.
+    /// Opens (and creates) the store under `root`.
     pub async fn open(root: PathBuf) -> std::io::Result<Self> {
         tokio::fs::create_dir_all(root.join("tmp")).await?;
-        let store = Self { root };
-        store.clear_temp(Duration::ZERO).await?;
-        Ok(store)
+        Ok(Self { root })
     }
 
     fn temp_dir(&self) -> PathBuf {

@@ -6,7 +6,8 @@ use crate::server::db;
 use crate::server::error::AppResult;
 use crate::server::services::versions::fail_stale_pending;
 use crate::server::state::AppState;
-use crate::server::storage::SWEEP_GRACE;
+use crate::server::storage::{BlobStore, SWEEP_GRACE};
+use sqlx::SqlitePool;
 use std::time::Duration;
 
 /// How often the sweep runs while the server is up.
@@ -21,34 +22,33 @@ pub struct SweepReport {
 }
 
 /// One pass. `grace` protects uploads in flight: nothing younger is touched.
-pub async fn sweep(state: &AppState, grace: Duration) -> AppResult<SweepReport> {
+pub async fn sweep(
+    pool: &SqlitePool,
+    blobs: &BlobStore,
+    grace: Duration,
+) -> AppResult<SweepReport> {
     let mut report = SweepReport::default();
     let cutoff = chrono::Utc::now()
         - chrono::Duration::from_std(grace).unwrap_or_else(|_| chrono::Duration::hours(1));
-    report.failed_versions = fail_stale_pending(&state.db, &db::timestamp(cutoff)).await?;
+    report.failed_versions = fail_stale_pending(pool, &db::timestamp(cutoff)).await?;
     let io = |e: std::io::Error| crate::server::error::AppError::Internal(format!("sweep: {e}"));
-    report.removed_temp_files = state.blobs.clear_temp(grace).await.map_err(io)?;
-    for sha256 in state.blobs.old_blobs(grace).await.map_err(io)? {
+    report.removed_temp_files = blobs.clear_temp(grace).await.map_err(io)?;
+    for sha256 in blobs.old_blobs(grace).await.map_err(io)? {
         let referenced: Option<(i64,)> =
             sqlx::query_as("SELECT 1 FROM version_files WHERE sha256 = ? LIMIT 1")
                 .bind(&sha256)
-                .fetch_optional(&state.db)
+                .fetch_optional(pool)
                 .await?;
         if referenced.is_some() {
             continue;
         }
-        if state
-            .blobs
-            .remove_if_old(&sha256, grace)
-            .await
-            .map_err(io)?
-        {
+        if blobs.remove_if_old(&sha256, grace).await.map_err(io)? {
             sqlx::query(
                 "DELETE FROM blobs WHERE sha256 = ? AND NOT EXISTS (SELECT 1 FROM version_files WHERE sha256 = ?)",
             )
             .bind(&sha256)
             .bind(&sha256)
-            .execute(&state.db)
+            .execute(pool)
             .await?;
             report.removed_blobs += 1;
         }
@@ -56,22 +56,13 @@ pub async fn sweep(state: &AppState, grace: Duration) -> AppResult<SweepReport> 
     Ok(report)
 }
 
-/// Runs the sweep at start (where every pending version belongs to a dead process: the
-/// embedded store serves one process) and then every hour.
+/// Runs the sweep every hour, the first time right away.
 pub fn spawn(state: AppState) {
     tokio::spawn(async move {
-        match fail_stale_pending(&state.db, &db::now()).await {
-            Ok(n) if n > 0 => tracing::warn!(
-                versions = n,
-                "marked versions left pending by the last run as failed"
-            ),
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = %e, "cannot mark stale pending versions"),
-        }
         let mut every = tokio::time::interval(SWEEP_EVERY);
         loop {
             every.tick().await;
-            match sweep(&state, SWEEP_GRACE).await {
+            match sweep(&state.db, &state.blobs, SWEEP_GRACE).await {
                 Ok(report) => tracing::info!(?report, "storage sweep done"),
                 Err(e) => tracing::error!(error = %e, "storage sweep failed"),
             }
