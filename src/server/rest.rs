@@ -13,6 +13,7 @@ use crate::server::error::error_response;
 use crate::server::state::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::middleware::map_response;
 use axum::response::Response;
 use axum::routing::{delete, get, post, put};
 
@@ -44,7 +45,8 @@ pub fn routes() -> Router<AppState> {
             get(versions::list_versions)
                 .post(versions::create_version)
                 // Uploads are bounded per file by the upload limit, not by the JSON limit.
-                .layer(DefaultBodyLimit::disable()),
+                .layer(DefaultBodyLimit::disable())
+                .layer(map_response(close_after_refused_upload)),
         )
         .route(
             "/api/v1/models/{model}/versions/{version}",
@@ -60,7 +62,8 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/models/{model}/versions/{version}/files/{*path}",
             get(versions::get_file)
                 .put(versions::put_file)
-                .delete(versions::delete_file),
+                .delete(versions::delete_file)
+                .layer(map_response(close_after_refused_upload)),
         )
         .route(
             "/api/v1/models/{model}/versions/{version}/download",
@@ -94,6 +97,19 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/openapi.json", get(openapi::openapi))
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed)
+}
+
+/// An upload refused before its body was read leaves the rest of that body on the connection;
+/// the server then closes it. Saying so lets a client that reuses connections open a new one
+/// instead of failing its next request.
+pub async fn close_after_refused_upload(mut response: Response) -> Response {
+    if response.status().is_client_error() || response.status().is_server_error() {
+        response.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
+    response
 }
 
 pub async fn api_not_found() -> Response {

@@ -32,7 +32,11 @@ pub fn app(state: AppState) -> Router {
         .route("/fn/{*name}", post(server_fn_handler))
         .route(
             "/models/{name}/upload",
-            post(upload_form::post_upload_form).layer(DefaultBodyLimit::disable()),
+            post(upload_form::post_upload_form)
+                .layer(DefaultBodyLimit::disable())
+                .layer(axum::middleware::map_response(
+                    rest::close_after_refused_upload,
+                )),
         )
         .leptos_routes_with_context(
             &state,

@@ -203,6 +203,13 @@ impl TestServer {
         }
     }
 
+    /// Kills the server at once (SIGKILL, as a crash or power loss would) and starts it again
+    /// on the same data directory.
+    pub async fn crash_and_restart(&mut self) {
+        self.kill();
+        self.spawn_until_healthy().await;
+    }
+
     /// Stops the server with SIGTERM (as a service manager would) and waits for it to exit.
     /// Panics if it does not stop in time; a server that ignores SIGTERM breaks the contract.
     pub fn stop(&mut self) -> ExitStatus {

@@ -922,6 +922,8 @@ pub async fn promote_version(
         .map_err(|e| {
             let mut e = e.into_api_error();
             if e.status == 404 {
+                // The model exists; the version the body names does not.
+                e.status = 422;
                 e.field = Some("version".into());
             }
             e
