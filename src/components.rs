@@ -1,5 +1,6 @@
 //! Reusable pieces of UI.
 
+pub mod copy_button;
 pub mod file_tree;
 pub mod forms;
 pub mod layout;
