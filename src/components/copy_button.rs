@@ -13,13 +13,18 @@ pub fn CopyButton(text: String, #[prop(into)] label: String) -> impl IntoView {
     let copy = move |_| {
         #[cfg(feature = "hydrate")]
         {
-            let promise = web_sys::window().map(|w| w.navigator().clipboard().write_text(&text.read_value()));
+            let promise =
+                web_sys::window().map(|w| w.navigator().clipboard().write_text(&text.read_value()));
             leptos::task::spawn_local(async move {
                 let copied = match promise {
                     Some(p) => wasm_bindgen_futures::JsFuture::from(p).await.is_ok(),
                     None => false,
                 };
-                status.set(Some(if copied { "Copied" } else { "Copy failed: select the text instead" }));
+                status.set(Some(if copied {
+                    "Copied"
+                } else {
+                    "Copy failed: select the text instead"
+                }));
             });
         }
         #[cfg(not(feature = "hydrate"))]

@@ -102,9 +102,17 @@ pub fn MetricChart(series: MetricSeries, index: usize) -> impl IntoView {
     );
     let title_id = format!("metric-chart-{index}-title");
     let desc_id = format!("metric-chart-{index}-desc");
-    let labelled_by = format!("{title_id} {desc_id}");
-    let first = series.points.first().map(|p| p.version.clone()).unwrap_or_default();
-    let last = series.points.last().map(|p| p.version.clone()).unwrap_or_default();
+    let (labelled_by, described_by) = (title_id.clone(), desc_id.clone());
+    let first = series
+        .points
+        .first()
+        .map(|p| p.version.clone())
+        .unwrap_or_default();
+    let last = series
+        .points
+        .last()
+        .map(|p| p.version.clone())
+        .unwrap_or_default();
     let description = format!(
         "{} across {} versions ({} to {}): lowest {}, highest {}, latest {}.",
         series.key,
@@ -159,6 +167,7 @@ pub fn MetricChart(series: MetricSeries, index: usize) -> impl IntoView {
                 class="h-auto w-full"
                 role="img"
                 aria-labelledby=labelled_by
+                aria-describedby=described_by
             >
                 <title id=title_id>{format!("{} by version", series.key)}</title>
                 <desc id=desc_id>{description}</desc>

@@ -132,7 +132,9 @@ fn Comparison(model: Model, data: CompareData) -> impl IntoView {
     };
     let result = match data.comparison {
         Some(c) => view! { <ComparisonTables model=model.clone() comparison=c /> }.into_any(),
-        None => view! { <p class="empty">"Choose two different versions to compare."</p> }.into_any(),
+        None => {
+            view! { <p class="empty">"Choose two different versions to compare."</p> }.into_any()
+        }
     };
     view! {
         <h2 class="mb-3 text-lg font-semibold">"Compare versions"</h2>
@@ -370,7 +372,10 @@ mod tests {
     #[test]
     fn without_a_choice_the_newest_is_compared_with_the_one_before() {
         let list = versions(&["0.3.0", "0.2.0", "0.1.0"]);
-        assert_eq!(default_pair(&list, None, None), ("0.2.0".into(), "0.3.0".into()));
+        assert_eq!(
+            default_pair(&list, None, None),
+            ("0.2.0".into(), "0.3.0".into())
+        );
         assert_eq!(
             default_pair(&list, None, Some("0.2.0".into())),
             ("0.1.0".into(), "0.2.0".into())

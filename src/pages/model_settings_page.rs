@@ -42,7 +42,10 @@ pub fn ModelSettingsPage() -> impl IntoView {
             actions.delete_alias.version().get(),
         )
     };
-    let model = Resource::new(move || (name(), alias_changes()), |(name, _)| get_model(name));
+    let model = Resource::new(
+        move || (name(), alias_changes()),
+        |(name, _)| get_model(name),
+    );
     let versions = Resource::new(name, |name| list_model_versions(name, 0, MAX_LIMIT));
     let history = Resource::new(
         move || (name(), history_of(), alias_changes()),

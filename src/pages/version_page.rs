@@ -37,7 +37,12 @@ pub fn VersionPage() -> impl IntoView {
         publish: ServerAction::new(),
         promote: ServerAction::new(),
     };
-    let changes = move || (actions.publish.version().get(), actions.promote.version().get());
+    let changes = move || {
+        (
+            actions.publish.version().get(),
+            actions.promote.version().get(),
+        )
+    };
     let model = Resource::new(move || (name(), changes()), |(name, _)| get_model(name));
     let version = Resource::new(
         move || (name(), number(), changes()),
@@ -365,7 +370,10 @@ fn BuildSection(version: Version) -> impl IntoView {
     let e = version.environment;
     let g = version.git;
     // Only web addresses become links; anything else is shown as text.
-    let commit = g.commit_url.clone().filter(|u| crate::domain::version::is_web_url(u));
+    let commit = g
+        .commit_url
+        .clone()
+        .filter(|u| crate::domain::version::is_web_url(u));
     view! {
         <section class="mb-8 grid gap-4 lg:grid-cols-2" aria-label="How it was built">
             <div class="card p-4">
