@@ -32,10 +32,12 @@ pub fn CopyButton(text: String, #[prop(into)] label: String) -> impl IntoView {
     };
     view! {
         <Show when=move || hydrated.get()>
+            <span class="inline-flex items-center">
             <button type="button" class="btn-secondary px-2 py-1 text-xs" aria-label=label.get_value() on:click=copy>
                 "Copy"
             </button>
             <span role="status" class="ml-2 text-xs text-slate-600">{move || status.get()}</span>
+            </span>
         </Show>
     }
 }

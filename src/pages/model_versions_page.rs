@@ -135,6 +135,8 @@ fn VersionTable(model: Model, page: Page<Version>, actions: VersionActions) -> i
     });
     let next = (page.offset + page.count < page.total_count)
         .then(|| format!("{base}?offset={}", page.offset + PAGE_SIZE));
+    let rows = page.data;
+    let row_model = model.clone();
     view! {
         <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">
             <table class="w-full text-left text-sm">
@@ -150,11 +152,13 @@ fn VersionTable(model: Model, page: Page<Version>, actions: VersionActions) -> i
                     </tr>
                 </thead>
                 <tbody>
-                    {page
-                        .data
-                        .into_iter()
-                        .map(|v| view! { <VersionRow model=model.clone() version=v actions only_version /> })
-                        .collect_view()}
+                    // Keyed by version: after a delete, no row takes over another row's open
+                    // confirmation.
+                    <For
+                        each=move || rows.clone()
+                        key=|v| v.id.clone()
+                        children=move |v| view! { <VersionRow model=row_model.clone() version=v actions only_version /> }
+                    />
                 </tbody>
             </table>
         </div>
@@ -233,9 +237,9 @@ fn VersionRow(
         };
         view! {
             // A disclosure, not a dialog: the confirmation works with JavaScript off too.
-            <details class="relative">
+            <details>
                 <summary class="btn-danger cursor-pointer list-none" aria-label=summary>"Delete…"</summary>
-                <div class="absolute right-0 z-10 mt-1 w-72 rounded-md border border-red-200 bg-white p-3 text-left shadow-lg">
+                <div class="mt-2 w-64 rounded-md border border-red-200 bg-red-50 p-3 text-left">
                     <p class="mb-2 text-sm text-slate-700">{warning}</p>
                     <ActionForm action=actions.delete>
                         {fields}
