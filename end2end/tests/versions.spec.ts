@@ -251,6 +251,8 @@ test('a data scientist browses, promotes, aliases, deletes and compares versions
   await expect(page.getByRole('link', { name: draft, exact: true })).toHaveCount(0);
   await expect(page).toHaveURL(path(`/models/${model}/versions`));
   await expect(page.getByText('Showing 1–2 of 2')).toBeVisible();
+  // No other row inherits the deleted row's open confirmation.
+  await expect(page.locator('details[open]')).toHaveCount(0);
 
   // Settings: name v2 "production"; the alias shows on the overview, with its history.
   await page.getByRole('navigation', { name: 'Model sections' }).getByRole('link', { name: 'Settings' }).click();
