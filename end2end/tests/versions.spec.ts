@@ -243,6 +243,18 @@ test('a data scientist browses, promotes, aliases, deletes and compares versions
   await expect(versionRow(page, v2)).not.toContainText('primary');
   await expect(page).toHaveURL(path(`/models/${model}/versions`));
 
+  // The promoted primary cannot be deactivated: the refusal is explained, nothing changes.
+  await versionRow(page, v1).getByRole('button', { name: `Deactivate ${v1}` }).click();
+  await expect(page.getByRole('alert').filter({ hasText: `Version ${v1} is the model's promoted primary version.` })).toBeVisible();
+  await expect(versionRow(page, v1)).not.toContainText('inactive');
+
+  // Another version can be deactivated and reactivated.
+  await versionRow(page, v2).getByRole('button', { name: `Deactivate ${v2}` }).click();
+  await expect(versionRow(page, v2)).toContainText('inactive');
+  await versionRow(page, v2).getByRole('button', { name: `Reactivate ${v2}` }).click();
+  await expect(versionRow(page, v2)).not.toContainText('inactive');
+  await expect(versionRow(page, v2).getByRole('button', { name: `Deactivate ${v2}` })).toBeVisible();
+
   // Delete the draft, after confirming.
   const draftRow = versionRow(page, draft);
   await draftRow.getByText(`Delete…`).click();
