@@ -1,5 +1,10 @@
 //! Reusable pieces of UI.
 
+pub mod copy_button;
+pub mod file_tree;
 pub mod forms;
 pub mod layout;
+pub mod metric_chart;
 pub mod model_form;
+pub mod model_tabs;
+pub mod version_badges;

@@ -1,12 +1,15 @@
-//! One model: its fields and its card.
+//! One model's overview: its fields and card, the primary version, its aliases and how each
+//! metric moved across versions.
 
 use crate::api::models::{ModelView, get_model};
-use crate::components::forms::PageError;
+use crate::api::versions::{ModelOverview, get_model_overview};
+use crate::components::file_tree::format_bytes;
 use crate::components::layout::use_current_user;
-use crate::domain::model::Role;
+use crate::components::metric_chart::MetricCharts;
+use crate::components::model_tabs::{ModelHeader, ModelTab, is_signed_in, load_error_view};
+use crate::domain::model::{Model, Role};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Redirect;
 use leptos_router::hooks::use_params_map;
 
 #[component]
@@ -14,19 +17,17 @@ pub fn ModelPage() -> impl IntoView {
     let params = use_params_map();
     let name = move || params.with(|p| p.get("name").unwrap_or_default());
     let model = Resource::new(name, get_model);
+    let overview = Resource::new(name, get_model_overview);
     let user = use_current_user();
     view! {
         <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let signed_in = match user {
-                    Some(u) => matches!(u.await, Ok(Some(_))),
-                    None => false,
-                };
-                match model.await {
-                    Ok(view) => view! { <ModelDetails view /> }.into_any(),
-                    // A visitor who is not signed in may simply lack access: ask them to sign in.
-                    Err(_) if !signed_in => view! { <Redirect path="/login" /> }.into_any(),
-                    Err(error) => view! { <Title text="Model not found" /> <PageError error /> }.into_any(),
+                let signed_in = is_signed_in(user).await;
+                match (model.await, overview.await) {
+                    (Ok(view), Ok(overview)) => view! { <ModelDetails view overview /> }.into_any(),
+                    (Err(error), _) | (_, Err(error)) => {
+                        load_error_view(error, signed_in, "Model not found")
+                    }
                 }
             })}
         </Suspense>
@@ -34,18 +35,16 @@ pub fn ModelPage() -> impl IntoView {
 }
 
 #[component]
-fn ModelDetails(view: ModelView) -> impl IntoView {
+fn ModelDetails(view: ModelView, overview: ModelOverview) -> impl IntoView {
     let m = view.model;
     let can_edit = m.role >= Some(Role::Editor);
     let edit_href = format!("/models/{}/edit", m.name);
     view! {
         <Title text=m.name.clone() />
-        <div class="flex items-start justify-between gap-4">
-            <div>
-                <h1 class="page-title break-all">{m.name.clone()}</h1>
-                <p class="text-slate-700">{m.description.clone()}</p>
-            </div>
-            {can_edit.then(|| view! { <a href=edit_href class="btn-secondary">"Edit"</a> })}
+        <ModelHeader model=m.clone() tab=ModelTab::Overview />
+        <div class="grid gap-6 lg:grid-cols-3">
+            <PrimaryVersion model=m.clone() overview=overview.clone() />
+            <Aliases model=m.clone() />
         </div>
         <dl class="mt-6 grid gap-x-6 gap-y-3 rounded-lg border border-slate-200 bg-white p-4 text-sm sm:grid-cols-3">
             <div>
@@ -83,14 +82,113 @@ fn ModelDetails(view: ModelView) -> impl IntoView {
                 </dd>
             </div>
         </dl>
+        <section class="mt-8" aria-labelledby="metrics-heading">
+            <h2 id="metrics-heading" class="mb-3 text-lg font-semibold">"Metrics across versions"</h2>
+            <MetricCharts series=overview.metrics />
+        </section>
         <section class="mt-8" aria-labelledby="card-heading">
-            <h2 id="card-heading" class="mb-3 text-lg font-semibold">"Model card"</h2>
+            <div class="mb-3 flex items-center justify-between">
+                <h2 id="card-heading" class="text-lg font-semibold">"Model card"</h2>
+                {can_edit.then(|| view! { <a href=edit_href class="btn-secondary">"Edit"</a> })}
+            </div>
             {if m.readme.trim().is_empty() {
                 view! { <p class="empty">"This model has no card yet."</p> }.into_any()
             } else {
                 // Rendered and sanitized on the server.
                 view! { <article class="prose card" data-testid="model-card" inner_html=view.readme_html /> }.into_any()
             }}
+        </section>
+    }
+}
+
+#[component]
+fn PrimaryVersion(model: Model, overview: ModelOverview) -> impl IntoView {
+    let body = match overview.primary {
+        Some(v) => {
+            let href = format!("/models/{}/versions/{}", model.name, v.version);
+            let published = v
+                .published_at
+                .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_else(|| "not published".to_owned());
+            view! {
+                <p class="text-2xl font-semibold">
+                    <a href=href class="link" aria-label=format!("Primary version {}", v.version)>{v.version.clone()}</a>
+                </p>
+                <dl class="mt-3 grid grid-cols-2 gap-2 text-sm">
+                    <dt class="text-slate-500">"Published"</dt>
+                    <dd>{published}</dd>
+                    <dt class="text-slate-500">"Files"</dt>
+                    <dd>{format!("{} · {}", v.file_count, format_bytes(v.total_size))}</dd>
+                    <dt class="text-slate-500">"By"</dt>
+                    <dd>{v.created_by.clone()}</dd>
+                </dl>
+            }
+            .into_any()
+        }
+        None if model.version_count == 0 => {
+            let can_upload = model.role >= Some(Role::Editor);
+            view! {
+                <p class="text-sm text-slate-600">"No versions yet."</p>
+                {can_upload.then(|| view! {
+                    <a href=format!("/models/{}/upload", model.name) class="link text-sm">"Upload the first version"</a>
+                })}
+            }
+            .into_any()
+        }
+        None => view! {
+            <p class="text-sm text-slate-600">
+                "No primary version: publish a version, or promote a published one, to make it primary."
+            </p>
+        }
+        .into_any(),
+    };
+    view! {
+        <section class="card p-4 lg:col-span-1" aria-labelledby="primary-heading">
+            <h2 id="primary-heading" class="mb-2 text-sm font-semibold uppercase tracking-wide text-slate-500">
+                "Primary version"
+            </h2>
+            {body}
+        </section>
+    }
+}
+
+#[component]
+fn Aliases(model: Model) -> impl IntoView {
+    let settings = format!("/models/{}/settings#aliases", model.name);
+    let body = if model.aliases.is_empty() {
+        view! { <p class="text-sm text-slate-600">"No aliases. Name a version (for example 'production') in Settings."</p> }
+            .into_any()
+    } else {
+        view! {
+            <ul class="space-y-1 text-sm" aria-label="Aliases">
+                {model
+                    .aliases
+                    .iter()
+                    .map(|a| {
+                        let href = format!("/models/{}/versions/{}", model.name, a.version);
+                        view! {
+                            <li class="flex items-center gap-2">
+                                <span class="font-mono font-medium">{a.alias.clone()}</span>
+                                <span aria-hidden="true" class="text-slate-400">"→"</span>
+                                <a href=href class="link">{a.version.clone()}</a>
+                                {a.protected.then(|| view! {
+                                    <span class="rounded-full bg-amber-100 px-2 py-0.5 text-xs text-amber-900">"protected"</span>
+                                })}
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        }
+        .into_any()
+    };
+    view! {
+        <section class="card p-4 lg:col-span-2" aria-labelledby="aliases-heading">
+            <div class="mb-2 flex items-center justify-between">
+                <h2 id="aliases-heading" class="text-sm font-semibold uppercase tracking-wide text-slate-500">"Aliases"</h2>
+                <a href=settings class="link text-sm">"Manage aliases"</a>
+            </div>
+            {body}
         </section>
     }
 }

@@ -1,8 +1,281 @@
-//! Placeholder while the page is built.
+//! A model's versions: the list, paged, with the lifecycle actions a role may take on each.
 
+use crate::api::models::get_model;
+use crate::api::versions::{
+    DeleteModelVersion, PromoteModelVersion, PublishModelVersion, SetVersionActive,
+    list_model_versions,
+};
+use crate::components::file_tree::format_bytes;
+use crate::components::forms::FormError;
+use crate::components::layout::use_current_user;
+use crate::components::model_tabs::{ModelHeader, ModelTab, is_signed_in, load_error_view};
+use crate::components::version_badges::VersionBadges;
+use crate::domain::model::{Model, Role};
+use crate::domain::paging::Page;
+use crate::domain::version::{Version, VersionState};
+use leptos::form::ActionForm;
 use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+/// How many versions one page of the list shows.
+const PAGE_SIZE: i64 = 50;
+
+/// The actions of this page, shared by every row.
+#[derive(Clone, Copy)]
+struct VersionActions {
+    publish: ServerAction<PublishModelVersion>,
+    promote: ServerAction<PromoteModelVersion>,
+    set_active: ServerAction<SetVersionActive>,
+    delete: ServerAction<DeleteModelVersion>,
+}
 
 #[component]
 pub fn ModelVersionsPage() -> impl IntoView {
-    view! { <p>"ModelVersionsPage"</p> }
+    let params = use_params_map();
+    let query = use_query_map();
+    let name = move || params.with(|p| p.get("name").unwrap_or_default());
+    let offset = move || {
+        query.with(|q| {
+            q.get("offset")
+                .and_then(|o| o.parse::<i64>().ok())
+                .unwrap_or(0)
+                .max(0)
+        })
+    };
+    let actions = VersionActions {
+        publish: ServerAction::new(),
+        promote: ServerAction::new(),
+        set_active: ServerAction::new(),
+        delete: ServerAction::new(),
+    };
+    // Any action may change the primary version, the count or the list: read both again.
+    let changes = move || {
+        (
+            actions.publish.version().get(),
+            actions.promote.version().get(),
+            actions.set_active.version().get(),
+            actions.delete.version().get(),
+        )
+    };
+    let model = Resource::new(move || (name(), changes()), |(name, _)| get_model(name));
+    let versions = Resource::new(
+        move || (name(), offset(), changes()),
+        |(name, offset, _)| list_model_versions(name, offset, PAGE_SIZE),
+    );
+    let user = use_current_user();
+    view! {
+        <Transition fallback=|| view! { <p class="text-slate-500">"Loading versions…"</p> }>
+            {move || Suspend::new(async move {
+                let signed_in = is_signed_in(user).await;
+                match (model.await, versions.await) {
+                    (Ok(view), Ok(page)) => {
+                        let model = view.model;
+                        view! {
+                            <Title text=format!("Versions · {}", model.name) />
+                            <ModelHeader model=model.clone() tab=ModelTab::Versions />
+                            <ActionErrors actions />
+                            <VersionTable model page actions />
+                        }
+                            .into_any()
+                    }
+                    (Err(error), _) | (_, Err(error)) => {
+                        load_error_view(error, signed_in, "Model not found")
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ActionErrors(actions: VersionActions) -> impl IntoView {
+    view! {
+        <FormError result=actions.publish.value().into() />
+        <FormError result=actions.promote.value().into() />
+        <FormError result=actions.set_active.value().into() />
+        <FormError result=actions.delete.value().into() />
+    }
+}
+
+#[component]
+fn VersionTable(model: Model, page: Page<Version>, actions: VersionActions) -> impl IntoView {
+    if page.total_count == 0 {
+        let can_upload = model.role >= Some(Role::Editor);
+        return view! {
+            <div class="empty">
+                <p>"This model has no versions yet."</p>
+                {can_upload.then(|| view! {
+                    <a href=format!("/models/{}/upload", model.name) class="link">"Upload the first version"</a>
+                })}
+            </div>
+        }
+        .into_any();
+    }
+    if page.data.is_empty() {
+        return view! {
+            <div class="empty">
+                <p>"There are no versions this far into the list."</p>
+                <a href=format!("/models/{}/versions", model.name) class="link">"Go to the first page"</a>
+            </div>
+        }
+        .into_any();
+    }
+    let only_version = page.total_count == 1;
+    let first = page.offset + 1;
+    let last = page.offset + page.count;
+    let base = format!("/models/{}/versions", model.name);
+    let previous = (page.offset > 0).then(|| {
+        let offset = (page.offset - PAGE_SIZE).max(0);
+        if offset == 0 {
+            base.clone()
+        } else {
+            format!("{base}?offset={offset}")
+        }
+    });
+    let next = (page.offset + page.count < page.total_count)
+        .then(|| format!("{base}?offset={}", page.offset + PAGE_SIZE));
+    let rows = page.data;
+    let row_model = model.clone();
+    view! {
+        <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">
+            <table class="w-full text-left text-sm">
+                <thead class="bg-slate-100 text-slate-600">
+                    <tr>
+                        <th scope="col" class="px-4 py-2">"Version"</th>
+                        <th scope="col" class="px-4 py-2">"Status"</th>
+                        <th scope="col" class="px-4 py-2">"Aliases"</th>
+                        <th scope="col" class="px-4 py-2">"Author"</th>
+                        <th scope="col" class="px-4 py-2">"Created"</th>
+                        <th scope="col" class="px-4 py-2 text-right">"Size"</th>
+                        <th scope="col" class="px-4 py-2"><span class="sr-only">"Actions"</span></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    // Keyed by version: after a delete, no row takes over another row's open
+                    // confirmation.
+                    <For
+                        each=move || rows.clone()
+                        key=|v| v.id.clone()
+                        children=move |v| view! { <VersionRow model=row_model.clone() version=v actions only_version /> }
+                    />
+                </tbody>
+            </table>
+        </div>
+        <nav aria-label="Pages" class="mt-4 flex items-center justify-between text-sm">
+            <p class="text-slate-600">{format!("Showing {first}–{last} of {}", page.total_count)}</p>
+            <div class="flex gap-3">
+                {previous.map(|href| view! { <a href=href rel="prev" class="btn-secondary">"Previous"</a> })}
+                {next.map(|href| view! { <a href=href rel="next" class="btn-secondary">"Next"</a> })}
+            </div>
+        </nav>
+    }
+    .into_any()
+}
+
+#[component]
+fn VersionRow(
+    model: Model,
+    version: Version,
+    actions: VersionActions,
+    only_version: bool,
+) -> impl IntoView {
+    let can_edit = model.role >= Some(Role::Editor);
+    let can_delete = match version.state {
+        VersionState::Draft => can_edit,
+        VersionState::Published => model.role >= Some(Role::Owner),
+    };
+    let number = version.version.clone();
+    let href = format!("/models/{}/versions/{}", model.name, number);
+    let labels = |verb: &str| format!("{verb} {number}");
+    let (publish_label, promote_label) = (labels("Publish"), labels("Promote"));
+    let publish = (can_edit && version.state == VersionState::Draft).then(|| {
+        let fields = hidden_fields(&model.name, &number);
+        view! {
+            <ActionForm action=actions.publish>
+                {fields}
+                <button type="submit" class="btn-secondary px-3 py-1" aria-label=publish_label>"Publish"</button>
+            </ActionForm>
+        }
+    });
+    let promote = (can_edit && version.can_be_primary() && !version.is_primary).then(|| {
+        let fields = hidden_fields(&model.name, &number);
+        view! {
+            <ActionForm action=actions.promote>
+                {fields}
+                <button type="submit" class="btn-secondary px-3 py-1" aria-label=promote_label>"Promote"</button>
+            </ActionForm>
+        }
+    });
+    let toggle = can_edit.then(|| {
+        let fields = hidden_fields(&model.name, &number);
+        let (label, value) = if version.active {
+            ("Deactivate", "false")
+        } else {
+            ("Reactivate", "true")
+        };
+        let aria = labels(label);
+        view! {
+            <ActionForm action=actions.set_active>
+                {fields}
+                <input type="hidden" name="active" value=value />
+                <button type="submit" class="btn-secondary px-3 py-1" aria-label=aria>{label}</button>
+            </ActionForm>
+        }
+    });
+    let delete = can_delete.then(|| {
+        let fields = hidden_fields(&model.name, &number);
+        let summary = format!("Delete {number}…");
+        let confirm = format!("Delete {number} permanently");
+        let warning = if only_version {
+            format!(
+                "{number} is the only version: deleting it also deletes the model {}. This cannot be undone.",
+                model.name
+            )
+        } else {
+            format!("Delete version {number} and its files? This cannot be undone.")
+        };
+        view! {
+            // A disclosure, not a dialog: the confirmation works with JavaScript off too.
+            <details>
+                <summary class="btn-danger cursor-pointer list-none" aria-label=summary>"Delete…"</summary>
+                <div class="mt-2 w-64 rounded-md border border-red-200 bg-red-50 p-3 text-left">
+                    <p class="mb-2 text-sm text-slate-700">{warning}</p>
+                    <ActionForm action=actions.delete>
+                        {fields}
+                        <button type="submit" class="btn-danger">{confirm}</button>
+                    </ActionForm>
+                </div>
+            </details>
+        }
+    });
+    view! {
+        <tr class="border-t border-slate-100 align-top">
+            <td class="px-4 py-2 font-medium">
+                <a href=href class="link font-mono">{number.clone()}</a>
+            </td>
+            <td class="px-4 py-2"><VersionBadges version=version.clone() /></td>
+            <td class="px-4 py-2">
+                {version.aliases.iter().map(|a| view! { <span class="tag font-mono">{a.clone()}</span> }).collect_view()}
+            </td>
+            <td class="px-4 py-2 text-slate-700">{version.created_by.clone()}</td>
+            <td class="px-4 py-2 text-slate-600">
+                <time datetime=version.created_at.to_rfc3339()>{version.created_at.format("%Y-%m-%d %H:%M").to_string()}</time>
+            </td>
+            <td class="px-4 py-2 text-right whitespace-nowrap text-slate-600">
+                {format_bytes(version.total_size)}
+                <span class="block text-xs text-slate-500">{format!("{} files", version.file_count)}</span>
+            </td>
+            <td class="px-4 py-2">
+                <div class="flex flex-wrap justify-end gap-2">{publish}{promote}{toggle}{delete}</div>
+            </td>
+        </tr>
+    }
+}
+
+fn hidden_fields(model: &str, version: &str) -> impl IntoView + use<> {
+    view! {
+        <input type="hidden" name="model" value=model.to_owned() />
+        <input type="hidden" name="version" value=version.to_owned() />
+    }
 }

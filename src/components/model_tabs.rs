@@ -1,0 +1,95 @@
+//! The frame every page of one model shares: its name, the actions a role may take (upload a
+//! version, compare) and the tab navigation (Overview, Versions, Settings).
+
+use crate::components::forms::PageError;
+use crate::components::layout::CurrentUser;
+use crate::domain::error::ApiError;
+use crate::domain::model::{Model, Role};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModelTab {
+    Overview,
+    Versions,
+    Settings,
+    /// A page under the model that is none of the tabs (a version, a comparison).
+    None,
+}
+
+/// Whether the visitor of this page load is signed in.
+pub async fn is_signed_in(user: Option<CurrentUser>) -> bool {
+    match user {
+        Some(u) => matches!(u.await, Ok(Some(_))),
+        None => false,
+    }
+}
+
+/// What a model page shows when its model (or version) cannot be read: a visitor who is not
+/// signed in may simply lack access, so they are asked to sign in; anyone else sees why, with
+/// the matching HTTP status.
+pub fn load_error_view(error: ApiError, signed_in: bool, title: &'static str) -> AnyView {
+    if signed_in {
+        view! {
+            <Title text=title />
+            <PageError error />
+        }
+        .into_any()
+    } else {
+        view! { <Redirect path="/login" /> }.into_any()
+    }
+}
+
+#[component]
+pub fn ModelHeader(model: Model, tab: ModelTab) -> impl IntoView {
+    let name = model.name.clone();
+    let can_edit = model.role >= Some(Role::Editor);
+    let base = format!("/models/{name}");
+    let tab_link = move |href: String, label: &'static str, this: ModelTab| {
+        let current = tab == this;
+        view! {
+            <a
+                href=href
+                aria-current=current.then_some("page")
+                class="-mb-px border-b-2 px-3 py-2 text-sm font-medium"
+                class=(["border-indigo-600", "text-indigo-700"], current)
+                class=(["border-transparent", "text-slate-600", "hover:text-indigo-700"], !current)
+            >
+                {label}
+            </a>
+        }
+    };
+    view! {
+        <div class="mb-6">
+            <p class="mb-1 text-sm text-slate-500">
+                <a href="/models" class="link">"Models"</a>
+                " / "
+            </p>
+            <div class="flex flex-wrap items-start justify-between gap-4">
+                <div class="min-w-0">
+                    <h1 class="page-title mb-1 break-all">{name.clone()}</h1>
+                    {(!model.description.is_empty())
+                        .then(|| view! { <p class="text-slate-700">{model.description.clone()}</p> })}
+                </div>
+                <div class="flex flex-wrap gap-2">
+                    {can_edit
+                        .then(|| {
+                            view! {
+                                <a href=format!("{base}/upload") class="btn-primary">"Upload version"</a>
+                            }
+                        })}
+                    {(model.version_count >= 2)
+                        .then(|| {
+                            view! { <a href=format!("{base}/compare") class="btn-secondary">"Compare"</a> }
+                        })}
+                </div>
+            </div>
+            <nav aria-label="Model sections" class="mt-4 flex gap-2 border-b border-slate-200">
+                {tab_link(base.clone(), "Overview", ModelTab::Overview)}
+                {tab_link(format!("{base}/versions"), "Versions", ModelTab::Versions)}
+                {tab_link(format!("{base}/settings"), "Settings", ModelTab::Settings)}
+            </nav>
+        </div>
+    }
+}
