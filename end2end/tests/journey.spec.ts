@@ -2,7 +2,7 @@
 // edit a model, manage an API token, sign out. Runs in both projects (hydrated and no-JS) against a
 // fresh server each, so every form is exercised with and without JavaScript.
 import { readFileSync } from 'node:fs';
-import { expect, test, type Page, type TestInfo } from '@playwright/test';
+import { expect, test, type Page, type TestInfo } from './fixtures';
 
 test.describe.configure({ mode: 'serial' });
 

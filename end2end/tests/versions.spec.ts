@@ -4,7 +4,8 @@
 // charts. Runs after journey.spec.ts (which creates the admin) in both projects, so every form is
 // used hydrated and with JavaScript off.
 import { readFileSync } from 'node:fs';
-import { expect, test, type APIRequestContext, type Page, type TestInfo } from '@playwright/test';
+import type { APIRequestContext } from '@playwright/test';
+import { expect, expectInteractive, test, type Page, type TestInfo } from './fixtures';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -211,6 +212,9 @@ test('a data scientist browses, promotes, aliases, deletes and compares versions
     // Copying needs JavaScript: without it there is no dead button, and the snippet stays
     // selectable text.
     await expect(page.getByRole('button', { name: 'Copy curl snippet' })).toHaveCount(0);
+  } else {
+    await expectInteractive(page, testInfo);
+    await expect(page.getByRole('button', { name: 'Copy curl snippet' })).toBeVisible();
   }
 
   // Download the whole version as a zip.

@@ -1,0 +1,40 @@
+// Shared test setup. In the hydrated project every test must end on a page the WASM has taken
+// over (the app marks <html data-hydrated>), and no test may leave an uncaught browser error, a
+// panic or a hydration mismatch behind. Without this, a missing or broken WASM bundle would let
+// the "hydrated" project silently run as a second no-JS project.
+import { test as base, expect, type Page, type TestInfo } from '@playwright/test';
+
+export { expect };
+export type { Page, TestInfo };
+
+const BROWSER_TROUBLE = /hydrat|panicked|unreachable|\.wasm|RuntimeError/i;
+
+export const test = base.extend<{ browserGuard: void }>({
+  browserGuard: [
+    async ({ page }, use, testInfo) => {
+      const problems: string[] = [];
+      page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
+      page.on('console', (message) => {
+        if (message.type() === 'error' && BROWSER_TROUBLE.test(message.text())) {
+          problems.push(`console: ${message.text()}`);
+        }
+      });
+      await use();
+      if (testInfo.status === testInfo.expectedStatus && page.url() !== 'about:blank') {
+        await expectInteractive(page, testInfo);
+      }
+      expect(problems, 'errors in the browser').toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+
+/** In the hydrated project, waits until the WASM has taken over the current page. */
+export async function expectInteractive(page: Page, testInfo: TestInfo): Promise<void> {
+  if (testInfo.project.name === 'hydrated') {
+    await expect(page.locator('html'), 'the WASM bundle hydrates the page').toHaveAttribute(
+      'data-hydrated',
+      'true',
+    );
+  }
+}
