@@ -17,7 +17,7 @@ pub struct Constraint {
 }
 
 /// Where a dependency was declared.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DependencySource {
     Requirements,
