@@ -117,7 +117,7 @@ pub fn parse_pip_packages(packages: &[String]) -> Dependencies {
                 line: entry.trim().to_owned(),
                 line_number: line_number(index),
                 reason: "This entry spans several lines, but each pip_packages entry is one requirement. Put each package in its own entry.".to_owned(),
-                source: source.clone(),
+                source,
             });
             continue;
         }
@@ -172,7 +172,7 @@ fn parse_line(line: &str, line_number: u32, source: &DependencySource, out: &mut
         line: line.to_owned(),
         line_number,
         reason,
-        source: source.clone(),
+        source: *source,
     };
     if line.chars().any(|c| c.is_control() && c != '\t') {
         out.unparsed.push(unparsed(
@@ -199,7 +199,7 @@ fn parse_line(line: &str, line_number: u32, source: &DependencySource, out: &mut
             marker: parsed.marker,
             line: line.to_owned(),
             line_number,
-            source: source.clone(),
+            source: *source,
         }),
         Err(reason) => out.unparsed.push(unparsed(reason)),
     }
