@@ -76,7 +76,11 @@ pub enum UploadPhase {
     },
     /// Canceling: aborting requests and deleting the draft.
     Canceling,
-    Canceled,
+    /// The draft is gone; when it was the model's only version the model went with it (the
+    /// server deletes a model together with its last version).
+    Canceled {
+        model_deleted: bool,
+    },
     Finished {
         version: String,
     },

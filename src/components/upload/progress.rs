@@ -184,8 +184,11 @@ pub fn TotalProgress(state: UploadState) -> impl IntoView {
             ),
             UploadPhase::Publishing { version } => format!("Publishing version {version}…"),
             UploadPhase::Canceling => "Canceling the upload…".to_owned(),
-            UploadPhase::Canceled => {
+            UploadPhase::Canceled { model_deleted: false } => {
                 "Upload canceled: the draft version was deleted, no version was added.".to_owned()
+            }
+            UploadPhase::Canceled { model_deleted: true } => {
+                "Upload canceled. The draft was the model's only version, so the server deleted the model with it.".to_owned()
             }
             UploadPhase::Finished { version } => format!("Version {version} is ready. Opening it…"),
         }

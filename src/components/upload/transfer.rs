@@ -81,7 +81,9 @@ pub fn start_upload(
             Err(e) => {
                 let canceled = state.handles.with_value(|h| h.canceled);
                 state.phase.set(if canceled {
-                    UploadPhase::Canceled
+                    UploadPhase::Canceled {
+                        model_deleted: false,
+                    }
                 } else {
                     UploadPhase::Editing
                 });
@@ -224,7 +226,13 @@ async fn send_files(state: UploadState, version: String, started_at: f64, alread
 async fn delete_draft(state: UploadState, model: &str, version: &str) {
     state.phase.set(UploadPhase::Canceling);
     match request("DELETE", &version_api_url(model, version), Body::Empty).await {
-        Ok(_) => state.phase.set(UploadPhase::Canceled),
+        Ok(body) => {
+            let model_deleted = serde_json::from_str::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v.get("model_deleted").and_then(serde_json::Value::as_bool))
+                .unwrap_or(false);
+            state.phase.set(UploadPhase::Canceled { model_deleted });
+        }
         Err(e) => {
             state.error.set(Some(e));
             state.phase.set(UploadPhase::Incomplete {
