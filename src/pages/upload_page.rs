@@ -268,7 +268,7 @@ fn UploadForm(model: Model, versions: Vec<Version>) -> impl IntoView {
                 <BaseFiles model=name.clone() base invalid=invalid(&["delete_paths"]) />
             </div>
 
-            <section aria-labelledby="files-heading" class="space-y-2">
+            <section class="space-y-2">
                 <h2 id="files-heading" class="text-lg font-semibold">"Files"</h2>
                 <FilePicker state hydrated invalid=invalid(&["path", "file"]) />
                 <Show when=move || hydrated.get()>
@@ -276,7 +276,7 @@ fn UploadForm(model: Model, versions: Vec<Version>) -> impl IntoView {
                 </Show>
             </section>
 
-            <section aria-labelledby="details-heading" class="space-y-4">
+            <section class="space-y-4">
                 <h2 id="details-heading" class="text-lg font-semibold">"Details"</h2>
                 <div>
                     <label for="description" class="label">"Description"</label>

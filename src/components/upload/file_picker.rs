@@ -56,11 +56,10 @@ fn DropZone(state: UploadState) -> impl IntoView {
     };
     view! {
         <div>
-            <span id="files-label" class="label">"Files"</span>
             <div
                 class=zone_class
                 role="group"
-                aria-labelledby="files-label"
+                aria-labelledby="files-heading"
                 aria-describedby="drop-help"
                 on:dragenter=move |ev: DragEvent| {
                     ev.prevent_default();

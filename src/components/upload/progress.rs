@@ -199,32 +199,35 @@ pub fn TotalProgress(state: UploadState) -> impl IntoView {
             .with(|p| p.version().is_some() || *p == UploadPhase::Creating)
             && state.files.with(|f| !f.is_empty())
     };
+    let totals = Memo::new(move |_| state.totals());
+    let summary = move || {
+        let (sent, total) = totals.get();
+        let speed = state
+            .bytes_per_second
+            .get()
+            .map(|bps| {
+                // A displayed rate: whole bytes are plenty.
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let bps = bps.max(0.0) as u64;
+                format!(" · {}/s", format_bytes(bps))
+            })
+            .unwrap_or_default();
+        format!("{} of {}{speed}", format_bytes(sent), format_bytes(total))
+    };
     view! {
         <div class="space-y-2">
-            {move || {
-                shows_bar().then(|| {
-                    let (sent, total) = state.totals();
-                    let (value, max) = bar(sent, total);
-                    let speed = state
-                        .bytes_per_second
-                        .get()
-                        .map(|bps| {
-                            // A displayed rate: whole bytes are plenty.
-                            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-                            let bps = bps.max(0.0) as u64;
-                            format!(" · {}/s", format_bytes(bps))
-                        })
-                        .unwrap_or_default();
-                    view! {
-                        <div>
-                            <progress class="h-3 w-full" aria-label="Total progress" value=value max=max></progress>
-                            <p class="text-xs text-slate-600">
-                                {format!("{} of {}{speed}", format_bytes(sent), format_bytes(total))}
-                            </p>
-                        </div>
-                    }
-                })
-            }}
+            // One bar for the whole upload; its attributes follow the bytes sent.
+            <Show when=shows_bar>
+                <div>
+                    <progress
+                        class="h-3 w-full"
+                        aria-label="Total progress"
+                        value=move || bar(totals.get().0, totals.get().1).0
+                        max=move || bar(totals.get().0, totals.get().1).1
+                    ></progress>
+                    <p class="text-xs text-slate-600">{summary}</p>
+                </div>
+            </Show>
             <p role="status" aria-live="polite" class="text-sm text-slate-700">{message}</p>
         </div>
     }
