@@ -104,14 +104,15 @@ fn DropZone(state: UploadState) -> impl IntoView {
                         "Choose folder"
                     </button>
                 </div>
-                // No `name`: the hydrated page sends files itself, one request each.
+                // No `name`: the hydrated page sends files itself, one request each. Hidden from
+                // assistive technology: the buttons above are the controls.
                 <input
                     node_ref=files_input
                     type="file"
                     multiple
                     class="sr-only"
                     tabindex="-1"
-                    aria-label="Choose files"
+                    aria-hidden="true"
                     on:change=move |ev| picked(state, &ev)
                 />
                 <input
@@ -121,7 +122,7 @@ fn DropZone(state: UploadState) -> impl IntoView {
                     prop:webkitdirectory=true
                     class="sr-only"
                     tabindex="-1"
-                    aria-label="Choose folder"
+                    aria-hidden="true"
                     on:change=move |ev| picked(state, &ev)
                 />
             </div>
