@@ -7,4 +7,5 @@ pub mod layout;
 pub mod metric_chart;
 pub mod model_form;
 pub mod model_tabs;
+pub mod upload;
 pub mod version_badges;

@@ -10,4 +10,5 @@ pub mod model;
 pub mod paging;
 pub mod requirements;
 pub mod version;
+pub mod version_form;
 pub mod version_number;

@@ -185,8 +185,9 @@ impl Version {
     }
 }
 
-/// A new version, as submitted (JSON, or the text fields of a multipart form).
-#[derive(Clone, Debug, Default, Deserialize)]
+/// A new version, as submitted (JSON, or the text fields of a multipart form). Serialize is for
+/// the upload page, which sends it as JSON.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewVersion {
     #[serde(default)]

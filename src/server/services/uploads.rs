@@ -6,8 +6,8 @@
 
 use crate::domain::error::ApiError;
 use crate::domain::file_path::normalize_file_path;
-use crate::domain::model::split_tags;
 use crate::domain::version::{NewVersion, Registration, Version};
+use crate::domain::version_form::apply_text_field;
 use crate::server::auth::Caller;
 use crate::server::error::AppResult;
 use crate::server::services::files::put_error;
@@ -18,7 +18,6 @@ use crate::server::services::versions::{
 use crate::server::state::AppState;
 use axum::extract::Multipart;
 use axum::extract::multipart::Field;
-use serde::de::DeserializeOwned;
 use std::collections::HashSet;
 
 fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
@@ -54,90 +53,6 @@ async fn read_text(mut field: Field<'_>, name: &str, max: usize) -> AppResult<St
         )
         .into()
     })
-}
-
-fn json_field<T: DeserializeOwned>(name: &str, value: &str) -> Result<T, ApiError> {
-    serde_json::from_str(value).map_err(|e| {
-        ApiError::invalid(
-            name,
-            "INVALID_FIELD",
-            format!("The form field '{name}' is not valid JSON of the expected shape: {e}"),
-            "See the version fields in GET /api/v1/openapi.json; objects and lists are sent as JSON text.",
-        )
-    })
-}
-
-fn parse_bool(name: &str, value: &str) -> Result<bool, ApiError> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "true" | "on" | "1" | "yes" => Ok(true),
-        "false" | "off" | "0" | "no" | "" => Ok(false),
-        _ => Err(ApiError::invalid(
-            name,
-            "INVALID_FIELD",
-            format!("The form field '{name}' must be true or false."),
-            "Send 'true' or 'false'.",
-        )),
-    }
-}
-
-/// Sets one text field of a new version. Objects and lists come as JSON text; forms without
-/// JavaScript may use the flat names (`framework.library_name`, `environment.pip_packages` one
-/// per line, `tags` comma-separated, `delete_paths` repeated).
-pub fn apply_text_field(new: &mut NewVersion, name: &str, value: String) -> Result<(), ApiError> {
-    let present = !value.trim().is_empty();
-    match name {
-        "bump" => new.bump = Some(value),
-        "base_version" => new.base_version = Some(value),
-        "description" => new.description = Some(value),
-        "source_uri" => new.source_uri = Some(value),
-        "run_id" => new.run_id = Some(value),
-        "publish" => new.publish = Some(parse_bool(name, &value)?),
-        "delete_paths" if value.trim_start().starts_with('[') => {
-            let paths: Vec<String> = json_field(name, &value)?;
-            new.delete_paths.get_or_insert_default().extend(paths);
-        }
-        "delete_paths" if present => new.delete_paths.get_or_insert_default().push(value),
-        "tags" if value.trim_start().starts_with('[') => new.tags = Some(json_field(name, &value)?),
-        "tags" => new.tags.get_or_insert_default().extend(split_tags(&value)),
-        "metadata" if present => new.metadata = Some(json_field(name, &value)?),
-        "metrics" if present => new.metrics = Some(json_field(name, &value)?),
-        "framework" if present => new.framework = Some(json_field(name, &value)?),
-        "environment" if present => new.environment = Some(json_field(name, &value)?),
-        "git" if present => new.git = Some(json_field(name, &value)?),
-        "framework.library_name" => {
-            new.framework.get_or_insert_default().library_name = Some(value)
-        }
-        "framework.pipeline_tag" => {
-            new.framework.get_or_insert_default().pipeline_tag = Some(value)
-        }
-        "framework.base_model" => new.framework.get_or_insert_default().base_model = Some(value),
-        "environment.python_version" => {
-            new.environment.get_or_insert_default().python_version = Some(value)
-        }
-        "environment.pip_packages" => new
-            .environment
-            .get_or_insert_default()
-            .pip_packages
-            .extend(value.lines().map(str::to_owned)),
-        "git.commit_url" => new.git.get_or_insert_default().commit_url = Some(value),
-        "git.main_branch_commit_sha" => {
-            new.git.get_or_insert_default().main_branch_commit_sha = Some(value)
-        }
-        "git.pull_request_commit_sha" => {
-            new.git.get_or_insert_default().pull_request_commit_sha = Some(value)
-        }
-        "git.ref_name" => new.git.get_or_insert_default().ref_name = Some(value),
-        "delete_paths" | "metadata" | "metrics" | "framework" | "environment" | "git" => {}
-        other => {
-            return Err(ApiError::invalid(
-                other,
-                "INVALID_FIELD",
-                format!("'{other}' is not a field of a new version."),
-                "See the version fields in GET /api/v1/openapi.json; file parts need a file name.",
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// Fields that decide the version's number and inherited files; they must come before the
@@ -221,51 +136,4 @@ pub async fn create_version_from_multipart(
     }
     let row = find_version(&state.db, &pending.model, &pending.number.to_string()).await?;
     to_version(state, row).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn flat_form_fields_fill_the_nested_ones() {
-        let mut new = NewVersion::default();
-        for (k, v) in [
-            ("framework.library_name", "sklearn"),
-            ("environment.pip_packages", "numpy>=1\npandas"),
-            ("tags", "a, b"),
-            ("delete_paths", "x.bin"),
-            ("delete_paths", "y.bin"),
-            ("publish", "on"),
-            ("metadata", ""),
-        ] {
-            apply_text_field(&mut new, k, v.to_owned()).expect("valid field");
-        }
-        assert_eq!(
-            new.framework.and_then(|f| f.library_name).as_deref(),
-            Some("sklearn")
-        );
-        assert_eq!(
-            new.environment.map(|e| e.pip_packages).unwrap_or_default(),
-            vec!["numpy>=1".to_owned(), "pandas".to_owned()]
-        );
-        assert_eq!(new.tags, Some(vec!["a".to_owned(), "b".to_owned()]));
-        assert_eq!(
-            new.delete_paths,
-            Some(vec!["x.bin".to_owned(), "y.bin".to_owned()])
-        );
-        assert_eq!(new.publish, Some(true));
-        assert!(new.metadata.is_none());
-    }
-
-    #[test]
-    fn unknown_and_malformed_fields_are_refused() {
-        let mut new = NewVersion::default();
-        let e = apply_text_field(&mut new, "colour", "red".into()).expect_err("unknown");
-        assert_eq!(e.status, 422);
-        let e = apply_text_field(&mut new, "metadata", "{oops".into()).expect_err("bad json");
-        assert_eq!(e.field.as_deref(), Some("metadata"));
-        let e = apply_text_field(&mut new, "publish", "maybe".into()).expect_err("bad bool");
-        assert_eq!(e.field.as_deref(), Some("publish"));
-    }
 }
