@@ -48,11 +48,15 @@ export default defineConfig({
   projects: [
     {
       name: 'hydrated',
+      // Tests of the plain-form path are tagged @no-js; they belong to the other project.
+      grepInvert: /@no-js/,
       metadata: hydrated.metadata,
       use: { browserName: 'chromium', baseURL: hydrated.baseURL, javaScriptEnabled: true },
     },
     {
       name: 'no-js',
+      // Tests of what only JavaScript can do (progress bars, drag and drop) are tagged @js.
+      grepInvert: /@js\b/,
       metadata: noJs.metadata,
       use: { browserName: 'chromium', baseURL: noJs.baseURL, javaScriptEnabled: false },
     },

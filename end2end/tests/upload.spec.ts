@@ -6,7 +6,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test, type Page, type TestInfo } from '@playwright/test';
+import { expect, expectInteractive, test, type Page, type TestInfo } from './fixtures';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -139,8 +139,7 @@ async function recordProgress(page: Page) {
   });
 }
 
-test('hydrated: a dropped-in folder uploads with progress and keeps its relative paths', async ({ page }, testInfo) => {
-  test.skip(testInfo.project.name !== 'hydrated', 'needs JavaScript');
+test('hydrated: a dropped-in folder uploads with progress and keeps its relative paths', { tag: '@js' }, async ({ page }, testInfo) => {
   const model = 'upload-folder';
   const { root, folder } = makeFolder();
   try {
@@ -148,6 +147,7 @@ test('hydrated: a dropped-in folder uploads with progress and keeps its relative
     await createModel(page, testInfo, model);
 
     await page.goto(`/models/${model}/upload`);
+    await expectInteractive(page, testInfo);
     await expect(page.getByRole('heading', { name: 'Upload a new version', exact: true })).toBeVisible();
     await expect(page.getByText('This is the model\'s first version: it will be 0.1.0.')).toBeVisible();
     // The drop zone and its buttons appear once the page is hydrated.
@@ -198,12 +198,12 @@ test('hydrated: a dropped-in folder uploads with progress and keeps its relative
   }
 });
 
-test('hydrated: an invalid path is refused before anything is sent', async ({ page }, testInfo) => {
-  test.skip(testInfo.project.name !== 'hydrated', 'needs JavaScript');
+test('hydrated: an invalid path is refused before anything is sent', { tag: '@js' }, async ({ page }, testInfo) => {
   const model = 'upload-refused';
   await signIn(page, testInfo);
   await createModel(page, testInfo, model);
   await page.goto(`/models/${model}/upload`);
+  await expectInteractive(page, testInfo);
   await expect(page.getByRole('button', { name: 'Choose files', exact: true })).toBeVisible();
   await choose(page, 'Choose files', [
     { name: 'ok.txt', mimeType: 'text/plain', buffer: Buffer.from('fine') },
@@ -219,8 +219,7 @@ test('hydrated: an invalid path is refused before anything is sent', async ({ pa
   await expect(page.getByText('No files picked yet.')).toBeVisible();
 });
 
-test('hydrated: canceling an upload deletes the draft, so no new version remains', async ({ page }, testInfo) => {
-  test.skip(testInfo.project.name !== 'hydrated', 'needs JavaScript');
+test('hydrated: canceling an upload deletes the draft, so no new version remains', { tag: '@js' }, async ({ page }, testInfo) => {
   const model = 'upload-cancel';
   await signIn(page, testInfo);
   await createModel(page, testInfo, model);
@@ -237,6 +236,7 @@ test('hydrated: canceling an upload deletes the draft, so no new version remains
   });
 
   await page.goto(`/models/${model}/upload`);
+  await expectInteractive(page, testInfo);
   await expect(page.getByText('The latest version is 0.1.0; this one will be 0.2.0.')).toBeVisible();
   await expect(page.getByRole('button', { name: 'Choose files', exact: true })).toBeVisible();
   await choose(page, 'Choose files', [
@@ -256,13 +256,13 @@ test('hydrated: canceling an upload deletes the draft, so no new version remains
   await page.unrouteAll({ behavior: 'ignoreErrors' });
 });
 
-test('no JavaScript: the plain form uploads files and opens the new version', async ({ page }, testInfo) => {
-  test.skip(testInfo.project.name !== 'no-js', 'the plain form');
+test('no JavaScript: the plain form uploads files and opens the new version', { tag: '@no-js' }, async ({ page }, testInfo) => {
   const model = 'upload-plain';
   await signIn(page, testInfo);
   await createModel(page, testInfo, model);
 
   await page.goto(`/models/${model}/upload`);
+  await expectInteractive(page, testInfo);
   await expect(page.getByRole('heading', { name: 'Upload a new version', exact: true })).toBeVisible();
   await expect(page.getByLabel('Minor (0.1.0)')).toBeChecked();
   await page.getByLabel('Files', { exact: true }).setInputFiles([
@@ -288,8 +288,7 @@ test('no JavaScript: the plain form uploads files and opens the new version', as
   expect((version.files as { path: string }[]).map((f) => f.path).sort()).toEqual(['requirements.txt', 'weights.bin']);
 });
 
-test('no JavaScript: a new version can start from an older one and leave files out', async ({ page }, testInfo) => {
-  test.skip(testInfo.project.name !== 'no-js', 'the plain form');
+test('no JavaScript: a new version can start from an older one and leave files out', { tag: '@no-js' }, async ({ page }, testInfo) => {
   const model = 'upload-based';
   await signIn(page, testInfo);
   await createModel(page, testInfo, model);
@@ -304,6 +303,7 @@ test('no JavaScript: a new version can start from an older one and leave files o
   expect(first.status(), await first.text()).toBe(201);
 
   await page.goto(`/models/${model}/upload`);
+  await expectInteractive(page, testInfo);
   await page.getByLabel('Start from version', { exact: true }).selectOption('0.1.0');
   await page.getByRole('button', { name: 'Show its files', exact: true }).click();
   await expect(page.getByText('Files of 0.1.0: tick the ones to leave out')).toBeVisible();
@@ -321,13 +321,13 @@ test('no JavaScript: a new version can start from an older one and leave files o
   expect((version.files as { path: string }[]).map((f) => f.path).sort()).toEqual(['keep.txt', 'new.txt']);
 });
 
-test('no JavaScript: a refused upload comes back with the error and the field marked', async ({ page }, testInfo) => {
-  test.skip(testInfo.project.name !== 'no-js', 'the plain form');
+test('no JavaScript: a refused upload comes back with the error and the field marked', { tag: '@no-js' }, async ({ page }, testInfo) => {
   const model = 'upload-plain-refused';
   await signIn(page, testInfo);
   await createModel(page, testInfo, model);
 
   await page.goto(`/models/${model}/upload`);
+  await expectInteractive(page, testInfo);
   await page.getByLabel('Files', { exact: true }).setInputFiles([
     { name: 'weights.bin', mimeType: 'application/octet-stream', buffer: Buffer.from('w') },
   ]);
