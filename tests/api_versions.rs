@@ -2424,6 +2424,35 @@ async fn deleting_the_only_version_deletes_the_model() {
 }
 
 #[tokio::test]
+async fn an_abandoned_first_upload_can_go_without_taking_the_model() {
+    let (server, token) = server_with_model("kept").await;
+    create_version(&server, &token, "kept", json!({})).await;
+
+    let resp = server
+        .delete(&format!("{}?keep_model=true", version_url("kept", "0.1.0")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("DELETE the only version, keeping the model");
+    let body = expect_json(resp, StatusCode::OK).await;
+    assert_eq!(body["model_deleted"], false, "{body}");
+    let model = get_model(&server, &token, "kept").await;
+    assert_eq!(model["version_count"], 0, "{model}");
+    assert_eq!(model["latest_version"], Value::Null);
+
+    let resp = server
+        .delete(&format!(
+            "{}?keep_model=maybe",
+            version_url("kept", "0.1.0")
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("DELETE with a malformed flag");
+    assert_error(resp, 400, "INVALID_QUERY").await;
+}
+
+#[tokio::test]
 async fn deleting_a_version_drops_its_aliases_and_its_promotion() {
     let (server, token) = server_with_model("shrinking").await;
     for _ in 0..3 {

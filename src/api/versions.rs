@@ -158,10 +158,15 @@ pub async fn set_version_active(
 #[server(prefix = "/fn", endpoint = "delete_model_version")]
 pub async fn delete_model_version(model: String, version: String) -> Result<(), ApiError> {
     let caller = require_caller().await?;
-    let deleted =
-        crate::server::services::versions::delete_version(&state(), &caller, &model, &version)
-            .await
-            .map_err(fail)?;
+    let deleted = crate::server::services::versions::delete_version(
+        &state(),
+        &caller,
+        &model,
+        &version,
+        false,
+    )
+    .await
+    .map_err(fail)?;
     if deleted.model_deleted {
         leptos_axum::redirect("/models");
     } else {

@@ -225,7 +225,9 @@ async fn send_files(state: UploadState, version: String, started_at: f64, alread
 
 async fn delete_draft(state: UploadState, model: &str, version: &str) {
     state.phase.set(UploadPhase::Canceling);
-    match request("DELETE", &version_api_url(model, version), Body::Empty).await {
+    // A canceled upload takes its draft away, never the model it was meant for.
+    let url = format!("{}?keep_model=true", version_api_url(model, version));
+    match request("DELETE", &url, Body::Empty).await {
         Ok(body) => {
             let model_deleted = serde_json::from_str::<serde_json::Value>(&body)
                 .ok()

@@ -262,8 +262,8 @@ fn version_paths() -> Value {
             "patch": {"summary": "Change version-level fields (never files, never the model); absent = keep, null = clear", "operationId": "update_version",
                 "parameters": [model, version], "requestBody": body("VersionPatch"),
                 "responses": {"200": version_ok, "401": e401, "403": e403, "404": e404, "422": error_ref("A field is invalid.")}},
-            "delete": {"summary": "Delete a version for good; the model goes with its last version", "operationId": "delete_version",
-                "parameters": [model, version],
+            "delete": {"summary": "Delete a version for good; the model goes with its last version unless keep_model=true", "operationId": "delete_version",
+                "parameters": [model, version, query_param("keep_model", json!({"type": "boolean", "default": false}), "Keep the model (without versions) when this is its last version.")],
                 "responses": {"200": ok("What was deleted.", "VersionDeleted"), "401": e401, "403": e403, "404": e404}}
         },
         "/api/v1/models/{model}/versions/{version}/files": {

@@ -130,13 +130,23 @@ pub async fn update_version(
     ))
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteVersionQuery {
+    /// Keep the model even when this is its last version.
+    #[serde(default)]
+    keep_model: Option<bool>,
+}
+
 pub async fn delete_version(
     State(state): State<AppState>,
     caller: Caller,
     Path((model, version)): Path<(String, String)>,
+    ApiQuery(query): ApiQuery<DeleteVersionQuery>,
 ) -> AppResult<Json<VersionDeleted>> {
+    let keep_model = query.keep_model.unwrap_or(false);
     Ok(Json(
-        versions::delete_version(&state, &caller, &model, &version).await?,
+        versions::delete_version(&state, &caller, &model, &version, keep_model).await?,
     ))
 }
 

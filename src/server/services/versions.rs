@@ -958,11 +958,14 @@ pub async fn promote_version(
 
 /// Deletes a version for good. Drafts need an Editor; published versions, and the last version
 /// (which takes the model with it), need an Owner.
+/// With `keep_model`, the model stays (without versions) even when this was its last version:
+/// what an abandoned first upload needs.
 pub async fn delete_version(
     state: &AppState,
     caller: &Caller,
     model_key: &str,
     reference: &str,
+    keep_model: bool,
 ) -> AppResult<VersionDeleted> {
     let model = find_model(&state.db, Some(caller), model_key).await?;
     model.require(Role::Editor, "delete this model's versions")?;
@@ -972,7 +975,7 @@ pub async fn delete_version(
         .bind(&model.id)
         .fetch_one(&mut *tx)
         .await?;
-    let model_deleted = count <= 1;
+    let model_deleted = count <= 1 && !keep_model;
     if model_deleted {
         model.require(
             Role::Owner,
