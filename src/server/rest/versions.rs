@@ -216,15 +216,15 @@ pub async fn put_file(
     Path((model, version, path)): Path<(String, String, String)>,
     body: Body,
 ) -> AppResult<(StatusCode, Json<VersionFile>)> {
-    let (created, file) = files::put_file(
-        &state,
-        &caller,
-        &model,
-        &version,
-        &path,
-        body.into_data_stream(),
-    )
-    .await?;
+    let mut stream = body.into_data_stream();
+    let result = files::put_file(&state, &caller, &model, &version, &path, &mut stream).await;
+    let (created, file) = match result {
+        Ok(done) => done,
+        Err(e) => {
+            uploads::discard_rest(stream).await;
+            return Err(e);
+        }
+    };
     let status = if created {
         StatusCode::CREATED
     } else {

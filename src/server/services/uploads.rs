@@ -18,7 +18,10 @@ use crate::server::services::versions::{
 use crate::server::state::AppState;
 use axum::extract::Multipart;
 use axum::extract::multipart::Field;
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
 use std::collections::HashSet;
+use std::time::Duration;
 
 fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
     ApiError::new(
@@ -58,6 +61,46 @@ async fn read_text(mut field: Field<'_>, name: &str, max: usize) -> AppResult<St
 /// Fields that decide the version's number and inherited files; they must come before the
 /// first file part, because the version is created when that part arrives.
 const LEADING_FIELDS: [&str; 3] = ["bump", "base_version", "delete_paths"];
+
+/// How much of a refused upload is still read (and thrown away) so that the client, which is
+/// usually still sending, receives the answer instead of a broken connection. Past this, the
+/// connection is closed.
+const DRAIN_MAX_BYTES: u64 = 64 * 1024 * 1024;
+const DRAIN_MAX_TIME: Duration = Duration::from_secs(10);
+
+/// Reads and discards what is left of a request body, within the bounds above.
+pub async fn discard_rest<S, E>(body: S)
+where
+    S: Stream<Item = Result<Bytes, E>>,
+{
+    let drain = async {
+        let mut body = std::pin::pin!(body);
+        let mut read = 0u64;
+        while let Some(Ok(chunk)) = body.next().await {
+            read += chunk.len() as u64;
+            if read > DRAIN_MAX_BYTES {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_MAX_TIME, drain).await;
+}
+
+/// The same for what is left of a multipart body.
+async fn drain_multipart(multipart: &mut Multipart) {
+    let drain = async {
+        let mut read = 0u64;
+        while let Ok(Some(mut field)) = multipart.next_field().await {
+            while let Ok(Some(chunk)) = field.chunk().await {
+                read += chunk.len() as u64;
+                if read > DRAIN_MAX_BYTES {
+                    return;
+                }
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_MAX_TIME, drain).await;
+}
 
 pub async fn create_version_from_multipart(
     state: &AppState,
@@ -124,6 +167,7 @@ pub async fn create_version_from_multipart(
         if let Some(p) = &pending {
             abandon_version(state, p).await;
         }
+        drain_multipart(&mut multipart).await;
         return Err(e);
     }
     let pending = match pending {
