@@ -92,12 +92,18 @@ async fn a_client_that_goes_away_mid_file_leaves_nothing_behind() {
         .bearer_auth(&token)
         .body(body)
         .send();
-    let sender = async move {
+    let data_dir = server.data_dir();
+    let sender = async {
         for _ in 0..4 {
             tx.send(Ok(vec![7u8; 256 * 1024]))
                 .await
                 .expect("send a chunk");
         }
+        // Break off only once the server is visibly in the middle of it.
+        eventually("the upload is being stored", async || {
+            !stored_files(&data_dir).1.is_empty()
+        })
+        .await;
         // The client breaks off: the connection closes mid-body.
         let _ = tx.send(Err(std::io::Error::other("client gave up"))).await;
     };
@@ -107,7 +113,6 @@ async fn a_client_that_goes_away_mid_file_leaves_nothing_behind() {
         "an interrupted upload must not succeed"
     );
 
-    let data_dir = server.data_dir();
     eventually("the partial upload is gone", async || {
         let (blobs, temp) = stored_files(&data_dir);
         blobs.is_empty() && temp.is_empty()
@@ -143,12 +148,17 @@ async fn a_client_that_goes_away_mid_multipart_leaves_no_version() {
         .bearer_auth(&token)
         .multipart(form)
         .send();
-    let sender = async move {
+    let sender = async {
         for _ in 0..4 {
             tx.send(Ok(vec![1u8; 256 * 1024]))
                 .await
                 .expect("send a chunk");
         }
+        // Break off only once the server is visibly in the middle of it.
+        eventually("the version shows as pending", async || {
+            versions(&server, &token).await["data"][0]["registration"] == "pending"
+        })
+        .await;
         let _ = tx.send(Err(std::io::Error::other("client gave up"))).await;
     };
     let (result, ()) = tokio::join!(request, sender);
