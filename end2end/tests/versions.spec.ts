@@ -310,3 +310,50 @@ test('a data scientist browses, promotes, aliases, deletes and compares versions
   await expect(fileDiff.getByRole('row').filter({ hasText: 'weights.bin' })).toContainText('changed');
   await expect(page.getByText('2 files are identical in both versions.')).toBeVisible();
 });
+
+test('an owner copies a model, then deletes the copy with its only version', async ({ page }, testInfo) => {
+  const source = `${modelName(testInfo)}-source`;
+  const copy = `${modelName(testInfo)}-copy`;
+  await signIn(page);
+  const baseURL = testInfo.project.use.baseURL ?? '';
+  const token = await apiToken(page, baseURL);
+  const auth = { Authorization: `Bearer ${token}` };
+  const created = await page.request.post('/api/v1/models', { headers: auth, data: { name: source } });
+  expect(created.status(), await created.text()).toBe(201);
+  const version = await pushVersion(
+    page.request,
+    token,
+    source,
+    [textFile('model/weights.txt', 'weights\n')],
+    [{ key: 'accuracy', value: 0.9 }],
+    true,
+  );
+
+  // Copy it from the Settings tab: the copy opens with the same primary version.
+  await page.goto(`/models/${source}/settings`);
+  await expectInteractive(page, testInfo);
+  await page.getByLabel('New model name').fill(copy);
+  await page.getByRole('button', { name: 'Copy model', exact: true }).click();
+  await expect(page).toHaveURL(path(`/models/${copy}`));
+  await expect(page.getByRole('heading', { name: copy, exact: true })).toBeVisible();
+  await expect(page.getByText('Primary version')).toBeVisible();
+  await expect(page.getByText(version, { exact: true }).first()).toBeVisible();
+
+  // Deleting the copy's only version says it takes the model along, and does so.
+  await page.goto(`/models/${copy}/versions`);
+  await expectInteractive(page, testInfo);
+  const row = versionRow(page, version);
+  await row.getByText('Delete…').click();
+  await expect(row.getByText(`${version} is the only version: deleting it also deletes the model ${copy}.`)).toBeVisible();
+  await row.getByRole('button', { name: `Delete ${version} permanently` }).click();
+  await expect(page).toHaveURL(path('/models'));
+  const gone = await page.request.get(`/api/v1/models/${copy}`, { headers: auth });
+  expect(gone.status()).toBe(404);
+
+  // The source is untouched and still serves its file.
+  const file = await page.request.get(`/api/v1/models/${source}/versions/${version}/files/model/weights.txt`, {
+    headers: auth,
+  });
+  expect(file.status()).toBe(200);
+  expect(await file.text()).toBe('weights\n');
+});
