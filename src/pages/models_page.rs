@@ -122,6 +122,8 @@ fn ModelTable(page: Page<Model>, searching: bool) -> impl IntoView {
                     <th scope="col" class="px-4 py-2">"Description"</th>
                     <th scope="col" class="px-4 py-2">"Target"</th>
                     <th scope="col" class="px-4 py-2">"Tags"</th>
+                    <th scope="col" class="px-4 py-2">"Primary"</th>
+                    <th scope="col" class="px-4 py-2 text-right">"Versions"</th>
                     <th scope="col" class="px-4 py-2">"Updated"</th>
                 </tr>
             </thead>
@@ -140,6 +142,15 @@ fn ModelTable(page: Page<Model>, searching: bool) -> impl IntoView {
                                 <td class="px-4 py-2">
                                     {m.tags.iter().map(|t| view! { <span class="tag">{t.clone()}</span> }).collect_view()}
                                 </td>
+                                <td class="px-4 py-2 font-mono">
+                                    {match m.primary_version.clone() {
+                                        Some(v) => view! {
+                                            <a href=format!("/models/{}/versions/{v}", m.name) class="link">{v.clone()}</a>
+                                        }.into_any(),
+                                        None => view! { <span class="text-slate-400">"—"</span> }.into_any(),
+                                    }}
+                                </td>
+                                <td class="px-4 py-2 text-right tabular-nums">{m.version_count}</td>
                                 <td class="px-4 py-2 text-slate-600">
                                     <time datetime=m.updated_at.to_rfc3339()>{m.updated_at.format("%Y-%m-%d %H:%M").to_string()}</time>
                                 </td>
