@@ -243,3 +243,14 @@ test('signing in persists across reloads in an HttpOnly session cookie', async (
     expect(visibleToScripts).not.toContain('modelyard_session');
   }
 });
+
+test('the browser bundle is sent gzipped to browsers that accept it', async ({ page }) => {
+  const response = await page.request.get('/pkg/modelyard.wasm', {
+    headers: { 'Accept-Encoding': 'gzip' },
+  });
+  expect(response.status()).toBe(200);
+  expect(response.headers()['content-type']).toBe('application/wasm');
+  expect(response.headers()['content-encoding']).toBe('gzip');
+  // Decompressed by the client, it is still a WASM module.
+  expect((await response.body()).subarray(0, 4)).toEqual(Buffer.from([0x00, 0x61, 0x73, 0x6d]));
+});

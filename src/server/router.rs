@@ -14,9 +14,13 @@ use axum::response::IntoResponse;
 use axum::routing::{any, get, post};
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
+use tower::ServiceBuilder;
+use tower_http::compression::CompressionLayer;
+use tower_http::services::ServeDir;
 
 pub fn app(state: AppState) -> Router {
     let routes = generate_route_list(App);
+    let pkg_dir = std::path::Path::new(&*state.leptos.site_root).join(&*state.leptos.site_pkg_dir);
     let options = state.leptos.clone();
     let context_state = state.clone();
     let fallback_state = state.clone();
@@ -30,6 +34,14 @@ pub fn app(state: AppState) -> Router {
         .merge(rest::routes())
         .route("/api/{*rest}", any(rest::api_not_found))
         .route("/fn/{*name}", post(server_fn_handler))
+        // The WASM, JavaScript and CSS bundles, gzipped for browsers that accept it (the WASM
+        // shrinks to about a third). Downloads of model files are never compressed.
+        .nest_service(
+            "/pkg",
+            ServiceBuilder::new()
+                .layer(CompressionLayer::new())
+                .service(ServeDir::new(pkg_dir)),
+        )
         .route(
             "/models/{name}/upload",
             post(upload_form::post_upload_form)
