@@ -357,3 +357,32 @@ test('an owner copies a model, then deletes the copy with its only version', asy
   expect(file.status()).toBe(200);
   expect(await file.text()).toBe('weights\n');
 });
+
+test('a model with many versions pages through them, newest first', async ({ page }, testInfo) => {
+  const model = `${modelName(testInfo)}-many`;
+  await signIn(page);
+  const token = await apiToken(page, testInfo.project.use.baseURL ?? '');
+  const auth = { Authorization: `Bearer ${token}` };
+  const created = await page.request.post('/api/v1/models', { headers: auth, data: { name: model } });
+  expect(created.status(), await created.text()).toBe(201);
+  for (let i = 0; i < 53; i++) {
+    const version = await page.request.post(`/api/v1/models/${model}/versions`, {
+      headers: auth,
+      data: { bump: 'patch', description: `build ${i}` },
+    });
+    expect(version.status(), await version.text()).toBe(201);
+  }
+
+  await page.goto(`/models/${model}/versions`);
+  await expectInteractive(page, testInfo);
+  await expect(page.getByText('Showing 1–50 of 53')).toBeVisible();
+  // 0.1.0 first, then 0.1.1 … 0.1.52: the newest is on top.
+  await expect(page.getByRole('link', { name: '0.1.52', exact: true })).toBeVisible();
+  await expect(page.getByRole('link', { name: '0.1.0', exact: true })).toHaveCount(0);
+  await page.getByRole('link', { name: 'Next', exact: true }).click();
+  await expect(page.getByText('Showing 51–53 of 53')).toBeVisible();
+  await expect(page.getByRole('link', { name: '0.1.0', exact: true })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Next', exact: true })).toHaveCount(0);
+  await page.getByRole('link', { name: 'Previous', exact: true }).click();
+  await expect(page.getByText('Showing 1–50 of 53')).toBeVisible();
+});
