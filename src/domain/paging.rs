@@ -43,6 +43,22 @@ impl Paging {
     pub fn previous_offset(&self) -> Option<i64> {
         (self.offset > 0).then(|| (self.offset - self.limit).max(0))
     }
+
+    /// The envelope for `data`, one window of `total` items; `url(offset, limit)` says where
+    /// a neighbouring window lives.
+    pub fn page<T>(&self, data: Vec<T>, total: i64, url: impl Fn(i64, i64) -> String) -> Page<T> {
+        Page {
+            count: data.len() as i64,
+            total_count: total,
+            offset: self.offset,
+            limit: self.limit,
+            next: self
+                .has_next(total)
+                .then(|| url(self.offset + self.limit, self.limit)),
+            previous: self.previous_offset().map(|o| url(o, self.limit)),
+            data,
+        }
+    }
 }
 
 /// One page of a list.

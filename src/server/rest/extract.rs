@@ -26,7 +26,7 @@ where
     }
 }
 
-fn json_rejection(rejection: JsonRejection) -> ApiError {
+pub fn json_rejection(rejection: JsonRejection) -> ApiError {
     match rejection {
         JsonRejection::JsonDataError(e) => ApiError::new(
             422,

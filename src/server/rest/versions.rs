@@ -12,7 +12,7 @@ use crate::domain::version::{
 use crate::server::archive::zip_body;
 use crate::server::auth::{Caller, MaybeCaller};
 use crate::server::error::{AppError, AppResult};
-use crate::server::rest::extract::{ApiJson, ApiQuery, body_too_large};
+use crate::server::rest::extract::{ApiJson, ApiQuery, body_too_large, json_rejection};
 use crate::server::services::{aliases, files, uploads, versions};
 use crate::server::state::AppState;
 use axum::Json;
@@ -22,29 +22,15 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-/// Reads a JSON body no larger than `max` bytes, with the usual error codes.
+/// Reads a JSON body no larger than `max` bytes, with the same error codes as [`ApiJson`].
 async fn read_json<T: serde::de::DeserializeOwned>(request: Request, max: usize) -> AppResult<T> {
     let bytes = axum::body::to_bytes(request.into_body(), max)
         .await
         .map_err(|_| AppError::from(body_too_large()))?;
-    serde_json::from_slice(&bytes).map_err(|e| {
-        use serde_json::error::Category;
-        match e.classify() {
-            Category::Data => ApiError::new(
-                422,
-                "INVALID_FIELD",
-                format!("The request body has a field that is missing, unknown or of the wrong type: {e}"),
-                "Compare the body with the endpoint's schema in GET /api/v1/openapi.json.",
-            ),
-            _ => ApiError::new(
-                400,
-                "MALFORMED_JSON",
-                "The request body is not valid JSON.",
-                "Send a JSON object, for example {\"bump\": \"minor\"}.",
-            ),
-        }
-        .into()
-    })
+    match Json::<T>::from_bytes(&bytes) {
+        Ok(Json(value)) => Ok(value),
+        Err(rejection) => Err(json_rejection(rejection).into()),
+    }
 }
 
 fn is_multipart(headers: &HeaderMap) -> bool {

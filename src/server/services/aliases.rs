@@ -11,7 +11,7 @@ use crate::server::db;
 use crate::server::error::AppResult;
 use crate::server::services::audit;
 use crate::server::services::models::{ModelRef, find_model};
-use crate::server::services::versions::find_version;
+use crate::server::services::versions::find_named_version;
 use crate::server::state::AppState;
 use serde_json::json;
 use sqlx::SqliteConnection;
@@ -126,16 +126,7 @@ pub async fn set_alias(
     let model = find_model(&state.db, Some(caller), model_key).await?;
     model.require(Role::Editor, "move this model's aliases")?;
     let alias = validate_alias_name(alias)?;
-    let version = find_version(&state.db, &model, &request.version)
-        .await
-        .map_err(|e| {
-            let mut e = e.into_api_error();
-            if e.status == 404 {
-                e.status = 422;
-                e.field = Some("version".into());
-            }
-            e
-        })?;
+    let version = find_named_version(&state.db, &model, &request.version, "version").await?;
     if version.registration() != Registration::Ready {
         return Err(ApiError::new(
             409,
@@ -289,16 +280,7 @@ pub async fn alias_history(
         )
         .collect();
     let base = format!("/api/v1/models/{}/aliases/{alias}/history", model.name);
-    let url = |o: i64| format!("{base}?offset={o}&limit={}", paging.limit);
-    Ok(Page {
-        count: data.len() as i64,
-        total_count: total,
-        offset: paging.offset,
-        limit: paging.limit,
-        next: paging
-            .has_next(total)
-            .then(|| url(paging.offset + paging.limit)),
-        previous: paging.previous_offset().map(url),
-        data,
-    })
+    Ok(paging.page(data, total, |offset, limit| {
+        format!("{base}?offset={offset}&limit={limit}")
+    }))
 }

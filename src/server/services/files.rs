@@ -11,7 +11,7 @@ use crate::server::error::{AppError, AppResult};
 use crate::server::services::audit;
 use crate::server::services::models::find_model;
 use crate::server::services::versions::{
-    VersionRow, content_type_for, find_version, record_blob, refresh_dependencies, too_many_files,
+    VersionRow, content_type_for, find_version, refresh_dependencies, too_many_files, upsert_file,
 };
 use crate::server::state::AppState;
 use crate::server::storage::PutError;
@@ -222,22 +222,8 @@ where
             return Err(too_many_files(state.settings.max_files_per_version).into());
         }
     }
-    record_blob(&mut tx, &blob, &now).await?;
+    upsert_file(&mut tx, &row.id, &path, &blob, &now).await?;
     let content_type = content_type_for(&path);
-    sqlx::query(
-        "INSERT INTO version_files (version_id, path, sha256, size, content_type, created_at)
-         VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (version_id, path) DO UPDATE SET sha256 = excluded.sha256,
-            size = excluded.size, content_type = excluded.content_type, created_at = excluded.created_at",
-    )
-    .bind(&row.id)
-    .bind(&path)
-    .bind(&blob.sha256)
-    .bind(blob.size as i64)
-    .bind(&content_type)
-    .bind(&now)
-    .execute(&mut *tx)
-    .await?;
     sqlx::query("UPDATE versions SET updated_at = ? WHERE id = ?")
         .bind(&now)
         .bind(&row.id)

@@ -14,21 +14,26 @@ use crate::server::services::audit;
 use serde_json::json;
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 
-const MODEL_COLUMNS: &str = "m.id, m.name, m.description, m.readme, m.target_type, m.target_name,
-    m.class_labels, m.tags, m.metadata, m.visibility, m.archived, u.username AS created_by,
-    m.created_at, m.updated_at,
-    (SELECT COUNT(*) FROM versions v WHERE v.model_id = m.id) AS version_count,
-    (SELECT v.major || '.' || v.minor || '.' || v.patch FROM versions v WHERE v.model_id = m.id
-        ORDER BY v.major DESC, v.minor DESC, v.patch DESC LIMIT 1) AS latest_version,
-    (SELECT v.major || '.' || v.minor || '.' || v.patch FROM versions v
-        WHERE v.id = (SELECT PRIMARY_VERSION_ID)) AS primary_version";
-
 /// The id of a model's primary version (SQL over `models m`): the promoted one, else the newest
 /// version that is published, active and ready.
 pub(crate) const PRIMARY_VERSION_ID: &str =
     "COALESCE(m.primary_version_id, (SELECT p.id FROM versions p
     WHERE p.model_id = m.id AND p.state = 'published' AND p.active = 1 AND p.registration = 'ready'
     ORDER BY p.major DESC, p.minor DESC, p.patch DESC LIMIT 1))";
+
+/// A model's columns with its version summary, built once.
+static MODEL_COLUMNS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "m.id, m.name, m.description, m.readme, m.target_type, m.target_name,
+    m.class_labels, m.tags, m.metadata, m.visibility, m.archived, u.username AS created_by,
+    m.created_at, m.updated_at,
+    (SELECT COUNT(*) FROM versions v WHERE v.model_id = m.id) AS version_count,
+    (SELECT v.major || '.' || v.minor || '.' || v.patch FROM versions v WHERE v.model_id = m.id
+        ORDER BY v.major DESC, v.minor DESC, v.patch DESC LIMIT 1) AS latest_version,
+    (SELECT v.major || '.' || v.minor || '.' || v.patch FROM versions v
+        WHERE v.id = {PRIMARY_VERSION_ID}) AS primary_version"
+    )
+});
 
 #[derive(sqlx::FromRow)]
 struct ModelRow {
@@ -136,7 +141,7 @@ pub(crate) fn name_taken(name: &str) -> ApiError {
 
 /// `SELECT <model columns>, <the caller's grant> FROM models m JOIN users u ...`
 fn select_models(caller: Option<&Caller>) -> QueryBuilder<'static, Sqlite> {
-    let columns = MODEL_COLUMNS.replace("SELECT PRIMARY_VERSION_ID", PRIMARY_VERSION_ID);
+    let columns = &*MODEL_COLUMNS;
     let mut q = QueryBuilder::new(format!(
         "SELECT {columns}, (SELECT g.role FROM model_grants g WHERE g.model_id = m.id AND g.user_id = "
     ));
@@ -359,19 +364,9 @@ pub async fn list_models(
     for model in &mut data {
         model.aliases = aliases.remove(&model.id).unwrap_or_default();
     }
-    Ok(Page {
-        count: data.len() as i64,
-        total_count: total,
-        offset: paging.offset,
-        limit: paging.limit,
-        next: paging
-            .has_next(total)
-            .then(|| page_url(base_url, query, paging.offset + paging.limit, paging.limit)),
-        previous: paging
-            .previous_offset()
-            .map(|o| page_url(base_url, query, o, paging.limit)),
-        data,
-    })
+    Ok(paging.page(data, total, |offset, limit| {
+        page_url(base_url, query, offset, limit)
+    }))
 }
 
 fn map_unique(name: &str) -> impl FnOnce(sqlx::Error) -> AppError + '_ {

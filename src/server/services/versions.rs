@@ -170,6 +170,24 @@ fn conflict(code: &str, msg: impl Into<String>, solution: impl Into<String>) -> 
     ApiError::new(409, code, msg, solution)
 }
 
+/// Finds a version named in a request body (`field`): there the model exists and the body is
+/// wrong, so a missing version is 422 naming the field rather than 404.
+pub(crate) async fn find_named_version(
+    pool: &SqlitePool,
+    model: &ModelRef,
+    reference: &str,
+    field: &str,
+) -> AppResult<VersionRow> {
+    find_version(pool, model, reference).await.map_err(|e| {
+        let mut e = e.into_api_error();
+        if e.status == 404 {
+            e.status = 422;
+            e.field = Some(field.to_owned());
+        }
+        e.into()
+    })
+}
+
 /// Finds a version of `model` by number, alias, `latest` or `primary`.
 pub(crate) async fn find_version(
     pool: &SqlitePool,
@@ -254,11 +272,22 @@ pub(crate) async fn to_version(state: &AppState, row: VersionRow) -> AppResult<V
         .await?
         .remove(&row.id)
         .unwrap_or_default();
-    let aliases = aliases_of(&state.db, &row.model_id)
-        .await?
-        .remove(&row.id)
-        .unwrap_or_default();
+    let aliases: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM aliases WHERE version_id = ? ORDER BY name")
+            .bind(&row.id)
+            .fetch_all(&state.db)
+            .await?;
     Ok(row.into_version(&state.settings.public_url, files, aliases))
+}
+
+/// A version as it is now, after a change made through `model`.
+async fn version_now(
+    state: &AppState,
+    model: &ModelRef,
+    number: VersionNumber,
+) -> AppResult<Version> {
+    let row = find_version(&state.db, model, &number.to_string()).await?;
+    to_version(state, row).await
 }
 
 pub async fn get_version(
@@ -331,19 +360,9 @@ pub async fn list_versions(
         })
         .collect();
     let base = format!("/api/v1/models/{}/versions", model.name);
-    Ok(Page {
-        count: data.len() as i64,
-        total_count: total,
-        offset: paging.offset,
-        limit: paging.limit,
-        next: paging
-            .has_next(total)
-            .then(|| versions_page_url(&base, filter, paging.offset + paging.limit, paging.limit)),
-        previous: paging
-            .previous_offset()
-            .map(|o| versions_page_url(&base, filter, o, paging.limit)),
-        data,
-    })
+    Ok(paging.page(data, total, |offset, limit| {
+        versions_page_url(&base, filter, offset, limit)
+    }))
 }
 
 /// A file received for a new version, already in the blob store.
@@ -386,25 +405,17 @@ pub async fn begin_version(
         Some(b) => Bump::parse(b)?,
         None => Bump::default(),
     };
-    let base =
-        match new
-            .base_version
-            .as_deref()
-            .map(str::trim)
-            .filter(|b| !b.is_empty())
-        {
-            Some(reference) => Some(find_version(&state.db, &model, reference).await.map_err(
-                |e| {
-                    let mut e = e.into_api_error();
-                    if e.status == 404 {
-                        e.field = Some("base_version".into());
-                        e.status = 422;
-                    }
-                    e
-                },
-            )?),
-            None => None,
-        };
+    let base = match new
+        .base_version
+        .as_deref()
+        .map(str::trim)
+        .filter(|b| !b.is_empty())
+    {
+        Some(reference) => {
+            Some(find_named_version(&state.db, &model, reference, "base_version").await?)
+        }
+        None => None,
+    };
     let delete_paths = new.delete_paths.clone().unwrap_or_default();
     if !delete_paths.is_empty() && base.is_none() {
         return Err(ApiError::invalid(
@@ -435,15 +446,16 @@ pub async fn begin_version(
             e
         })?);
     }
-    let mut inherited: Vec<(String, String, i64, String)> = Vec::new();
-    if let Some(base) = &base {
-        let rows: Vec<(String, String, i64, String)> = sqlx::query_as(
-            "SELECT path, sha256, size, content_type FROM version_files WHERE version_id = ? ORDER BY path",
-        )
-        .bind(&base.id)
-        .fetch_all(&state.db)
-        .await?;
-        let present: HashSet<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    if let Some(base) = &base
+        && !deleted.is_empty()
+    {
+        let present: HashSet<String> =
+            sqlx::query_scalar("SELECT path FROM version_files WHERE version_id = ?")
+                .bind(&base.id)
+                .fetch_all(&state.db)
+                .await?
+                .into_iter()
+                .collect();
         if let Some(missing) = deleted.iter().find(|p| !present.contains(p.as_str())) {
             return Err(ApiError::invalid(
                 "delete_paths",
@@ -456,10 +468,6 @@ pub async fn begin_version(
             )
             .into());
         }
-        inherited = rows
-            .into_iter()
-            .filter(|r| !deleted.contains(&r.0))
-            .collect();
     }
     let publish = new.publish.unwrap_or(false) && registration == Registration::Ready;
 
@@ -483,9 +491,8 @@ pub async fn begin_version(
     let number = VersionNumber::next(latest, bump);
     sqlx::query(
         "INSERT INTO versions (id, model_id, major, minor, patch, state, registration, active,
-            description, metadata, tags, metrics, framework, environment, git, source_uri, run_id,
             base_version, created_by, created_at, updated_at, published_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)",
     )
     .bind(&id)
     .bind(&model.id)
@@ -494,15 +501,6 @@ pub async fn begin_version(
     .bind(i64::from(number.patch))
     .bind(if publish { "published" } else { "draft" })
     .bind(registration.as_str())
-    .bind(&fields.description)
-    .bind(json!(fields.metadata).to_string())
-    .bind(json!(fields.tags).to_string())
-    .bind(json!(fields.metrics).to_string())
-    .bind(json!(fields.framework).to_string())
-    .bind(json!(fields.environment).to_string())
-    .bind(json!(fields.git).to_string())
-    .bind(&fields.source_uri)
-    .bind(&fields.run_id)
     .bind(base.as_ref().map(|b| b.number().to_string()))
     .bind(&caller.user_id)
     .bind(&now)
@@ -510,19 +508,25 @@ pub async fn begin_version(
     .bind(publish.then_some(&now))
     .execute(&mut *tx)
     .await?;
-    for (path, sha256, size, content_type) in &inherited {
+    store_fields(&mut tx, &id, &fields, &now).await?;
+    if let Some(base) = &base {
+        // The base's file rows are copied in one statement; the bytes are shared.
         sqlx::query(
             "INSERT INTO version_files (version_id, path, sha256, size, content_type, created_at)
-             VALUES (?, ?, ?, ?, ?, ?)",
+             SELECT ?, path, sha256, size, content_type, ? FROM version_files WHERE version_id = ?",
         )
         .bind(&id)
-        .bind(path)
-        .bind(sha256)
-        .bind(size)
-        .bind(content_type)
         .bind(&now)
+        .bind(&base.id)
         .execute(&mut *tx)
         .await?;
+        for path in &deleted {
+            sqlx::query("DELETE FROM version_files WHERE version_id = ? AND path = ?")
+                .bind(&id)
+                .bind(path)
+                .execute(&mut *tx)
+                .await?;
+        }
     }
     touch_model(&mut tx, &model.id, &now).await?;
     audit::record(
@@ -539,6 +543,60 @@ pub async fn begin_version(
         refresh_dependencies(state, &pending.id).await?;
     }
     Ok(pending)
+}
+
+/// Writes a version's version-level fields.
+async fn store_fields(
+    conn: &mut SqliteConnection,
+    version_id: &str,
+    fields: &VersionFields,
+    now: &str,
+) -> AppResult<()> {
+    sqlx::query(
+        "UPDATE versions SET description = ?, metadata = ?, tags = ?, metrics = ?, framework = ?,
+            environment = ?, git = ?, source_uri = ?, run_id = ?, updated_at = ?
+         WHERE id = ?",
+    )
+    .bind(&fields.description)
+    .bind(json!(fields.metadata).to_string())
+    .bind(json!(fields.tags).to_string())
+    .bind(json!(fields.metrics).to_string())
+    .bind(json!(fields.framework).to_string())
+    .bind(json!(fields.environment).to_string())
+    .bind(json!(fields.git).to_string())
+    .bind(&fields.source_uri)
+    .bind(&fields.run_id)
+    .bind(now)
+    .bind(version_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Adds a stored blob to a version under `path`, replacing what was there.
+pub(crate) async fn upsert_file(
+    conn: &mut SqliteConnection,
+    version_id: &str,
+    path: &str,
+    blob: &StoredBlob,
+    now: &str,
+) -> AppResult<()> {
+    record_blob(&mut *conn, blob, now).await?;
+    sqlx::query(
+        "INSERT INTO version_files (version_id, path, sha256, size, content_type, created_at)
+         VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (version_id, path) DO UPDATE SET sha256 = excluded.sha256,
+            size = excluded.size, content_type = excluded.content_type, created_at = excluded.created_at",
+    )
+    .bind(version_id)
+    .bind(path)
+    .bind(&blob.sha256)
+    .bind(blob.size as i64)
+    .bind(content_type_for(path))
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 async fn touch_model(conn: &mut SqliteConnection, model_id: &str, now: &str) -> AppResult<()> {
@@ -562,67 +620,32 @@ pub async fn finish_version(
     let publish = new.publish.unwrap_or(false);
     let now = db::now();
     let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
-    let existing: (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM version_files WHERE version_id = ?")
-            .bind(&pending.id)
-            .fetch_one(&mut *tx)
-            .await?;
-    let inherited: HashSet<String> = if uploads.is_empty() {
-        HashSet::new()
-    } else {
-        sqlx::query_as::<_, (String,)>("SELECT path FROM version_files WHERE version_id = ?")
+    let inherited: HashSet<String> =
+        sqlx::query_scalar("SELECT path FROM version_files WHERE version_id = ?")
             .bind(&pending.id)
             .fetch_all(&mut *tx)
             .await?
             .into_iter()
-            .map(|r| r.0)
-            .collect()
-    };
+            .collect();
     let added = uploads
         .iter()
         .filter(|u| !inherited.contains(&u.path))
         .count();
-    let total = usize::try_from(existing.0).unwrap_or_default() + added;
-    if total > state.settings.max_files_per_version {
+    if inherited.len() + added > state.settings.max_files_per_version {
         return Err(too_many_files(state.settings.max_files_per_version).into());
     }
     for upload in &uploads {
-        record_blob(&mut tx, &upload.blob, &now).await?;
-        sqlx::query(
-            "INSERT INTO version_files (version_id, path, sha256, size, content_type, created_at)
-             VALUES (?, ?, ?, ?, ?, ?)
-             ON CONFLICT (version_id, path) DO UPDATE SET sha256 = excluded.sha256,
-                size = excluded.size, content_type = excluded.content_type, created_at = excluded.created_at",
-        )
-        .bind(&pending.id)
-        .bind(&upload.path)
-        .bind(&upload.blob.sha256)
-        .bind(upload.blob.size as i64)
-        .bind(content_type_for(&upload.path))
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
+        upsert_file(&mut tx, &pending.id, &upload.path, &upload.blob, &now).await?;
     }
+    store_fields(&mut tx, &pending.id, &fields, &now).await?;
     sqlx::query(
-        "UPDATE versions SET registration = 'ready', description = ?, metadata = ?, tags = ?,
-            metrics = ?, framework = ?, environment = ?, git = ?, source_uri = ?, run_id = ?,
+        "UPDATE versions SET registration = 'ready',
             state = CASE WHEN ? THEN 'published' ELSE state END,
-            published_at = CASE WHEN ? THEN ? ELSE published_at END,
-            updated_at = ?
+            published_at = CASE WHEN ? THEN ? ELSE published_at END
          WHERE id = ?",
     )
-    .bind(&fields.description)
-    .bind(json!(fields.metadata).to_string())
-    .bind(json!(fields.tags).to_string())
-    .bind(json!(fields.metrics).to_string())
-    .bind(json!(fields.framework).to_string())
-    .bind(json!(fields.environment).to_string())
-    .bind(json!(fields.git).to_string())
-    .bind(&fields.source_uri)
-    .bind(&fields.run_id)
     .bind(publish)
     .bind(publish)
-    .bind(&now)
     .bind(&now)
     .bind(&pending.id)
     .execute(&mut *tx)
@@ -677,8 +700,7 @@ pub async fn create_version(
     new: NewVersion,
 ) -> AppResult<Version> {
     let pending = begin_version(state, caller, model_key, &new, Registration::Ready).await?;
-    let row = find_version(&state.db, &pending.model, &pending.number.to_string()).await?;
-    to_version(state, row).await
+    version_now(state, &pending.model, pending.number).await
 }
 
 /// Re-reads requirements.txt (the shallowest one) and pip_packages into the stored dependencies.
@@ -751,24 +773,7 @@ pub async fn update_version(
     if after != before {
         let now = db::now();
         let mut tx = state.db.begin().await?;
-        sqlx::query(
-            "UPDATE versions SET description = ?, metadata = ?, tags = ?, metrics = ?, framework = ?,
-                environment = ?, git = ?, source_uri = ?, run_id = ?, updated_at = ?
-             WHERE id = ?",
-        )
-        .bind(&after.description)
-        .bind(json!(after.metadata).to_string())
-        .bind(json!(after.tags).to_string())
-        .bind(json!(after.metrics).to_string())
-        .bind(json!(after.framework).to_string())
-        .bind(json!(after.environment).to_string())
-        .bind(json!(after.git).to_string())
-        .bind(&after.source_uri)
-        .bind(&after.run_id)
-        .bind(&now)
-        .bind(&row.id)
-        .execute(&mut *tx)
-        .await?;
+        store_fields(&mut tx, &row.id, &after, &now).await?;
         audit::record(
             &mut tx,
             Some(&caller.user_id),
@@ -782,8 +787,7 @@ pub async fn update_version(
             refresh_dependencies(state, &row.id).await?;
         }
     }
-    let row = find_version(&state.db, &model, &row.number().to_string()).await?;
-    to_version(state, row).await
+    version_now(state, &model, row.number()).await
 }
 
 /// Freezes a draft's files. Publishing a published version again changes nothing.
@@ -830,8 +834,7 @@ pub async fn publish_version(
         .await?;
         tx.commit().await?;
     }
-    let row = find_version(&state.db, &model, &row.number().to_string()).await?;
-    to_version(state, row).await
+    version_now(state, &model, row.number()).await
 }
 
 /// Deactivates or reactivates a version. The promoted primary version cannot be deactivated.
@@ -886,8 +889,7 @@ pub async fn set_active(
         .await?;
         tx.commit().await?;
     }
-    let row = find_version(&state.db, &model, &row.number().to_string()).await?;
-    to_version(state, row).await
+    version_now(state, &model, row.number()).await
 }
 
 /// Why a version may not be primary, if it may not.
@@ -917,17 +919,7 @@ pub async fn promote_version(
 ) -> AppResult<Model> {
     let model = find_model(&state.db, Some(caller), model_key).await?;
     model.require(Role::Editor, "promote this model's versions")?;
-    let row = find_version(&state.db, &model, reference)
-        .await
-        .map_err(|e| {
-            let mut e = e.into_api_error();
-            if e.status == 404 {
-                // The model exists; the version the body names does not.
-                e.status = 422;
-                e.field = Some("version".into());
-            }
-            e
-        })?;
+    let row = find_named_version(&state.db, &model, reference, "version").await?;
     if let Some(why) = primary_blocker(&row) {
         return Err(conflict(
             "VERSION_CANNOT_BE_PRIMARY",
