@@ -37,12 +37,19 @@ pub fn encode_component(value: &str) -> String {
     out
 }
 
+/// Percent-encodes each segment of a relative path for a URL, keeping the '/' between them.
+pub fn encode_path(path: &str) -> String {
+    path.split('/')
+        .map(encode_component)
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// `/api/v1/models/{m}/versions/{v}/files/{path}`, each path segment encoded.
 pub fn file_download_href(model: &str, version: &str, path: &str) -> String {
-    let encoded: Vec<String> = path.split('/').map(encode_component).collect();
     format!(
         "/api/v1/models/{model}/versions/{version}/files/{}",
-        encoded.join("/")
+        encode_path(path)
     )
 }
 

@@ -12,6 +12,7 @@ pub mod progress;
 #[cfg(feature = "hydrate")]
 pub mod transfer;
 
+pub use crate::components::file_tree::{encode_component, encode_path};
 use crate::domain::error::ApiError;
 use crate::domain::file_path::normalize_file_path;
 use leptos::prelude::*;
@@ -185,33 +186,12 @@ pub fn format_bytes(bytes: u64) -> String {
     format!("{value:.1} {unit}")
 }
 
-/// Percent-encodes each segment of a relative path for a URL, keeping the '/' between them.
-pub fn encode_path(path: &str) -> String {
-    path.split('/')
-        .map(encode_segment)
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-/// Percent-encodes one URL path segment: everything but unreserved characters.
-pub fn encode_segment(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for b in segment.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// `/api/v1/models/{model}/versions/{version}` with both parts encoded.
 pub fn version_api_url(model: &str, version: &str) -> String {
     format!(
         "/api/v1/models/{}/versions/{}",
-        encode_segment(model),
-        encode_segment(version)
+        encode_component(model),
+        encode_component(version)
     )
 }
 

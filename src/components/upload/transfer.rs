@@ -3,7 +3,7 @@
 //! every request and deletes the draft, so a canceled upload leaves no version behind.
 
 use super::browser::{self, Body, Outcome};
-use super::{FileStatus, UploadPhase, UploadState, encode_path, encode_segment, version_api_url};
+use super::{FileStatus, UploadPhase, UploadState, encode_component, encode_path, version_api_url};
 use crate::domain::error::ApiError;
 use futures_util::future::join_all;
 use leptos::prelude::*;
@@ -74,7 +74,7 @@ pub fn start_upload(
     state.phase.set(UploadPhase::Creating);
     spawn_local(async move {
         let model = state.model.get_value();
-        let url = format!("/api/v1/models/{}/versions", encode_segment(&model));
+        let url = format!("/api/v1/models/{}/versions", encode_component(&model));
         let created = request("POST", &url, Body::Json(&submission.version_json)).await;
         let version = match created.and_then(|body| version_number(&body)) {
             Ok(v) => v,
@@ -151,8 +151,8 @@ async fn run_files(
     });
     navigate(&format!(
         "/models/{}/versions/{}",
-        encode_segment(&model),
-        encode_segment(&version)
+        encode_component(&model),
+        encode_component(&version)
     ));
 }
 
