@@ -1,6 +1,8 @@
 //! Shared types and pure rules: what crosses the wire between browser, server and REST clients,
 //! and the validation every entry point applies. No I/O; compiles for the browser too.
 
+pub mod access;
+pub mod audit;
 pub mod byte_range;
 pub mod compare;
 pub mod error;

@@ -143,7 +143,7 @@ pub async fn create_token(name: String, expires_in_days: String) -> Result<Creat
 #[server(prefix = "/fn", endpoint = "revoke_token")]
 pub async fn revoke_token(id: String) -> Result<(), ApiError> {
     let caller = require_caller().await?;
-    crate::server::services::tokens::revoke_token(&state().db, &caller.user_id, &id)
+    crate::server::services::tokens::revoke_token(&state().db, &caller, &id)
         .await
         .map_err(fail)
 }

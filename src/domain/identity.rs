@@ -32,6 +32,9 @@ pub struct TokenInfo {
     pub expires_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked: bool,
+    /// Whose token it is; given in the admins' list of every token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
 }
 
 /// A token just created: the only time the secret is shown.
@@ -63,6 +66,132 @@ pub struct NewToken {
     pub name: String,
     #[serde(default)]
     pub expires_in_days: Option<i64>,
+}
+
+/// A user as admins see them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserInfo {
+    pub username: String,
+    pub display_name: String,
+    pub is_admin: bool,
+    pub is_active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// `POST /users` (admins).
+#[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUserRequest {
+    pub username: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    pub password: String,
+    #[serde(default)]
+    pub is_admin: bool,
+}
+
+impl std::fmt::Debug for NewUserRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewUserRequest")
+            .field("username", &self.username)
+            .field("is_admin", &self.is_admin)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// `PATCH /users/{username}` (admins): every field optional; `password` resets it.
+#[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub is_admin: Option<bool>,
+    #[serde(default)]
+    pub is_active: Option<bool>,
+}
+
+impl std::fmt::Debug for UserPatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserPatch")
+            .field("display_name", &self.display_name)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("is_admin", &self.is_admin)
+            .field("is_active", &self.is_active)
+            .finish()
+    }
+}
+
+/// `PUT /me/password`: the caller changes their own password.
+#[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+impl std::fmt::Debug for PasswordChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordChange(<redacted>)")
+    }
+}
+
+/// A team and its members.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Team {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub member_count: i64,
+    pub members: Vec<TeamMember>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamMember {
+    pub username: String,
+    pub display_name: String,
+}
+
+/// `POST /teams` (admins).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewTeam {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+pub const MAX_TEAM_DESCRIPTION_CHARS: usize = 1000;
+
+/// Team names follow the username rules, reported against the `name` field.
+pub fn validate_team_name(name: &str) -> Result<String, ApiError> {
+    validate_username(name.trim()).map_err(|_| {
+        ApiError::invalid(
+            "name",
+            "INVALID_TEAM_NAME",
+            format!("'{}' is not a valid team name.", name.trim()),
+            format!(
+                "Use 1 to {MAX_USERNAME_CHARS} characters: letters, digits, '-', '_' and '.', starting with a letter or digit."
+            ),
+        )
+    })
+}
+
+pub fn validate_team_description(text: &str) -> Result<String, ApiError> {
+    let text = text.trim();
+    if text.chars().count() > MAX_TEAM_DESCRIPTION_CHARS {
+        return Err(ApiError::invalid(
+            "description",
+            "INVALID_DESCRIPTION",
+            "This team description is too long.",
+            format!("Use at most {MAX_TEAM_DESCRIPTION_CHARS} characters."),
+        ));
+    }
+    Ok(text.to_owned())
 }
 
 pub fn validate_username(name: &str) -> Result<String, ApiError> {
@@ -199,6 +328,31 @@ mod tests {
                 .error_code,
             "INVALID_TOKEN_NAME"
         );
+    }
+
+    #[test]
+    fn team_names_follow_username_rules() {
+        assert_eq!(
+            validate_team_name(" ml-platform "),
+            Ok("ml-platform".to_owned())
+        );
+        let bad = validate_team_name("ml platform").expect_err("space");
+        assert_eq!(bad.error_code, "INVALID_TEAM_NAME");
+        assert_eq!(bad.field.as_deref(), Some("name"));
+    }
+
+    #[test]
+    fn password_requests_hide_passwords_in_debug() {
+        let patch = UserPatch {
+            password: Some("hunter2hunter2".into()),
+            ..Default::default()
+        };
+        assert!(!format!("{patch:?}").contains("hunter2"));
+        let change = PasswordChange {
+            current_password: "old-secret-1".into(),
+            new_password: "new-secret-2".into(),
+        };
+        assert!(!format!("{change:?}").contains("secret"));
     }
 
     #[test]

@@ -271,6 +271,25 @@ pub struct ModelFields {
 }
 
 impl ModelFields {
+    /// The names of the fields that differ between `self` and `other`, for the audit log.
+    pub fn changed_fields(&self, other: &Self) -> Vec<&'static str> {
+        [
+            ("name", self.name != other.name),
+            ("description", self.description != other.description),
+            ("readme", self.readme != other.readme),
+            ("target_type", self.target_type != other.target_type),
+            ("target_name", self.target_name != other.target_name),
+            ("class_labels", self.class_labels != other.class_labels),
+            ("tags", self.tags != other.tags),
+            ("metadata", self.metadata != other.metadata),
+            ("visibility", self.visibility != other.visibility),
+            ("archived", self.archived != other.archived),
+        ]
+        .into_iter()
+        .filter_map(|(name, changed)| changed.then_some(name))
+        .collect()
+    }
+
     /// Validates a new model's fields, applying defaults.
     pub fn from_new(new: NewModel) -> Result<Self, ApiError> {
         Ok(Self {

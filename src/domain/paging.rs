@@ -73,6 +73,22 @@ pub struct Page<T> {
     pub data: Vec<T>,
 }
 
+impl<T> Page<T> {
+    /// A whole (short) list in one envelope.
+    pub fn whole(data: Vec<T>) -> Self {
+        let n = data.len() as i64;
+        Page {
+            count: n,
+            total_count: n,
+            offset: 0,
+            limit: n.max(1),
+            next: None,
+            previous: None,
+            data,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

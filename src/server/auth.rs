@@ -142,6 +142,25 @@ fn session_cookie(state: &AppState, value: &str, max_age_secs: i64) -> String {
     )
 }
 
+/// The stored id of the session the request carries, if any.
+pub fn current_session_hash(headers: &HeaderMap) -> Option<String> {
+    session_secret(headers).map(|s| sha256_hex(&s))
+}
+
+/// Keeps a session open across a password change by tying it to the new password.
+pub async fn rebind_session(
+    conn: &mut sqlx::SqliteConnection,
+    session_hash: &str,
+    password_hash: &PasswordHashText,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET auth_hash = ? WHERE id_hash = ?")
+        .bind(session_auth_hash(&password_hash.0))
+        .bind(session_hash)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Ends the session the request carries (if any) and returns a `Set-Cookie` that clears it.
 pub async fn close_session(state: &AppState, headers: &HeaderMap) -> AppResult<String> {
     if let Some(secret) = session_secret(headers) {

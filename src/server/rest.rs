@@ -2,6 +2,7 @@
 //! JSON. Request bodies and queries are read by extractors that turn every rejection into the
 //! common error body.
 
+pub mod access;
 pub mod extract;
 pub mod identity;
 pub mod models;
@@ -25,6 +26,28 @@ pub fn routes() -> Router<AppState> {
             get(identity::list_tokens).post(identity::create_token),
         )
         .route("/api/v1/tokens/{id}", delete(identity::revoke_token))
+        .route("/api/v1/me/password", put(access::change_password))
+        .route(
+            "/api/v1/users",
+            get(access::list_users).post(access::create_user),
+        )
+        .route(
+            "/api/v1/users/{username}",
+            get(access::get_user).patch(access::update_user),
+        )
+        .route(
+            "/api/v1/teams",
+            get(access::list_teams).post(access::create_team),
+        )
+        .route(
+            "/api/v1/teams/{team}",
+            get(access::get_team).delete(access::delete_team),
+        )
+        .route(
+            "/api/v1/teams/{team}/members/{username}",
+            put(access::add_team_member).delete(access::remove_team_member),
+        )
+        .route("/api/v1/audit", get(access::list_audit))
         .route(
             "/api/v1/models",
             get(models::list_models).post(models::create_model),
@@ -34,6 +57,10 @@ pub fn routes() -> Router<AppState> {
             get(models::get_model)
                 .patch(models::update_model)
                 .delete(models::delete_model),
+        )
+        .route(
+            "/api/v1/models/{model}/access",
+            get(access::list_access).patch(access::update_access),
         )
         .route("/api/v1/models/{model}/copy", post(versions::copy_model))
         .route(

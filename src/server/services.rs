@@ -1,10 +1,12 @@
 //! The rules, one place each, used by server functions, REST routes and the command line alike.
 
+pub mod access;
 pub mod aliases;
 pub mod audit;
 pub mod files;
 pub mod models;
 pub mod sweep;
+pub mod teams;
 pub mod tokens;
 pub mod uploads;
 pub mod users;

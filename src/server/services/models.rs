@@ -1,6 +1,7 @@
 //! Models: who may see and change them, and the records behind them. Model-level changes never
 //! touch a version.
 
+use crate::domain::access::Sharer;
 use crate::domain::error::ApiError;
 use crate::domain::model::{
     AliasRef, Model, ModelFields, ModelOrder, ModelPatch, ModelQuery, NewModel, Role, TargetType,
@@ -54,8 +55,10 @@ struct ModelRow {
     version_count: i64,
     latest_version: Option<String>,
     primary_version: Option<String>,
-    /// The caller's own grant on the model, if any.
-    grant_role: Option<String>,
+    /// The strongest grant the caller holds on the model, directly or through a team
+    /// ([`role_rank`]), and whether any of those grants may share.
+    grant_rank: Option<i64>,
+    grant_can_share: Option<bool>,
 }
 
 impl ModelRow {
@@ -67,11 +70,18 @@ impl ModelRow {
             return Some(Role::Owner);
         }
         Some(
-            self.grant_role
-                .as_deref()
-                .and_then(Role::parse)
+            self.grant_rank
+                .and_then(role_from_rank)
                 .unwrap_or(Role::Viewer),
         )
+    }
+
+    fn sharer(&self, caller: Option<&Caller>) -> Sharer {
+        Sharer {
+            is_admin: caller.is_some_and(|c| c.is_admin),
+            role: self.grant_rank.and_then(role_from_rank),
+            can_share: self.grant_can_share.unwrap_or(false),
+        }
     }
 
     fn fields(&self) -> ModelFields {
@@ -139,14 +149,55 @@ pub(crate) fn name_taken(name: &str) -> ApiError {
     }
 }
 
-/// `SELECT <model columns>, <the caller's grant> FROM models m JOIN users u ...`
+/// A role stored as text, as a number that orders roles (SQL over a row `x` with `role`).
+const ROLE_RANK: &str =
+    "CASE x.role WHEN 'OWNER' THEN 3 WHEN 'EDITOR' THEN 2 WHEN 'VIEWER' THEN 1 END";
+
+fn role_from_rank(rank: i64) -> Option<Role> {
+    match rank {
+        3 => Some(Role::Owner),
+        2 => Some(Role::Editor),
+        1 => Some(Role::Viewer),
+        _ => None,
+    }
+}
+
+/// `(...) x`: the grants a user holds on the model `m`, their own and their teams'.
+fn push_grants_of(q: &mut QueryBuilder<'_, Sqlite>, user_id: &str) {
+    q.push(
+        "(SELECT g.role, g.can_share FROM model_grants g WHERE g.model_id = m.id AND g.user_id = ",
+    );
+    q.push_bind(user_id.to_owned());
+    q.push(
+        " UNION ALL SELECT tg.role, tg.can_share FROM model_team_grants tg
+          JOIN team_members tm ON tm.team_id = tg.team_id
+          WHERE tg.model_id = m.id AND tm.user_id = ",
+    );
+    q.push_bind(user_id.to_owned());
+    q.push(") x");
+}
+
+/// The ids of the models a user owns, directly or through a team (a sub-select).
+pub(crate) fn push_owned_model_ids(q: &mut QueryBuilder<'_, Sqlite>, user_id: &str) {
+    q.push("SELECT g.model_id FROM model_grants g WHERE g.role = 'OWNER' AND g.user_id = ");
+    q.push_bind(user_id.to_owned());
+    q.push(
+        " UNION SELECT tg.model_id FROM model_team_grants tg
+          JOIN team_members tm ON tm.team_id = tg.team_id
+          WHERE tg.role = 'OWNER' AND tm.user_id = ",
+    );
+    q.push_bind(user_id.to_owned());
+}
+
+/// `SELECT <model columns>, <the caller's grants> FROM models m JOIN users u ...`
 fn select_models(caller: Option<&Caller>) -> QueryBuilder<'static, Sqlite> {
     let columns = &*MODEL_COLUMNS;
-    let mut q = QueryBuilder::new(format!(
-        "SELECT {columns}, (SELECT g.role FROM model_grants g WHERE g.model_id = m.id AND g.user_id = "
-    ));
-    q.push_bind(caller.map(|c| c.user_id.clone()).unwrap_or_default());
-    q.push(") AS grant_role FROM models m JOIN users u ON u.id = m.created_by");
+    let user_id = caller.map(|c| c.user_id.clone()).unwrap_or_default();
+    let mut q = QueryBuilder::new(format!("SELECT {columns}, (SELECT MAX({ROLE_RANK}) FROM "));
+    push_grants_of(&mut q, &user_id);
+    q.push(") AS grant_rank, (SELECT MAX(x.can_share) FROM ");
+    push_grants_of(&mut q, &user_id);
+    q.push(") AS grant_can_share FROM models m JOIN users u ON u.id = m.created_by");
     q
 }
 
@@ -160,8 +211,8 @@ fn push_visible_to(q: &mut QueryBuilder<'_, Sqlite>, caller: Option<&Caller>) {
             q.push(" 1 = 1 ");
         }
         Some(c) => {
-            q.push(" (m.visibility IN ('public', 'internal') OR EXISTS (SELECT 1 FROM model_grants g WHERE g.model_id = m.id AND g.user_id = ");
-            q.push_bind(c.user_id.clone());
+            q.push(" (m.visibility IN ('public', 'internal') OR EXISTS (SELECT 1 FROM ");
+            push_grants_of(q, &c.user_id);
             q.push(")) ");
         }
     }
@@ -206,6 +257,8 @@ pub struct ModelRef {
     pub id: String,
     pub name: String,
     pub role: Option<Role>,
+    /// What the caller may do when sharing the model.
+    pub sharer: Sharer,
 }
 
 impl ModelRef {
@@ -224,10 +277,12 @@ pub async fn find_model(
     key: &str,
 ) -> AppResult<ModelRef> {
     let (row, role) = find_visible(pool, caller, key).await?;
+    let sharer = row.sharer(caller);
     Ok(ModelRef {
         id: row.id,
         name: row.name,
         role,
+        sharer,
     })
 }
 
@@ -487,7 +542,12 @@ pub async fn update_model(
         Some(&caller.user_id),
         "model.update",
         &format!("model:{}", row.id),
-        json!({"name": after.name, "previous_name": before.name}),
+        json!({
+            "name": after.name,
+            "previous_name": before.name,
+            "changed": before.changed_fields(&after),
+            "visibility": {"from": before.visibility.as_str(), "to": after.visibility.as_str()},
+        }),
     )
     .await?;
     tx.commit().await?;

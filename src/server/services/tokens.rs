@@ -4,10 +4,12 @@ use crate::domain::error::ApiError;
 use crate::domain::identity::{
     CreatedToken, NewToken, TOKEN_PREFIX, TokenInfo, validate_token_request,
 };
-use crate::server::auth;
+use crate::domain::paging::{Page, Paging};
+use crate::server::auth::{self, Caller};
 use crate::server::db;
 use crate::server::error::AppResult;
 use crate::server::services::audit;
+use crate::server::services::users::require_admin;
 use chrono::{Duration, Utc};
 use serde_json::json;
 use sqlx::SqlitePool;
@@ -64,12 +66,14 @@ type TokenRow = (
     Option<String>,
     Option<String>,
     Option<String>,
+    Option<String>,
 );
 
 fn token_info(
-    (id, name, prefix, created_at, expires_at, last_used_at, revoked_at): TokenRow,
+    (id, name, prefix, created_at, expires_at, last_used_at, revoked_at, username): TokenRow,
 ) -> TokenInfo {
     TokenInfo {
+        username,
         id,
         name,
         prefix,
@@ -83,7 +87,7 @@ fn token_info(
 /// The user's tokens, newest first.
 pub async fn list_tokens(pool: &SqlitePool, user_id: &str) -> AppResult<Vec<TokenInfo>> {
     let rows: Vec<TokenRow> = sqlx::query_as(
-        "SELECT id, name, prefix, created_at, expires_at, last_used_at, revoked_at
+        "SELECT id, name, prefix, created_at, expires_at, last_used_at, revoked_at, NULL
          FROM api_tokens WHERE user_id = ? ORDER BY created_at DESC, id",
     )
     .bind(user_id)
@@ -92,16 +96,45 @@ pub async fn list_tokens(pool: &SqlitePool, user_id: &str) -> AppResult<Vec<Toke
     Ok(rows.into_iter().map(token_info).collect())
 }
 
-/// Revokes one of the user's own tokens. Someone else's token is "not found", not "forbidden".
-pub async fn revoke_token(pool: &SqlitePool, user_id: &str, token_id: &str) -> AppResult<()> {
+/// Every user's tokens, newest first, with whose they are (admins only).
+pub async fn list_all_tokens(
+    pool: &SqlitePool,
+    caller: &Caller,
+    paging: Paging,
+) -> AppResult<Page<TokenInfo>> {
+    require_admin(caller, "list every API token")?;
+    let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM api_tokens")
+        .fetch_one(pool)
+        .await?;
+    let rows: Vec<TokenRow> = sqlx::query_as(
+        "SELECT t.id, t.name, t.prefix, t.created_at, t.expires_at, t.last_used_at, t.revoked_at,
+                u.username
+         FROM api_tokens t JOIN users u ON u.id = t.user_id
+         ORDER BY t.created_at DESC, t.id LIMIT ? OFFSET ?",
+    )
+    .bind(paging.limit)
+    .bind(paging.offset)
+    .fetch_all(pool)
+    .await?;
+    let data = rows.into_iter().map(token_info).collect();
+    Ok(paging.page(data, total, |offset, limit| {
+        format!("/api/v1/tokens?all=true&offset={offset}&limit={limit}")
+    }))
+}
+
+/// Revokes a token: one's own, or (for admins) anyone's. Someone else's token is "not found",
+/// not "forbidden".
+pub async fn revoke_token(pool: &SqlitePool, caller: &Caller, token_id: &str) -> AppResult<()> {
     let mut tx = pool.begin().await?;
-    let found: Option<(Option<String>,)> =
-        sqlx::query_as("SELECT revoked_at FROM api_tokens WHERE id = ? AND user_id = ?")
-            .bind(token_id)
-            .bind(user_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    match found {
+    let found: Option<(Option<String>, String)> = sqlx::query_as(
+        "SELECT revoked_at, name FROM api_tokens WHERE id = ? AND (user_id = ? OR ?)",
+    )
+    .bind(token_id)
+    .bind(&caller.user_id)
+    .bind(caller.is_admin)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let name = match found {
         None => {
             return Err(ApiError::new(
                 404,
@@ -111,9 +144,9 @@ pub async fn revoke_token(pool: &SqlitePool, user_id: &str, token_id: &str) -> A
             )
             .into());
         }
-        Some((Some(_),)) => return Ok(()),
-        Some((None,)) => {}
-    }
+        Some((Some(_), _)) => return Ok(()),
+        Some((None, name)) => name,
+    };
     sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE id = ?")
         .bind(db::now())
         .bind(token_id)
@@ -121,10 +154,10 @@ pub async fn revoke_token(pool: &SqlitePool, user_id: &str, token_id: &str) -> A
         .await?;
     audit::record(
         &mut tx,
-        Some(user_id),
+        Some(&caller.user_id),
         "token.revoke",
         &format!("token:{token_id}"),
-        json!({}),
+        json!({"name": name}),
     )
     .await?;
     tx.commit().await?;

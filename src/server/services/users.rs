@@ -1,8 +1,12 @@
 //! Users: creation, the first-admin setup link, and signing in with throttling of failures.
 
 use crate::domain::error::ApiError;
-use crate::domain::identity::{validate_display_name, validate_password, validate_username};
-use crate::server::auth::{self, PasswordHashText};
+use crate::domain::identity::{
+    NewUserRequest, PasswordChange, UserInfo, UserPatch, validate_display_name, validate_password,
+    validate_username,
+};
+use crate::domain::paging::{Page, Paging};
+use crate::server::auth::{self, Caller, PasswordHashText};
 use crate::server::db;
 use crate::server::error::AppResult;
 use crate::server::services::audit;
@@ -244,4 +248,274 @@ async fn dummy_hash() -> AppResult<PasswordHashText> {
         .get_or_try_init(|| auth::hash_password("not a real password".to_owned()))
         .await
         .cloned()
+}
+
+/// Fails with 403 unless the caller is an admin.
+pub fn require_admin(caller: &Caller, what: &str) -> AppResult<()> {
+    if caller.is_admin {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            403,
+            "ADMIN_ONLY",
+            format!("Only admins may {what}."),
+            "Ask an admin to do it, or to make you an admin.",
+        )
+        .into())
+    }
+}
+
+fn user_not_found(username: &str) -> ApiError {
+    ApiError::new(
+        404,
+        "USER_NOT_FOUND",
+        format!("No user named '{username}'."),
+        "Check the username; admins can list users with GET /api/v1/users.",
+    )
+}
+
+type UserRow = (String, String, bool, bool, String);
+
+fn user_info((username, display_name, is_admin, is_active, created_at): UserRow) -> UserInfo {
+    UserInfo {
+        username,
+        display_name,
+        is_admin,
+        is_active,
+        created_at: db::parse_time(&created_at),
+    }
+}
+
+const USER_COLUMNS: &str = "username, display_name, is_admin, is_active, created_at";
+
+/// Every user, by name (admins only); `search` matches username or display name.
+pub async fn list_users(
+    pool: &SqlitePool,
+    caller: &Caller,
+    search: Option<&str>,
+    paging: Paging,
+) -> AppResult<Page<UserInfo>> {
+    require_admin(caller, "list users")?;
+    let needle = search.map(str::trim).unwrap_or("").to_lowercase();
+    let filter = "instr(lower(username), ?) > 0 OR instr(lower(display_name), ?) > 0";
+    let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM users WHERE {filter}"))
+        .bind(&needle)
+        .bind(&needle)
+        .fetch_one(pool)
+        .await?;
+    let rows: Vec<UserRow> = sqlx::query_as(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE {filter} ORDER BY lower(username) LIMIT ? OFFSET ?"
+    ))
+    .bind(&needle)
+    .bind(&needle)
+    .bind(paging.limit)
+    .bind(paging.offset)
+    .fetch_all(pool)
+    .await?;
+    let data = rows.into_iter().map(user_info).collect();
+    Ok(paging.page(data, total, |offset, limit| {
+        let mut url = format!("/api/v1/users?offset={offset}&limit={limit}");
+        if !needle.is_empty() {
+            url.push_str("&search=");
+            url.push_str(&form_urlencoded::byte_serialize(needle.as_bytes()).collect::<String>());
+        }
+        url
+    }))
+}
+
+pub async fn get_user(pool: &SqlitePool, username: &str) -> AppResult<UserInfo> {
+    let row: Option<UserRow> = sqlx::query_as(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE username = ?"
+    ))
+    .bind(username)
+    .fetch_optional(pool)
+    .await?;
+    row.map(user_info)
+        .ok_or_else(|| user_not_found(username).into())
+}
+
+/// An admin creates a user.
+pub async fn admin_create_user(
+    pool: &SqlitePool,
+    caller: &Caller,
+    request: NewUserRequest,
+) -> AppResult<UserInfo> {
+    require_admin(caller, "create users")?;
+    let username = request.username.trim().to_owned();
+    create_user(
+        pool,
+        NewUser {
+            username: username.clone(),
+            display_name: request.display_name.unwrap_or_default(),
+            password: request.password,
+            is_admin: request.is_admin,
+        },
+        Some(&caller.user_id),
+    )
+    .await?;
+    get_user(pool, &username).await
+}
+
+/// An admin changes a user: display name, password (ending their sessions), admin flag, active
+/// flag (deactivating ends their sessions; their tokens stop working because every token check
+/// requires an active user). There is always an active admin, and admins cannot lock
+/// themselves out.
+pub async fn update_user(
+    pool: &SqlitePool,
+    caller: &Caller,
+    username: &str,
+    patch: UserPatch,
+) -> AppResult<UserInfo> {
+    require_admin(caller, "change users")?;
+    let display_name = patch
+        .display_name
+        .as_deref()
+        .map(validate_display_name)
+        .transpose()?;
+    let hash = match patch.password {
+        Some(password) => {
+            validate_password(&password)?;
+            Some(auth::hash_password(password).await?)
+        }
+        None => None,
+    };
+    let mut tx = pool.begin().await?;
+    let row: Option<(String, String, String, bool, bool)> = sqlx::query_as(
+        "SELECT id, username, display_name, is_admin, is_active FROM users WHERE username = ?",
+    )
+    .bind(username)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (id, username, old_display, was_admin, was_active) =
+        row.ok_or_else(|| user_not_found(username))?;
+    let is_admin = patch.is_admin.unwrap_or(was_admin);
+    let is_active = patch.is_active.unwrap_or(was_active);
+    if id == caller.user_id && (!is_admin || !is_active) {
+        return Err(ApiError::new(
+            409,
+            "CANNOT_LOCK_YOURSELF_OUT",
+            "You cannot deactivate yourself or take away your own admin rights.",
+            "Ask another admin to do it.",
+        )
+        .into());
+    }
+    let mut changed: Vec<&str> = Vec::new();
+    let display_name = display_name
+        .map(|d| if d.is_empty() { username.clone() } else { d })
+        .unwrap_or(old_display.clone());
+    if display_name != old_display {
+        changed.push("display_name");
+    }
+    if is_admin != was_admin {
+        changed.push("is_admin");
+    }
+    if is_active != was_active {
+        changed.push("is_active");
+    }
+    if hash.is_some() {
+        changed.push("password");
+    }
+    if changed.is_empty() {
+        tx.commit().await?;
+        return get_user(pool, &username).await;
+    }
+    sqlx::query("UPDATE users SET display_name = ?, is_admin = ?, is_active = ? WHERE id = ?")
+        .bind(&display_name)
+        .bind(is_admin)
+        .bind(is_active)
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
+    if let Some(hash) = &hash {
+        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+            .bind(&hash.0)
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM login_failures WHERE username = ?")
+            .bind(&username)
+            .execute(&mut *tx)
+            .await?;
+    }
+    if hash.is_some() || !is_active {
+        sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let (admins,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM users WHERE is_admin = 1 AND is_active = 1")
+            .fetch_one(&mut *tx)
+            .await?;
+    if admins == 0 {
+        return Err(ApiError::new(
+            409,
+            "LAST_ADMIN",
+            "This change would leave Modelyard without an active admin.",
+            "Make someone else an admin first.",
+        )
+        .into());
+    }
+    audit::record(
+        &mut tx,
+        Some(&caller.user_id),
+        "user.update",
+        &format!("user:{username}"),
+        json!({"changed": changed, "is_admin": is_admin, "is_active": is_active}),
+    )
+    .await?;
+    tx.commit().await?;
+    get_user(pool, &username).await
+}
+
+/// The caller changes their own password. Every other session of theirs ends; the one making the
+/// change (if it is a browser session) stays signed in.
+pub async fn change_own_password(
+    pool: &SqlitePool,
+    caller: &Caller,
+    current_session: Option<&str>,
+    change: PasswordChange,
+) -> AppResult<()> {
+    validate_password(&change.new_password).map_err(|e| ApiError {
+        field: Some("new_password".into()),
+        ..e
+    })?;
+    let (hash,): (String,) = sqlx::query_as("SELECT password_hash FROM users WHERE id = ?")
+        .bind(&caller.user_id)
+        .fetch_one(pool)
+        .await?;
+    if !auth::verify_password(change.current_password, PasswordHashText(hash)).await? {
+        return Err(ApiError::invalid(
+            "current_password",
+            "WRONG_PASSWORD",
+            "The current password is not right.",
+            "Type the password you signed in with.",
+        )
+        .into());
+    }
+    let new_hash = auth::hash_password(change.new_password).await?;
+    let mut tx = pool.begin().await?;
+    sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+        .bind(&new_hash.0)
+        .bind(&caller.user_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM sessions WHERE user_id = ? AND id_hash <> ?")
+        .bind(&caller.user_id)
+        .bind(current_session.unwrap_or(""))
+        .execute(&mut *tx)
+        .await?;
+    if let Some(session) = current_session {
+        auth::rebind_session(&mut tx, session, &new_hash).await?;
+    }
+    audit::record(
+        &mut tx,
+        Some(&caller.user_id),
+        "user.password",
+        &format!("user:{}", caller.username),
+        json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -918,7 +918,7 @@ pub async fn promote_version(
     reference: &str,
 ) -> AppResult<Model> {
     let model = find_model(&state.db, Some(caller), model_key).await?;
-    model.require(Role::Editor, "promote this model's versions")?;
+    model.require(Role::Owner, "choose this model's primary version")?;
     let row = find_named_version(&state.db, &model, reference, "version").await?;
     if let Some(why) = primary_blocker(&row) {
         return Err(conflict(
@@ -930,6 +930,13 @@ pub async fn promote_version(
     }
     let now = db::now();
     let mut tx = state.db.begin().await?;
+    let previous: Option<(String,)> = sqlx::query_as(&format!(
+        "SELECT v.major || '.' || v.minor || '.' || v.patch FROM models m
+         JOIN versions v ON v.id = {PRIMARY_VERSION_ID} WHERE m.id = ?"
+    ))
+    .bind(&model.id)
+    .fetch_optional(&mut *tx)
+    .await?;
     sqlx::query("UPDATE models SET primary_version_id = ?, updated_at = ? WHERE id = ?")
         .bind(&row.id)
         .bind(&now)
@@ -941,7 +948,11 @@ pub async fn promote_version(
         Some(&caller.user_id),
         "version.promote",
         &format!("model:{}", model.id),
-        json!({"model": model.name, "version": row.number().to_string()}),
+        json!({
+            "model": model.name,
+            "version": row.number().to_string(),
+            "from": previous.map(|(v,)| v),
+        }),
     )
     .await?;
     tx.commit().await?;
