@@ -534,7 +534,7 @@ pub async fn begin_version(
         Some(&caller.user_id),
         "version.create",
         &format!("model:{}", model.id),
-        json!({"version": number.to_string(), "base_version": base.as_ref().map(|b| b.number().to_string())}),
+        json!({"model": model.name, "version": number.to_string(), "base_version": base.as_ref().map(|b| b.number().to_string())}),
     )
     .await?;
     tx.commit().await?;
