@@ -52,7 +52,8 @@ pub fn document() -> Value {
             }},
             "/api/v1/tokens": {
                 "get": {
-                    "summary": "The caller's API tokens (never their secrets)", "operationId": "list_tokens",
+                    "summary": "The caller's API tokens (never their secrets); with all=true, every user's (admins)", "operationId": "list_tokens",
+                    "parameters": [query_param("all", json!({"type": "boolean"}), "Admins: every user's tokens, paged, each with its username.")],
                     "responses": with(json!({"200": ok("Tokens, newest first.", "TokenList")}), auth_errors.clone())
                 },
                 "post": {
@@ -65,7 +66,7 @@ pub fn document() -> Value {
                 }
             },
             "/api/v1/tokens/{id}": {"delete": {
-                "summary": "Revoke one of the caller's tokens", "operationId": "revoke_token",
+                "summary": "Revoke one of the caller's tokens (admins: anyone's)", "operationId": "revoke_token",
                 "parameters": [path_param("id", "The token's id.")],
                 "responses": with(json!({
                     "204": {"description": "Revoked (also when it already was)."},
@@ -393,10 +394,150 @@ fn version_schemas() -> Value {
     })
 }
 
-/// The whole document: the identity and model routes above plus the version routes.
+/// Sharing, users, teams, the audit log and the caller's password.
+fn access_paths() -> Value {
+    let model = path_param("model", "A model's name (any case) or id.");
+    let username = path_param("username", "A username (any case).");
+    let team = path_param("team", "A team's name (any case) or id.");
+    let e401 = error_ref("Not signed in, or the token is unknown, revoked or expired.");
+    let admin_only = error_ref("ADMIN_ONLY: only admins may do this.");
+    let paging = || {
+        vec![
+            query_param(
+                "offset",
+                json!({"type": "integer", "minimum": 0}),
+                "Skip this many.",
+            ),
+            query_param(
+                "limit",
+                json!({"type": "integer", "minimum": 1, "maximum": 1000}),
+                "At most this many (default 50).",
+            ),
+        ]
+    };
+    let with_paging = |mut params: Vec<Value>| {
+        params.extend(paging());
+        Value::Array(params)
+    };
+    json!({
+        "/api/v1/models/{model}/access": {
+            "get": {"summary": "Who has access to the model", "operationId": "list_access",
+                "parameters": [model],
+                "responses": {"200": ok("Grants, owners first.", "AccessList"), "401": e401,
+                    "404": error_ref("MODEL_NOT_FOUND (also for models the caller cannot see).")}},
+            "patch": {"summary": "Grant, change or remove up to 100 roles at once (all or nothing)", "operationId": "update_access",
+                "description": "Each entry names a username or a team and a role (OWNER, EDITOR, VIEWER; ADMIN, READ_WRITE, DATA_SCIENTIST, USER, CONSUMER, OBSERVER and READ_ONLY are mapped) or null to remove. A sharer (an owner, an admin, or a grant with can_share) grants at most its own role and changes only grants up to it.",
+                "parameters": [model], "requestBody": body("AccessUpdate"),
+                "responses": {"200": ok("The grants after the change.", "AccessList"), "401": e401,
+                    "403": error_ref("FORBIDDEN (no share rights) or ROLE_ABOVE_YOUR_OWN."),
+                    "404": error_ref("MODEL_NOT_FOUND."),
+                    "409": error_ref("LAST_OWNER: the model would be left without an owner."),
+                    "422": error_ref("USER_NOT_FOUND, TEAM_NOT_FOUND, USER_DEACTIVATED, INVALID_ROLE, INVALID_PRINCIPAL, DUPLICATE_PRINCIPAL or INVALID_ACCESS_CHANGES, with the field (data[i].username).")}}
+        },
+        "/api/v1/me/password": {
+            "put": {"summary": "Change the caller's own password; other sessions end, this one stays", "operationId": "change_password",
+                "requestBody": body("PasswordChange"),
+                "responses": {"204": {"description": "Changed."}, "401": e401,
+                    "422": error_ref("WRONG_PASSWORD (current_password) or INVALID_PASSWORD (new_password).")}}
+        },
+        "/api/v1/users": {
+            "get": {"summary": "Every user (admins)", "operationId": "list_users",
+                "parameters": with_paging(vec![query_param("search", json!({"type": "string"}), "Matches username or display name.")]),
+                "responses": {"200": ok("Users by name.", "UserList"), "401": e401, "403": admin_only}},
+            "post": {"summary": "Create a user (admins)", "operationId": "create_user",
+                "requestBody": body("NewUser"),
+                "responses": {"201": ok("The user.", "User"), "401": e401, "403": admin_only,
+                    "409": error_ref("USERNAME_TAKEN."), "422": error_ref("INVALID_USERNAME, INVALID_PASSWORD or INVALID_DISPLAY_NAME.")}}
+        },
+        "/api/v1/users/{username}": {
+            "get": {"summary": "One user (admins)", "operationId": "get_user", "parameters": [username.clone()],
+                "responses": {"200": ok("The user.", "User"), "401": e401, "403": admin_only, "404": error_ref("USER_NOT_FOUND.")}},
+            "patch": {"summary": "Change a user (admins): display name, reset password, admin, active", "operationId": "update_user",
+                "description": "Resetting the password or deactivating ends the user's sessions; a deactivated user's tokens stop working at once.",
+                "parameters": [username], "requestBody": body("UserPatch"),
+                "responses": {"200": ok("The user.", "User"), "401": e401, "403": admin_only, "404": error_ref("USER_NOT_FOUND."),
+                    "409": error_ref("LAST_ADMIN or CANNOT_LOCK_YOURSELF_OUT."), "422": error_ref("INVALID_PASSWORD or INVALID_DISPLAY_NAME.")}}
+        },
+        "/api/v1/teams": {
+            "get": {"summary": "Teams with their members (any signed-in user)", "operationId": "list_teams",
+                "parameters": with_paging(vec![query_param("search", json!({"type": "string"}), "Matches the team name.")]),
+                "responses": {"200": ok("Teams by name.", "TeamList"), "401": e401}},
+            "post": {"summary": "Create a team (admins)", "operationId": "create_team", "requestBody": body("NewTeam"),
+                "responses": {"201": ok("The team.", "Team"), "401": e401, "403": admin_only,
+                    "409": error_ref("TEAM_NAME_TAKEN."), "422": error_ref("INVALID_TEAM_NAME or INVALID_DESCRIPTION.")}}
+        },
+        "/api/v1/teams/{team}": {
+            "get": {"summary": "One team and its members", "operationId": "get_team", "parameters": [team.clone()],
+                "responses": {"200": ok("The team.", "Team"), "401": e401, "404": error_ref("TEAM_NOT_FOUND.")}},
+            "delete": {"summary": "Delete a team and its grants (admins)", "operationId": "delete_team", "parameters": [team.clone()],
+                "responses": {"204": {"description": "Deleted."}, "401": e401, "403": admin_only, "404": error_ref("TEAM_NOT_FOUND."),
+                    "409": error_ref("LAST_OWNER: the team is some model's only owner.")}}
+        },
+        "/api/v1/teams/{team}/members/{username}": {
+            "put": {"summary": "Add a member (admins)", "operationId": "add_team_member", "parameters": [team.clone(), path_param("username", "A username.")],
+                "responses": {"200": ok("The team.", "Team"), "401": e401, "403": admin_only, "404": error_ref("TEAM_NOT_FOUND or USER_NOT_FOUND.")}},
+            "delete": {"summary": "Remove a member (admins)", "operationId": "remove_team_member", "parameters": [team, path_param("username", "A username.")],
+                "responses": {"204": {"description": "Removed."}, "401": e401, "403": admin_only, "404": error_ref("TEAM_NOT_FOUND, USER_NOT_FOUND or NOT_A_MEMBER.")}}
+        },
+        "/api/v1/audit": {
+            "get": {"summary": "Audit events, newest first: admins see all, others their own models'", "operationId": "list_audit",
+                "parameters": with_paging(vec![
+                    query_param("model", json!({"type": "string"}), "One model (name or id; admins may give a deleted model's id). The caller must own it."),
+                    query_param("actor", json!({"type": "string"}), "Events by this username."),
+                    query_param("action", json!({"type": "string", "examples": ["alias,version.promote"]}), "Comma-separated actions (alias.set) or families (alias)."),
+                    query_param("since", json!({"type": "string", "format": "date-time"}), "From this time (RFC 3339 or a date)."),
+                    query_param("until", json!({"type": "string", "format": "date-time"}), "Before this time.")
+                ]),
+                "responses": {"200": ok("A page of events.", "AuditList"), "401": e401,
+                    "403": error_ref("FORBIDDEN: the caller does not own that model."), "404": error_ref("MODEL_NOT_FOUND."),
+                    "422": error_ref("INVALID_TIME or INVALID_PAGING.")}}
+        }
+    })
+}
+
+fn access_schemas() -> Value {
+    let role = json!({"type": "string", "enum": ["OWNER", "EDITOR", "VIEWER"]});
+    json!({
+        "AccessEntry": {"type": "object", "properties": {
+            "principal_type": {"type": "string", "enum": ["user", "team"]}, "name": {"type": "string"},
+            "display_name": {"type": "string"}, "role": role, "can_share": {"type": "boolean"}}},
+        "AccessList": list_schema("AccessEntry"),
+        "AccessUpdate": {"type": "object", "required": ["data"], "additionalProperties": false, "properties": {
+            "data": {"type": "array", "minItems": 1, "maxItems": 100, "items": {"type": "object", "additionalProperties": false, "required": ["role"], "properties": {
+                "username": {"type": "string"}, "team": {"type": "string"},
+                "role": {"type": ["string", "null"], "description": "null removes the grant."},
+                "can_share": {"type": "boolean", "description": "Left out: unchanged (false for a new grant)."}}}}}},
+        "PasswordChange": {"type": "object", "required": ["current_password", "new_password"], "additionalProperties": false, "properties": {
+            "current_password": {"type": "string"}, "new_password": {"type": "string", "minLength": 8}}},
+        "User": {"type": "object", "properties": {"username": {"type": "string"}, "display_name": {"type": "string"},
+            "is_admin": {"type": "boolean"}, "is_active": {"type": "boolean"}, "created_at": {"type": "string", "format": "date-time"}}},
+        "UserList": list_schema("User"),
+        "NewUser": {"type": "object", "required": ["username", "password"], "additionalProperties": false, "properties": {
+            "username": {"type": "string"}, "display_name": {"type": "string"}, "password": {"type": "string", "minLength": 8}, "is_admin": {"type": "boolean", "default": false}}},
+        "UserPatch": {"type": "object", "additionalProperties": false, "properties": {
+            "display_name": {"type": "string"}, "password": {"type": "string", "minLength": 8}, "is_admin": {"type": "boolean"}, "is_active": {"type": "boolean"}}},
+        "Team": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "description": {"type": "string"},
+            "member_count": {"type": "integer"},
+            "members": {"type": "array", "items": {"type": "object", "properties": {"username": {"type": "string"}, "display_name": {"type": "string"}}}},
+            "created_at": {"type": "string", "format": "date-time"}}},
+        "TeamList": list_schema("Team"),
+        "NewTeam": {"type": "object", "required": ["name"], "additionalProperties": false, "properties": {"name": {"type": "string"}, "description": {"type": "string", "maxLength": 1000}}},
+        "AuditEvent": {"type": "object", "properties": {"id": {"type": "integer"}, "actor": {"type": ["string", "null"]},
+            "action": {"type": "string", "examples": ["alias.set"]}, "target": {"type": "string"}, "model": {"type": ["string", "null"]},
+            "details": {"type": "object", "description": "What changed (never secrets)."}, "created_at": {"type": "string", "format": "date-time"}}},
+        "AuditList": list_schema("AuditEvent")
+    })
+}
+
+/// The whole document: the identity and model routes above plus the version and access routes.
 pub fn full_document() -> Value {
     let mut doc = document();
-    for (key, extra) in [("paths", version_paths()), ("schemas", version_schemas())] {
+    for (key, extra) in [
+        ("paths", version_paths()),
+        ("schemas", version_schemas()),
+        ("paths", access_paths()),
+        ("schemas", access_schemas()),
+    ] {
         let target = if key == "paths" {
             doc.get_mut("paths")
         } else {
@@ -430,6 +571,9 @@ mod tests {
             "/api/v1/models/{model}/aliases/{alias}/history",
             "/api/v1/models/{model}/primary",
             "/api/v1/limits",
+            "/api/v1/models/{model}/access",
+            "/api/v1/audit",
+            "/api/v1/teams/{team}/members/{username}",
         ] {
             assert!(paths.contains_key(documented), "{documented} is missing");
         }
