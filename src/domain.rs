@@ -5,6 +5,7 @@ pub mod access;
 pub mod audit;
 pub mod byte_range;
 pub mod compare;
+pub mod dataset;
 pub mod error;
 pub mod file_path;
 pub mod identity;
