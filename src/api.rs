@@ -46,6 +46,12 @@ pub mod context {
             && let Ok(status) = axum::http::StatusCode::from_u16(error.status)
         {
             response.set_status(status);
+            if let Some(seconds) = error.retry_after_secs {
+                response.insert_header(
+                    axum::http::header::RETRY_AFTER,
+                    axum::http::HeaderValue::from(seconds),
+                );
+            }
         }
         error
     }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod markdown;
 pub mod rest;
 pub mod router;
+pub mod security;
 pub mod services;
 pub mod state;
 pub mod storage;

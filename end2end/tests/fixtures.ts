@@ -1,13 +1,17 @@
 // Shared test setup. In the hydrated project every test must end on a page the WASM has taken
 // over (the app marks <html data-hydrated>), and no test may leave an uncaught browser error, a
-// panic or a hydration mismatch behind. Without this, a missing or broken WASM bundle would let
-// the "hydrated" project silently run as a second no-JS project.
+// panic, a hydration mismatch or a Content-Security-Policy violation behind. Without this, a
+// missing or broken WASM bundle would let the "hydrated" project silently run as a second no-JS
+// project, and a script the policy refuses would go unnoticed.
 import { test as base, expect, type Page, type TestInfo } from '@playwright/test';
 
 export { expect };
 export type { Page, TestInfo };
 
-const BROWSER_TROUBLE = /hydrat|panicked|unreachable|\.wasm|RuntimeError/i;
+/** Console errors that fail a test. Chromium reports CSP violations as "Refused to execute
+ * inline script because it violates the following Content Security Policy directive: …". */
+export const BROWSER_TROUBLE =
+  /hydrat|panicked|unreachable|\.wasm|RuntimeError|Refused to|Content[- ]Security[- ]Policy/i;
 
 export const test = base.extend<{ browserGuard: void }>({
   browserGuard: [

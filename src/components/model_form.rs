@@ -108,10 +108,32 @@ pub fn ModelFormFields<T: Send + Sync + 'static>(
         <div>
             <label for="readme" class="label">"Model card"</label>
             <textarea id="readme" name="form[readme]" rows="10" class="input font-mono" aria-describedby="readme-help readme-error" prop:value=initial.readme.clone()>
-                {initial.readme.clone()}
+                {textarea_text(&initial.readme)}
             </textarea>
             <p id="readme-help" class="mt-1 text-xs text-slate-500">"Markdown: what the model does, its data, its limits."</p>
             <FieldMessage id="readme-error" message=field_error(result, "readme") />
         </div>
+    }
+}
+
+/// The renderer writes a `<textarea>`'s children to the page unescaped (as it does for
+/// `<script>`), so text shown in one is escaped here: a model card containing `</textarea>`
+/// must not end the element and add its own markup to the page. The browser decodes the
+/// entities again, so the form shows and submits the card unchanged.
+fn textarea_text(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::textarea_text;
+
+    #[test]
+    fn textarea_text_cannot_close_the_element() {
+        assert_eq!(
+            textarea_text("a </textarea><script>x</script> &lt;"),
+            "a &lt;/textarea>&lt;script>x&lt;/script> &amp;lt;"
+        );
+        assert_eq!(textarea_text("# Card"), "# Card");
     }
 }

@@ -16,6 +16,9 @@ pub struct ApiError {
     pub solution_msg: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Seconds until the same request may succeed (a 429's `Retry-After` header).
+    #[serde(skip)]
+    pub retry_after_secs: Option<u64>,
 }
 
 impl ApiError {
@@ -31,6 +34,7 @@ impl ApiError {
             error_msg: error_msg.into(),
             solution_msg: solution_msg.into(),
             field: None,
+            retry_after_secs: None,
         }
     }
 
@@ -49,6 +53,11 @@ impl ApiError {
 
     pub fn with_status(mut self, status: u16) -> Self {
         self.status = status;
+        self
+    }
+
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after_secs = Some(seconds);
         self
     }
 

@@ -125,21 +125,15 @@ pub async fn open_session(
         .execute(&state.db)
         .await?;
     Ok(session_cookie(
-        state,
         &secret,
         state.settings.session_days * 24 * 3600,
     ))
 }
 
-fn session_cookie(state: &AppState, value: &str, max_age_secs: i64) -> String {
-    let secure = if state.settings.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    format!(
-        "{SESSION_COOKIE}={value}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age_secs}{secure}"
-    )
+/// The session cookie; `Secure` is added on the way out when the app is reached over https
+/// (see `security::secure_cookies_over_https`).
+fn session_cookie(value: &str, max_age_secs: i64) -> String {
+    format!("{SESSION_COOKIE}={value}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age_secs}")
 }
 
 /// The stored id of the session the request carries, if any.
@@ -169,7 +163,7 @@ pub async fn close_session(state: &AppState, headers: &HeaderMap) -> AppResult<S
             .execute(&state.db)
             .await?;
     }
-    Ok(session_cookie(state, "", 0))
+    Ok(session_cookie("", 0))
 }
 
 /// Keeps a value for the next page this session renders (see `sessions.flash`).

@@ -109,7 +109,7 @@ async fn add_token(
 ) -> Result<(), AppError> {
     let pool = open_store(store).await?;
     let user_id = tokens::user_id_by_name(&pool, username).await?;
-    let created = tokens::create_token(
+    let created = tokens::create_token_as_operator(
         &pool,
         &user_id,
         &NewToken {

@@ -128,7 +128,8 @@ pub struct ServeArgs {
     #[arg(long, env = "MODELYARD_SESSION_DAYS", default_value_t = 30)]
     pub session_days: i64,
     /// The URL people reach the app at, if it differs from the listening address (behind a
-    /// proxy). Used for links in the log and to mark cookies Secure on https.
+    /// proxy). Used for links in the log; an https URL marks cookies Secure (so does a proxy's
+    /// `X-Forwarded-Proto: https` on each request).
     #[arg(long, env = "MODELYARD_PUBLIC_URL")]
     pub public_url: Option<String>,
 }

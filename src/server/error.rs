@@ -3,7 +3,8 @@
 
 use crate::domain::error::ApiError;
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 #[derive(Debug, thiserror::Error)]
@@ -37,7 +38,12 @@ impl AppError {
 
 pub fn error_response(error: ApiError) -> Response {
     let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, Json(error)).into_response()
+    let retry_after = error.retry_after_secs.map(HeaderValue::from);
+    let mut response = (status, Json(error)).into_response();
+    if let Some(value) = retry_after {
+        response.headers_mut().insert(RETRY_AFTER, value);
+    }
+    response
 }
 
 impl IntoResponse for AppError {

@@ -1,9 +1,10 @@
-//! The whole HTTP surface in one router: REST API, server functions, pages and static files.
-//! Built by a function so tests can serve it on any port.
+//! The whole HTTP surface in one router: REST API, server functions, pages and static files,
+//! all behind the security headers. Built by a function so tests can serve it on any port.
 
 use crate::app::{App, shell};
 use crate::server::auth::require_same_origin;
 use crate::server::rest;
+use crate::server::security;
 use crate::server::state::AppState;
 use crate::server::upload_form;
 use axum::Router;
@@ -29,7 +30,7 @@ pub fn app(state: AppState) -> Router {
         move || provide_context(fallback_state.clone()),
         shell,
     );
-    Router::new()
+    let router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(rest::routes())
         .route("/api/{*rest}", any(rest::api_not_found))
@@ -58,8 +59,9 @@ pub fn app(state: AppState) -> Router {
         )
         .fallback(static_or_page)
         .layer(DefaultBodyLimit::max(state.settings.max_json_bytes))
-        .layer(from_fn_with_state(state.clone(), require_same_origin))
-        .with_state(state)
+        .layer(from_fn_with_state(state.clone(), require_same_origin));
+    // Outermost, so refusals by the layers above carry the headers too.
+    security::harden(router, state.clone()).with_state(state)
 }
 
 async fn server_fn_handler(

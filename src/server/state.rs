@@ -22,7 +22,8 @@ pub struct Settings {
     pub max_upload_bytes: u64,
     pub max_files_per_version: usize,
     pub session_days: i64,
-    /// Mark cookies `Secure` (the app is reached over https).
+    /// Mark cookies `Secure` on every response (the public URL is https). Requests that a proxy
+    /// reports as https get `Secure` cookies either way.
     pub secure_cookies: bool,
 }
 

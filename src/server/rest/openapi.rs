@@ -1,5 +1,6 @@
 //! The OpenAPI 3.1 description of every REST route, served at `/api/v1/openapi.json`.
 
+use crate::server::services::tokens::{MAX_TOKENS_PER_WINDOW, TOKEN_WINDOW_MINUTES};
 use axum::Json;
 use serde_json::{Value, json};
 
@@ -61,7 +62,12 @@ pub fn document() -> Value {
                     "requestBody": body("NewToken"),
                     "responses": with(json!({
                         "201": ok("The token, with its secret.", "CreatedToken"),
-                        "422": error_ref("INVALID_TOKEN_NAME or INVALID_EXPIRY.")
+                        "422": error_ref("INVALID_TOKEN_NAME or INVALID_EXPIRY."),
+                        "429": {
+                            "description": format!("TOO_MANY_TOKENS: the caller created {MAX_TOKENS_PER_WINDOW} tokens in the last {TOKEN_WINDOW_MINUTES} minutes (revoked ones count)."),
+                            "headers": {"Retry-After": {"description": "Seconds until another token may be created.", "schema": {"type": "integer", "minimum": 1}}},
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+                        }
                     }), auth_errors.clone())
                 }
             },

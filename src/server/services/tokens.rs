@@ -1,4 +1,5 @@
-//! API tokens: created with a secret shown once, stored as its SHA-256, listed, revoked.
+//! API tokens: created with a secret shown once, stored as its SHA-256, listed, revoked; how
+//! many a user may create in an hour.
 
 use crate::domain::error::ApiError;
 use crate::domain::identity::{
@@ -14,10 +15,36 @@ use chrono::{Duration, Utc};
 use serde_json::json;
 use sqlx::SqlitePool;
 
+/// Tokens one user may create within [`TOKEN_WINDOW_MINUTES`] through the app or the REST API:
+/// plenty for people and pipelines, too few for a stolen session to mint credentials in bulk.
+/// Revoked tokens count too, so revoking does not reset the limit.
+pub const MAX_TOKENS_PER_WINDOW: i64 = 20;
+pub const TOKEN_WINDOW_MINUTES: i64 = 60;
+
+/// Creates a token for a signed-in user (REST API and the tokens page), within the hourly limit.
 pub async fn create_token(
     pool: &SqlitePool,
     user_id: &str,
     request: &NewToken,
+) -> AppResult<CreatedToken> {
+    insert_token(pool, user_id, request, MAX_TOKENS_PER_WINDOW).await
+}
+
+/// Creates a token from the command line, without the hourly limit: whoever runs it already
+/// holds the database.
+pub async fn create_token_as_operator(
+    pool: &SqlitePool,
+    user_id: &str,
+    request: &NewToken,
+) -> AppResult<CreatedToken> {
+    insert_token(pool, user_id, request, i64::MAX).await
+}
+
+async fn insert_token(
+    pool: &SqlitePool,
+    user_id: &str,
+    request: &NewToken,
+    max_in_window: i64,
 ) -> AppResult<CreatedToken> {
     let (name, days) = validate_token_request(request)?;
     let token = format!("{TOKEN_PREFIX}{}", auth::random_secret(24));
@@ -25,10 +52,14 @@ pub async fn create_token(
     let now = Utc::now();
     let expires_at = days.map(|d| now + Duration::days(d));
     let id = db::new_id();
+    let window_start = db::timestamp(now - Duration::minutes(TOKEN_WINDOW_MINUTES));
     let mut tx = pool.begin().await?;
-    sqlx::query(
+    // Counting and inserting in one statement: two requests at once cannot both slip under
+    // the limit.
+    let inserted = sqlx::query(
         "INSERT INTO api_tokens (id, user_id, name, token_hash, prefix, created_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+         SELECT ?, ?, ?, ?, ?, ?, ?
+         WHERE (SELECT COUNT(*) FROM api_tokens WHERE user_id = ? AND created_at > ?) < ?",
     )
     .bind(&id)
     .bind(user_id)
@@ -37,8 +68,26 @@ pub async fn create_token(
     .bind(&prefix)
     .bind(db::timestamp(now))
     .bind(expires_at.map(db::timestamp))
+    .bind(user_id)
+    .bind(&window_start)
+    .bind(max_in_window)
     .execute(&mut *tx)
     .await?;
+    if inserted.rows_affected() == 0 {
+        let (oldest,): (Option<String>,) = sqlx::query_as(
+            "SELECT MIN(created_at) FROM api_tokens WHERE user_id = ? AND created_at > ?",
+        )
+        .bind(user_id)
+        .bind(&window_start)
+        .fetch_one(&mut *tx)
+        .await?;
+        // The limit frees up when the oldest token of the window leaves it.
+        let wait = oldest
+            .map(|t| db::parse_time(&t) + Duration::minutes(TOKEN_WINDOW_MINUTES) - now)
+            .map_or(0, |d| d.num_seconds())
+            .max(1);
+        return Err(too_many_tokens(u64::try_from(wait).unwrap_or(1)).into());
+    }
     audit::record(
         &mut tx,
         Some(user_id),
@@ -56,6 +105,24 @@ pub async fn create_token(
         expires_at,
         token,
     })
+}
+
+fn too_many_tokens(retry_after_secs: u64) -> ApiError {
+    let minutes = retry_after_secs.div_ceil(60);
+    let wait = if minutes == 1 {
+        "a minute".to_owned()
+    } else {
+        format!("{minutes} minutes")
+    };
+    ApiError::new(
+        429,
+        "TOO_MANY_TOKENS",
+        format!(
+            "You have created {MAX_TOKENS_PER_WINDOW} API tokens in the last {TOKEN_WINDOW_MINUTES} minutes, the most allowed."
+        ),
+        format!("Reuse one of your tokens, or wait {wait} before creating another."),
+    )
+    .retry_after(retry_after_secs)
 }
 
 type TokenRow = (
