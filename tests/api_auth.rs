@@ -602,6 +602,13 @@ async fn sixth_attempt_after_five_failures_is_429_even_with_the_right_password()
         session_cookie(&resp).is_none(),
         "a throttled sign-in opens no session"
     );
+    assert_eq!(
+        resp.headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok()),
+        Some("900"),
+        "a throttled sign-in says when to try again"
+    );
     assert_error(resp, 429, "TOO_MANY_ATTEMPTS").await;
 
     // Throttling is per username: bob is unaffected.

@@ -201,6 +201,7 @@ pub async fn sign_in(state: &AppState, username: &str, password: String) -> AppR
             "Too many failed sign-in attempts for this account.",
             format!("Wait {FAILURE_WINDOW_MINUTES} minutes and try again, or ask an admin to reset your password."),
         )
+        .retry_after(FAILURE_WINDOW_MINUTES as u64 * 60)
         .into());
     }
     let user: Option<(String, String, bool)> =
