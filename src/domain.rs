@@ -9,6 +9,7 @@ pub mod dataset;
 pub mod error;
 pub mod file_path;
 pub mod identity;
+pub mod job;
 pub mod model;
 pub mod paging;
 pub mod requirements;

@@ -1,0 +1,734 @@
+//! Durable background jobs. A job is a row in `jobs`; in-process workers claim queued rows one at a
+//! time (a single `UPDATE … RETURNING`, so no job is ever claimed twice), keep a heartbeat while
+//! they run, and record progress, log lines, the result or the error. A job whose worker died
+//! (the process was killed) is claimed again: at start for the embedded single-process setup, and
+//! by any worker once its heartbeat is stale. Cancelling a running job asks it to stop at its
+//! next checkpoint.
+
+use crate::domain::error::ApiError;
+use crate::domain::job::{Job, JobLogLine, JobState};
+use crate::server::db;
+use crate::server::error::{AppError, AppResult};
+use serde_json::Value;
+use sqlx::SqlitePool;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// A job that was claimed this many times without finishing is given up.
+pub const MAX_ATTEMPTS: i64 = 3;
+
+/// Why a job did not succeed.
+#[derive(Debug, PartialEq, Eq)]
+pub enum JobError {
+    /// The job cannot be done; the message is for people.
+    Failed(String),
+    /// Someone canceled it.
+    Canceled,
+}
+
+impl From<AppError> for JobError {
+    fn from(e: AppError) -> Self {
+        let api = e.into_api_error();
+        JobError::Failed(format!("{} {}", api.error_msg, api.solution_msg))
+    }
+}
+
+impl From<sqlx::Error> for JobError {
+    fn from(e: sqlx::Error) -> Self {
+        tracing::error!("database error in a job: {e}");
+        JobError::Failed("The database could not be reached; the job stopped.".to_owned())
+    }
+}
+
+pub type JobFuture<'a> = Pin<Box<dyn Future<Output = Result<Value, JobError>> + Send + 'a>>;
+
+/// One kind of work (`feature_impact`, …).
+pub trait JobKind: Send + Sync + 'static {
+    fn name(&self) -> &'static str;
+    fn run<'a>(&'a self, ctx: &'a JobContext) -> JobFuture<'a>;
+}
+
+/// What a running job sees of itself.
+pub struct JobContext {
+    pool: SqlitePool,
+    pub id: String,
+    pub params: Value,
+    pub subject: Option<String>,
+    cancel: Arc<AtomicBool>,
+}
+
+impl JobContext {
+    /// Whether someone asked the job to stop.
+    pub fn is_canceled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+
+    /// Stops the job here if it was canceled.
+    pub fn checkpoint(&self) -> Result<(), JobError> {
+        if self.is_canceled() {
+            Err(JobError::Canceled)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Records how far the job got (0 to 1), and stops it if it was canceled.
+    pub async fn progress(&self, fraction: f64) -> Result<(), JobError> {
+        sqlx::query("UPDATE jobs SET progress = ? WHERE id = ?")
+            .bind(fraction.clamp(0.0, 1.0))
+            .bind(&self.id)
+            .execute(&self.pool)
+            .await?;
+        self.checkpoint()
+    }
+
+    /// Adds a line to the job's log.
+    pub async fn log(&self, message: impl Into<String>) -> Result<(), JobError> {
+        sqlx::query("INSERT INTO job_log (job_id, at, message) VALUES (?, ?, ?)")
+            .bind(&self.id)
+            .bind(db::now())
+            .bind(message.into())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Timings of the runner; shorter in tests.
+#[derive(Clone, Copy, Debug)]
+pub struct JobTimings {
+    /// How often a running job's heartbeat is written (and cancellation is looked for).
+    pub heartbeat: Duration,
+    /// A running job whose heartbeat is older than this is taken over.
+    pub stale_after: Duration,
+    /// How often idle workers look for work queued by another instance.
+    pub idle_poll: Duration,
+}
+
+impl Default for JobTimings {
+    fn default() -> Self {
+        Self {
+            heartbeat: Duration::from_secs(2),
+            stale_after: Duration::from_secs(30),
+            idle_poll: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Enqueues jobs and runs them. Cheap to clone.
+#[derive(Clone)]
+pub struct JobRunner {
+    pool: SqlitePool,
+    kinds: Arc<HashMap<&'static str, Arc<dyn JobKind>>>,
+    instance: Arc<str>,
+    wake: Arc<Notify>,
+    timings: JobTimings,
+}
+
+fn job_not_found(id: &str) -> ApiError {
+    ApiError::new(
+        404,
+        "JOB_NOT_FOUND",
+        format!("No job with id '{id}'."),
+        "Use the job id from the 202 answer that started it.",
+    )
+}
+
+#[derive(sqlx::FromRow)]
+struct JobRow {
+    id: String,
+    kind: String,
+    state: String,
+    progress: f64,
+    error: Option<String>,
+    result: Option<String>,
+    attempts: i64,
+    created_at: String,
+    started_at: Option<String>,
+    finished_at: Option<String>,
+}
+
+impl JobRow {
+    fn into_job(self) -> Job {
+        Job {
+            id: self.id,
+            kind: self.kind,
+            state: JobState::parse(&self.state).unwrap_or(JobState::Failed),
+            progress: self.progress,
+            error: self.error,
+            result: self.result.and_then(|r| serde_json::from_str(&r).ok()),
+            attempts: self.attempts,
+            created_at: db::parse_time(&self.created_at),
+            started_at: self.started_at.as_deref().map(db::parse_time),
+            finished_at: self.finished_at.as_deref().map(db::parse_time),
+        }
+    }
+}
+
+const JOB_COLUMNS: &str =
+    "id, kind, state, progress, error, result, attempts, created_at, started_at, finished_at";
+
+impl JobRunner {
+    pub fn new(pool: SqlitePool, kinds: Vec<Arc<dyn JobKind>>, timings: JobTimings) -> Self {
+        Self {
+            pool,
+            kinds: Arc::new(kinds.into_iter().map(|k| (k.name(), k)).collect()),
+            instance: db::new_id().into(),
+            wake: Arc::new(Notify::new()),
+            timings,
+        }
+    }
+
+    /// Queues a job. With a `subject`, refuses (409) while another job of the same kind on the
+    /// same subject is queued or running.
+    pub async fn enqueue(
+        &self,
+        kind: &str,
+        subject: Option<&str>,
+        params: Value,
+        created_by: Option<&str>,
+    ) -> AppResult<String> {
+        let id = db::new_id();
+        let inserted = sqlx::query(
+            "INSERT INTO jobs (id, kind, subject, params, created_by, created_at)
+             SELECT ?, ?, ?, ?, ?, ?
+             WHERE ? IS NULL OR NOT EXISTS (SELECT 1 FROM jobs WHERE subject = ? AND kind = ?
+                                            AND state IN ('queued', 'running'))",
+        )
+        .bind(&id)
+        .bind(kind)
+        .bind(subject)
+        .bind(params.to_string())
+        .bind(created_by)
+        .bind(db::now())
+        .bind(subject)
+        .bind(subject)
+        .bind(kind)
+        .execute(&self.pool)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Err(ApiError::new(
+                409,
+                "JOB_ALREADY_RUNNING",
+                "The same work is already queued or running.",
+                "Wait for it to finish (or cancel it with DELETE /api/v1/jobs/{id}), then try again.",
+            )
+            .into());
+        }
+        self.wake.notify_one();
+        Ok(id)
+    }
+
+    /// The job queued or running for a subject, if any.
+    pub async fn active_for(&self, kind: &str, subject: &str) -> AppResult<Option<Job>> {
+        let row: Option<JobRow> = sqlx::query_as(&format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE subject = ? AND kind = ?
+             AND state IN ('queued', 'running') ORDER BY created_at DESC LIMIT 1"
+        ))
+        .bind(subject)
+        .bind(kind)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(JobRow::into_job))
+    }
+
+    /// The subject a job works on (for access checks).
+    pub async fn subject(&self, id: &str) -> AppResult<Option<String>> {
+        let row: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT subject FROM jobs WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|(s,)| s).ok_or_else(|| job_not_found(id).into())
+    }
+
+    pub async fn get(&self, id: &str) -> AppResult<Job> {
+        let row: Option<JobRow> =
+            sqlx::query_as(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?"))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(JobRow::into_job)
+            .ok_or_else(|| job_not_found(id).into())
+    }
+
+    pub async fn log_lines(&self, id: &str) -> AppResult<Vec<JobLogLine>> {
+        self.get(id).await?;
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT at, message FROM job_log WHERE job_id = ? ORDER BY id")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(at, message)| JobLogLine {
+                at: db::parse_time(&at),
+                message,
+            })
+            .collect())
+    }
+
+    /// Cancels a job: a queued one at once, a running one at its next checkpoint. A finished job
+    /// cannot be canceled (409).
+    pub async fn cancel(&self, id: &str) -> AppResult<Job> {
+        let now = db::now();
+        let mut tx = self.pool.begin().await?;
+        let job = {
+            let row: Option<JobRow> =
+                sqlx::query_as(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?"))
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            row.map(JobRow::into_job).ok_or_else(|| job_not_found(id))?
+        };
+        match job.state {
+            JobState::Queued => {
+                sqlx::query(
+                    "UPDATE jobs SET state = 'canceled', cancel_requested = 1, finished_at = ? WHERE id = ?",
+                )
+                .bind(&now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            JobState::Running => {
+                sqlx::query("UPDATE jobs SET cancel_requested = 1 WHERE id = ?")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            state => {
+                return Err(ApiError::new(
+                    409,
+                    "JOB_FINISHED",
+                    format!("The job is already {}.", state.as_str()),
+                    "Only queued or running jobs can be canceled.",
+                )
+                .into());
+            }
+        }
+        tx.commit().await?;
+        self.get(id).await
+    }
+
+    /// For the embedded single-process setup: jobs left running by a previous process are queued
+    /// again at start.
+    pub async fn requeue_abandoned(&self) -> AppResult<u64> {
+        let done = sqlx::query(
+            "UPDATE jobs SET state = 'queued', claimed_by = NULL, heartbeat_at = NULL
+             WHERE state = 'running'",
+        )
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() > 0 {
+            tracing::info!("{} interrupted job(s) queued again", done.rows_affected());
+        }
+        Ok(done.rows_affected())
+    }
+
+    /// Starts `count` workers.
+    pub fn spawn_workers(&self, count: usize) {
+        for _ in 0..count {
+            let runner = self.clone();
+            tokio::spawn(async move { runner.work().await });
+        }
+    }
+
+    async fn work(self) {
+        loop {
+            match self.claim().await {
+                Ok(Some(claimed)) => self.run(claimed).await,
+                Ok(None) => {
+                    let _ =
+                        tokio::time::timeout(self.timings.idle_poll, self.wake.notified()).await;
+                }
+                Err(e) => {
+                    tracing::error!("claiming a job: {e:?}");
+                    tokio::time::sleep(self.timings.idle_poll).await;
+                }
+            }
+        }
+    }
+
+    fn stale_cutoff(&self) -> String {
+        let stale = chrono::Duration::from_std(self.timings.stale_after)
+            .unwrap_or_else(|_| chrono::Duration::seconds(30));
+        db::timestamp(chrono::Utc::now() - stale)
+    }
+
+    /// Takes the oldest queued job (or a running one whose worker stopped beating).
+    async fn claim(&self) -> AppResult<Option<Claimed>> {
+        let now = db::now();
+        let cutoff = self.stale_cutoff();
+        // Abandoned jobs that were canceled, or tried too often, end here.
+        sqlx::query(
+            "UPDATE jobs SET state = 'canceled', finished_at = ?
+             WHERE state = 'running' AND heartbeat_at < ? AND cancel_requested = 1",
+        )
+        .bind(&now)
+        .bind(&cutoff)
+        .execute(&self.pool)
+        .await?;
+        sqlx::query(
+            "UPDATE jobs SET state = 'failed', finished_at = ?,
+                error = 'The job was interrupted ' || attempts || ' times and was given up.'
+             WHERE attempts >= ? AND (state = 'queued' OR (state = 'running' AND heartbeat_at < ?))",
+        )
+        .bind(&now)
+        .bind(MAX_ATTEMPTS)
+        .bind(&cutoff)
+        .execute(&self.pool)
+        .await?;
+        let claimed: Option<(String, String, String, Option<String>)> = sqlx::query_as(
+            "UPDATE jobs SET state = 'running', claimed_by = ?, heartbeat_at = ?,
+                started_at = COALESCE(started_at, ?), attempts = attempts + 1
+             WHERE id = (SELECT id FROM jobs
+                         WHERE cancel_requested = 0
+                           AND (state = 'queued' OR (state = 'running' AND heartbeat_at < ?))
+                         ORDER BY created_at, id LIMIT 1)
+             RETURNING id, kind, params, subject",
+        )
+        .bind(&*self.instance)
+        .bind(&now)
+        .bind(&now)
+        .bind(&cutoff)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(claimed.map(|(id, kind, params, subject)| Claimed {
+            id,
+            kind,
+            params: serde_json::from_str(&params).unwrap_or(Value::Null),
+            subject,
+        }))
+    }
+
+    async fn run(&self, claimed: Claimed) {
+        let cancel = Arc::new(AtomicBool::new(false));
+        let heartbeat = tokio::spawn(beat(
+            self.pool.clone(),
+            claimed.id.clone(),
+            self.instance.clone(),
+            cancel.clone(),
+            self.timings.heartbeat,
+        ));
+        let outcome = match self.kinds.get(claimed.kind.as_str()).cloned() {
+            None => Err(JobError::Failed(format!(
+                "This server does not know how to run '{}' jobs.",
+                claimed.kind
+            ))),
+            Some(kind) => {
+                let ctx = JobContext {
+                    pool: self.pool.clone(),
+                    id: claimed.id.clone(),
+                    params: claimed.params,
+                    subject: claimed.subject,
+                    cancel,
+                };
+                // A panicking job fails; the worker lives on.
+                match tokio::spawn(async move { kind.run(&ctx).await }).await {
+                    Ok(outcome) => outcome,
+                    Err(e) => {
+                        tracing::error!("job {} crashed: {e}", claimed.id);
+                        Err(JobError::Failed(
+                            "The job crashed; the server log has the details.".to_owned(),
+                        ))
+                    }
+                }
+            }
+        };
+        heartbeat.abort();
+        if let Err(e) = self.finish(&claimed.id, outcome).await {
+            tracing::error!("recording the end of job {}: {e:?}", claimed.id);
+        }
+    }
+
+    async fn finish(&self, id: &str, outcome: Result<Value, JobError>) -> AppResult<()> {
+        let (state, result, error) = match outcome {
+            Ok(result) => ("succeeded", Some(result.to_string()), None),
+            Err(JobError::Canceled) => ("canceled", None, None),
+            Err(JobError::Failed(message)) => ("failed", None, Some(message)),
+        };
+        // Only the worker that holds the job records its end (another may have taken it over).
+        sqlx::query(
+            "UPDATE jobs SET state = ?, result = ?, error = ?, finished_at = ?,
+                progress = CASE WHEN ? = 'succeeded' THEN 1 ELSE progress END
+             WHERE id = ? AND claimed_by = ? AND state = 'running'",
+        )
+        .bind(state)
+        .bind(result)
+        .bind(error)
+        .bind(db::now())
+        .bind(state)
+        .bind(id)
+        .bind(&*self.instance)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
+
+struct Claimed {
+    id: String,
+    kind: String,
+    params: Value,
+    subject: Option<String>,
+}
+
+/// Keeps a running job's heartbeat fresh and notices when it is canceled.
+async fn beat(
+    pool: SqlitePool,
+    id: String,
+    instance: Arc<str>,
+    cancel: Arc<AtomicBool>,
+    every: Duration,
+) {
+    loop {
+        let row: Result<Option<(bool,)>, _> = sqlx::query_as(
+            "UPDATE jobs SET heartbeat_at = ? WHERE id = ? AND claimed_by = ?
+             RETURNING cancel_requested",
+        )
+        .bind(db::now())
+        .bind(&id)
+        .bind(&*instance)
+        .fetch_optional(&pool)
+        .await;
+        match row {
+            Ok(Some((true,))) | Ok(None) => cancel.store(true, Ordering::Relaxed),
+            Ok(Some((false,))) => {}
+            Err(e) => tracing::warn!("job {id} heartbeat: {e}"),
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Counts to `params.steps`, one step per 20 ms, reporting progress; fails on request.
+    struct Counter;
+
+    impl JobKind for Counter {
+        fn name(&self) -> &'static str {
+            "count"
+        }
+        fn run<'a>(&'a self, ctx: &'a JobContext) -> JobFuture<'a> {
+            Box::pin(async move {
+                let steps = ctx.params["steps"].as_u64().unwrap_or(1);
+                if ctx.params["fail"].as_bool() == Some(true) {
+                    return Err(JobError::Failed("asked to fail".into()));
+                }
+                if ctx.params["panic"].as_bool() == Some(true) {
+                    panic!("asked to panic");
+                }
+                for i in 0..steps {
+                    ctx.log(format!("step {i}")).await?;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    ctx.progress((i + 1) as f64 / steps as f64).await?;
+                }
+                Ok(json!({"counted": steps}))
+            })
+        }
+    }
+
+    fn timings() -> JobTimings {
+        JobTimings {
+            heartbeat: Duration::from_millis(20),
+            stale_after: Duration::from_millis(300),
+            idle_poll: Duration::from_millis(20),
+        }
+    }
+
+    async fn pool(dir: &tempfile::TempDir) -> SqlitePool {
+        let url = format!("sqlite://{}", dir.path().join("jobs.db").display());
+        db::connect(&url).await.expect("database")
+    }
+
+    async fn until_finished(runner: &JobRunner, id: &str) -> Job {
+        for _ in 0..500 {
+            let job = runner.get(id).await.expect("job");
+            if job.state.is_finished() {
+                return job;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("job {id} did not finish");
+    }
+
+    #[tokio::test]
+    async fn a_job_runs_to_the_end_with_progress_and_a_log() {
+        let dir = tempfile::tempdir().expect("dir");
+        let runner = JobRunner::new(pool(&dir).await, vec![Arc::new(Counter)], timings());
+        runner.spawn_workers(2);
+        let id = runner
+            .enqueue("count", Some("v1"), json!({"steps": 3}), None)
+            .await
+            .expect("enqueue");
+        let job = until_finished(&runner, &id).await;
+        assert_eq!(job.state, JobState::Succeeded);
+        assert_eq!(job.progress, 1.0);
+        assert_eq!(job.result, Some(json!({"counted": 3})));
+        assert_eq!(job.attempts, 1);
+        let log: Vec<String> = runner
+            .log_lines(&id)
+            .await
+            .expect("log")
+            .into_iter()
+            .map(|l| l.message)
+            .collect();
+        assert_eq!(log, vec!["step 0", "step 1", "step 2"]);
+        assert_eq!(
+            runner
+                .cancel(&id)
+                .await
+                .expect_err("finished")
+                .into_api_error()
+                .status,
+            409
+        );
+    }
+
+    #[tokio::test]
+    async fn one_job_per_subject_at_a_time() {
+        let dir = tempfile::tempdir().expect("dir");
+        let runner = JobRunner::new(pool(&dir).await, vec![Arc::new(Counter)], timings());
+        let first = runner
+            .enqueue("count", Some("v1"), json!({"steps": 2}), None)
+            .await
+            .expect("first");
+        let second = runner.enqueue("count", Some("v1"), json!({}), None).await;
+        assert_eq!(second.expect_err("busy").into_api_error().status, 409);
+        // Other subjects are free.
+        runner
+            .enqueue("count", Some("v2"), json!({}), None)
+            .await
+            .expect("other subject");
+        runner.spawn_workers(1);
+        until_finished(&runner, &first).await;
+        runner
+            .enqueue("count", Some("v1"), json!({}), None)
+            .await
+            .expect("free again");
+    }
+
+    #[tokio::test]
+    async fn failures_panics_and_unknown_kinds_fail_the_job_not_the_worker() {
+        let dir = tempfile::tempdir().expect("dir");
+        let runner = JobRunner::new(pool(&dir).await, vec![Arc::new(Counter)], timings());
+        runner.spawn_workers(1);
+        let failing = runner
+            .enqueue("count", None, json!({"fail": true}), None)
+            .await
+            .expect("q");
+        let panicking = runner
+            .enqueue("count", None, json!({"panic": true}), None)
+            .await
+            .expect("q");
+        let unknown = runner
+            .enqueue("mystery", None, json!({}), None)
+            .await
+            .expect("q");
+        let fine = runner
+            .enqueue("count", None, json!({"steps": 1}), None)
+            .await
+            .expect("q");
+        let job = until_finished(&runner, &failing).await;
+        assert_eq!(
+            (job.state, job.error.as_deref()),
+            (JobState::Failed, Some("asked to fail"))
+        );
+        let job = until_finished(&runner, &panicking).await;
+        assert_eq!(job.state, JobState::Failed);
+        assert!(job.error.unwrap_or_default().contains("crashed"));
+        let job = until_finished(&runner, &unknown).await;
+        assert!(job.error.unwrap_or_default().contains("'mystery'"));
+        assert_eq!(
+            until_finished(&runner, &fine).await.state,
+            JobState::Succeeded
+        );
+    }
+
+    #[tokio::test]
+    async fn canceling_stops_queued_and_running_jobs() {
+        let dir = tempfile::tempdir().expect("dir");
+        let runner = JobRunner::new(pool(&dir).await, vec![Arc::new(Counter)], timings());
+        let queued = runner
+            .enqueue("count", None, json!({"steps": 1}), None)
+            .await
+            .expect("q");
+        assert_eq!(
+            runner.cancel(&queued).await.expect("cancel").state,
+            JobState::Canceled
+        );
+        runner.spawn_workers(1);
+        let running = runner
+            .enqueue("count", None, json!({"steps": 1000}), None)
+            .await
+            .expect("q");
+        while runner.get(&running).await.expect("job").progress == 0.0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        runner.cancel(&running).await.expect("cancel");
+        let job = until_finished(&runner, &running).await;
+        assert_eq!(job.state, JobState::Canceled);
+        assert!(job.progress < 1.0);
+        // The canceled queued job never ran.
+        assert!(runner.log_lines(&queued).await.expect("log").is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_job_whose_worker_died_is_taken_over_and_completes() {
+        let dir = tempfile::tempdir().expect("dir");
+        let db = pool(&dir).await;
+        // A worker from another instance claimed it and stopped beating.
+        let dead = JobRunner::new(db.clone(), vec![Arc::new(Counter)], timings());
+        let id = dead
+            .enqueue("count", None, json!({"steps": 2}), None)
+            .await
+            .expect("q");
+        assert!(dead.claim().await.expect("claim").is_some());
+        let alive = JobRunner::new(db.clone(), vec![Arc::new(Counter)], timings());
+        assert!(
+            alive.claim().await.expect("claim").is_none(),
+            "fresh heartbeat: not yet"
+        );
+        alive.spawn_workers(1);
+        let job = until_finished(&alive, &id).await;
+        assert_eq!(job.state, JobState::Succeeded);
+        assert_eq!(job.attempts, 2);
+        // The dead worker cannot overwrite the outcome any more.
+        dead.finish(&id, Err(JobError::Failed("late".into())))
+            .await
+            .expect("finish");
+        assert_eq!(
+            alive.get(&id).await.expect("job").state,
+            JobState::Succeeded
+        );
+    }
+
+    #[tokio::test]
+    async fn jobs_left_running_at_start_are_queued_again_and_given_up_after_three_tries() {
+        let dir = tempfile::tempdir().expect("dir");
+        let db = pool(&dir).await;
+        let runner = JobRunner::new(db.clone(), vec![Arc::new(Counter)], timings());
+        let id = runner
+            .enqueue("count", None, json!({"steps": 1}), None)
+            .await
+            .expect("q");
+        for _ in 0..MAX_ATTEMPTS {
+            runner.requeue_abandoned().await.expect("requeue");
+            assert!(runner.claim().await.expect("claim").is_some());
+        }
+        runner.requeue_abandoned().await.expect("requeue");
+        assert!(runner.claim().await.expect("claim").is_none());
+        let job = runner.get(&id).await.expect("job");
+        assert_eq!(job.state, JobState::Failed);
+        assert!(job.error.unwrap_or_default().contains("3 times"));
+    }
+}
