@@ -1304,3 +1304,75 @@ async fn models_survive_a_restart() {
     let all = list(&server, &token, "").await;
     assert_eq!(all["total_count"], 1);
 }
+
+/// Writes that read before they write (name checks, lookups) must wait for each other, not fail:
+/// with a deferred transaction SQLite refuses the late writer ("database is locked") and the
+/// client got a 500.
+#[tokio::test]
+async fn concurrent_writes_all_succeed() {
+    let server = TestServer::start().await;
+    let admin = server.user_with_token("root", true);
+    let send = |method: reqwest::Method, path: String, body: Value| {
+        server
+            .client
+            .request(method, server.url(&path))
+            .bearer_auth(&admin)
+            .json(&body)
+            .send()
+    };
+    let statuses = |responses: Vec<reqwest::Result<reqwest::Response>>| {
+        responses
+            .into_iter()
+            .map(|r| r.expect("send a request").status().as_u16())
+            .collect::<Vec<_>>()
+    };
+    let n = 8;
+    let created = futures_util::future::join_all((0..n).flat_map(|i| {
+        [
+            send(
+                reqwest::Method::POST,
+                "/api/v1/users".into(),
+                json!({"username": format!("user-{i}"), "password": "a-long-enough-password"}),
+            ),
+            send(
+                reqwest::Method::POST,
+                "/api/v1/teams".into(),
+                json!({"name": format!("team-{i}")}),
+            ),
+            send(
+                reqwest::Method::POST,
+                "/api/v1/models".into(),
+                json!({"name": format!("model-{i}")}),
+            ),
+        ]
+    }))
+    .await;
+    assert_eq!(statuses(created), vec![201; 3 * n]);
+    server.create_model(&admin, json!({"name": "shared"})).await;
+    let changed = futures_util::future::join_all((0..n).flat_map(|i| {
+        [
+            send(
+                reqwest::Method::PATCH,
+                "/api/v1/models/shared/access".into(),
+                json!({"data": [{"username": format!("user-{i}"), "role": "VIEWER"}]}),
+            ),
+            send(
+                reqwest::Method::PUT,
+                format!("/api/v1/teams/team-0/members/user-{i}"),
+                json!({}),
+            ),
+            send(
+                reqwest::Method::PATCH,
+                format!("/api/v1/models/model-{i}"),
+                json!({"name": format!("renamed-{i}")}),
+            ),
+            send(
+                reqwest::Method::PATCH,
+                format!("/api/v1/users/user-{i}"),
+                json!({"display_name": format!("User {i}")}),
+            ),
+        ]
+    }))
+    .await;
+    assert_eq!(statuses(changed), vec![200; 4 * n]);
+}

@@ -185,7 +185,7 @@ pub async fn take_flash(state: &AppState, headers: &HeaderMap) -> AppResult<Opti
     };
     let id_hash = sha256_hex(&secret);
     // RETURNING would give the cleared value, so read and clear in one transaction.
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
     let row: Option<(Option<String>,)> =
         sqlx::query_as("SELECT flash FROM sessions WHERE id_hash = ?")
             .bind(&id_hash)

@@ -1,4 +1,4 @@
-//! The command line: `serve`, `user add`, `token add`, `storage sweep`.
+//! The command line: `serve`, `user add`, `token add`, `storage sweep`, and the hidden `routes`.
 
 use crate::domain::identity::NewToken;
 use crate::server::config::{
@@ -34,6 +34,10 @@ pub async fn run(cli: Cli) -> ExitCode {
             grace_seconds,
             store,
         }) => sweep_storage(&store, grace_seconds).await,
+        Command::Routes => {
+            print_routes();
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -42,6 +46,22 @@ pub async fn run(cli: Cli) -> ExitCode {
             eprintln!("error: {}\n{}", e.error_msg, e.solution_msg);
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Lists the HTTP surface that access checks apply to, one line each, so a test can tell when an
+/// endpoint is added without being covered: `REST /api/v1/models/{model}` and
+/// `FN POST /fn/list_tokens`. REST methods are not listed; a client finds them by the 405 answer.
+fn print_routes() {
+    for path in crate::server::rest::route_paths() {
+        println!("REST {path}");
+    }
+    let mut functions: Vec<(String, String)> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, method)| (path.to_owned(), method.to_string()))
+        .collect();
+    functions.sort();
+    for (path, method) in functions {
+        println!("FN {method} {path}");
     }
 }
 

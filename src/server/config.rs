@@ -24,6 +24,10 @@ pub enum Command {
     /// Look after stored files.
     #[command(subcommand)]
     Storage(StorageCommand),
+    /// Print every REST route and server function path (`REST <path>`, `FN <method> <path>`),
+    /// for tests and maintenance.
+    #[command(hide = true)]
+    Routes,
 }
 
 #[derive(Debug, Subcommand)]

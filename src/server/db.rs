@@ -7,6 +7,10 @@ use std::str::FromStr;
 use std::time::Duration;
 
 /// Opens (creating if needed) the SQLite database and brings its schema up to date.
+///
+/// A transaction that reads before it writes begins with `BEGIN IMMEDIATE`: begun deferred, its
+/// first write fails at once with "database is locked" whenever another connection wrote since its
+/// read, and the busy timeout does not help with that.
 pub async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
     let options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)

@@ -16,114 +16,131 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::map_response;
 use axum::response::Response;
-use axum::routing::{delete, get, post, put};
+use axum::routing::{MethodRouter, delete, get, post, put};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/me", get(identity::me))
-        .route(
+/// Every REST endpoint: its path and the handlers of its methods. The router and
+/// [`route_paths`] are both built from this one table, so what is served and what is listed
+/// cannot differ.
+fn endpoints() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        ("/api/v1/me", get(identity::me)),
+        (
             "/api/v1/tokens",
             get(identity::list_tokens).post(identity::create_token),
-        )
-        .route("/api/v1/tokens/{id}", delete(identity::revoke_token))
-        .route("/api/v1/me/password", put(access::change_password))
-        .route(
+        ),
+        ("/api/v1/tokens/{id}", delete(identity::revoke_token)),
+        ("/api/v1/me/password", put(access::change_password)),
+        (
             "/api/v1/users",
             get(access::list_users).post(access::create_user),
-        )
-        .route(
+        ),
+        (
             "/api/v1/users/{username}",
             get(access::get_user).patch(access::update_user),
-        )
-        .route(
+        ),
+        (
             "/api/v1/teams",
             get(access::list_teams).post(access::create_team),
-        )
-        .route(
+        ),
+        (
             "/api/v1/teams/{team}",
             get(access::get_team).delete(access::delete_team),
-        )
-        .route(
+        ),
+        (
             "/api/v1/teams/{team}/members/{username}",
             put(access::add_team_member).delete(access::remove_team_member),
-        )
-        .route("/api/v1/audit", get(access::list_audit))
-        .route(
+        ),
+        ("/api/v1/audit", get(access::list_audit)),
+        (
             "/api/v1/models",
             get(models::list_models).post(models::create_model),
-        )
-        .route(
+        ),
+        (
             "/api/v1/models/{model}",
             get(models::get_model)
                 .patch(models::update_model)
                 .delete(models::delete_model),
-        )
-        .route(
+        ),
+        (
             "/api/v1/models/{model}/access",
             get(access::list_access).patch(access::update_access),
-        )
-        .route("/api/v1/models/{model}/copy", post(versions::copy_model))
-        .route(
+        ),
+        ("/api/v1/models/{model}/copy", post(versions::copy_model)),
+        (
             "/api/v1/models/{model}/primary",
             put(versions::promote_version),
-        )
-        .route(
+        ),
+        (
             "/api/v1/models/{model}/versions",
             get(versions::list_versions)
                 .post(versions::create_version)
                 // Uploads are bounded per file by the upload limit, not by the JSON limit.
                 .layer(DefaultBodyLimit::disable())
                 .layer(map_response(close_after_refused_upload)),
-        )
-        .route(
+        ),
+        (
             "/api/v1/models/{model}/versions/{version}",
             get(versions::get_version)
                 .patch(versions::update_version)
                 .delete(versions::delete_version),
-        )
-        .route(
+        ),
+        (
             "/api/v1/models/{model}/versions/{version}/files",
             get(versions::list_files),
-        )
-        .route(
+        ),
+        (
             "/api/v1/models/{model}/versions/{version}/files/{*path}",
             get(versions::get_file)
                 .put(versions::put_file)
                 .delete(versions::delete_file)
                 .layer(map_response(close_after_refused_upload)),
-        )
-        .route(
+        ),
+        (
             "/api/v1/models/{model}/versions/{version}/download",
             get(versions::download_version),
-        )
-        .route(
+        ),
+        (
             "/api/v1/models/{model}/versions/{version}/publish",
             post(versions::publish_version),
-        )
-        .route(
+        ),
+        (
             "/api/v1/models/{model}/versions/{version}/deactivate",
             post(versions::deactivate_version),
-        )
-        .route(
+        ),
+        (
             "/api/v1/models/{model}/versions/{version}/activate",
             post(versions::activate_version),
-        )
-        .route(
+        ),
+        (
             "/api/v1/models/{model}/aliases",
             get(versions::list_aliases),
-        )
-        .route(
+        ),
+        (
             "/api/v1/models/{model}/aliases/{alias}",
             put(versions::set_alias).delete(versions::delete_alias),
-        )
-        .route(
+        ),
+        (
             "/api/v1/models/{model}/aliases/{alias}/history",
             get(versions::alias_history),
-        )
-        .route("/api/v1/limits", get(versions::limits))
-        .route("/api/v1/openapi.json", get(openapi::openapi))
+        ),
+        ("/api/v1/limits", get(versions::limits)),
+        ("/api/v1/openapi.json", get(openapi::openapi)),
+    ]
+}
+
+pub fn routes() -> Router<AppState> {
+    endpoints()
+        .into_iter()
+        .fold(Router::new(), |router, (path, methods)| {
+            router.route(path, methods)
+        })
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed)
+}
+
+/// The path of every REST endpoint, in the router's syntax (`/api/v1/models/{model}`).
+pub fn route_paths() -> Vec<&'static str> {
+    endpoints().into_iter().map(|(path, _)| path).collect()
 }
 
 /// An upload refused before its body was read leaves the rest of that body on the connection;

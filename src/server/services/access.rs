@@ -119,7 +119,7 @@ pub async fn update_access(
         .into());
     }
     let changes = validate_access_update(update)?;
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let mut recorded = Vec::with_capacity(changes.len());
     for change in &changes {
         let (principal_id, active) = resolve(&mut tx, change).await?;

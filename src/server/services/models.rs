@@ -436,7 +436,7 @@ pub async fn create_model(pool: &SqlitePool, caller: &Caller, new: NewModel) -> 
     let fields = ModelFields::from_new(new)?;
     let id = db::new_id();
     let now = db::now();
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let taken: Option<(String,)> = sqlx::query_as("SELECT id FROM models WHERE name = ?")
         .bind(&fields.name)
         .fetch_optional(&mut *tx)
@@ -505,7 +505,7 @@ pub async fn update_model(
     if after == before {
         return Ok(row.into_model(role));
     }
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     if !after.name.eq_ignore_ascii_case(&before.name) {
         let taken: Option<(String,)> =
             sqlx::query_as("SELECT id FROM models WHERE name = ? AND id <> ?")

@@ -192,7 +192,7 @@ pub async fn list_all_tokens(
 /// Revokes a token: one's own, or (for admins) anyone's. Someone else's token is "not found",
 /// not "forbidden".
 pub async fn revoke_token(pool: &SqlitePool, caller: &Caller, token_id: &str) -> AppResult<()> {
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let found: Option<(Option<String>, String)> = sqlx::query_as(
         "SELECT revoked_at, name FROM api_tokens WHERE id = ? AND (user_id = ? OR ?)",
     )

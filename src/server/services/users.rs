@@ -36,7 +36,7 @@ pub async fn create_user(
     let display_name = validate_display_name(&new.display_name)?;
     validate_password(&new.password)?;
     let hash = auth::hash_password(new.password).await?;
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let id = insert_user(&mut tx, &username, &display_name, &hash, new.is_admin).await?;
     audit::record(
         &mut tx,
@@ -380,7 +380,7 @@ pub async fn update_user(
         }
         None => None,
     };
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let row: Option<(String, String, String, bool, bool)> = sqlx::query_as(
         "SELECT id, username, display_name, is_admin, is_active FROM users WHERE username = ?",
     )

@@ -929,7 +929,7 @@ pub async fn promote_version(
         .into());
     }
     let now = db::now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
     let previous: Option<(String,)> = sqlx::query_as(&format!(
         "SELECT v.major || '.' || v.minor || '.' || v.patch FROM models m
          JOIN versions v ON v.id = {PRIMARY_VERSION_ID} WHERE m.id = ?"
