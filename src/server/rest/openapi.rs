@@ -569,6 +569,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_served_path_is_documented() {
+        let doc = full_document();
+        let paths = doc["paths"].as_object().expect("paths");
+        for served in crate::server::rest::route_paths() {
+            let documented = served.replace("{*", "{");
+            assert!(
+                paths.contains_key(&documented),
+                "{served} is not documented"
+            );
+        }
+    }
+
+    #[test]
     fn every_path_has_operations_with_responses() {
         let doc = full_document();
         let paths = doc["paths"].as_object().expect("paths");

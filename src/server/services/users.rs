@@ -324,7 +324,13 @@ pub async fn list_users(
     }))
 }
 
-pub async fn get_user(pool: &SqlitePool, username: &str) -> AppResult<UserInfo> {
+/// One user (admins only).
+pub async fn get_user(pool: &SqlitePool, caller: &Caller, username: &str) -> AppResult<UserInfo> {
+    require_admin(caller, "look up users")?;
+    user_by_name(pool, username).await
+}
+
+async fn user_by_name(pool: &SqlitePool, username: &str) -> AppResult<UserInfo> {
     let row: Option<UserRow> = sqlx::query_as(&format!(
         "SELECT {USER_COLUMNS} FROM users WHERE username = ?"
     ))
@@ -354,7 +360,7 @@ pub async fn admin_create_user(
         Some(&caller.user_id),
     )
     .await?;
-    get_user(pool, &username).await
+    user_by_name(pool, &username).await
 }
 
 /// An admin changes a user: display name, password (ending their sessions), admin flag, active
@@ -418,7 +424,7 @@ pub async fn update_user(
     }
     if changed.is_empty() {
         tx.commit().await?;
-        return get_user(pool, &username).await;
+        return user_by_name(pool, &username).await;
     }
     sqlx::query("UPDATE users SET display_name = ?, is_admin = ?, is_active = ? WHERE id = ?")
         .bind(&display_name)
@@ -466,7 +472,7 @@ pub async fn update_user(
     )
     .await?;
     tx.commit().await?;
-    get_user(pool, &username).await
+    user_by_name(pool, &username).await
 }
 
 /// The caller changes their own password. Every other session of theirs ends; the one making the
