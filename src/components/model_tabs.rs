@@ -1,7 +1,8 @@
 //! The frame every page of one model shares: its name, the actions a role may take (upload a
-//! version, compare) and the tab navigation (Overview, Versions, Settings).
+//! version, compare) and the tab navigation (Overview, Versions, Settings); and what a model page
+//! shows when its model cannot be read.
 
-use crate::components::forms::PageError;
+use crate::components::forms::{PageError, set_http_status};
 use crate::components::layout::CurrentUser;
 use crate::domain::error::ApiError;
 use crate::domain::model::{Model, Role};
@@ -26,19 +27,46 @@ pub async fn is_signed_in(user: Option<CurrentUser>) -> bool {
     }
 }
 
-/// What a model page shows when its model (or version) cannot be read: a visitor who is not
-/// signed in may simply lack access, so they are asked to sign in; anyone else sees why, with
-/// the matching HTTP status.
+/// What a model page shows when its model (or version) cannot be read. Not found (which is also
+/// what a private model looks like to anyone without access) is a 404 page, offering a visitor
+/// who is not signed in to sign in; a page that needs a signed-in caller sends them to sign in;
+/// anything else is explained with its HTTP status.
+///
+/// Decided by the error code, not the status: the status stays on the server, and the browser
+/// must render the same view when it hydrates.
 pub fn load_error_view(error: ApiError, signed_in: bool, title: &'static str) -> AnyView {
-    if signed_in {
-        view! {
-            <Title text=title />
-            <PageError error />
-        }
-        .into_any()
-    } else {
-        view! { <Redirect path="/login" /> }.into_any()
+    if error.error_code == "NOT_AUTHENTICATED" {
+        return view! { <Redirect path="/login" /> }.into_any();
     }
+    if error.error_code.ends_with("_NOT_FOUND") {
+        set_http_status(404);
+        return view! {
+            <Title text=title />
+            <section class="py-16 text-center">
+                <h1 class="text-2xl font-semibold">{title}</h1>
+                <p class="mt-2 text-slate-600">{error.error_msg}</p>
+                {if signed_in {
+                    view! { <p class="mt-1 text-slate-600">{error.solution_msg}</p> }.into_any()
+                } else {
+                    view! {
+                        <p class="mt-1 text-slate-600">
+                            "If it is shared with you, "
+                            <a href="/login" class="link">"sign in"</a>
+                            " to see it."
+                        </p>
+                    }
+                        .into_any()
+                }}
+                <a href="/models" class="mt-6 inline-block link">"Go to models"</a>
+            </section>
+        }
+        .into_any();
+    }
+    view! {
+        <Title text=title />
+        <PageError error />
+    }
+    .into_any()
 }
 
 #[component]
