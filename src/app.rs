@@ -4,7 +4,8 @@ use crate::api::identity::current_user;
 use crate::components::layout::{CurrentUser, Header};
 use crate::pages::{
     compare_page::ComparePage, edit_model_page::EditModelPage, login_page::LoginPage,
-    model_page::ModelPage, model_settings_page::ModelSettingsPage,
+    model_activity_page::ModelActivityPage, model_page::ModelPage,
+    model_settings_page::ModelSettingsPage, model_sharing_page::ModelSharingPage,
     model_versions_page::ModelVersionsPage, models_page::ModelsPage, new_model_page::NewModelPage,
     not_found_page::NotFoundPage, setup_page::SetupPage, tokens_page::TokensPage,
     upload_page::UploadPage, version_page::VersionPage,
@@ -61,6 +62,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/models/:name/settings") view=ModelSettingsPage ssr=SsrMode::Async />
                     <Route path=path!("/models/:name/upload") view=UploadPage ssr=SsrMode::Async />
                     <Route path=path!("/models/:name/compare") view=ComparePage ssr=SsrMode::Async />
+                    <Route path=path!("/models/:name/sharing") view=ModelSharingPage ssr=SsrMode::Async />
+                    <Route path=path!("/models/:name/activity") view=ModelActivityPage ssr=SsrMode::Async />
                     <Route path=path!("/settings/tokens") view=TokensPage ssr=SsrMode::Async />
                 </Routes>
             </main>

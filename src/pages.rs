@@ -3,8 +3,10 @@
 pub mod compare_page;
 pub mod edit_model_page;
 pub mod login_page;
+pub mod model_activity_page;
 pub mod model_page;
 pub mod model_settings_page;
+pub mod model_sharing_page;
 pub mod model_versions_page;
 pub mod models_page;
 pub mod new_model_page;

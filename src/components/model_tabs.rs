@@ -1,6 +1,6 @@
 //! The frame every page of one model shares: its name, the actions a role may take (upload a
-//! version, compare) and the tab navigation (Overview, Versions, Settings); and what a model page
-//! shows when its model cannot be read.
+//! version, compare) and the tab navigation (Overview, Versions, Settings, and for those who may
+//! see them, Sharing and Activity); and what a model page shows when its model cannot be read.
 
 use crate::components::forms::{PageError, set_http_status};
 use crate::components::layout::CurrentUser;
@@ -15,6 +15,8 @@ pub enum ModelTab {
     Overview,
     Versions,
     Settings,
+    Sharing,
+    Activity,
     /// A page under the model that is none of the tabs (a version, a comparison).
     None,
 }
@@ -117,6 +119,10 @@ pub fn ModelHeader(model: Model, tab: ModelTab) -> impl IntoView {
                 {tab_link(base.clone(), "Overview", ModelTab::Overview)}
                 {tab_link(format!("{base}/versions"), "Versions", ModelTab::Versions)}
                 {tab_link(format!("{base}/settings"), "Settings", ModelTab::Settings)}
+                // Grants are listed to signed-in callers who can see the model; the audit log to
+                // its owners.
+                {model.role.is_some().then(|| tab_link(format!("{base}/sharing"), "Sharing", ModelTab::Sharing))}
+                {(model.role >= Some(Role::Owner)).then(|| tab_link(format!("{base}/activity"), "Activity", ModelTab::Activity))}
             </nav>
         </div>
     }
