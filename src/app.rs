@@ -3,6 +3,9 @@
 use crate::api::identity::current_user;
 use crate::components::layout::{CurrentUser, Header};
 use crate::pages::{
+    admin_audit_page::AdminAuditPage, admin_limits_page::AdminLimitsPage,
+    admin_team_page::AdminTeamPage, admin_teams_page::AdminTeamsPage,
+    admin_tokens_page::AdminTokensPage, admin_users_page::AdminUsersPage,
     compare_page::ComparePage, edit_model_page::EditModelPage, login_page::LoginPage,
     model_activity_page::ModelActivityPage, model_page::ModelPage,
     model_settings_page::ModelSettingsPage, model_sharing_page::ModelSharingPage,
@@ -65,6 +68,13 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/models/:name/sharing") view=ModelSharingPage ssr=SsrMode::Async />
                     <Route path=path!("/models/:name/activity") view=ModelActivityPage ssr=SsrMode::Async />
                     <Route path=path!("/settings/tokens") view=TokensPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin") view=|| view! { <Redirect path="/admin/users" /> } ssr=SsrMode::Async />
+                    <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/teams") view=AdminTeamsPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/teams/:team") view=AdminTeamPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/tokens") view=AdminTokensPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/limits") view=AdminLimitsPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

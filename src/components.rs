@@ -1,5 +1,6 @@
 //! Reusable pieces of UI.
 
+pub mod admin_nav;
 pub mod audit_log;
 pub mod copy_button;
 pub mod file_tree;

@@ -1,5 +1,11 @@
 //! One module per page.
 
+pub mod admin_audit_page;
+pub mod admin_limits_page;
+pub mod admin_team_page;
+pub mod admin_teams_page;
+pub mod admin_tokens_page;
+pub mod admin_users_page;
 pub mod compare_page;
 pub mod edit_model_page;
 pub mod login_page;
