@@ -10,8 +10,8 @@ use crate::pages::{
     model_activity_page::ModelActivityPage, model_page::ModelPage,
     model_settings_page::ModelSettingsPage, model_sharing_page::ModelSharingPage,
     model_versions_page::ModelVersionsPage, models_page::ModelsPage, new_model_page::NewModelPage,
-    not_found_page::NotFoundPage, setup_page::SetupPage, tokens_page::TokensPage,
-    upload_page::UploadPage, version_page::VersionPage,
+    not_found_page::NotFoundPage, password_page::PasswordPage, setup_page::SetupPage,
+    tokens_page::TokensPage, upload_page::UploadPage, version_page::VersionPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -68,6 +68,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/models/:name/sharing") view=ModelSharingPage ssr=SsrMode::Async />
                     <Route path=path!("/models/:name/activity") view=ModelActivityPage ssr=SsrMode::Async />
                     <Route path=path!("/settings/tokens") view=TokensPage ssr=SsrMode::Async />
+                    <Route path=path!("/settings/password") view=PasswordPage ssr=SsrMode::Async />
                     <Route path=path!("/admin") view=|| view! { <Redirect path="/admin/users" /> } ssr=SsrMode::Async />
                     <Route path=path!("/admin/users") view=AdminUsersPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/teams") view=AdminTeamsPage ssr=SsrMode::Async />

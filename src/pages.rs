@@ -17,6 +17,7 @@ pub mod model_versions_page;
 pub mod models_page;
 pub mod new_model_page;
 pub mod not_found_page;
+pub mod password_page;
 pub mod setup_page;
 pub mod tokens_page;
 pub mod upload_page;

@@ -36,6 +36,7 @@ pub fn Header() -> impl IntoView {
                                 <A href="/models" attr:class="nav-link">"Models"</A>
                                 <A href="/models/new" attr:class="nav-link">"New model"</A>
                                 <A href="/settings/tokens" attr:class="nav-link">"API tokens"</A>
+                                <A href="/settings/password" attr:class="nav-link">"Password"</A>
                                 {me.is_admin.then(|| view! { <A href="/admin" attr:class="nav-link">"Admin"</A> })}
                                 <span class="ml-auto text-sm text-slate-600" title=me.username.clone()>
                                     {me.display_name.clone()}
