@@ -2,7 +2,7 @@
 //! version, compare) and the tab navigation (Overview, Versions, Settings, and for those who may
 //! see them, Sharing and Activity); and what a model page shows when its model cannot be read.
 
-use crate::components::forms::{PageError, set_http_status};
+use crate::components::forms::{ErrorAlert, PageError, set_http_status};
 use crate::components::layout::CurrentUser;
 use crate::domain::error::ApiError;
 use crate::domain::model::{Model, Role};
@@ -44,23 +44,19 @@ pub fn load_error_view(error: ApiError, signed_in: bool, title: &'static str) ->
         set_http_status(404);
         return view! {
             <Title text=title />
-            <section class="py-16 text-center">
-                <h1 class="text-2xl font-semibold">{title}</h1>
-                <p class="mt-2 text-slate-600">{error.error_msg}</p>
-                {if signed_in {
-                    view! { <p class="mt-1 text-slate-600">{error.solution_msg}</p> }.into_any()
-                } else {
+            <h1 class="page-title">{title}</h1>
+            <ErrorAlert error />
+            {(!signed_in)
+                .then(|| {
                     view! {
-                        <p class="mt-1 text-slate-600">
+                        <p class="text-slate-700">
                             "If it is shared with you, "
                             <a href="/login" class="link">"sign in"</a>
                             " to see it."
                         </p>
                     }
-                        .into_any()
-                }}
-                <a href="/models" class="mt-6 inline-block link">"Go to models"</a>
-            </section>
+                })}
+            <a href="/models" class="mt-6 inline-block link">"Go to models"</a>
         }
         .into_any();
     }
