@@ -1,6 +1,8 @@
 //! Server functions the pages call, grouped by domain. Each is thin: who is calling → may they →
 //! the service → a DTO. Errors are [`ApiError`]s, the same the REST API answers with.
 
+pub mod access;
+pub mod admin;
 pub mod identity;
 pub mod models;
 pub mod versions;

@@ -1,5 +1,7 @@
 //! Reusable pieces of UI.
 
+pub mod admin_nav;
+pub mod audit_log;
 pub mod copy_button;
 pub mod file_tree;
 pub mod forms;
@@ -7,5 +9,6 @@ pub mod layout;
 pub mod metric_chart;
 pub mod model_form;
 pub mod model_tabs;
+pub mod pager;
 pub mod upload;
 pub mod version_badges;

@@ -31,7 +31,14 @@ async fn unknown_page_is_a_404_page() {
 #[tokio::test]
 async fn signed_out_visitors_are_sent_to_sign_in() {
     let server = TestServer::start().await;
-    for path in ["/models", "/models/new", "/settings/tokens"] {
+    for path in [
+        "/models",
+        "/models/new",
+        "/settings/tokens",
+        "/settings/password",
+        "/admin/users",
+        "/admin/audit",
+    ] {
         let resp = server
             .get(path)
             .header(ACCEPT, HTML)
@@ -210,4 +217,116 @@ async fn model_card_is_rendered_sanitized() {
     assert!(card.contains("<h2>Card title</h2>"), "{card}");
     assert!(!card.contains("<script"), "{card}");
     assert!(!card.contains("onerror"), "{card}");
+}
+
+#[tokio::test]
+async fn private_models_are_not_found_even_for_visitors_who_are_not_signed_in() {
+    let server = TestServer::start().await;
+    let token = server.user_with_token("owen", false);
+    for (name, visibility) in [("hidden", "private"), ("shown", "public")] {
+        server
+            .create_model(
+                &token,
+                serde_json::json!({"name": name, "visibility": visibility}),
+            )
+            .await;
+    }
+    let page = |path: &str, cookie: Option<&str>| {
+        let request = server.get(path).header(ACCEPT, HTML);
+        match cookie {
+            Some(cookie) => server.with_cookie(request, cookie),
+            None => request,
+        }
+        .send()
+    };
+
+    // A private model looks exactly like one that does not exist: a 404 page, with a way to
+    // sign in for visitors who are not signed in.
+    for path in [
+        "/models/hidden",
+        "/models/hidden/versions",
+        "/models/hidden/versions/0.1.0",
+        "/models/hidden/settings",
+        "/models/hidden/sharing",
+        "/models/hidden/activity",
+        "/models/nothing-here",
+    ] {
+        let resp = page(path, None).await.expect("GET");
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{path}");
+        let body = resp.text().await.expect("body");
+        assert!(body.contains("not found"), "{path}: {body}");
+        assert!(
+            body.contains(r#"<a href="/login" class="link">sign in</a>"#),
+            "{path}: {body}"
+        );
+    }
+
+    // A public model is shown read-only; its grants need a signed-in visitor.
+    let shown = page("/models/shown", None).await.expect("GET");
+    assert_eq!(shown.status(), StatusCode::OK);
+    let body = shown.text().await.expect("body");
+    assert!(body.contains(">shown</h1>"), "{body}");
+    assert!(!body.contains("Upload version"), "{body}");
+    assert!(!body.contains("/models/shown/sharing"), "{body}");
+    let sharing = page("/models/shown/sharing", None).await.expect("GET");
+    assert_eq!(sharing.status(), StatusCode::FOUND);
+    assert_eq!(sharing.headers()[LOCATION], "/login");
+
+    // Signed in without a grant, it is still not found, and there is nothing to sign in to.
+    server.add_user("nina", &default_password("nina"), false);
+    let cookie = server.login_cookie("nina", &default_password("nina")).await;
+    let resp = page("/models/hidden", Some(&cookie)).await.expect("GET");
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let body = resp.text().await.expect("body");
+    assert!(!body.contains(">sign in</a>"), "{body}");
+    // The owner sees the model with the tabs only owners get.
+    let owner = server.login_cookie("owen", &default_password("owen")).await;
+    let resp = page("/models/hidden", Some(&owner)).await.expect("GET");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body = resp.text().await.expect("body");
+    assert!(body.contains(r#"href="/models/hidden/sharing""#), "{body}");
+    assert!(body.contains(r#"href="/models/hidden/activity""#), "{body}");
+}
+
+#[tokio::test]
+async fn the_admin_console_is_a_403_page_for_everyone_but_admins() {
+    let server = TestServer::start().await;
+    server.add_user("root", &default_password("root"), true);
+    server.add_user("mallory", &default_password("mallory"), false);
+    let admin = server.login_cookie("root", &default_password("root")).await;
+    let user = server
+        .login_cookie("mallory", &default_password("mallory"))
+        .await;
+    let page = |path: &str, cookie: &str| {
+        server
+            .with_cookie(server.get(path).header(ACCEPT, HTML), cookie)
+            .send()
+    };
+    for path in [
+        "/admin/users",
+        "/admin/teams",
+        "/admin/tokens",
+        "/admin/limits",
+        "/admin/audit",
+    ] {
+        let refused = page(path, &user).await.expect("GET");
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{path}");
+        let body = refused.text().await.expect("body");
+        assert!(
+            body.contains("Only admins may use the admin console."),
+            "{path}: {body}"
+        );
+        let allowed = page(path, &admin).await.expect("GET");
+        assert_eq!(allowed.status(), StatusCode::OK, "{path}");
+    }
+    let users = page("/admin/users", &admin)
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("body");
+    assert!(users.contains("mallory"), "{users}");
+    let start = page("/admin", &admin).await.expect("GET");
+    assert_eq!(start.status(), StatusCode::FOUND);
+    assert_eq!(start.headers()[LOCATION], "/admin/users");
 }

@@ -147,3 +147,42 @@ pub async fn revoke_token(id: String) -> Result<(), ApiError> {
         .await
         .map_err(fail)
 }
+
+/// The caller changes their own password. Their other sessions end; this one stays signed in.
+#[server(prefix = "/fn", endpoint = "change_own_password")]
+pub async fn change_own_password(
+    current_password: String,
+    new_password: String,
+    confirm_password: String,
+) -> Result<(), ApiError> {
+    use crate::domain::identity::PasswordChange;
+    use crate::server::auth::{self, AuthMethod};
+    let caller = require_caller().await?;
+    if new_password != confirm_password {
+        return Err(fail(ApiError::invalid(
+            "confirm_password",
+            "PASSWORDS_DIFFER",
+            "The two new passwords are not the same.",
+            "Type the same new password in both boxes.",
+        )));
+    }
+    let parts = request()?;
+    let session = match caller.method {
+        AuthMethod::Session => auth::current_session_hash(&parts.headers),
+        AuthMethod::Token => None,
+    };
+    let change = PasswordChange {
+        current_password,
+        new_password,
+    };
+    crate::server::services::users::change_own_password(
+        &state().db,
+        &caller,
+        session.as_deref(),
+        change,
+    )
+    .await
+    .map_err(fail)?;
+    leptos_axum::redirect("/settings/password?changed=1");
+    Ok(())
+}

@@ -1,4 +1,5 @@
-//! The page frame: header navigation, and the guard that sends signed-out visitors to sign in.
+//! The page frame: header navigation, and the guards that send signed-out visitors to sign in
+//! and keep everyone but admins out of the admin console.
 
 use crate::domain::error::ApiError;
 use crate::domain::identity::Me;
@@ -35,6 +36,8 @@ pub fn Header() -> impl IntoView {
                                 <A href="/models" attr:class="nav-link">"Models"</A>
                                 <A href="/models/new" attr:class="nav-link">"New model"</A>
                                 <A href="/settings/tokens" attr:class="nav-link">"API tokens"</A>
+                                <A href="/settings/password" attr:class="nav-link">"Password"</A>
+                                {me.is_admin.then(|| view! { <A href="/admin" attr:class="nav-link">"Admin"</A> })}
                                 <span class="ml-auto text-sm text-slate-600" title=me.username.clone()>
                                     {me.display_name.clone()}
                                 </span>
@@ -65,6 +68,43 @@ pub fn RequireUser(children: ChildrenFn) -> impl IntoView {
                 };
                 match me {
                     Ok(Some(_)) => children.read_value()().into_any(),
+                    Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
+                    Err(e) => view! { <crate::components::forms::ErrorAlert error=e /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Renders `children` for a signed-in admin; anyone else signed in gets a 403 page, and a
+/// visitor who is not signed in is sent to sign in. The server functions behind the admin pages
+/// check this again: hiding a page is not access control.
+#[component]
+pub fn RequireAdmin(children: ChildrenFn) -> impl IntoView {
+    let user = use_current_user();
+    let children = StoredValue::new(children);
+    view! {
+        <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let me = match user {
+                    Some(user) => user.await,
+                    None => Ok(None),
+                };
+                match me {
+                    Ok(Some(me)) if me.is_admin => children.read_value()().into_any(),
+                    Ok(Some(_)) => {
+                        let error = ApiError::new(
+                            403,
+                            "ADMIN_ONLY",
+                            "Only admins may use the admin console.",
+                            "Ask an admin to do it, or to make you an admin.",
+                        );
+                        view! {
+                            <h1 class="page-title">"Not allowed"</h1>
+                            <crate::components::forms::PageError error />
+                        }
+                            .into_any()
+                    }
                     Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
                     Err(e) => view! { <crate::components::forms::ErrorAlert error=e /> }.into_any(),
                 }

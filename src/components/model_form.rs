@@ -22,6 +22,9 @@ pub const INLINE_FIELDS: &[&str] = &[
 pub fn ModelFormFields<T: Send + Sync + 'static>(
     initial: ModelForm,
     result: Signal<Option<Result<T, ApiError>>>,
+    /// Shown but not sent (so left as it is): visibility is the Owner's to change.
+    #[prop(optional)]
+    visibility_locked: bool,
 ) -> impl IntoView {
     // Typing clears the server's old complaint and shows the rule's verdict as you go.
     let typed_name_error = RwSignal::new(None::<String>);
@@ -97,12 +100,19 @@ pub fn ModelFormFields<T: Send + Sync + 'static>(
         </div>
         <div>
             <label for="visibility" class="label">"Visibility"</label>
-            <select id="visibility" name="form[visibility]" class="input" aria-describedby="visibility-error">
+            <select id="visibility" name="form[visibility]" class="input" disabled=visibility_locked aria-describedby="visibility-help visibility-error">
                 {Visibility::ALL
                     .into_iter()
                     .map(|v| view! { <option value=v.as_str() selected=current_visibility == v.as_str()>{v.label()}</option> })
                     .collect_view()}
             </select>
+            <p id="visibility-help" class="mt-1 text-xs text-slate-500">
+                {if visibility_locked {
+                    "Only owners can change who can see the model."
+                } else {
+                    "Private: only people it is shared with. Internal: every signed-in user. Public: anyone."
+                }}
+            </p>
             <FieldMessage id="visibility-error" message=field_error(result, "visibility") />
         </div>
         <div>

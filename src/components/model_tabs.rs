@@ -1,7 +1,8 @@
 //! The frame every page of one model shares: its name, the actions a role may take (upload a
-//! version, compare) and the tab navigation (Overview, Versions, Settings).
+//! version, compare) and the tab navigation (Overview, Versions, Settings, and for those who may
+//! see them, Sharing and Activity); and what a model page shows when its model cannot be read.
 
-use crate::components::forms::PageError;
+use crate::components::forms::{ErrorAlert, PageError, set_http_status};
 use crate::components::layout::CurrentUser;
 use crate::domain::error::ApiError;
 use crate::domain::model::{Model, Role};
@@ -14,6 +15,8 @@ pub enum ModelTab {
     Overview,
     Versions,
     Settings,
+    Sharing,
+    Activity,
     /// A page under the model that is none of the tabs (a version, a comparison).
     None,
 }
@@ -26,19 +29,42 @@ pub async fn is_signed_in(user: Option<CurrentUser>) -> bool {
     }
 }
 
-/// What a model page shows when its model (or version) cannot be read: a visitor who is not
-/// signed in may simply lack access, so they are asked to sign in; anyone else sees why, with
-/// the matching HTTP status.
+/// What a model page shows when its model (or version) cannot be read. Not found (which is also
+/// what a private model looks like to anyone without access) is a 404 page, offering a visitor
+/// who is not signed in to sign in; a page that needs a signed-in caller sends them to sign in;
+/// anything else is explained with its HTTP status.
+///
+/// Decided by the error code, not the status: the status stays on the server, and the browser
+/// must render the same view when it hydrates.
 pub fn load_error_view(error: ApiError, signed_in: bool, title: &'static str) -> AnyView {
-    if signed_in {
-        view! {
-            <Title text=title />
-            <PageError error />
-        }
-        .into_any()
-    } else {
-        view! { <Redirect path="/login" /> }.into_any()
+    if error.error_code == "NOT_AUTHENTICATED" {
+        return view! { <Redirect path="/login" /> }.into_any();
     }
+    if error.error_code.ends_with("_NOT_FOUND") {
+        set_http_status(404);
+        return view! {
+            <Title text=title />
+            <h1 class="page-title">{title}</h1>
+            <ErrorAlert error />
+            {(!signed_in)
+                .then(|| {
+                    view! {
+                        <p class="text-slate-700">
+                            "If it is shared with you, "
+                            <a href="/login" class="link">"sign in"</a>
+                            " to see it."
+                        </p>
+                    }
+                })}
+            <a href="/models" class="mt-6 inline-block link">"Go to models"</a>
+        }
+        .into_any();
+    }
+    view! {
+        <Title text=title />
+        <PageError error />
+    }
+    .into_any()
 }
 
 #[component]
@@ -89,6 +115,10 @@ pub fn ModelHeader(model: Model, tab: ModelTab) -> impl IntoView {
                 {tab_link(base.clone(), "Overview", ModelTab::Overview)}
                 {tab_link(format!("{base}/versions"), "Versions", ModelTab::Versions)}
                 {tab_link(format!("{base}/settings"), "Settings", ModelTab::Settings)}
+                // Grants are listed to signed-in callers who can see the model; the audit log to
+                // its owners.
+                {model.role.is_some().then(|| tab_link(format!("{base}/sharing"), "Sharing", ModelTab::Sharing))}
+                {(model.role >= Some(Role::Owner)).then(|| tab_link(format!("{base}/activity"), "Activity", ModelTab::Activity))}
             </nav>
         </div>
     }

@@ -1,9 +1,12 @@
-//! Editing a model's own fields (never its versions).
+//! Editing a model's own fields (never its versions): for editors and owners; only owners
+//! change the visibility.
 
 use crate::api::models::{ModelForm, ModelView, UpdateModel, get_model};
 use crate::components::forms::{FormError, PageError};
 use crate::components::layout::RequireUser;
 use crate::components::model_form::{INLINE_FIELDS, ModelFormFields};
+use crate::domain::error::ApiError;
+use crate::domain::model::Role;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -19,7 +22,17 @@ pub fn EditModelPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="text-slate-500">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match model.await {
-                        Ok(view) => view! { <EditForm view /> }.into_any(),
+                        Ok(view) if view.model.role >= Some(Role::Editor) => {
+                            view! { <EditForm view /> }.into_any()
+                        }
+                        Ok(view) => {
+                            let error = ApiError::forbidden("change this model");
+                            view! {
+                                <Title text=format!("Edit {}", view.model.name) />
+                                <PageError error />
+                            }
+                                .into_any()
+                        }
                         Err(error) => view! { <PageError error /> }.into_any(),
                     }
                 })}
@@ -46,13 +59,14 @@ fn EditForm(view: ModelView) -> impl IntoView {
         readme: m.readme.clone(),
     };
     let title = format!("Edit {}", m.name);
+    let visibility_locked = m.role < Some(Role::Owner);
     view! {
         <Title text=title.clone() />
         <h1 class="page-title break-all">{title}</h1>
         <FormError result inline_fields=INLINE_FIELDS />
         <ActionForm action=update attr:class="card space-y-4">
             <input type="hidden" name="key" value=m.id.clone() />
-            <ModelFormFields initial result />
+            <ModelFormFields initial result visibility_locked />
             <div class="flex gap-3">
                 <button type="submit" class="btn-primary">"Save changes"</button>
                 <a href=format!("/models/{}", m.name) class="btn-secondary">"Cancel"</a>

@@ -155,9 +155,14 @@ fn PrimaryVersion(model: Model, overview: ModelOverview) -> impl IntoView {
 #[component]
 fn Aliases(model: Model) -> impl IntoView {
     let settings = format!("/models/{}/settings#aliases", model.name);
+    let can_edit = model.role >= Some(Role::Editor);
     let body = if model.aliases.is_empty() {
-        view! { <p class="text-sm text-slate-600">"No aliases. Name a version (for example 'production') in Settings."</p> }
-            .into_any()
+        let hint = if can_edit {
+            "No aliases. Name a version (for example 'production') in Settings."
+        } else {
+            "No aliases."
+        };
+        view! { <p class="text-sm text-slate-600">{hint}</p> }.into_any()
     } else {
         view! {
             <ul class="space-y-1 text-sm" aria-label="Aliases">
@@ -186,7 +191,7 @@ fn Aliases(model: Model) -> impl IntoView {
         <section class="card p-4 lg:col-span-2" aria-labelledby="aliases-heading">
             <div class="mb-2 flex items-center justify-between">
                 <h2 id="aliases-heading" class="text-sm font-semibold uppercase tracking-wide text-slate-500">"Aliases"</h2>
-                <a href=settings class="link text-sm">"Manage aliases"</a>
+                {can_edit.then(|| view! { <a href=settings class="link text-sm">"Manage aliases"</a> })}
             </div>
             {body}
         </section>

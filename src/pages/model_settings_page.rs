@@ -198,10 +198,12 @@ fn AliasSection(model: Model, versions: Vec<Version>, actions: SettingsActions) 
                     </select>
                     <p class="mt-1 text-sm">" "</p>
                 </div>
-                <div class="mb-6 flex items-center gap-2">
-                    <input id="alias-protected" name="protected" type="checkbox" class="h-4 w-4" disabled=!is_owner />
-                    <label for="alias-protected" class="text-sm">"Protected"</label>
-                </div>
+                {is_owner.then(|| view! {
+                    <div class="mb-6 flex items-center gap-2">
+                        <input id="alias-protected" name="protected" type="checkbox" class="h-4 w-4" />
+                        <label for="alias-protected" class="text-sm">"Protected"</label>
+                    </div>
+                })}
                 <button type="submit" class="btn-primary mb-6">"Set alias"</button>
             </ActionForm>
             <p class="text-xs text-slate-500">
@@ -266,6 +268,9 @@ fn AliasHistory(alias: String, moves: Vec<crate::domain::version::AliasMove>) ->
 
 #[component]
 fn CopySection(model: Model, actions: SettingsActions) -> impl IntoView {
+    if model.role < Some(Role::Editor) {
+        return ().into_any();
+    }
     let result: Signal<_> = actions.copy.value().into();
     view! {
         <section class="card mb-6" aria-labelledby="copy-heading">
@@ -285,6 +290,7 @@ fn CopySection(model: Model, actions: SettingsActions) -> impl IntoView {
             </ActionForm>
         </section>
     }
+    .into_any()
 }
 
 #[component]

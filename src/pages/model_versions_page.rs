@@ -181,9 +181,10 @@ fn VersionRow(
     only_version: bool,
 ) -> impl IntoView {
     let can_edit = model.role >= Some(Role::Editor);
+    let is_owner = model.role >= Some(Role::Owner);
     let can_delete = match version.state {
         VersionState::Draft => can_edit,
-        VersionState::Published => model.role >= Some(Role::Owner),
+        VersionState::Published => is_owner,
     };
     let number = version.version.clone();
     let href = format!("/models/{}/versions/{}", model.name, number);
@@ -198,7 +199,8 @@ fn VersionRow(
             </ActionForm>
         }
     });
-    let promote = (can_edit && version.can_be_primary() && !version.is_primary).then(|| {
+    // Choosing the primary version is the Owner's.
+    let promote = (is_owner && version.can_be_primary() && !version.is_primary).then(|| {
         let fields = hidden_fields(&model.name, &number);
         view! {
             <ActionForm action=actions.promote>

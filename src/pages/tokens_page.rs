@@ -39,7 +39,9 @@ fn Tokens(
         <p class="mb-6 text-sm text-slate-600">
             "Scripts and CI pipelines use a token as "
             <code>"Authorization: Bearer <token>"</code>
-            ". A token acts as you; revoke it when it is no longer needed."
+            ". A token acts as you; revoke it when it is no longer needed. To change the password you sign in with, go to "
+            <a href="/settings/password" class="link">"Change password"</a>
+            "."
         </p>
         <FormError result=created inline_fields=&["name", "expires_in_days"] />
         <ActionForm action=create attr:class="card flex flex-wrap items-end gap-4">

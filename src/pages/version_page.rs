@@ -101,7 +101,9 @@ fn VersionDetails(
             </ActionForm>
         }
     });
-    let promote = (can_edit && version.can_be_primary() && !version.is_primary).then(|| {
+    // Choosing the primary version is the Owner's.
+    let is_owner = model.role >= Some(Role::Owner);
+    let promote = (is_owner && version.can_be_primary() && !version.is_primary).then(|| {
         let fields = hidden_fields(&m, &v);
         view! {
             <ActionForm action=actions.promote>

@@ -1,0 +1,28 @@
+//! "Showing 1–50 of 53" with Previous and Next links: paging through any list whose place is in
+//! the address, so it works the same with JavaScript off.
+
+use crate::domain::paging::Page;
+use leptos::prelude::*;
+
+/// The pager under a page of `page`; `href(offset)` is the address of the page starting there.
+pub fn pager<T, F: Fn(i64) -> String>(page: &Page<T>, href: F) -> impl IntoView + use<T, F> {
+    let first = page.offset + 1;
+    let last = page.offset + page.count;
+    let previous = (page.offset > 0).then(|| href((page.offset - page.limit).max(0)));
+    let next =
+        (page.offset + page.count < page.total_count).then(|| href(page.offset + page.limit));
+    let summary = if page.count == 0 {
+        format!("Showing 0 of {}", page.total_count)
+    } else {
+        format!("Showing {first}–{last} of {}", page.total_count)
+    };
+    view! {
+        <nav aria-label="Pages" class="mt-4 flex items-center justify-between text-sm">
+            <p class="text-slate-600">{summary}</p>
+            <div class="flex gap-3">
+                {previous.map(|href| view! { <a href=href rel="prev" class="btn-secondary">"Previous"</a> })}
+                {next.map(|href| view! { <a href=href rel="next" class="btn-secondary">"Next"</a> })}
+            </div>
+        </nav>
+    }
+}

@@ -1,0 +1,158 @@
+//! Admin console, teams: the list (searchable, paged) and a form to create one. Each team has a
+//! page of its own for its members.
+
+use crate::api::admin::{CreateTeam, list_teams};
+use crate::components::admin_nav::{AdminNav, AdminSection};
+use crate::components::file_tree::encode_component;
+use crate::components::forms::{FieldMessage, FormError, PageError, field_error};
+use crate::components::layout::RequireAdmin;
+use crate::components::pager::pager;
+use crate::domain::error::ApiError;
+use crate::domain::identity::Team;
+use crate::domain::paging::Page;
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn AdminTeamsPage() -> impl IntoView {
+    // Made outside the admin guard's suspense, so each is made (and fetched) once per page view.
+    let query = use_query_map();
+    let search = move || query.with(|q| q.get("search").unwrap_or_default());
+    let offset = move || {
+        query.with(|q| {
+            q.get("offset")
+                .and_then(|o| o.parse::<i64>().ok())
+                .unwrap_or(0)
+        })
+    };
+    let create = ServerAction::<CreateTeam>::new();
+    let teams = Resource::new(
+        move || (search(), offset(), create.version().get()),
+        |(search, offset, _)| list_teams(search, offset),
+    );
+    let search = Signal::derive(search);
+    view! {
+        <Title text="Teams · Admin" />
+        <RequireAdmin>
+            <AdminNav current=AdminSection::Teams />
+            <Teams search teams create />
+        </RequireAdmin>
+    }
+}
+
+#[component]
+fn Teams(
+    search: Signal<String>,
+    teams: Resource<Result<Page<Team>, ApiError>>,
+    create: ServerAction<CreateTeam>,
+) -> impl IntoView {
+    let result: Signal<_> = create.value().into();
+    let created = move || match result.get() {
+        Some(Ok(team)) => Some(view! {
+            <p role="status" class="notice">
+                {format!("Team {} created. ", team.name)}
+                <a href=format!("/admin/teams/{}", encode_component(&team.name)) class="link">"Add its members"</a>
+            </p>
+        }),
+        _ => None,
+    };
+    let searched = search.get_untracked();
+    view! {
+        <div class="mb-4 flex flex-wrap items-end justify-between gap-4">
+            <h1 class="page-title mb-0">"Teams"</h1>
+            <form method="get" action="/admin/teams" role="search" class="flex items-end gap-2">
+                <div>
+                    <label for="team-search" class="sr-only">"Search teams"</label>
+                    <input id="team-search" type="search" name="search" class="input" placeholder="team name" value=searched />
+                </div>
+                <button type="submit" class="btn-secondary">"Search"</button>
+            </form>
+        </div>
+        <section class="card mb-6" aria-labelledby="new-team-heading">
+            <h2 id="new-team-heading" class="mb-3 text-lg font-semibold">"Create a team"</h2>
+            {created}
+            <FormError result inline_fields=&["name", "description"] />
+            <ActionForm action=create attr:class="flex flex-wrap items-start gap-4">
+                <div>
+                    <label for="team-name" class="label">"Team name"</label>
+                    <input id="team-name" name="name" class="input" required maxlength="64" autocomplete="off" aria-describedby="team-name-error" />
+                    <FieldMessage id="team-name-error" message=field_error(result, "name") />
+                </div>
+                <div class="grow">
+                    <label for="team-description" class="label">"Description"</label>
+                    <input id="team-description" name="description" class="input" maxlength="1000" aria-describedby="team-description-error" />
+                    <FieldMessage id="team-description-error" message=field_error(result, "description") />
+                </div>
+                <button type="submit" class="btn-primary mt-6">"Create team"</button>
+            </ActionForm>
+        </section>
+        <Transition fallback=|| view! { <p class="text-slate-500">"Loading teams…"</p> }>
+            {move || Suspend::new(async move {
+                match teams.await {
+                    Ok(page) => view! { <TeamTable page search=search.get_untracked() /> }.into_any(),
+                    Err(error) => view! { <PageError error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn TeamTable(page: Page<Team>, search: String) -> impl IntoView {
+    if page.data.is_empty() {
+        let message = if !search.is_empty() {
+            "No teams match."
+        } else if page.total_count == 0 {
+            "No teams yet. Teams let you share a model with a group of people at once."
+        } else {
+            "There are no teams this far into the list."
+        };
+        return view! { <p class="empty">{message}</p> }.into_any();
+    }
+    let search_param = if search.is_empty() {
+        String::new()
+    } else {
+        format!("search={}&", encode_component(&search))
+    };
+    let pages = pager(&page, move |offset| {
+        format!("/admin/teams?{search_param}offset={offset}")
+    });
+    view! {
+        <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">
+            <table class="w-full text-left text-sm" aria-label="Teams">
+                <thead class="bg-slate-100 text-slate-600">
+                    <tr>
+                        <th scope="col" class="px-4 py-2">"Team"</th>
+                        <th scope="col" class="px-4 py-2">"Description"</th>
+                        <th scope="col" class="px-4 py-2 text-right">"Members"</th>
+                        <th scope="col" class="px-4 py-2">"Created"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {page
+                        .data
+                        .iter()
+                        .map(|t| {
+                            view! {
+                                <tr class="border-t border-slate-100">
+                                    <td class="px-4 py-2 font-medium">
+                                        <a href=format!("/admin/teams/{}", encode_component(&t.name)) class="link">{t.name.clone()}</a>
+                                    </td>
+                                    <td class="px-4 py-2 text-slate-700">{t.description.clone()}</td>
+                                    <td class="px-4 py-2 text-right">{t.member_count}</td>
+                                    <td class="px-4 py-2 text-slate-600">
+                                        <time datetime=t.created_at.to_rfc3339()>{t.created_at.format("%Y-%m-%d").to_string()}</time>
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+        {pages}
+    }
+    .into_any()
+}

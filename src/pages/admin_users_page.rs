@@ -1,0 +1,265 @@
+//! Admin console, users: search, create, deactivate and reactivate, reset a password, make or
+//! stop being an admin. The search and the page are in the address.
+
+use crate::api::admin::{CreateUser, ResetUserPassword, SetUserActive, SetUserAdmin, list_users};
+use crate::components::admin_nav::{AdminNav, AdminSection};
+use crate::components::file_tree::encode_component;
+use crate::components::forms::{FieldMessage, FormError, PageError, field_error};
+use crate::components::layout::RequireAdmin;
+use crate::components::pager::pager;
+use crate::domain::error::ApiError;
+use crate::domain::identity::{MIN_PASSWORD_CHARS, UserInfo};
+use crate::domain::paging::Page;
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+#[derive(Clone, Copy)]
+struct UserActions {
+    create: ServerAction<CreateUser>,
+    set_active: ServerAction<SetUserActive>,
+    set_admin: ServerAction<SetUserAdmin>,
+    reset_password: ServerAction<ResetUserPassword>,
+}
+
+#[component]
+pub fn AdminUsersPage() -> impl IntoView {
+    // Made here, outside the admin guard's suspense, so each is made (and fetched) once per page
+    // view; the server functions check for an admin themselves.
+    let query = use_query_map();
+    let search = move || query.with(|q| q.get("search").unwrap_or_default());
+    let offset = move || {
+        query.with(|q| {
+            q.get("offset")
+                .and_then(|o| o.parse::<i64>().ok())
+                .unwrap_or(0)
+        })
+    };
+    let actions = UserActions {
+        create: ServerAction::new(),
+        set_active: ServerAction::new(),
+        set_admin: ServerAction::new(),
+        reset_password: ServerAction::new(),
+    };
+    let changes = move || {
+        (
+            actions.create.version().get(),
+            actions.set_active.version().get(),
+            actions.set_admin.version().get(),
+            actions.reset_password.version().get(),
+        )
+    };
+    let users = Resource::new(
+        move || (search(), offset(), changes()),
+        |(search, offset, _)| list_users(search, offset),
+    );
+    let search = Signal::derive(search);
+    view! {
+        <Title text="Users · Admin" />
+        <RequireAdmin>
+            <AdminNav current=AdminSection::Users />
+            <Users search users actions />
+        </RequireAdmin>
+    }
+}
+
+#[component]
+fn Users(
+    search: Signal<String>,
+    users: Resource<Result<Page<UserInfo>, ApiError>>,
+    actions: UserActions,
+) -> impl IntoView {
+    let searched = search.get_untracked();
+    view! {
+        <div class="mb-4 flex flex-wrap items-end justify-between gap-4">
+            <h1 class="page-title mb-0">"Users"</h1>
+            <form method="get" action="/admin/users" role="search" class="flex items-end gap-2">
+                <div>
+                    <label for="user-search" class="sr-only">"Search users"</label>
+                    <input id="user-search" type="search" name="search" class="input" placeholder="name or display name" value=searched />
+                </div>
+                <button type="submit" class="btn-secondary">"Search"</button>
+            </form>
+        </div>
+        <CreateUserForm action=actions.create />
+        <FormError result=actions.set_active.value().into() />
+        <FormError result=actions.set_admin.value().into() />
+        <FormError result=actions.reset_password.value().into() />
+        <Transition fallback=|| view! { <p class="text-slate-500">"Loading users…"</p> }>
+            {move || Suspend::new(async move {
+                match users.await {
+                    Ok(page) => {
+                        let search = search.get_untracked();
+                        view! { <UserTable page search actions /> }.into_any()
+                    }
+                    Err(error) => view! { <PageError error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn CreateUserForm(action: ServerAction<CreateUser>) -> impl IntoView {
+    let result: Signal<_> = action.value().into();
+    let created = move || match result.get() {
+        Some(Ok(user)) => Some(view! {
+            <p role="status" class="notice">{format!("User {} created.", user.username)}</p>
+        }),
+        _ => None,
+    };
+    view! {
+        <details class="card mb-6">
+            <summary class="cursor-pointer text-lg font-semibold">"Create a user"</summary>
+            <div class="mt-4">
+                {created}
+                <FormError result inline_fields=&["username", "display_name", "password"] />
+                <ActionForm action attr:class="grid gap-4 sm:grid-cols-2">
+                    <div>
+                        <label for="new-username" class="label">"Username"</label>
+                        <input id="new-username" name="username" class="input" required maxlength="64" autocomplete="off" aria-describedby="new-username-error" />
+                        <FieldMessage id="new-username-error" message=field_error(result, "username") />
+                    </div>
+                    <div>
+                        <label for="new-display-name" class="label">"Display name"</label>
+                        <input id="new-display-name" name="display_name" class="input" maxlength="128" autocomplete="off" aria-describedby="new-display-name-error" />
+                        <FieldMessage id="new-display-name-error" message=field_error(result, "display_name") />
+                    </div>
+                    <div>
+                        <label for="new-password" class="label">"Initial password"</label>
+                        <input id="new-password" name="password" type="password" class="input" required minlength=MIN_PASSWORD_CHARS.to_string() autocomplete="new-password" aria-describedby="new-password-error" />
+                        <FieldMessage id="new-password-error" message=field_error(result, "password") />
+                    </div>
+                    <div class="flex items-center gap-2 sm:mt-6">
+                        <input id="new-is-admin" name="is_admin" type="checkbox" class="h-4 w-4" />
+                        <label for="new-is-admin" class="text-sm">"Admin"</label>
+                    </div>
+                    <div>
+                        <button type="submit" class="btn-primary">"Create user"</button>
+                    </div>
+                </ActionForm>
+            </div>
+        </details>
+    }
+}
+
+#[component]
+fn UserTable(page: Page<UserInfo>, search: String, actions: UserActions) -> impl IntoView {
+    if page.data.is_empty() {
+        let message = if search.is_empty() {
+            "There are no users this far into the list."
+        } else {
+            "No users match."
+        };
+        return view! { <p class="empty">{message}</p> }.into_any();
+    }
+    let search_param = if search.is_empty() {
+        String::new()
+    } else {
+        format!("search={}&", encode_component(&search))
+    };
+    let pages = pager(&page, move |offset| {
+        format!("/admin/users?{search_param}offset={offset}")
+    });
+    view! {
+        <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">
+            <table class="w-full text-left text-sm" aria-label="Users">
+                <thead class="bg-slate-100 text-slate-600">
+                    <tr>
+                        <th scope="col" class="px-4 py-2">"Username"</th>
+                        <th scope="col" class="px-4 py-2">"Display name"</th>
+                        <th scope="col" class="px-4 py-2">"Status"</th>
+                        <th scope="col" class="px-4 py-2">"Created"</th>
+                        <th scope="col" class="px-4 py-2"><span class="sr-only">"Actions"</span></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    <For
+                        each=move || page.data.clone()
+                        key=|u| u.username.clone()
+                        children=move |user| view! { <UserRow user actions /> }
+                    />
+                </tbody>
+            </table>
+        </div>
+        {pages}
+    }
+    .into_any()
+}
+
+#[component]
+fn UserRow(user: UserInfo, actions: UserActions) -> impl IntoView {
+    let hidden = |name: &str| {
+        let name = name.to_owned();
+        view! { <input type="hidden" name="username" value=name /> }
+    };
+    let (active_fields, admin_fields, password_fields) = (
+        hidden(&user.username),
+        hidden(&user.username),
+        hidden(&user.username),
+    );
+    let (active_label, active_value) = if user.is_active {
+        ("Deactivate", "false")
+    } else {
+        ("Reactivate", "true")
+    };
+    let (admin_label, admin_value) = if user.is_admin {
+        ("Remove admin", "false")
+    } else {
+        ("Make admin", "true")
+    };
+    let password_id = format!("password-{}", user.username);
+    let password_label = format!("New password for {}", user.username);
+    let active_aria = format!("{active_label} {}", user.username);
+    let admin_aria = format!("{admin_label}: {}", user.username);
+    view! {
+        <tr class="border-t border-slate-100 align-top">
+            <td class="px-4 py-2 font-mono font-medium">{user.username.clone()}</td>
+            <td class="px-4 py-2">{user.display_name.clone()}</td>
+            <td class="px-4 py-2">
+                {if user.is_active {
+                    view! { <span class="rounded-full bg-emerald-100 px-2 py-0.5 text-xs text-emerald-900">"active"</span> }.into_any()
+                } else {
+                    view! { <span class="rounded-full bg-slate-200 px-2 py-0.5 text-xs text-slate-700">"deactivated"</span> }.into_any()
+                }}
+                {user.is_admin.then(|| view! {
+                    <span class="ml-1 rounded-full bg-indigo-100 px-2 py-0.5 text-xs text-indigo-900">"admin"</span>
+                })}
+            </td>
+            <td class="px-4 py-2 whitespace-nowrap text-slate-600">
+                <time datetime=user.created_at.to_rfc3339()>{user.created_at.format("%Y-%m-%d").to_string()}</time>
+            </td>
+            <td class="px-4 py-2">
+                <div class="flex flex-wrap justify-end gap-2">
+                    <ActionForm action=actions.set_active>
+                        {active_fields}
+                        <input type="hidden" name="active" value=active_value />
+                        <button type="submit" class="btn-secondary px-3 py-1" aria-label=active_aria>
+                            {active_label}
+                        </button>
+                    </ActionForm>
+                    <ActionForm action=actions.set_admin>
+                        {admin_fields}
+                        <input type="hidden" name="admin" value=admin_value />
+                        <button type="submit" class="btn-secondary px-3 py-1" aria-label=admin_aria>
+                            {admin_label}
+                        </button>
+                    </ActionForm>
+                    <details>
+                        <summary class="btn-secondary cursor-pointer list-none px-3 py-1" aria-label=format!("Reset password of {}", user.username)>
+                            "Reset password…"
+                        </summary>
+                        <ActionForm action=actions.reset_password attr:class="mt-2 w-64 space-y-2 rounded-md border border-slate-200 bg-slate-50 p-3">
+                            {password_fields}
+                            <label for=password_id.clone() class="label">{password_label}</label>
+                            <input id=password_id name="password" type="password" class="input" required minlength=MIN_PASSWORD_CHARS.to_string() autocomplete="new-password" />
+                            <p class="text-xs text-slate-500">"Their sessions end; they sign in with the new password."</p>
+                            <button type="submit" class="btn-primary">"Set password"</button>
+                        </ActionForm>
+                    </details>
+                </div>
+            </td>
+        </tr>
+    }
+}
