@@ -330,6 +330,36 @@ fn table() -> Vec<Row> {
         func("copy_model", "model=vault&name=fncopy-<p>",                        [401, 200, 200, 200, 200, 404, 401, 401]),
         func("delete_model", "model=fnown-<p>",                                  [401, 403, 403, 200, 200, 404, 401, 401]),
 
+        // Sharing and the audit log.
+        func("get_model_sharing", "model=vault",                                 [401, 200, 200, 200, 200, 404, 401, 401]),
+        func("search_principals", "query=by",                                    [401, 200, 200, 200, 200, 200, 401, 401]),
+        func("share_model", "model=vault&principal_type=user&name=bystander&role=VIEWER",
+                                                                                 [401, 403, 403, 200, 200, 404, 401, 401]),
+        func("change_model_grant", "model=vault&principal_type=user&name=bystander&role=VIEWER&can_share=on",
+                                                                                 [401, 403, 403, 200, 200, 404, 401, 401]),
+        func("remove_model_grant", "model=vault&principal_type=user&name=bystander",
+                                                                                 [401, 403, 403, 200, 200, 404, 401, 401]),
+        func("list_audit_events", "query[limit]=10",                             [401, 200, 200, 200, 200, 200, 401, 401]),
+        func("list_audit_events", "query[model]=vault",                          [401, 403, 403, 200, 200, 404, 401, 401]),
+        // The admin console.
+        func("list_users", "search=&offset=0",                                   [401, 403, 403, 403, 200, 403, 401, 401]),
+        func("create_user", "username=fn-made-<p>&display_name=&password=<password>",
+                                                                                 [401, 403, 403, 403, 200, 403, 401, 401]),
+        func("set_user_active", "username=bystander&active=true",                [401, 403, 403, 403, 200, 403, 401, 401]),
+        func("set_user_admin", "username=bystander&admin=false",                 [401, 403, 403, 403, 200, 403, 401, 401]),
+        func("reset_user_password", "username=bystander&password=<password>",    [401, 403, 403, 403, 200, 403, 401, 401]),
+        func("list_teams", "search=&offset=0",                                   [401, 200, 200, 200, 200, 200, 401, 401]),
+        func("get_team", "name=crew",                                            [401, 200, 200, 200, 200, 200, 401, 401]),
+        func("create_team", "name=fn-team-<p>&description=",                     [401, 403, 403, 403, 200, 403, 401, 401]),
+        func("delete_team", "name=fn-team-<p>",                                  [401, 403, 403, 403, 200, 403, 401, 401]),
+        func("add_team_member", "team=crew&username=bystander",                  [401, 403, 403, 403, 200, 403, 401, 401]),
+        func("remove_team_member", "team=crew&username=bystander",               [401, 403, 403, 403, 200, 403, 401, 401]),
+        func("list_all_tokens", "offset=0",                                      [401, 403, 403, 403, 200, 403, 401, 401]),
+        func("get_limits", "",                                                   [401, 403, 403, 403, 200, 403, 401, 401]),
+        // Keeps the caller's own session (the one sending it) and ends any other.
+        func("change_own_password", "current_password=<password>&new_password=<password>&confirm_password=<password>",
+                                                                                 [401, 200, 200, 200, 200, 200, 401, 401]),
+
         // These end the callers' sessions, so they run after every other row.
         func("logout", "",                                                       [200, 200, 200, 200, 200, 200, 200, 200]).ends_sessions(),
         put("/api/v1/me/password",          [401, 204, 204, 204, 204, 204, 401, 401]).json(r#"{"current_password": "<password>", "new_password": "<password>"}"#).ends_sessions(),
