@@ -1,5 +1,6 @@
 //! Everything that runs only on the server: configuration, state, storage of records, sign-in,
-//! the services that hold the rules, the REST API and the command line.
+//! the services that hold the rules, predictions for feature impact, the REST API and the
+//! command line.
 
 pub mod archive;
 pub mod auth;
@@ -9,6 +10,7 @@ pub mod db;
 pub mod error;
 pub mod jobs;
 pub mod markdown;
+pub mod predict;
 pub mod rest;
 pub mod router;
 pub mod security;
