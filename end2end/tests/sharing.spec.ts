@@ -214,13 +214,20 @@ test('an admin deactivates a user in the admin console, and they can no longer s
   await expect(row).toContainText('deactivated');
   await expect(row.getByRole('button', { name: `Reactivate ${user}` })).toBeVisible();
 
-  // An admin cannot lock themselves out.
+  // An admin is offered no way to lock themselves out, and the server refuses it anyway.
   await page.getByRole('searchbox', { name: 'Search users' }).fill(ADMIN.username);
   await page.getByRole('button', { name: 'Search', exact: true }).click();
   await expect(page).toHaveURL((url) => url.searchParams.get('search') === ADMIN.username);
   const self = page.getByRole('table', { name: 'Users' }).getByRole('row').filter({ hasText: ADMIN.username });
-  await self.getByRole('button', { name: `Deactivate ${ADMIN.username}` }).click();
-  await expect(page.getByRole('alert').filter({ hasText: 'You cannot deactivate yourself' })).toBeVisible();
+  await expect(self).toContainText('(you)');
+  await expect(self.getByRole('button', { name: `Deactivate ${ADMIN.username}` })).toHaveCount(0);
+  await expect(self.getByRole('button', { name: `Remove admin: ${ADMIN.username}` })).toHaveCount(0);
+  const refused = await page.request.post('/fn/set_user_active', {
+    headers: origin(testInfo),
+    form: { username: ADMIN.username, active: 'false' },
+  });
+  expect(refused.status()).toBe(409);
+  expect(await refused.json()).toMatchObject({ error_code: 'CANNOT_LOCK_YOURSELF_OUT' });
 
   await page.getByRole('button', { name: 'Sign out', exact: true }).click();
   await expect(page).toHaveURL(path('/login'));

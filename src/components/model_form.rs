@@ -107,11 +107,7 @@ pub fn ModelFormFields<T: Send + Sync + 'static>(
                     .collect_view()}
             </select>
             <p id="visibility-help" class="mt-1 text-xs text-slate-500">
-                {if visibility_locked {
-                    "Only owners can change who can see the model."
-                } else {
-                    "Private: only people it is shared with. Internal: every signed-in user. Public: anyone."
-                }}
+                {visibility_locked.then_some("Only owners can change who can see the model.")}
             </p>
             <FieldMessage id="visibility-error" message=field_error(result, "visibility") />
         </div>

@@ -28,7 +28,7 @@ fn describe_limit(key: &str) -> (&str, &'static str) {
             ("Version metadata", "The key/value metadata of one version.")
         }
         "max_tags" => ("Tags per model or version", ""),
-        "max_page_size" => ("Longest list page", "The largest `limit` a list accepts."),
+        "max_page_size" => ("Longest list page", "The largest 'limit' a list accepts."),
         other => (other, ""),
     }
 }

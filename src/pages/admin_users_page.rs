@@ -5,7 +5,7 @@ use crate::api::admin::{CreateUser, ResetUserPassword, SetUserActive, SetUserAdm
 use crate::components::admin_nav::{AdminNav, AdminSection};
 use crate::components::file_tree::encode_component;
 use crate::components::forms::{FieldMessage, FormError, PageError, field_error};
-use crate::components::layout::RequireAdmin;
+use crate::components::layout::{RequireAdmin, use_current_user};
 use crate::components::pager::pager;
 use crate::domain::error::ApiError;
 use crate::domain::identity::{MIN_PASSWORD_CHARS, UserInfo};
@@ -88,10 +88,14 @@ fn Users(
         <FormError result=actions.reset_password.value().into() />
         <Transition fallback=|| view! { <p class="text-slate-500">"Loading users…"</p> }>
             {move || Suspend::new(async move {
+                let me = match use_current_user() {
+                    Some(user) => user.await.ok().flatten().map(|me| me.username),
+                    None => None,
+                };
                 match users.await {
                     Ok(page) => {
                         let search = search.get_untracked();
-                        view! { <UserTable page search actions /> }.into_any()
+                        view! { <UserTable page search actions me /> }.into_any()
                     }
                     Err(error) => view! { <PageError error /> }.into_any(),
                 }
@@ -145,7 +149,13 @@ fn CreateUserForm(action: ServerAction<CreateUser>) -> impl IntoView {
 }
 
 #[component]
-fn UserTable(page: Page<UserInfo>, search: String, actions: UserActions) -> impl IntoView {
+fn UserTable(
+    page: Page<UserInfo>,
+    search: String,
+    actions: UserActions,
+    /// The signed-in admin, who may not deactivate themselves or drop their own admin rights.
+    me: Option<String>,
+) -> impl IntoView {
     if page.data.is_empty() {
         let message = if search.is_empty() {
             "There are no users this far into the list."
@@ -178,7 +188,10 @@ fn UserTable(page: Page<UserInfo>, search: String, actions: UserActions) -> impl
                     <For
                         each=move || page.data.clone()
                         key=|u| u.username.clone()
-                        children=move |user| view! { <UserRow user actions /> }
+                        children=move |user| {
+                            let is_me = me.as_deref() == Some(user.username.as_str());
+                            view! { <UserRow user actions is_me /> }
+                        }
                     />
                 </tbody>
             </table>
@@ -189,7 +202,7 @@ fn UserTable(page: Page<UserInfo>, search: String, actions: UserActions) -> impl
 }
 
 #[component]
-fn UserRow(user: UserInfo, actions: UserActions) -> impl IntoView {
+fn UserRow(user: UserInfo, actions: UserActions, is_me: bool) -> impl IntoView {
     let hidden = |name: &str| {
         let name = name.to_owned();
         view! { <input type="hidden" name="username" value=name /> }
@@ -215,7 +228,10 @@ fn UserRow(user: UserInfo, actions: UserActions) -> impl IntoView {
     let admin_aria = format!("{admin_label}: {}", user.username);
     view! {
         <tr class="border-t border-slate-100 align-top">
-            <td class="px-4 py-2 font-mono font-medium">{user.username.clone()}</td>
+            <td class="px-4 py-2 font-mono font-medium">
+                {user.username.clone()}
+                {is_me.then(|| view! { <span class="ml-1 font-sans text-xs font-normal text-slate-500">"(you)"</span> })}
+            </td>
             <td class="px-4 py-2">{user.display_name.clone()}</td>
             <td class="px-4 py-2">
                 {if user.is_active {
@@ -232,20 +248,22 @@ fn UserRow(user: UserInfo, actions: UserActions) -> impl IntoView {
             </td>
             <td class="px-4 py-2">
                 <div class="flex flex-wrap justify-end gap-2">
-                    <ActionForm action=actions.set_active>
-                        {active_fields}
-                        <input type="hidden" name="active" value=active_value />
-                        <button type="submit" class="btn-secondary px-3 py-1" aria-label=active_aria>
-                            {active_label}
-                        </button>
-                    </ActionForm>
-                    <ActionForm action=actions.set_admin>
-                        {admin_fields}
-                        <input type="hidden" name="admin" value=admin_value />
-                        <button type="submit" class="btn-secondary px-3 py-1" aria-label=admin_aria>
-                            {admin_label}
-                        </button>
-                    </ActionForm>
+                    {(!is_me).then(|| view! {
+                        <ActionForm action=actions.set_active>
+                            {active_fields}
+                            <input type="hidden" name="active" value=active_value />
+                            <button type="submit" class="btn-secondary px-3 py-1" aria-label=active_aria>
+                                {active_label}
+                            </button>
+                        </ActionForm>
+                        <ActionForm action=actions.set_admin>
+                            {admin_fields}
+                            <input type="hidden" name="admin" value=admin_value />
+                            <button type="submit" class="btn-secondary px-3 py-1" aria-label=admin_aria>
+                                {admin_label}
+                            </button>
+                        </ActionForm>
+                    })}
                     <details>
                         <summary class="btn-secondary cursor-pointer list-none px-3 py-1" aria-label=format!("Reset password of {}", user.username)>
                             "Reset password…"

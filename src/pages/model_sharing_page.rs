@@ -89,15 +89,17 @@ fn Grants(model: Model, sharing: SharingView, actions: SharingActions) -> impl I
     } else {
         "You can see who has access. Owners, admins and people allowed to share can change it."
     };
-    let visibility = format!(
-        "Visibility: {}. Besides these grants, {}",
-        model.visibility.label(),
-        match model.visibility {
-            Visibility::Public => "anyone, even without signing in, can view this model.",
-            Visibility::Internal => "every signed-in user can view this model.",
-            Visibility::Private => "nobody else can see this model (except admins).",
+    let visibility = match model.visibility {
+        Visibility::Private => {
+            "The model is private: only these users and teams (and admins) can see it."
         }
-    );
+        Visibility::Internal => {
+            "The model is internal: every signed-in user can view it, and these grants give more."
+        }
+        Visibility::Public => {
+            "The model is public: anyone, even without signing in, can view it, and these grants give more."
+        }
+    };
     view! {
         <section class="card mb-6" aria-labelledby="grants-heading">
             <h2 id="grants-heading" class="mb-1 text-lg font-semibold">"Who has access"</h2>
