@@ -4,6 +4,18 @@
 use crate::domain::paging::Page;
 use leptos::prelude::*;
 
+/// `base?search=…&offset=N`: where page N of a list filtered by `search` lives.
+pub fn searched_list_href(base: &str, search: &str, offset: i64) -> String {
+    if search.is_empty() {
+        format!("{base}?offset={offset}")
+    } else {
+        format!(
+            "{base}?search={}&offset={offset}",
+            crate::components::file_tree::encode_component(search)
+        )
+    }
+}
+
 /// The pager under a page of `page`; `href(offset)` is the address of the page starting there.
 pub fn pager<T, F: Fn(i64) -> String>(page: &Page<T>, href: F) -> impl IntoView + use<T, F> {
     let first = page.offset + 1;

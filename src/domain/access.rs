@@ -16,6 +16,15 @@ pub enum PrincipalType {
 }
 
 impl PrincipalType {
+    /// `"team"` is a team; anything else a user.
+    pub fn from_kind(kind: &str) -> Self {
+        if kind == "team" {
+            PrincipalType::Team
+        } else {
+            PrincipalType::User
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             PrincipalType::User => "user",

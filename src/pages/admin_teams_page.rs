@@ -6,7 +6,7 @@ use crate::components::admin_nav::{AdminNav, AdminSection};
 use crate::components::file_tree::encode_component;
 use crate::components::forms::{FieldMessage, FormError, PageError, field_error};
 use crate::components::layout::RequireAdmin;
-use crate::components::pager::pager;
+use crate::components::pager::{pager, searched_list_href};
 use crate::domain::error::ApiError;
 use crate::domain::identity::Team;
 use crate::domain::paging::Page;
@@ -111,13 +111,8 @@ fn TeamTable(page: Page<Team>, search: String) -> impl IntoView {
         };
         return view! { <p class="empty">{message}</p> }.into_any();
     }
-    let search_param = if search.is_empty() {
-        String::new()
-    } else {
-        format!("search={}&", encode_component(&search))
-    };
     let pages = pager(&page, move |offset| {
-        format!("/admin/teams?{search_param}offset={offset}")
+        searched_list_href("/admin/teams", &search, offset)
     });
     view! {
         <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">

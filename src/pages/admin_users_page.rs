@@ -3,10 +3,9 @@
 
 use crate::api::admin::{CreateUser, ResetUserPassword, SetUserActive, SetUserAdmin, list_users};
 use crate::components::admin_nav::{AdminNav, AdminSection};
-use crate::components::file_tree::encode_component;
 use crate::components::forms::{FieldMessage, FormError, PageError, field_error};
 use crate::components::layout::{RequireAdmin, use_current_user};
-use crate::components::pager::pager;
+use crate::components::pager::{pager, searched_list_href};
 use crate::domain::error::ApiError;
 use crate::domain::identity::{MIN_PASSWORD_CHARS, UserInfo};
 use crate::domain::paging::Page;
@@ -164,13 +163,8 @@ fn UserTable(
         };
         return view! { <p class="empty">{message}</p> }.into_any();
     }
-    let search_param = if search.is_empty() {
-        String::new()
-    } else {
-        format!("search={}&", encode_component(&search))
-    };
     let pages = pager(&page, move |offset| {
-        format!("/admin/users?{search_param}offset={offset}")
+        searched_list_href("/admin/users", &search, offset)
     });
     view! {
         <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">

@@ -41,11 +41,7 @@ async fn grants(conn: &mut SqliteConnection, model_id: &str) -> AppResult<Vec<Ac
         .into_iter()
         .filter_map(|(kind, name, display_name, role, can_share)| {
             Some(AccessEntry {
-                principal_type: if kind == "team" {
-                    PrincipalType::Team
-                } else {
-                    PrincipalType::User
-                },
+                principal_type: PrincipalType::from_kind(&kind),
                 name,
                 display_name,
                 role: Role::parse(&role)?,
@@ -109,15 +105,8 @@ pub async fn update_access(
     update: &AccessUpdate,
 ) -> AppResult<Vec<AccessEntry>> {
     let model = find_model(pool, Some(caller), model_key).await?;
-    if !model.sharer.may_share() {
-        return Err(ApiError::new(
-            403,
-            "FORBIDDEN",
-            "You are not allowed to share this model.",
-            "Ask an owner of the model for a grant with 'can share'.",
-        )
-        .into());
-    }
+    // Before reading the request: someone who may not share learns nothing from its errors.
+    model.sharer.check(None, None)?;
     let changes = validate_access_update(update)?;
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let mut recorded = Vec::with_capacity(changes.len());
@@ -251,11 +240,7 @@ pub async fn search_principals(
     Ok(rows
         .into_iter()
         .map(|(kind, name, display_name)| PrincipalMatch {
-            principal_type: if kind == "team" {
-                PrincipalType::Team
-            } else {
-                PrincipalType::User
-            },
+            principal_type: PrincipalType::from_kind(&kind),
             name,
             display_name,
         })

@@ -10,7 +10,7 @@ use crate::server::auth::Caller;
 use crate::server::db;
 use crate::server::error::AppResult;
 use crate::server::services::audit;
-use crate::server::services::users::require_admin;
+use crate::server::services::users::{require_admin, user_not_found};
 use serde_json::json;
 use sqlx::{SqliteConnection, SqlitePool};
 
@@ -205,15 +205,7 @@ async fn user_id(conn: &mut SqliteConnection, username: &str) -> AppResult<(Stri
             .bind(username)
             .fetch_optional(&mut *conn)
             .await?;
-    row.ok_or_else(|| {
-        ApiError::new(
-            404,
-            "USER_NOT_FOUND",
-            format!("No user named '{username}'."),
-            "Check the username; list users with GET /api/v1/users.",
-        )
-        .into()
-    })
+    row.ok_or_else(|| user_not_found(username).into())
 }
 
 /// Adds a user to a team (doing nothing if they are already in it).

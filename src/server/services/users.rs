@@ -266,7 +266,7 @@ pub fn require_admin(caller: &Caller, what: &str) -> AppResult<()> {
     }
 }
 
-fn user_not_found(username: &str) -> ApiError {
+pub(crate) fn user_not_found(username: &str) -> ApiError {
     ApiError::new(
         404,
         "USER_NOT_FOUND",
