@@ -7,6 +7,7 @@ pub mod byte_range;
 pub mod compare;
 pub mod dataset;
 pub mod error;
+pub mod feature_impact;
 pub mod file_path;
 pub mod identity;
 pub mod job;

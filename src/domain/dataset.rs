@@ -60,6 +60,22 @@ pub struct Dataset {
     pub preview: Option<Vec<Vec<String>>>,
 }
 
+/// A dataset named from elsewhere (a version's training or holdout data).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatasetRef {
+    pub id: String,
+    pub name: String,
+}
+
+/// `PUT …/versions/{version}/training-data`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingDataRequest {
+    pub dataset_id: String,
+    #[serde(default)]
+    pub holdout_dataset_id: Option<String>,
+}
+
 /// Whether a cell counts as a missing value.
 pub fn is_missing(value: &str) -> bool {
     let v = value.trim();

@@ -68,6 +68,11 @@ impl JobContext {
         self.cancel.load(Ordering::Relaxed)
     }
 
+    /// The flag cancellation sets, for work running outside the async task (`spawn_blocking`).
+    pub fn cancel_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.cancel)
+    }
+
     /// Stops the job here if it was canceled.
     pub fn checkpoint(&self) -> Result<(), JobError> {
         if self.is_canceled() {
