@@ -10,6 +10,7 @@ pub mod error;
 pub mod feature_impact;
 pub mod file_path;
 pub mod identity;
+pub mod model_check;
 pub mod job;
 pub mod model;
 pub mod paging;

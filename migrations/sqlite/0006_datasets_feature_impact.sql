@@ -1,5 +1,5 @@
 -- Datasets (CSV files used as training or holdout data), the data assigned to each version,
--- each version's feature impact, and the result of checking uploaded ONNX files.
+-- each version's feature impact, and what checking uploaded ONNX files found.
 
 CREATE TABLE datasets (
     id          TEXT PRIMARY KEY NOT NULL,
@@ -44,5 +44,11 @@ CREATE TABLE feature_impacts (
     computed_at              TEXT NOT NULL
 );
 
--- For ONNX files: JSON of the check made at upload (loads, operators it lacks); NULL otherwise.
-ALTER TABLE version_files ADD COLUMN model_check TEXT;
+-- What checking a stored model file found (it loads; operators it lacks), by content: the same
+-- bytes give the same answer whichever version holds them.
+CREATE TABLE model_checks (
+    sha256     TEXT PRIMARY KEY NOT NULL REFERENCES blobs(sha256) ON DELETE CASCADE,
+    -- JSON of domain::model_check::ModelCheck.
+    result     TEXT NOT NULL,
+    checked_at TEXT NOT NULL
+);

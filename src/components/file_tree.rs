@@ -1,6 +1,7 @@
 //! A version's files as folders and files, built from their relative paths; plus the small
 //! formatting rules (sizes, download addresses) every page listing files shares.
 
+use crate::domain::model_check::{CheckStatus, ModelCheck};
 use crate::domain::version::VersionFile;
 use leptos::prelude::*;
 
@@ -186,6 +187,29 @@ fn render_nodes(nodes: Vec<TreeNode>, context: &TreeContext) -> AnyView {
     .into_any()
 }
 
+/// What checking a model file found, as a short badge with the full message on hover.
+fn model_check_badge(check: ModelCheck) -> AnyView {
+    let (label, class) = match check.status {
+        CheckStatus::Ok => ("runs here", "rounded-full px-2 py-0.5 bg-emerald-50 text-emerald-800"),
+        CheckStatus::Unsupported => ("unsupported", "rounded-full px-2 py-0.5 bg-amber-50 text-amber-900"),
+        CheckStatus::Invalid => ("not a valid model", "rounded-full px-2 py-0.5 bg-rose-50 text-rose-800"),
+        CheckStatus::NotChecked => ("not checked", "rounded-full px-2 py-0.5 bg-slate-100 text-slate-700"),
+    };
+    let detail = if check.unsupported_operators.is_empty() {
+        check.message.clone()
+    } else {
+        format!("Lacks: {}", check.unsupported_operators.join(", "))
+    };
+    view! {
+        <span class=format!("shrink-0 text-xs {class}") title=check.message data-model-check=label>
+            {label}
+        </span>
+        {(check.status == CheckStatus::Unsupported)
+            .then(|| view! { <span class="shrink-0 text-xs text-amber-900">{detail}</span> })}
+    }
+    .into_any()
+}
+
 fn render_node(node: TreeNode, context: &TreeContext) -> AnyView {
     let size = format_bytes(node.size());
     match node {
@@ -210,6 +234,7 @@ fn render_node(node: TreeNode, context: &TreeContext) -> AnyView {
             let current = context.selected.as_deref() == Some(file.path.as_str());
             let preview = context.preview_href.run(file.path.clone());
             let download = file_download_href(&context.model, &context.version, &file.path);
+            let check = file.model_check.clone().map(model_check_badge);
             view! {
                 <li class="flex items-center gap-3 rounded px-1 hover:bg-slate-50">
                     <a
@@ -221,6 +246,7 @@ fn render_node(node: TreeNode, context: &TreeContext) -> AnyView {
                     >
                         {name}
                     </a>
+                    {check}
                     <span class="shrink-0 text-slate-500">{size}</span>
                     <a
                         href=download
@@ -247,6 +273,7 @@ mod tests {
             size,
             sha256: String::new(),
             content_type: String::new(),
+            model_check: None,
         }
     }
 

@@ -283,6 +283,7 @@ mod tests {
             size,
             sha256: sha.into(),
             content_type: "application/octet-stream".into(),
+            model_check: None,
         }
     }
 

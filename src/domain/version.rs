@@ -132,6 +132,9 @@ pub struct VersionFile {
     pub size: i64,
     pub sha256: String,
     pub content_type: String,
+    /// For model files (ONNX): whether the model loads here, and why not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_check: Option<crate::domain::model_check::ModelCheck>,
 }
 
 /// How to fetch exactly this version from a script.

@@ -6,6 +6,7 @@ use crate::server::config::{
 };
 use crate::server::db;
 use crate::server::error::AppError;
+use crate::server::jobs::{JobKind, JobRunner, JobTimings};
 use crate::server::router::app;
 use crate::server::services::sweep;
 use crate::server::services::{tokens, users, versions};
@@ -176,9 +177,20 @@ async fn serve(args: ServeArgs) -> Result<(), AppError> {
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "cannot clear unfinished uploads"),
     }
+    let jobs = JobRunner::new(
+        pool.clone(),
+        job_kinds(&pool, &blobs),
+        JobTimings::default(),
+    );
+    // Jobs left running belong to the last process (one process serves the embedded store):
+    // they start again from the beginning.
+    if let Err(e) = jobs.requeue_abandoned().await {
+        tracing::error!(error = ?e, "cannot queue interrupted jobs again");
+    }
     let state = AppState {
         db: pool,
         blobs,
+        jobs,
         settings: Arc::new(Settings {
             secure_cookies: public_url.starts_with("https://"),
             public_url: public_url.clone(),
@@ -195,6 +207,7 @@ async fn serve(args: ServeArgs) -> Result<(), AppError> {
         );
     }
     sweep::spawn(state.clone());
+    state.jobs.spawn_workers(args.job_workers.max(1));
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .map_err(|e| AppError::Internal(format!("cannot listen on {}: {e}", args.addr)))?;
@@ -205,6 +218,11 @@ async fn serve(args: ServeArgs) -> Result<(), AppError> {
         .map_err(|e| AppError::Internal(format!("server error: {e}")))?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Every kind of background job this build runs.
+fn job_kinds(_pool: &sqlx::SqlitePool, _blobs: &BlobStore) -> Vec<Arc<dyn JobKind>> {
+    Vec::new()
 }
 
 /// Resolves on SIGINT or SIGTERM; in-flight requests then finish before the server stops.

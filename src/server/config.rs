@@ -136,6 +136,9 @@ pub struct ServeArgs {
     /// `X-Forwarded-Proto: https` on each request).
     #[arg(long, env = "MODELYARD_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Background jobs (feature impact) run at once by this process. Each keeps a core busy.
+    #[arg(long, env = "MODELYARD_JOB_WORKERS", default_value_t = 1)]
+    pub job_workers: usize,
 }
 
 impl ServeArgs {

@@ -125,6 +125,13 @@ impl Default for JobTimings {
     }
 }
 
+/// What a job works on (`version:<id>`) and the id of the user who started it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobOwner {
+    pub subject: Option<String>,
+    pub created_by: Option<String>,
+}
+
 /// Enqueues jobs and runs them. Cheap to clone.
 #[derive(Clone)]
 pub struct JobRunner {
@@ -135,7 +142,7 @@ pub struct JobRunner {
     timings: JobTimings,
 }
 
-fn job_not_found(id: &str) -> ApiError {
+pub fn job_not_found(id: &str) -> ApiError {
     ApiError::new(
         404,
         "JOB_NOT_FOUND",
@@ -242,14 +249,18 @@ impl JobRunner {
         Ok(row.map(JobRow::into_job))
     }
 
-    /// The subject a job works on (for access checks).
-    pub async fn subject(&self, id: &str) -> AppResult<Option<String>> {
-        let row: Option<(Option<String>,)> =
-            sqlx::query_as("SELECT subject FROM jobs WHERE id = ?")
+    /// What a job works on and who started it (for access checks).
+    pub async fn owner(&self, id: &str) -> AppResult<JobOwner> {
+        let row: Option<(Option<String>, Option<String>)> =
+            sqlx::query_as("SELECT subject, created_by FROM jobs WHERE id = ?")
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?;
-        row.map(|(s,)| s).ok_or_else(|| job_not_found(id).into())
+        row.map(|(subject, created_by)| JobOwner {
+            subject,
+            created_by,
+        })
+        .ok_or_else(|| job_not_found(id).into())
     }
 
     pub async fn get(&self, id: &str) -> AppResult<Job> {

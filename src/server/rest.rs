@@ -5,6 +5,7 @@
 pub mod access;
 pub mod extract;
 pub mod identity;
+pub mod jobs;
 pub mod models;
 pub mod openapi;
 pub mod versions;
@@ -123,6 +124,11 @@ fn endpoints() -> Vec<(&'static str, MethodRouter<AppState>)> {
             "/api/v1/models/{model}/aliases/{alias}/history",
             get(versions::alias_history),
         ),
+        (
+            "/api/v1/jobs/{id}",
+            get(jobs::get_job).delete(jobs::cancel_job),
+        ),
+        ("/api/v1/jobs/{id}/log", get(jobs::job_log)),
         ("/api/v1/limits", get(versions::limits)),
         ("/api/v1/openapi.json", get(openapi::openapi)),
     ]

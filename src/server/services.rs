@@ -4,6 +4,8 @@ pub mod access;
 pub mod aliases;
 pub mod audit;
 pub mod files;
+pub mod jobs;
+pub mod model_checks;
 pub mod models;
 pub mod sweep;
 pub mod teams;

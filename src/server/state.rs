@@ -1,5 +1,6 @@
 //! The state every request handler shares.
 
+use crate::server::jobs::JobRunner;
 use crate::server::storage::BlobStore;
 use sqlx::SqlitePool;
 use std::sync::Arc;
@@ -10,6 +11,8 @@ pub struct AppState {
     pub db: SqlitePool,
     pub settings: Arc<Settings>,
     pub blobs: BlobStore,
+    /// Queues background work (feature impact) and runs it in this process's workers.
+    pub jobs: JobRunner,
     pub leptos: leptos::config::LeptosOptions,
 }
 

@@ -535,6 +535,49 @@ fn access_schemas() -> Value {
     })
 }
 
+fn job_paths() -> Value {
+    let id = path_param("id", "The job id from the 202 answer that started it.");
+    let e401 = error_ref("Not signed in, or the token is unknown, revoked or expired.");
+    let e404 = error_ref(
+        "JOB_NOT_FOUND: no such job, or one on a model the caller cannot see.",
+    );
+    json!({
+        "/api/v1/jobs/{id}": {
+            "get": {"summary": "A job's state, progress (0 to 1), error and result", "operationId": "get_job",
+                "parameters": [id],
+                "responses": {"200": ok("The job.", "Job"), "401": e401, "404": e404}},
+            "delete": {"summary": "Cancel a job: a queued one at once, a running one at its next step (Editor or above, or whoever started it)", "operationId": "cancel_job",
+                "parameters": [id],
+                "responses": {"200": ok("The job, canceled or asked to stop.", "Job"), "401": e401,
+                    "403": error_ref("FORBIDDEN: Viewers may follow jobs but not cancel them."),
+                    "404": e404,
+                    "409": error_ref("JOB_FINISHED: the job already succeeded, failed or was canceled.")}}
+        },
+        "/api/v1/jobs/{id}/log": {
+            "get": {"summary": "A job's log lines, oldest first", "operationId": "job_log",
+                "parameters": [id],
+                "responses": {"200": ok("Log lines.", "JobLog"), "401": e401, "404": e404}}
+        }
+    })
+}
+
+fn job_schemas() -> Value {
+    json!({
+        "Job": {"type": "object", "properties": {
+            "id": {"type": "string"}, "kind": {"type": "string", "examples": ["feature_impact"]},
+            "state": {"type": "string", "enum": ["queued", "running", "succeeded", "failed", "canceled"]},
+            "progress": {"type": "number", "minimum": 0, "maximum": 1},
+            "error": {"type": ["string", "null"], "description": "Why it failed, for people."},
+            "result": {"description": "What a finished job produced (kind-specific JSON)."},
+            "attempts": {"type": "integer", "description": "How many times a worker started it (more than 1 after a restart)."},
+            "created_at": {"type": "string", "format": "date-time"},
+            "started_at": {"type": ["string", "null"], "format": "date-time"},
+            "finished_at": {"type": ["string", "null"], "format": "date-time"}}},
+        "JobLogLine": {"type": "object", "properties": {"at": {"type": "string", "format": "date-time"}, "message": {"type": "string"}}},
+        "JobLog": list_schema("JobLogLine")
+    })
+}
+
 /// The whole document: the identity and model routes above plus the version and access routes.
 pub fn full_document() -> Value {
     let mut doc = document();
@@ -543,6 +586,8 @@ pub fn full_document() -> Value {
         ("schemas", version_schemas()),
         ("paths", access_paths()),
         ("schemas", access_schemas()),
+        ("paths", job_paths()),
+        ("schemas", job_schemas()),
     ] {
         let target = if key == "paths" {
             doc.get_mut("paths")

@@ -3,12 +3,13 @@
 
 use crate::domain::error::ApiError;
 use crate::domain::file_path::{file_name, normalize_file_path};
+use crate::domain::model_check::is_checked_model_file;
 use crate::domain::model::Role;
 use crate::domain::version::{Registration, VersionFile, VersionState};
 use crate::server::auth::Caller;
 use crate::server::db;
 use crate::server::error::{AppError, AppResult};
-use crate::server::services::audit;
+use crate::server::services::{audit, model_checks};
 use crate::server::services::models::find_model;
 use crate::server::services::versions::{
     VersionRow, content_type_for, find_version, refresh_dependencies, too_many_files, upsert_file,
@@ -69,19 +70,22 @@ pub async fn list_files(
 }
 
 pub async fn files_of_version(state: &AppState, version_id: &str) -> AppResult<Vec<VersionFile>> {
-    let rows: Vec<(String, i64, String, String)> = sqlx::query_as(
-        "SELECT path, size, sha256, content_type FROM version_files WHERE version_id = ? ORDER BY path",
+    let rows: Vec<(String, i64, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT f.path, f.size, f.sha256, f.content_type, c.result FROM version_files f
+         LEFT JOIN model_checks c ON c.sha256 = f.sha256
+         WHERE f.version_id = ? ORDER BY f.path",
     )
     .bind(version_id)
     .fetch_all(&state.db)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(path, size, sha256, content_type)| VersionFile {
+        .map(|(path, size, sha256, content_type, check)| VersionFile {
             path,
             size,
             sha256,
             content_type,
+            model_check: model_checks::parse(check.as_deref()),
         })
         .collect())
 }
@@ -113,6 +117,7 @@ pub async fn find_file(
             size,
             sha256,
             content_type,
+            model_check: None,
         },
     })
 }
@@ -241,6 +246,11 @@ where
     if file_name(&path) == "requirements.txt" {
         refresh_dependencies(state, &row.id).await?;
     }
+    let model_check = if is_checked_model_file(&path) {
+        Some(model_checks::check_blob(state, &blob.sha256, blob.size).await?)
+    } else {
+        None
+    };
     Ok((
         exists.is_none(),
         VersionFile {
@@ -248,6 +258,7 @@ where
             size: blob.size as i64,
             sha256: blob.sha256,
             content_type,
+            model_check,
         },
     ))
 }

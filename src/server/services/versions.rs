@@ -17,7 +17,7 @@ use crate::domain::version_number::{Bump, VersionNumber, VersionRef};
 use crate::server::auth::Caller;
 use crate::server::db;
 use crate::server::error::AppResult;
-use crate::server::services::audit;
+use crate::server::services::{audit, model_checks};
 use crate::server::services::models::{self, ModelRef, PRIMARY_VERSION_ID, find_model};
 use crate::server::state::AppState;
 use crate::server::storage::StoredBlob;
@@ -233,21 +233,23 @@ async fn files_of(
         return Ok(out);
     }
     let mut q = QueryBuilder::<Sqlite>::new(
-        "SELECT version_id, path, size, sha256, content_type FROM version_files WHERE version_id IN (",
+        "SELECT f.version_id, f.path, f.size, f.sha256, f.content_type, c.result FROM version_files f
+         LEFT JOIN model_checks c ON c.sha256 = f.sha256 WHERE f.version_id IN (",
     );
     let mut ids = q.separated(", ");
     for id in version_ids {
         ids.push_bind(id.clone());
     }
-    q.push(") ORDER BY version_id, path");
-    let rows: Vec<(String, String, i64, String, String)> =
+    q.push(") ORDER BY f.version_id, f.path");
+    let rows: Vec<(String, String, i64, String, String, Option<String>)> =
         q.build_query_as().fetch_all(pool).await?;
-    for (version_id, path, size, sha256, content_type) in rows {
+    for (version_id, path, size, sha256, content_type, check) in rows {
         out.entry(version_id).or_default().push(VersionFile {
             path,
             size,
             sha256,
             content_type,
+            model_check: model_checks::parse(check.as_deref()),
         });
     }
     Ok(out)
@@ -652,6 +654,7 @@ pub async fn finish_version(
     .await?;
     tx.commit().await?;
     refresh_dependencies(state, &pending.id).await?;
+    model_checks::check_version_files(state, &pending.id).await;
     Ok(())
 }
 

@@ -1,0 +1,180 @@
+//! Checking uploaded model files: an ONNX file is loaded once per content (the check is keyed by
+//! its SHA-256), and what was found — it runs here, the operators it lacks, or why it is not a
+//! usable model — is shown with the file and decides whether feature impact can run in-process.
+
+use crate::domain::model_check::{CheckStatus, ModelCheck, is_checked_model_file};
+use crate::server::db;
+use crate::server::error::{AppError, AppResult};
+use crate::server::predict::{ModelInfo, OnnxModel, PredictError, Task, inspect};
+use crate::server::state::AppState;
+use std::collections::HashMap;
+use tokio::io::AsyncReadExt;
+
+/// Model files larger than this are not loaded on upload (they are checked when feature impact
+/// needs them).
+pub const MAX_CHECKED_BYTES: u64 = 512 * 1024 * 1024;
+
+fn describe(info: Option<&ModelInfo>, result: Result<(), PredictError>) -> ModelCheck {
+    let task = info.and_then(|i| i.task).map(|t| match t {
+        Task::Regression => "regression".to_owned(),
+        Task::Classification => "classification".to_owned(),
+    });
+    let mut check = ModelCheck {
+        status: CheckStatus::Ok,
+        message: String::new(),
+        unsupported_operators: Vec::new(),
+        task,
+        n_features: info.and_then(|i| i.n_features),
+        class_labels: info.map(|i| i.class_labels.clone()).unwrap_or_default(),
+    };
+    match result {
+        Ok(()) => {
+            check.message = match check.n_features {
+                Some(n) => format!("The model loads and can be run here ({n} features)."),
+                None => "The model loads and can be run here.".to_owned(),
+            };
+        }
+        Err(e) => {
+            check.status = match e {
+                PredictError::InvalidModel(_) => CheckStatus::Invalid,
+                _ => CheckStatus::Unsupported,
+            };
+            if let PredictError::UnsupportedOperators(ops) = &e {
+                check.unsupported_operators = ops.iter().map(ToString::to_string).collect();
+            }
+            check.message = e.to_string();
+        }
+    }
+    check
+}
+
+/// Loads the model and says what was found. CPU-bound: call it from `spawn_blocking`.
+pub fn check_bytes(bytes: &[u8]) -> ModelCheck {
+    let info = inspect(bytes).ok();
+    let result = OnnxModel::load(bytes).map(|_| ());
+    describe(info.as_ref(), result)
+}
+
+fn not_checked(size: u64) -> ModelCheck {
+    ModelCheck {
+        status: CheckStatus::NotChecked,
+        message: format!(
+            "The file has {size} bytes; model files over {MAX_CHECKED_BYTES} bytes are not \
+             checked on upload."
+        ),
+        unsupported_operators: Vec::new(),
+        task: None,
+        n_features: None,
+        class_labels: Vec::new(),
+    }
+}
+
+/// The stored check of a blob, running it first if it was never checked.
+pub async fn check_blob(state: &AppState, sha256: &str, size: u64) -> AppResult<ModelCheck> {
+    let stored: Option<(String,)> =
+        sqlx::query_as("SELECT result FROM model_checks WHERE sha256 = ?")
+            .bind(sha256)
+            .fetch_optional(&state.db)
+            .await?;
+    if let Some(check) = stored.and_then(|(r,)| serde_json::from_str::<ModelCheck>(&r).ok()) {
+        return Ok(check);
+    }
+    if size > MAX_CHECKED_BYTES {
+        return Ok(not_checked(size));
+    }
+    let io = |e: std::io::Error| AppError::Internal(format!("reading blob {sha256}: {e}"));
+    let mut file = state.blobs.open_blob(sha256).await.map_err(io)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    file.read_to_end(&mut bytes).await.map_err(io)?;
+    let check = tokio::task::spawn_blocking(move || check_bytes(&bytes))
+        .await
+        .map_err(|e| AppError::Internal(format!("checking a model file: {e}")))?;
+    sqlx::query(
+        "INSERT INTO model_checks (sha256, result, checked_at) VALUES (?, ?, ?)
+         ON CONFLICT (sha256) DO NOTHING",
+    )
+    .bind(sha256)
+    .bind(serde_json::to_string(&check).map_err(|e| AppError::Internal(e.to_string()))?)
+    .bind(db::now())
+    .execute(&state.db)
+    .await?;
+    Ok(check)
+}
+
+/// Checks every model file of a version not checked yet. Failing to check is logged, never
+/// refused: the upload itself succeeded.
+pub async fn check_version_files(state: &AppState, version_id: &str) {
+    let files: Result<Vec<(String, String, i64)>, sqlx::Error> = sqlx::query_as(
+        "SELECT f.path, f.sha256, f.size FROM version_files f
+         WHERE f.version_id = ? AND NOT EXISTS (SELECT 1 FROM model_checks c WHERE c.sha256 = f.sha256)",
+    )
+    .bind(version_id)
+    .fetch_all(&state.db)
+    .await;
+    let files = match files {
+        Ok(files) => files,
+        Err(e) => {
+            tracing::error!(error = %e, "listing model files to check");
+            return;
+        }
+    };
+    for (path, sha256, size) in files {
+        if !is_checked_model_file(&path) {
+            continue;
+        }
+        if let Err(e) = check_blob(state, &sha256, u64::try_from(size).unwrap_or(0)).await {
+            tracing::error!(error = ?e, path, "checking a model file");
+        }
+    }
+}
+
+/// A stored check, as read next to a file row.
+pub fn parse(result: Option<&str>) -> Option<ModelCheck> {
+    result.and_then(|r| serde_json::from_str(r).ok())
+}
+
+/// The stored checks of a version's files, by SHA-256.
+pub async fn checks_of(
+    pool: &sqlx::SqlitePool,
+    version_id: &str,
+) -> AppResult<HashMap<String, ModelCheck>> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT c.sha256, c.result FROM model_checks c
+         WHERE c.sha256 IN (SELECT sha256 FROM version_files WHERE version_id = ?)",
+    )
+    .bind(version_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(sha, r)| serde_json::from_str(&r).ok().map(|c| (sha, c)))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = format!(
+            "{}/fixtures/feature_impact/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read(path).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_fixture_model_runs_here() {
+        let check = check_bytes(&fixture("diabetes_linear.onnx"));
+        assert_eq!(check.status, CheckStatus::Ok, "{}", check.message);
+        assert_eq!(check.n_features, Some(10));
+        assert_eq!(check.task.as_deref(), Some("regression"));
+    }
+
+    #[test]
+    fn garbage_is_an_invalid_model() {
+        let check = check_bytes(b"not a model at all");
+        assert_eq!(check.status, CheckStatus::Invalid);
+        assert!(check.message.contains("not a usable ONNX model"));
+    }
+}
