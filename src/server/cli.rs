@@ -198,6 +198,7 @@ async fn serve(args: ServeArgs) -> Result<(), AppError> {
             max_upload_bytes: args.max_upload_bytes,
             max_files_per_version: args.max_files_per_version.max(1),
             session_days: args.session_days.clamp(1, 365),
+            prediction_hosts: args.prediction_hosts.clone(),
         }),
         leptos,
     };

@@ -139,6 +139,16 @@ pub struct ServeArgs {
     /// Background jobs (feature impact) run at once by this process. Each keeps a core busy.
     #[arg(long, env = "MODELYARD_JOB_WORKERS", default_value_t = 1)]
     pub job_workers: usize,
+    /// Prediction servers feature impact may call, comma-separated: host names or addresses,
+    /// `host:port`, `*.domain` suffixes, or `*` for any. Requests go from this server, so keep
+    /// this to the hosts models are served from.
+    #[arg(
+        long,
+        env = "MODELYARD_PREDICTION_HOSTS",
+        value_delimiter = ',',
+        default_value = "localhost,127.0.0.1,[::1]"
+    )]
+    pub prediction_hosts: Vec<String>,
 }
 
 impl ServeArgs {

@@ -249,6 +249,19 @@ impl JobRunner {
         Ok(row.map(JobRow::into_job))
     }
 
+    /// The newest job of a kind on a subject, whatever its state.
+    pub async fn latest_for(&self, kind: &str, subject: &str) -> AppResult<Option<Job>> {
+        let row: Option<JobRow> = sqlx::query_as(&format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE subject = ? AND kind = ?
+             ORDER BY created_at DESC, id DESC LIMIT 1"
+        ))
+        .bind(subject)
+        .bind(kind)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(JobRow::into_job))
+    }
+
     /// What a job works on and who started it (for access checks).
     pub async fn owner(&self, id: &str) -> AppResult<JobOwner> {
         let row: Option<(Option<String>, Option<String>)> =

@@ -28,6 +28,8 @@ pub struct Settings {
     /// Mark cookies `Secure` on every response (the public URL is https). Requests that a proxy
     /// reports as https get `Secure` cookies either way.
     pub secure_cookies: bool,
+    /// Patterns of the prediction servers feature impact may call.
+    pub prediction_hosts: Vec<String>,
 }
 
 impl axum::extract::FromRef<AppState> for leptos::config::LeptosOptions {

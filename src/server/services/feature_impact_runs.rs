@@ -1,0 +1,403 @@
+//! Computing feature impact: the checks made before a job is queued (training data, target,
+//! row count, a model that can run here or an allowed prediction server), and the job itself,
+//! which samples the training data, runs permutation importance and stores the result.
+
+use crate::domain::error::ApiError;
+use crate::domain::feature_impact::{
+    FeatureImpactRequest, ImpactMethod, parse_prediction_url, prediction_host_allowed,
+    resolve_row_count,
+};
+use crate::domain::job::Job;
+use crate::domain::model::{Role, TargetType};
+use crate::domain::model_check::is_checked_model_file;
+use crate::server::auth::Caller;
+use crate::server::error::{AppError, AppResult};
+use crate::server::feature_impact::{self as engine, Progress, Settings, Task};
+use crate::server::jobs::{JobContext, JobError, JobFuture, JobKind};
+use crate::server::predict::remote::RemotePredictor;
+use crate::server::predict::{OnnxModel, Predictor};
+use crate::server::services::feature_impact::{self as results, ImpactRecord};
+use crate::server::services::jobs::version_subject;
+use crate::server::services::models::find_model;
+use crate::server::services::versions::find_version;
+use crate::server::services::{audit, datasets, model_checks};
+use crate::server::state::AppState;
+use crate::server::storage::BlobStore;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sqlx::SqlitePool;
+use std::ops::ControlFlow;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use tokio::io::AsyncReadExt;
+
+/// The job kind's name.
+pub const KIND: &str = "feature_impact";
+/// Shuffles per feature; the score loss is their mean.
+pub const REPEATS: usize = 5;
+/// The seed when the request names none.
+pub const DEFAULT_SEED: u64 = 0;
+
+/// Where predictions come from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Backend {
+    /// The version's ONNX file, run in-process.
+    Onnx { path: String, sha256: String },
+    /// A prediction server speaking the custom-model protocol.
+    Server { url: String },
+}
+
+impl Backend {
+    fn describe(&self) -> String {
+        match self {
+            Backend::Onnx { path, .. } => format!("onnx:{path}"),
+            Backend::Server { url } => url.clone(),
+        }
+    }
+}
+
+/// What a queued job needs; stored as the job's parameters.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct RunParams {
+    version_id: String,
+    dataset_id: String,
+    target: String,
+    task: Task,
+    row_count: u64,
+    seed: u64,
+    backend: Backend,
+    requested_by: String,
+}
+
+fn task_of(target_type: Option<&str>) -> AppResult<Task> {
+    match target_type.and_then(|t| TargetType::parse(t).ok()) {
+        Some(TargetType::Regression) => Ok(Task::Regression),
+        Some(TargetType::Binary) => Ok(Task::Binary),
+        Some(TargetType::Multiclass) => Ok(Task::Multiclass),
+        other => Err(ApiError::new(
+            422,
+            "UNSUPPORTED_TARGET_TYPE",
+            match other {
+                Some(t) => format!(
+                    "Feature impact is computed for regression and classification models; this \
+                     model's target type is '{}'.",
+                    t.as_str()
+                ),
+                None => "The model has no target type, so it is not known how to score it."
+                    .to_owned(),
+            },
+            "Set the model's target type (regression, binary or multiclass) in its settings, or \
+             import feature impact computed elsewhere with PUT.",
+        )
+        .into()),
+    }
+}
+
+/// Picks the ONNX file feature impact runs: the only one, or `model.onnx` among several.
+async fn onnx_backend(state: &AppState, version_id: &str) -> AppResult<Backend> {
+    let files: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT path, sha256, size FROM version_files WHERE version_id = ? ORDER BY path",
+    )
+    .bind(version_id)
+    .fetch_all(&state.db)
+    .await?;
+    let models: Vec<_> = files
+        .into_iter()
+        .filter(|(path, _, _)| is_checked_model_file(path))
+        .collect();
+    let chosen = match models.as_slice() {
+        [] => {
+            return Err(ApiError::new(
+                422,
+                "NO_RUNNABLE_MODEL",
+                "The version has no ONNX file to compute feature impact with.",
+                "Upload the model as an .onnx file (e.g. exported with skl2onnx), give \
+                 prediction_url to use a prediction server, or import feature impact with PUT.",
+            )
+            .into());
+        }
+        [only] => only,
+        several => several
+            .iter()
+            .find(|(path, _, _)| path.rsplit('/').next() == Some("model.onnx"))
+            .ok_or_else(|| {
+                ApiError::new(
+                    422,
+                    "SEVERAL_MODELS",
+                    format!(
+                        "The version has {} ONNX files ({}); it is not clear which to run.",
+                        several.len(),
+                        several
+                            .iter()
+                            .map(|(p, _, _)| p.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    "Name the one to run 'model.onnx', or use a prediction server.",
+                )
+            })?,
+    };
+    let (path, sha256, size) = chosen.clone();
+    let check = model_checks::check_blob(state, &sha256, u64::try_from(size).unwrap_or(0)).await?;
+    if !check.can_run() {
+        let code = if check.unsupported_operators.is_empty() {
+            "MODEL_CANNOT_RUN"
+        } else {
+            "UNSUPPORTED_OPERATORS"
+        };
+        return Err(ApiError::new(
+            422,
+            code,
+            format!("'{path}' cannot be run here: {}", check.message),
+            "Export the model without these operators, compute feature impact with a \
+             prediction server (prediction_url), or import it with PUT.",
+        )
+        .into());
+    }
+    Ok(Backend::Onnx { path, sha256 })
+}
+
+fn no_training_data() -> ApiError {
+    ApiError::new(
+        422,
+        "NO_TRAINING_DATA",
+        "The version has no training data to compute feature impact on.",
+        "Assign a dataset with PUT …/training-data (or on the version page), then try again.",
+    )
+}
+
+/// Checks everything that can be checked now and queues the job; answers its id.
+pub async fn start(
+    state: &AppState,
+    caller: &Caller,
+    model_key: &str,
+    reference: &str,
+    request: &FeatureImpactRequest,
+) -> AppResult<String> {
+    let model = find_model(&state.db, Some(caller), model_key).await?;
+    model.require(Role::Editor, "compute feature impact of this model")?;
+    let version = find_version(&state.db, &model, reference).await?;
+    let (target_type, target): (Option<String>, String) =
+        sqlx::query_as("SELECT target_type, target_name FROM models WHERE id = ?")
+            .bind(&model.id)
+            .fetch_one(&state.db)
+            .await?;
+    let task = task_of(target_type.as_deref())?;
+    let dataset = datasets::training_data_of(&state.db, &version.id)
+        .await?
+        .ok_or_else(no_training_data)?;
+    let row_count = resolve_row_count(request.row_count, dataset.row_count)?;
+    let backend = match request.prediction_url.as_deref() {
+        Some(raw) => {
+            let url = parse_prediction_url(raw)?;
+            if !prediction_host_allowed(&url, &state.settings.prediction_hosts) {
+                return Err(ApiError::invalid(
+                    "prediction_url",
+                    "PREDICTION_HOST_NOT_ALLOWED",
+                    format!("This server does not call prediction servers on '{}'.", url.host),
+                    "Ask an admin to add the host to MODELYARD_PREDICTION_HOSTS.",
+                )
+                .into());
+            }
+            Backend::Server { url: url.base }
+        }
+        None => onnx_backend(state, &version.id).await?,
+    };
+    let params = RunParams {
+        version_id: version.id.clone(),
+        dataset_id: dataset.id.clone(),
+        target,
+        task,
+        row_count,
+        seed: request.seed.unwrap_or(DEFAULT_SEED),
+        backend,
+        requested_by: caller.user_id.clone(),
+    };
+    let params = serde_json::to_value(&params).map_err(|e| AppError::Internal(e.to_string()))?;
+    state
+        .jobs
+        .enqueue(
+            KIND,
+            Some(&version_subject(&version.id)),
+            params,
+            Some(&caller.user_id),
+        )
+        .await
+}
+
+/// The newest feature-impact job of a version, for its page.
+pub async fn latest_job(
+    state: &AppState,
+    caller: Option<&Caller>,
+    model_key: &str,
+    reference: &str,
+) -> AppResult<Option<Job>> {
+    let model = find_model(&state.db, caller, model_key).await?;
+    let version = find_version(&state.db, &model, reference).await?;
+    state
+        .jobs
+        .latest_for(KIND, &version_subject(&version.id))
+        .await
+}
+
+/// The job kind the workers run.
+pub struct FeatureImpactJob {
+    pool: SqlitePool,
+    blobs: BlobStore,
+}
+
+impl FeatureImpactJob {
+    pub fn new(pool: SqlitePool, blobs: BlobStore) -> Self {
+        Self { pool, blobs }
+    }
+
+    async fn predictor(&self, backend: &Backend) -> Result<Arc<dyn Predictor>, JobError> {
+        match backend {
+            Backend::Onnx { path, sha256 } => {
+                let mut file = self.blobs.open_blob(sha256).await.map_err(|e| {
+                    JobError::Failed(format!("The model file '{path}' cannot be read: {e}."))
+                })?;
+                let mut bytes = Vec::new();
+                file.read_to_end(&mut bytes).await.map_err(|e| {
+                    JobError::Failed(format!("The model file '{path}' cannot be read: {e}."))
+                })?;
+                let model = tokio::task::spawn_blocking(move || OnnxModel::load(&bytes))
+                    .await
+                    .map_err(|e| JobError::Failed(format!("Loading the model failed: {e}")))?
+                    .map_err(|e| JobError::Failed(format!("{e} {}", e.solution())))?;
+                Ok(Arc::new(model))
+            }
+            Backend::Server { url } => {
+                let url = url.clone();
+                let remote = tokio::task::spawn_blocking(move || RemotePredictor::connect(&url))
+                    .await
+                    .map_err(|e| JobError::Failed(format!("Reaching the server failed: {e}")))?
+                    .map_err(|e| JobError::Failed(e.to_string()))?;
+                Ok(Arc::new(remote))
+            }
+        }
+    }
+
+    async fn run_job(&self, ctx: &JobContext) -> Result<Value, JobError> {
+        let params: RunParams = serde_json::from_value(ctx.params.clone()).map_err(|e| {
+            JobError::Failed(format!("The job's parameters cannot be read: {e}"))
+        })?;
+        let exists: Option<(String,)> = sqlx::query_as("SELECT id FROM versions WHERE id = ?")
+            .bind(&params.version_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        if exists.is_none() {
+            return Err(JobError::Failed(
+                "The version was deleted before feature impact was computed.".to_owned(),
+            ));
+        }
+        let dataset = datasets::load(&self.pool, &params.dataset_id)
+            .await
+            .map_err(JobError::from)?;
+        ctx.log(format!(
+            "Sampling {} of {} rows of '{}' (seed {}), target '{}'.",
+            params.row_count, dataset.row_count, dataset.name, params.seed, params.target
+        ))
+        .await?;
+        ctx.log(format!("Predictions from {}.", params.backend.describe()))
+            .await?;
+        let predictor = self.predictor(&params.backend).await?;
+        ctx.checkpoint()?;
+        let path = self.blobs.blob_path(&dataset.sha256);
+        let settings = Settings {
+            row_count: usize::try_from(params.row_count).unwrap_or(usize::MAX),
+            seed: params.seed,
+            n_repeats: REPEATS,
+        };
+        let cancel = ctx.cancel_flag();
+        let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<Progress>();
+        let task = params.task;
+        let target = params.target.clone();
+        let work = tokio::task::spawn_blocking(move || {
+            let table = engine::read_table(&path, &target, task, &settings)?;
+            engine::compute(&*predictor, &table, task, &settings, &mut |progress| {
+                let _ = sender.send(progress);
+                if cancel.load(Ordering::Relaxed) {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            })
+        });
+        // Progress and log lines are written as the computation reports them.
+        while let Some(progress) = receiver.recv().await {
+            ctx.log(progress.message.clone()).await?;
+            // Cancellation is seen by the computation through the flag; progress only records.
+            let _ = ctx.progress(progress.fraction).await;
+        }
+        let computed = work
+            .await
+            .map_err(|e| JobError::Failed(format!("The computation stopped unexpectedly: {e}")))?
+            .map_err(|e| {
+                if e.is_canceled() {
+                    JobError::Canceled
+                } else {
+                    JobError::Failed(e.to_string())
+                }
+            })?;
+        ctx.checkpoint()?;
+        let top = computed.items.first().map(|i| i.feature_name.clone());
+        let features = computed.items.len();
+        let record = ImpactRecord {
+            method: ImpactMethod::Permutation,
+            shap_based: false,
+            dataset_id: Some(params.dataset_id.clone()),
+            row_count: Some(computed.row_count as u64),
+            ran_redundancy_detection: computed.ran_redundancy_detection,
+            metric: Some(computed.metric.to_owned()),
+            base_score: Some(computed.base_score),
+            backend: Some(params.backend.describe()),
+            items: computed.items,
+            job_id: Some(ctx.id.clone()),
+            computed_by: Some(params.requested_by.clone()),
+        };
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        results::store(&mut tx, &params.version_id, &record)
+            .await
+            .map_err(JobError::from)?;
+        audit::record(
+            &mut tx,
+            Some(&params.requested_by),
+            "feature_impact.compute",
+            &format!("version:{}", params.version_id),
+            json!({"dataset_id": params.dataset_id, "row_count": computed.row_count,
+                   "metric": computed.metric, "backend": params.backend.describe()}),
+        )
+        .await
+        .map_err(JobError::from)?;
+        tx.commit().await?;
+        ctx.log(format!(
+            "Done: {features} features, {} {:.6} before shuffling{}.",
+            computed.metric,
+            computed.base_score,
+            top.as_deref()
+                .map(|t| format!("; most important: {t}"))
+                .unwrap_or_default()
+        ))
+        .await?;
+        Ok(json!({
+            "version_id": params.version_id,
+            "features": features,
+            "top_feature": top,
+            "metric": computed.metric,
+            "base_score": computed.base_score,
+            "row_count": computed.row_count,
+        }))
+    }
+}
+
+impl JobKind for FeatureImpactJob {
+    fn name(&self) -> &'static str {
+        KIND
+    }
+
+    fn run<'a>(&'a self, ctx: &'a JobContext) -> JobFuture<'a> {
+        Box::pin(self.run_job(ctx))
+    }
+}
