@@ -190,10 +190,22 @@ fn render_nodes(nodes: Vec<TreeNode>, context: &TreeContext) -> AnyView {
 /// What checking a model file found, as a short badge with the full message on hover.
 fn model_check_badge(check: ModelCheck) -> AnyView {
     let (label, class) = match check.status {
-        CheckStatus::Ok => ("runs here", "rounded-full px-2 py-0.5 bg-emerald-50 text-emerald-800"),
-        CheckStatus::Unsupported => ("unsupported", "rounded-full px-2 py-0.5 bg-amber-50 text-amber-900"),
-        CheckStatus::Invalid => ("not a valid model", "rounded-full px-2 py-0.5 bg-rose-50 text-rose-800"),
-        CheckStatus::NotChecked => ("not checked", "rounded-full px-2 py-0.5 bg-slate-100 text-slate-700"),
+        CheckStatus::Ok => (
+            "runs here",
+            "rounded-full px-2 py-0.5 bg-emerald-50 text-emerald-800",
+        ),
+        CheckStatus::Unsupported => (
+            "unsupported",
+            "rounded-full px-2 py-0.5 bg-amber-50 text-amber-900",
+        ),
+        CheckStatus::Invalid => (
+            "not a valid model",
+            "rounded-full px-2 py-0.5 bg-rose-50 text-rose-800",
+        ),
+        CheckStatus::NotChecked => (
+            "not checked",
+            "rounded-full px-2 py-0.5 bg-slate-100 text-slate-700",
+        ),
     };
     let detail = if check.unsupported_operators.is_empty() {
         check.message.clone()

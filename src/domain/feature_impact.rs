@@ -422,7 +422,10 @@ mod tests {
         let url = parse_prediction_url("HTTPS://Models.Internal/deploy/42").unwrap();
         assert_eq!(url.base, "https://Models.Internal/deploy/42");
         assert_eq!((url.host.as_str(), url.port), ("models.internal", 443));
-        assert_eq!(parse_prediction_url("http://[::1]:80").unwrap().host, "[::1]");
+        assert_eq!(
+            parse_prediction_url("http://[::1]:80").unwrap().host,
+            "[::1]"
+        );
         for bad in [
             "",
             "ftp://x",
@@ -444,14 +447,35 @@ mod tests {
         let url = |s: &str| parse_prediction_url(s).unwrap();
         let patterns = |p: &[&str]| p.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let local = patterns(&["localhost", "127.0.0.1"]);
-        assert!(prediction_host_allowed(&url("http://127.0.0.1:6789"), &local));
-        assert!(!prediction_host_allowed(&url("http://10.0.0.1:6789"), &local));
+        assert!(prediction_host_allowed(
+            &url("http://127.0.0.1:6789"),
+            &local
+        ));
+        assert!(!prediction_host_allowed(
+            &url("http://10.0.0.1:6789"),
+            &local
+        ));
         let suffix = patterns(&["*.internal.example.com", "10.0.0.5:8080"]);
-        assert!(prediction_host_allowed(&url("http://a.internal.example.com"), &suffix));
-        assert!(!prediction_host_allowed(&url("http://internal.example.com.evil.io"), &suffix));
-        assert!(prediction_host_allowed(&url("http://10.0.0.5:8080/m"), &suffix));
-        assert!(!prediction_host_allowed(&url("http://10.0.0.5:9090/m"), &suffix));
-        assert!(prediction_host_allowed(&url("http://anything:1"), &patterns(&["*"])));
+        assert!(prediction_host_allowed(
+            &url("http://a.internal.example.com"),
+            &suffix
+        ));
+        assert!(!prediction_host_allowed(
+            &url("http://internal.example.com.evil.io"),
+            &suffix
+        ));
+        assert!(prediction_host_allowed(
+            &url("http://10.0.0.5:8080/m"),
+            &suffix
+        ));
+        assert!(!prediction_host_allowed(
+            &url("http://10.0.0.5:9090/m"),
+            &suffix
+        ));
+        assert!(prediction_host_allowed(
+            &url("http://anything:1"),
+            &patterns(&["*"])
+        ));
         assert!(!prediction_host_allowed(&url("http://anything:1"), &[]));
     }
 

@@ -213,13 +213,22 @@ async fn serve(args: ServeArgs) -> Result<(), AppError> {
         .await
         .map_err(|e| AppError::Internal(format!("cannot listen on {}: {e}", args.addr)))?;
     tracing::info!("Modelyard is listening on http://{}", args.addr);
-    axum::serve(listener, app(state))
+    axum::serve(listener, app(state.clone()))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| AppError::Internal(format!("server error: {e}")))?;
+    if !state.jobs.shutdown(JOB_STOP_WAIT).await {
+        // A job stuck in a long step (e.g. waiting on a prediction server) would hold the
+        // process open; its row stays 'running' and the next start queues it again.
+        tracing::warn!("a job did not stop in time; it runs again at the next start");
+        std::process::exit(0);
+    }
     tracing::info!("stopped");
     Ok(())
 }
+
+/// How long a stopping server waits for running jobs to reach a point where they can stop.
+const JOB_STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(8);
 
 /// Every kind of background job this build runs.
 fn job_kinds(_pool: &sqlx::SqlitePool, _blobs: &BlobStore) -> Vec<Arc<dyn JobKind>> {

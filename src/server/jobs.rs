@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::sync::Notify;
 
@@ -60,17 +60,35 @@ pub struct JobContext {
     pub params: Value,
     pub subject: Option<String>,
     cancel: Arc<AtomicBool>,
+    stopping: Arc<AtomicBool>,
+}
+
+/// Tells work running outside the job's async task (`spawn_blocking`) when to stop: the job was
+/// canceled or the server is stopping.
+#[derive(Clone, Debug)]
+pub struct StopSignal {
+    cancel: Arc<AtomicBool>,
+    stopping: Arc<AtomicBool>,
+}
+
+impl StopSignal {
+    pub fn is_set(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed) || self.stopping.load(Ordering::Relaxed)
+    }
 }
 
 impl JobContext {
-    /// Whether someone asked the job to stop.
+    /// Whether someone asked the job to stop, or the server is stopping.
     pub fn is_canceled(&self) -> bool {
-        self.cancel.load(Ordering::Relaxed)
+        self.stop_signal().is_set()
     }
 
-    /// The flag cancellation sets, for work running outside the async task (`spawn_blocking`).
-    pub fn cancel_flag(&self) -> Arc<AtomicBool> {
-        Arc::clone(&self.cancel)
+    /// When to stop, for work running outside the async task (`spawn_blocking`).
+    pub fn stop_signal(&self) -> StopSignal {
+        StopSignal {
+            cancel: Arc::clone(&self.cancel),
+            stopping: Arc::clone(&self.stopping),
+        }
     }
 
     /// Stops the job here if it was canceled.
@@ -140,6 +158,11 @@ pub struct JobRunner {
     instance: Arc<str>,
     wake: Arc<Notify>,
     timings: JobTimings,
+    /// Set when the server stops: workers take no more jobs, running ones are asked to stop
+    /// and go back to the queue for the next start.
+    stopping: Arc<AtomicBool>,
+    /// Jobs this process is running now.
+    running: Arc<AtomicUsize>,
 }
 
 pub fn job_not_found(id: &str) -> ApiError {
@@ -193,6 +216,8 @@ impl JobRunner {
             instance: db::new_id().into(),
             wake: Arc::new(Notify::new()),
             timings,
+            stopping: Arc::new(AtomicBool::new(false)),
+            running: Arc::new(AtomicUsize::new(0)),
         }
     }
 
@@ -368,8 +393,27 @@ impl JobRunner {
         }
     }
 
+    /// Stops taking jobs and asks running ones to stop; they are queued again for the next
+    /// start (an orderly stop does not count as an attempt). Waits up to `wait` and answers
+    /// whether every job stopped.
+    pub async fn shutdown(&self, wait: Duration) -> bool {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.wake.notify_waiters();
+        let deadline = tokio::time::Instant::now() + wait;
+        while self.running.load(Ordering::SeqCst) > 0 {
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        true
+    }
+
     async fn work(self) {
         loop {
+            if self.stopping.load(Ordering::SeqCst) {
+                return;
+            }
             match self.claim().await {
                 Ok(Some(claimed)) => self.run(claimed).await,
                 Ok(None) => {
@@ -437,6 +481,7 @@ impl JobRunner {
     }
 
     async fn run(&self, claimed: Claimed) {
+        self.running.fetch_add(1, Ordering::SeqCst);
         let cancel = Arc::new(AtomicBool::new(false));
         let heartbeat = tokio::spawn(beat(
             self.pool.clone(),
@@ -457,6 +502,7 @@ impl JobRunner {
                     params: claimed.params,
                     subject: claimed.subject,
                     cancel,
+                    stopping: self.stopping.clone(),
                 };
                 // A panicking job fails; the worker lives on.
                 match tokio::spawn(async move { kind.run(&ctx).await }).await {
@@ -471,9 +517,34 @@ impl JobRunner {
             }
         };
         heartbeat.abort();
-        if let Err(e) = self.finish(&claimed.id, outcome).await {
+        let recorded = if self.stopping.load(Ordering::SeqCst) && outcome == Err(JobError::Canceled)
+        {
+            self.release(&claimed.id).await
+        } else {
+            self.finish(&claimed.id, outcome).await
+        };
+        if let Err(e) = recorded {
             tracing::error!("recording the end of job {}: {e:?}", claimed.id);
         }
+        self.running.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// Puts a job stopped by a server shutdown back in the queue (unless someone canceled it).
+    async fn release(&self, id: &str) -> AppResult<()> {
+        sqlx::query(
+            "UPDATE jobs SET
+                state = CASE WHEN cancel_requested = 1 THEN 'canceled' ELSE 'queued' END,
+                finished_at = CASE WHEN cancel_requested = 1 THEN ? ELSE NULL END,
+                attempts = MAX(attempts - 1, 0), claimed_by = NULL, heartbeat_at = NULL
+             WHERE id = ? AND claimed_by = ? AND state = 'running'",
+        )
+        .bind(db::now())
+        .bind(id)
+        .bind(&*self.instance)
+        .execute(&self.pool)
+        .await?;
+        tracing::info!("job {id} stopped with the server; it runs again at the next start");
+        Ok(())
     }
 
     async fn finish(&self, id: &str, outcome: Result<Value, JobError>) -> AppResult<()> {
@@ -621,6 +692,36 @@ mod tests {
                 .status,
             409
         );
+    }
+
+    #[tokio::test]
+    async fn a_stopping_server_queues_its_running_job_again() {
+        let dir = tempfile::tempdir().expect("dir");
+        let pool = pool(&dir).await;
+        let runner = JobRunner::new(pool.clone(), vec![Arc::new(Counter)], timings());
+        runner.spawn_workers(1);
+        let id = runner
+            .enqueue("count", Some("v1"), json!({"steps": 100}), None)
+            .await
+            .expect("enqueue");
+        for _ in 0..200 {
+            if runner.get(&id).await.expect("job").progress > 0.0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(
+            runner.shutdown(Duration::from_secs(5)).await,
+            "stopped in time"
+        );
+        let job = runner.get(&id).await.expect("job");
+        assert_eq!(job.state, JobState::Queued);
+        assert_eq!(job.attempts, 0, "an orderly stop is not an attempt");
+        // The next process finishes it.
+        let next = JobRunner::new(pool, vec![Arc::new(Counter)], timings());
+        next.spawn_workers(1);
+        let job = until_finished(&next, &id).await;
+        assert_eq!((job.state, job.attempts), (JobState::Succeeded, 1));
     }
 
     #[tokio::test]

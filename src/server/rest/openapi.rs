@@ -538,9 +538,7 @@ fn access_schemas() -> Value {
 fn job_paths() -> Value {
     let id = path_param("id", "The job id from the 202 answer that started it.");
     let e401 = error_ref("Not signed in, or the token is unknown, revoked or expired.");
-    let e404 = error_ref(
-        "JOB_NOT_FOUND: no such job, or one on a model the caller cannot see.",
-    );
+    let e404 = error_ref("JOB_NOT_FOUND: no such job, or one on a model the caller cannot see.");
     json!({
         "/api/v1/jobs/{id}": {
             "get": {"summary": "A job's state, progress (0 to 1), error and result", "operationId": "get_job",

@@ -28,7 +28,6 @@ use serde_json::{Value, json};
 use sqlx::SqlitePool;
 use std::ops::ControlFlow;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use tokio::io::AsyncReadExt;
 
 /// The job kind's name.
@@ -310,7 +309,7 @@ impl FeatureImpactJob {
             seed: params.seed,
             n_repeats: REPEATS,
         };
-        let cancel = ctx.cancel_flag();
+        let stop = ctx.stop_signal();
         let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<Progress>();
         let task = params.task;
         let target = params.target.clone();
@@ -318,7 +317,7 @@ impl FeatureImpactJob {
             let table = engine::read_table(&path, &target, task, &settings)?;
             engine::compute(&*predictor, &table, task, &settings, &mut |progress| {
                 let _ = sender.send(progress);
-                if cancel.load(Ordering::Relaxed) {
+                if stop.is_set() {
                     ControlFlow::Break(())
                 } else {
                     ControlFlow::Continue(())

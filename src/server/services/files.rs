@@ -3,17 +3,17 @@
 
 use crate::domain::error::ApiError;
 use crate::domain::file_path::{file_name, normalize_file_path};
-use crate::domain::model_check::is_checked_model_file;
 use crate::domain::model::Role;
+use crate::domain::model_check::is_checked_model_file;
 use crate::domain::version::{Registration, VersionFile, VersionState};
 use crate::server::auth::Caller;
 use crate::server::db;
 use crate::server::error::{AppError, AppResult};
-use crate::server::services::{audit, model_checks};
 use crate::server::services::models::find_model;
 use crate::server::services::versions::{
     VersionRow, content_type_for, find_version, refresh_dependencies, too_many_files, upsert_file,
 };
+use crate::server::services::{audit, model_checks};
 use crate::server::state::AppState;
 use crate::server::storage::PutError;
 use bytes::Bytes;
