@@ -5,6 +5,7 @@ pub mod audit_log;
 pub mod copy_button;
 pub mod file_tree;
 pub mod forms;
+pub mod job_progress;
 pub mod layout;
 pub mod metric_chart;
 pub mod model_form;
