@@ -3,6 +3,7 @@
 //! common error body.
 
 pub mod access;
+pub mod datasets;
 pub mod extract;
 pub mod identity;
 pub mod models;
@@ -122,6 +123,22 @@ fn endpoints() -> Vec<(&'static str, MethodRouter<AppState>)> {
         (
             "/api/v1/models/{model}/aliases/{alias}/history",
             get(versions::alias_history),
+        ),
+        (
+            "/api/v1/datasets",
+            get(datasets::list_datasets)
+                .post(datasets::create_dataset)
+                // Bounded by the upload limit, like version uploads.
+                .layer(DefaultBodyLimit::disable())
+                .layer(map_response(close_after_refused_upload)),
+        ),
+        (
+            "/api/v1/datasets/{id}",
+            get(datasets::get_dataset).delete(datasets::delete_dataset),
+        ),
+        (
+            "/api/v1/models/{model}/versions/{version}/training-data",
+            put(datasets::set_training_data).delete(datasets::clear_training_data),
         ),
         ("/api/v1/limits", get(versions::limits)),
         ("/api/v1/openapi.json", get(openapi::openapi)),
