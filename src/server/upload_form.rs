@@ -8,6 +8,7 @@ use crate::server::services::datasets;
 use crate::server::services::uploads::create_version_from_multipart;
 use crate::server::state::AppState;
 use axum::extract::{Multipart, Path, State};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 /// `?error=…&solution=…&field=…`: how a form page learns why its post failed.
@@ -51,7 +52,12 @@ pub async fn post_dataset_form(
     multipart: Multipart,
 ) -> Response {
     let Some(caller) = caller else {
-        return Redirect::to("/login").into_response();
+        // The file was not read: the connection cannot carry another request.
+        return (
+            [(header::CONNECTION, HeaderValue::from_static("close"))],
+            Redirect::to("/login"),
+        )
+            .into_response();
     };
     match datasets::create_from_multipart(&state, &caller, multipart).await {
         Ok(dataset) => Redirect::to(&format!("/datasets/{}", dataset.id)).into_response(),
