@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod admin;
+pub mod datasets;
 pub mod identity;
 pub mod jobs;
 pub mod models;

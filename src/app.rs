@@ -6,12 +6,13 @@ use crate::pages::{
     admin_audit_page::AdminAuditPage, admin_limits_page::AdminLimitsPage,
     admin_team_page::AdminTeamPage, admin_teams_page::AdminTeamsPage,
     admin_tokens_page::AdminTokensPage, admin_users_page::AdminUsersPage,
-    compare_page::ComparePage, edit_model_page::EditModelPage, login_page::LoginPage,
-    model_activity_page::ModelActivityPage, model_page::ModelPage,
-    model_settings_page::ModelSettingsPage, model_sharing_page::ModelSharingPage,
-    model_versions_page::ModelVersionsPage, models_page::ModelsPage, new_model_page::NewModelPage,
-    not_found_page::NotFoundPage, password_page::PasswordPage, setup_page::SetupPage,
-    tokens_page::TokensPage, upload_page::UploadPage, version_page::VersionPage,
+    compare_page::ComparePage, dataset_page::DatasetPage, datasets_page::DatasetsPage,
+    edit_model_page::EditModelPage, login_page::LoginPage, model_activity_page::ModelActivityPage,
+    model_page::ModelPage, model_settings_page::ModelSettingsPage,
+    model_sharing_page::ModelSharingPage, model_versions_page::ModelVersionsPage,
+    models_page::ModelsPage, new_model_page::NewModelPage, not_found_page::NotFoundPage,
+    password_page::PasswordPage, setup_page::SetupPage, tokens_page::TokensPage,
+    upload_page::UploadPage, version_page::VersionPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -71,6 +72,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/models/:name/compare") view=ComparePage ssr=SsrMode::Async />
                     <Route path=path!("/models/:name/sharing") view=ModelSharingPage ssr=SsrMode::Async />
                     <Route path=path!("/models/:name/activity") view=ModelActivityPage ssr=SsrMode::Async />
+                    <Route path=path!("/datasets") view=DatasetsPage ssr=SsrMode::Async />
+                    <Route path=path!("/datasets/:id") view=DatasetPage ssr=SsrMode::Async />
                     <Route path=path!("/settings/tokens") view=TokensPage ssr=SsrMode::Async />
                     <Route path=path!("/settings/password") view=PasswordPage ssr=SsrMode::Async />
                     <Route path=path!("/admin") view=|| view! { <Redirect path="/admin/users" /> } ssr=SsrMode::Async />

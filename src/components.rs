@@ -11,5 +11,6 @@ pub mod metric_chart;
 pub mod model_form;
 pub mod model_tabs;
 pub mod pager;
+pub mod training_data;
 pub mod upload;
 pub mod version_badges;

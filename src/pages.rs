@@ -7,6 +7,8 @@ pub mod admin_teams_page;
 pub mod admin_tokens_page;
 pub mod admin_users_page;
 pub mod compare_page;
+pub mod dataset_page;
+pub mod datasets_page;
 pub mod edit_model_page;
 pub mod login_page;
 pub mod model_activity_page;

@@ -78,6 +78,8 @@ enum Payload {
     Raw(&'static str),
     /// A multipart version upload with one file part.
     Upload(&'static str),
+    /// A multipart dataset upload: this CSV text as the part `file`.
+    Csv(&'static str),
 }
 
 struct Row {
@@ -132,6 +134,11 @@ impl Row {
         self
     }
 
+    fn csv(mut self, text: &'static str) -> Self {
+        self.payload = Payload::Csv(text);
+        self
+    }
+
     fn cookie(mut self) -> Self {
         self.auth = Auth::Cookie;
         self
@@ -167,6 +174,7 @@ impl Row {
             Payload::Upload(path) => {
                 let _ = write!(label, " multipart file {path}");
             }
+            Payload::Csv(_) => label.push_str(" multipart CSV file"),
             _ => {}
         }
         if self.auth == Auth::Cookie && !self.is_server_fn() {
@@ -210,6 +218,10 @@ const VERSIONS: &str = "/api/v1/models/{model}/versions";
 const VERSION: &str = "/api/v1/models/{model}/versions/{version}";
 const FILE: &str = "/api/v1/models/{model}/versions/{version}/files/{*path}";
 const ALIAS: &str = "/api/v1/models/{model}/aliases/{alias}";
+const DATASET: &str = "/api/v1/datasets/{id}";
+const TRAINING_DATA: &str = "/api/v1/models/{model}/versions/{version}/training-data";
+/// A model whose target is `target`, shared like the fixture model, for training data.
+const LAB_MODEL: &str = "lab";
 
 /// Every row. Columns: anonymous, viewer, editor, owner, admin, unrelated, deactivated, revoked.
 #[rustfmt::skip]
@@ -292,6 +304,19 @@ fn table() -> Vec<Row> {
         delete(ALIAS,                       [401, 403, 403, 204, 204, 404, 401, 401]).at("alias", "guard-<p>"),
         get("/api/v1/models/{model}/aliases/{alias}/history", [404, 200, 200, 200, 200, 404, 401, 401]),
 
+        // Datasets: any signed-in user uploads; a dataset is seen by its uploader, admins and those
+        // who can see a model using it (`<dataset>` is the training data of lab 0.1.0), and
+        // deleted by its uploader or an admin once nothing uses it.
+        get("/api/v1/datasets",             [401, 200, 200, 200, 200, 200, 401, 401]),
+        post("/api/v1/datasets",            [401, 201, 201, 201, 201, 201, 401, 401]).csv("a,target\n1,2\n"),
+        post("/api/v1/datasets",            [401, 201, 201, 201, 201, 201, 401, 401]).csv("a,target\n1,2\n").cookie(),
+        get(DATASET,                        [401, 200, 200, 200, 200, 404, 401, 401]).at("id", "<dataset>"),
+        delete(DATASET,                     [401, 403, 403, 409, 409, 404, 401, 401]).at("id", "<dataset>"),
+        delete(DATASET,                     [401, 404, 404, 204, 204, 404, 401, 401]).at("id", "<own_dataset>"),
+        // Training data: Editors and above, on published versions too.
+        put(TRAINING_DATA,                  [401, 403, 200, 200, 200, 404, 401, 401]).at("model", LAB_MODEL).at("version", "<labv>").json(r#"{"dataset_id": "<dataset>"}"#),
+        delete(TRAINING_DATA,               [401, 403, 200, 200, 200, 404, 401, 401]).at("model", LAB_MODEL).at("version", "<labv>"),
+
         // Public documents: they read no credentials.
         get("/api/v1/limits",               [200, 200, 200, 200, 200, 200, 200, 200]),
         get("/api/v1/openapi.json",         [200, 200, 200, 200, 200, 200, 200, 200]),
@@ -329,6 +354,15 @@ fn table() -> Vec<Row> {
         func("delete_model_alias", "model=vault&alias=fntmp-<p>",                [401, 403, 200, 200, 200, 404, 401, 401]),
         func("copy_model", "model=vault&name=fncopy-<p>",                        [401, 200, 200, 200, 200, 404, 401, 401]),
         func("delete_model", "model=fnown-<p>",                                  [401, 403, 403, 200, 200, 404, 401, 401]),
+
+        // Datasets and training data.
+        func("list_datasets", "search=&offset=0",                                [401, 200, 200, 200, 200, 200, 401, 401]),
+        func("get_dataset", "id=<dataset>",                                      [401, 200, 200, 200, 200, 404, 401, 401]),
+        func("list_dataset_choices", "",                                         [401, 200, 200, 200, 200, 200, 401, 401]),
+        func("delete_dataset", "id=<fn_own_dataset>",                            [401, 404, 404, 200, 200, 404, 401, 401]),
+        func("set_version_training_data", "model=lab&version=<labv>&dataset_id=<dataset>&holdout_dataset_id=",
+                                                                                 [401, 403, 200, 200, 200, 404, 401, 401]),
+        func("clear_version_training_data", "model=lab&version=<labv>",          [401, 403, 200, 200, 200, 404, 401, 401]),
 
         // Sharing and the audit log.
         func("get_model_sharing", "model=vault",                                 [401, 200, 200, 200, 200, 404, 401, 401]),
@@ -484,6 +518,10 @@ async fn call(
                 .text("description", "uploaded by the matrix")
                 .part("files", Part::bytes(b"0123".to_vec()).file_name(*path)),
         ),
+        Payload::Csv(text) => request.multipart(Form::new().part(
+            "file",
+            Part::bytes(text.as_bytes().to_vec()).file_name("matrix.csv"),
+        )),
     };
     match request.send().await {
         Ok(resp) => {
@@ -609,6 +647,39 @@ async fn set_alias(server: &TestServer, owner: &str, alias: &str, protected: boo
     .await;
 }
 
+/// A dataset uploaded by `token`'s user; returns its id.
+async fn upload_dataset(server: &TestServer, token: &str, name: &str) -> String {
+    let form = Form::new().text("name", name.to_owned()).part(
+        "file",
+        Part::bytes(b"x,target\n1,2\n".to_vec()).file_name("data.csv"),
+    );
+    let dataset = ok(
+        bearer(server, Method::POST, "/api/v1/datasets", token).multipart(form),
+        StatusCode::CREATED,
+    )
+    .await;
+    dataset["id"].as_str().expect("a dataset id").to_owned()
+}
+
+/// A new version of the lab model; returns its number.
+async fn lab_version(server: &TestServer, owner: &str) -> String {
+    let version = ok(
+        bearer(
+            server,
+            Method::POST,
+            &format!("/api/v1/models/{LAB_MODEL}/versions"),
+            owner,
+        )
+        .json(&json!({"publish": true})),
+        StatusCode::CREATED,
+    )
+    .await;
+    version["version"]
+        .as_str()
+        .expect("a version number")
+        .to_owned()
+}
+
 /// A new token of the user signed in with `cookie`: its id and secret.
 async fn new_token(server: &TestServer, cookie: &str, name: &str) -> (String, String) {
     let created = ok(
@@ -700,6 +771,31 @@ async fn fixture(server: &TestServer) -> Fixture {
         StatusCode::CREATED,
     )
     .await;
+    shared_model(server, &owner, LAB_MODEL, "private").await;
+    ok(
+        bearer(
+            server,
+            Method::PATCH,
+            &format!("/api/v1/models/{LAB_MODEL}"),
+            &owner,
+        )
+        .json(&json!({"target_name": "target"})),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(lab_version(server, &owner).await, "0.1.0");
+    let dataset = upload_dataset(server, &owner, "lab-training").await;
+    ok(
+        bearer(
+            server,
+            Method::PUT,
+            &format!("/api/v1/models/{LAB_MODEL}/versions/0.1.0/training-data"),
+            &owner,
+        )
+        .json(&json!({"dataset_id": dataset})),
+        StatusCode::OK,
+    )
+    .await;
 
     // What each principal's destructive rows use up: its own versions, aliases, models, team.
     let vars = join_all(PRINCIPALS.iter().map(|p| {
@@ -707,6 +803,7 @@ async fn fixture(server: &TestServer) -> Fixture {
         let admin = admin.clone();
         let spare_token = spare_token.clone();
         let fn_spare_token = fn_spare_token.clone();
+        let dataset = dataset.clone();
         async move {
             let draft_version = draft(server, &owner).await;
             put_file(server, &owner, &draft_version, "a.txt").await;
@@ -715,6 +812,9 @@ async fn fixture(server: &TestServer) -> Fixture {
             publish(server, &owner, &pub_version).await;
             let fn_draft = draft(server, &owner).await;
             let fn_drop = draft(server, &owner).await;
+            let lab = lab_version(server, &owner).await;
+            let own_dataset = upload_dataset(server, &owner, &format!("own-{p}")).await;
+            let fn_own_dataset = upload_dataset(server, &owner, &format!("fnown-{p}")).await;
             set_alias(server, &owner, &format!("tmp-{p}"), false).await;
             set_alias(server, &owner, &format!("guard-{p}"), true).await;
             set_alias(server, &owner, &format!("fntmp-{p}"), false).await;
@@ -736,6 +836,10 @@ async fn fixture(server: &TestServer) -> Fixture {
                 ("fndrop".to_owned(), fn_drop),
                 ("spare_token".to_owned(), spare_token),
                 ("fn_spare_token".to_owned(), fn_spare_token),
+                ("dataset".to_owned(), dataset),
+                ("labv".to_owned(), lab),
+                ("own_dataset".to_owned(), own_dataset),
+                ("fn_own_dataset".to_owned(), fn_own_dataset),
             ])
         }
     }))

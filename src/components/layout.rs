@@ -35,6 +35,7 @@ pub fn Header() -> impl IntoView {
                             view! {
                                 <A href="/models" attr:class="nav-link">"Models"</A>
                                 <A href="/models/new" attr:class="nav-link">"New model"</A>
+                                <A href="/datasets" attr:class="nav-link">"Datasets"</A>
                                 <A href="/settings/tokens" attr:class="nav-link">"API tokens"</A>
                                 <A href="/settings/password" attr:class="nav-link">"Password"</A>
                                 {me.is_admin.then(|| view! { <A href="/admin" attr:class="nav-link">"Admin"</A> })}

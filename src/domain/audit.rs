@@ -185,6 +185,20 @@ pub fn describe(event: &AuditEvent) -> String {
             text(d, "username").unwrap_or("?"),
             event.target.trim_start_matches("team:")
         ),
+        "dataset.create" => format!("uploaded the dataset {}", text(d, "name").unwrap_or("")),
+        "dataset.delete" => format!("deleted the dataset {}", text(d, "name").unwrap_or("")),
+        "version.training_data" => {
+            let name = |key: &str| d.get(key).and_then(|v| text(v, "name"));
+            match (name("dataset"), name("holdout")) {
+                (Some(training), Some(holdout)) => format!(
+                    "set the training data of version {version} to {training} (holdout {holdout})"
+                ),
+                (Some(training), None) => {
+                    format!("set the training data of version {version} to {training}")
+                }
+                _ => format!("cleared the training data of version {version}"),
+            }
+        }
         "token.create" => format!("created API token {}", text(d, "name").unwrap_or("")),
         "token.revoke" => format!("revoked API token {}", text(d, "name").unwrap_or("")),
         other => other.to_owned(),
@@ -248,6 +262,20 @@ mod tests {
                 json!({"changed": ["description", "tags"]})
             )),
             "changed description, tags"
+        );
+        assert_eq!(
+            describe(&event(
+                "version.training_data",
+                json!({"version": "0.2.0", "dataset": {"id": "d", "name": "diabetes"}, "holdout": null})
+            )),
+            "set the training data of version 0.2.0 to diabetes"
+        );
+        assert_eq!(
+            describe(&event(
+                "version.training_data",
+                json!({"version": "0.2.0", "dataset": null, "holdout": null})
+            )),
+            "cleared the training data of version 0.2.0"
         );
         assert_eq!(
             describe(&event("something.new", json!({}))),

@@ -261,6 +261,8 @@ mod tests {
             source_uri: String::new(),
             run_id: String::new(),
             base_version: None,
+            training_dataset: None,
+            holdout_dataset: None,
             files: vec![],
             file_count: 0,
             total_size: 0,

@@ -1,6 +1,7 @@
 //! Versions as clients see them, what may be submitted to create or change one, and the rules
 //! their fields obey.
 
+use super::dataset::DatasetRef;
 use super::error::ApiError;
 use super::model::{Patch, bounded_text, list_patch, preview, text_patch, validate_tags};
 use super::requirements::{Dependency, UnparsedLine};
@@ -167,6 +168,12 @@ pub struct Version {
     pub source_uri: String,
     pub run_id: String,
     pub base_version: Option<String>,
+    /// The data the version was trained on; feature impact samples it.
+    #[serde(default)]
+    pub training_dataset: Option<DatasetRef>,
+    /// Data kept out of training, for evaluation.
+    #[serde(default)]
+    pub holdout_dataset: Option<DatasetRef>,
     pub files: Vec<VersionFile>,
     pub file_count: i64,
     pub total_size: i64,

@@ -12,6 +12,7 @@ use crate::components::forms::{ErrorAlert, FormError};
 use crate::components::layout::use_current_user;
 use crate::components::metric_chart::format_value;
 use crate::components::model_tabs::{is_signed_in, load_error_view};
+use crate::components::training_data::TrainingDataSection;
 use crate::components::version_badges::VersionBadges;
 use crate::domain::model::{Model, Role};
 use crate::domain::version::{Version, VersionState};
@@ -175,6 +176,7 @@ fn VersionDetails(
                 <FilePreviewPanel selected preview base />
             </div>
         </section>
+        <TrainingDataSection model=model.clone() version=version.clone() />
         <UsageSection version=version.clone() />
         <MetricsSection version=version.clone() />
         <DependenciesSection version=version.clone() />

@@ -3,6 +3,7 @@
 //! common error body.
 
 pub mod access;
+pub mod datasets;
 pub mod extract;
 pub mod identity;
 pub mod jobs;
@@ -129,6 +130,21 @@ fn endpoints() -> Vec<(&'static str, MethodRouter<AppState>)> {
             get(jobs::get_job).delete(jobs::cancel_job),
         ),
         ("/api/v1/jobs/{id}/log", get(jobs::job_log)),
+            "/api/v1/datasets",
+            get(datasets::list_datasets)
+                .post(datasets::create_dataset)
+                // Bounded by the upload limit, like version uploads.
+                .layer(DefaultBodyLimit::disable())
+                .layer(map_response(close_after_refused_upload)),
+        ),
+        (
+            "/api/v1/datasets/{id}",
+            get(datasets::get_dataset).delete(datasets::delete_dataset),
+        ),
+        (
+            "/api/v1/models/{model}/versions/{version}/training-data",
+            put(datasets::set_training_data).delete(datasets::clear_training_data),
+        ),
         ("/api/v1/limits", get(versions::limits)),
         ("/api/v1/openapi.json", get(openapi::openapi)),
     ]

@@ -51,6 +51,14 @@ pub fn app(state: AppState) -> Router {
                     rest::close_after_refused_upload,
                 )),
         )
+        .route(
+            "/datasets",
+            post(upload_form::post_dataset_form)
+                .layer(DefaultBodyLimit::disable())
+                .layer(axum::middleware::map_response(
+                    rest::close_after_refused_upload,
+                )),
+        )
         .leptos_routes_with_context(
             &state,
             routes,

@@ -1,12 +1,26 @@
-//! The upload page's form without JavaScript: a plain `multipart/form-data` post that creates a
-//! version through the same service as the REST API, then sends the browser on with a redirect —
-//! to the new version, or back to the form with the error to show.
+//! Upload forms that work without JavaScript: plain `multipart/form-data` posts that create a
+//! version or a dataset through the same services as the REST API, then send the browser on
+//! with a redirect — to what was made, or back to the form with the error to show.
 
+use crate::domain::error::ApiError;
 use crate::server::auth::MaybeCaller;
+use crate::server::services::datasets;
 use crate::server::services::uploads::create_version_from_multipart;
 use crate::server::state::AppState;
 use axum::extract::{Multipart, Path, State};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
+
+/// `?error=…&solution=…&field=…`: how a form page learns why its post failed.
+fn error_query(e: &ApiError) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.append_pair("error", &e.error_msg);
+    query.append_pair("solution", &e.solution_msg);
+    if let Some(field) = &e.field {
+        query.append_pair("field", field);
+    }
+    query.finish()
+}
 
 pub async fn post_upload_form(
     State(state): State<AppState>,
@@ -24,15 +38,32 @@ pub async fn post_upload_form(
         ))
         .into_response(),
         Err(e) => {
-            let e = e.into_api_error();
-            let mut query = form_urlencoded::Serializer::new(String::new());
-            query.append_pair("error", &e.error_msg);
-            query.append_pair("solution", &e.solution_msg);
-            if let Some(field) = &e.field {
-                query.append_pair("field", field);
-            }
+            let query = error_query(&e.into_api_error());
             let model = form_urlencoded::byte_serialize(model.as_bytes()).collect::<String>();
-            Redirect::to(&format!("/models/{model}/upload?{}", query.finish())).into_response()
+            Redirect::to(&format!("/models/{model}/upload?{query}")).into_response()
+        }
+    }
+}
+
+/// The datasets page's upload form: on to the new dataset, or back to the list with the error.
+pub async fn post_dataset_form(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    multipart: Multipart,
+) -> Response {
+    let Some(caller) = caller else {
+        // The file was not read: the connection cannot carry another request.
+        return (
+            [(header::CONNECTION, HeaderValue::from_static("close"))],
+            Redirect::to("/login"),
+        )
+            .into_response();
+    };
+    match datasets::create_from_multipart(&state, &caller, multipart).await {
+        Ok(dataset) => Redirect::to(&format!("/datasets/{}", dataset.id)).into_response(),
+        Err(e) => {
+            let query = error_query(&e.into_api_error());
+            Redirect::to(&format!("/datasets?{query}")).into_response()
         }
     }
 }

@@ -385,6 +385,8 @@ fn version_schemas() -> Value {
             "active": {"type": "boolean"}, "is_primary": {"type": "boolean"},
             "aliases": {"type": "array", "items": {"type": "string"}},
             "files": {"type": "array", "items": {"$ref": "#/components/schemas/VersionFile"}},
+            "training_dataset": {"oneOf": [{"$ref": "#/components/schemas/DatasetRef"}, {"type": "null"}], "description": "The data the version was trained on (feature impact samples it)."},
+            "holdout_dataset": {"oneOf": [{"$ref": "#/components/schemas/DatasetRef"}, {"type": "null"}], "description": "Data kept out of training."},
             "dependencies": {"type": "array", "items": {"type": "object", "properties": {
                 "package_name": {"type": "string"}, "extras": {"type": "array", "items": {"type": "string"}},
                 "constraints": {"type": "array", "items": {"type": "object", "properties": {"constraint_type": {"type": "string"}, "version": {"type": "string"}}}},
@@ -535,6 +537,98 @@ fn access_schemas() -> Value {
     })
 }
 
+/// Datasets and a version's training data.
+fn dataset_paths() -> Value {
+    let id = path_param("id", "A dataset's id.");
+    let model = path_param("model", "A model's name (any case) or id.");
+    let version = path_param(
+        "version",
+        "A version number (1.4.0), an alias, 'latest' or 'primary'.",
+    );
+    let e401 = error_ref("Not signed in, or the token is unknown, revoked or expired.");
+    let e404 = error_ref(
+        "DATASET_NOT_FOUND (also for datasets the caller cannot see: only its uploader, admins and those who can see a model with a version using it can).",
+    );
+    let version_404 =
+        error_ref("MODEL_NOT_FOUND or VERSION_NOT_FOUND (also for models the caller cannot see).");
+    json!({
+        "/api/v1/datasets": {
+            "get": {"summary": "Datasets the caller can see, newest first (without previews)", "operationId": "list_datasets",
+                "parameters": [
+                    query_param("search", json!({"type": "string"}), "Matches the name, ignoring case."),
+                    query_param("offset", json!({"type": "integer", "minimum": 0, "default": 0}), "Items to skip."),
+                    query_param("limit", json!({"type": "integer", "minimum": 1, "maximum": 1000, "default": 50}), "Items per page.")
+                ],
+                "responses": {"200": ok("One page of datasets.", "DatasetList"), "401": e401,
+                    "422": error_ref("INVALID_PAGING.")}},
+            "post": {"summary": "Upload a CSV file as a dataset (any signed-in user): the header row names the columns, each column's type is inferred from its values", "operationId": "create_dataset",
+                "description": "The file streams into storage (bounded by --max-upload-bytes), then is read whole: the first row names the columns (1 to 10000, each once; a UTF-8 byte order mark is dropped), every other row must have as many fields. Types: numeric, boolean (yes/no words), categorical (few distinct short values) or text. The name is the 'name' field, or else the file name without '.csv'.",
+                "requestBody": {"required": true, "content": {"multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+                    "file": {"type": "string", "format": "binary", "description": "The CSV file, UTF-8."},
+                    "name": {"type": "string", "minLength": 1, "maxLength": 128}
+                }}}}},
+                "responses": {"201": ok("The dataset, with a preview of its first rows.", "Dataset"), "401": e401,
+                    "400": error_ref("MALFORMED_MULTIPART or UPLOAD_INTERRUPTED."),
+                    "413": error_ref("FILE_TOO_LARGE: nothing was kept."),
+                    "415": error_ref("UNSUPPORTED_MEDIA_TYPE: send multipart/form-data."),
+                    "422": error_ref("DATASET_EMPTY, DATASET_RAGGED_ROW (names the line), DATASET_BAD_ENCODING (names the line), DATASET_BAD_HEADER (an empty or repeated column name), DATASET_TOO_MANY_COLUMNS, DATASET_ROW_TOO_LONG, DATASET_FILE_MISSING, DATASET_ONE_FILE, INVALID_DATASET_NAME or UNKNOWN_FIELD; 'field' is 'file' or 'name'.")}}
+        },
+        "/api/v1/datasets/{id}": {
+            "get": {"summary": "One dataset with a preview of its first rows and the versions (the caller can see) that use it", "operationId": "get_dataset",
+                "parameters": [id.clone()],
+                "responses": {"200": ok("The dataset.", "DatasetDetail"), "401": e401, "404": e404.clone()}},
+            "delete": {"summary": "Delete a dataset (its uploader or an admin) that no version uses", "operationId": "delete_dataset",
+                "parameters": [id],
+                "responses": {"204": {"description": "Deleted."}, "401": e401,
+                    "403": error_ref("FORBIDDEN: only the uploader or an admin may delete it."), "404": e404,
+                    "409": error_ref("DATASET_IN_USE: versions use it as training or holdout data; the message names them.")}}
+        },
+        "/api/v1/models/{model}/versions/{version}/training-data": {
+            "put": {"summary": "Assign a version's training data and, optionally, holdout data (Editor; published versions too)", "operationId": "set_training_data",
+                "description": "The caller must be able to see both datasets, the model must have a target name, and the target must be a column of each. Everyone who can see the model can then see the datasets.",
+                "parameters": [model.clone(), version.clone()], "requestBody": body("TrainingDataRequest"),
+                "responses": {"200": ok("The version, with training_dataset and holdout_dataset.", "Version"), "401": e401,
+                    "403": error_ref("FORBIDDEN: Editor needed."), "404": version_404.clone(),
+                    "422": error_ref("DATASET_NOT_FOUND, DATASET_REQUIRED, HOLDOUT_IS_TRAINING_DATA or TARGET_NOT_IN_DATASET (with the field: dataset_id or holdout_dataset_id), MODEL_HAS_NO_TARGET.")}},
+            "delete": {"summary": "Clear a version's training and holdout data (Editor)", "operationId": "clear_training_data",
+                "parameters": [model, version],
+                "responses": {"200": ok("The version, without training data.", "Version"), "401": e401,
+                    "403": error_ref("FORBIDDEN: Editor needed."), "404": version_404}}
+        }
+    })
+}
+
+fn dataset_schemas() -> Value {
+    json!({
+        "DatasetRef": {"type": "object", "properties": {"id": {"type": "string"}, "name": {"type": "string"}}},
+        "Column": {"type": "object", "properties": {
+            "name": {"type": "string"},
+            "type": {"type": "string", "enum": ["numeric", "boolean", "categorical", "text"]},
+            "missing_count": {"type": "integer", "description": "Empty cells and NA, N/A, NaN, null, None, ?, -."},
+            "distinct_count": {"type": ["integer", "null"], "description": "Distinct values; null when more than 1000."},
+            "min": {"type": ["number", "null"]}, "max": {"type": ["number", "null"]}, "mean": {"type": ["number", "null"]}
+        }},
+        "Dataset": {"type": "object", "properties": {
+            "id": {"type": "string"}, "name": {"type": "string"},
+            "columns": {"type": "array", "items": {"$ref": "#/components/schemas/Column"}},
+            "row_count": {"type": "integer"}, "size": {"type": "integer", "description": "Bytes."},
+            "sha256": {"type": "string"}, "created_by": {"type": "string"},
+            "created_at": {"type": "string", "format": "date-time"},
+            "preview": {"type": "array", "items": {"type": "array", "items": {"type": "string"}}, "description": "The first 20 rows as text (long cells are cut); only when one dataset is answered."}
+        }},
+        "DatasetDetail": {"allOf": [{"$ref": "#/components/schemas/Dataset"}, {"type": "object", "properties": {
+            "used_by": {"type": "array", "items": {"type": "object", "properties": {
+                "model": {"type": "string"}, "version": {"type": "string"},
+                "training": {"type": "boolean"}, "holdout": {"type": "boolean"}}}}
+        }}]},
+        "DatasetList": list_schema("Dataset"),
+        "TrainingDataRequest": {"type": "object", "required": ["dataset_id"], "additionalProperties": false, "properties": {
+            "dataset_id": {"type": "string"},
+            "holdout_dataset_id": {"type": ["string", "null"]}
+        }}
+    })
+}
+
 fn job_paths() -> Value {
     let id = path_param("id", "The job id from the 202 answer that started it.");
     let e401 = error_ref("Not signed in, or the token is unknown, revoked or expired.");
@@ -576,7 +670,8 @@ fn job_schemas() -> Value {
     })
 }
 
-/// The whole document: the identity and model routes above plus the version and access routes.
+/// The whole document: the identity and model routes above plus the version, access and
+/// dataset routes.
 pub fn full_document() -> Value {
     let mut doc = document();
     for (key, extra) in [
@@ -584,6 +679,8 @@ pub fn full_document() -> Value {
         ("schemas", version_schemas()),
         ("paths", access_paths()),
         ("schemas", access_schemas()),
+        ("paths", dataset_paths()),
+        ("schemas", dataset_schemas()),
         ("paths", job_paths()),
         ("schemas", job_schemas()),
     ] {

@@ -202,7 +202,7 @@ fn select_models(caller: Option<&Caller>) -> QueryBuilder<'static, Sqlite> {
 }
 
 /// Restricts a query on `models m` to what the caller may see.
-fn push_visible_to(q: &mut QueryBuilder<'_, Sqlite>, caller: Option<&Caller>) {
+pub(crate) fn push_visible_to(q: &mut QueryBuilder<'_, Sqlite>, caller: Option<&Caller>) {
     match caller {
         None => {
             q.push(" m.visibility = 'public' ");

@@ -1,6 +1,7 @@
 //! Housekeeping that keeps storage honest: versions left `pending` by a process that died are
-//! marked `failed`, and blobs no file refers to any more (deleted versions, abandoned uploads)
-//! are removed once they are older than the grace period.
+//! marked `failed`, and blobs neither a version's file nor a dataset refers to any more (deleted
+//! versions and datasets, abandoned uploads) are removed once they are older than the grace
+//! period.
 
 use crate::server::db;
 use crate::server::error::AppResult;
@@ -34,18 +35,24 @@ pub async fn sweep(
     let io = |e: std::io::Error| crate::server::error::AppError::Internal(format!("sweep: {e}"));
     report.removed_temp_files = blobs.clear_temp(grace).await.map_err(io)?;
     for sha256 in blobs.old_blobs(grace).await.map_err(io)? {
-        let referenced: Option<(i64,)> =
-            sqlx::query_as("SELECT 1 FROM version_files WHERE sha256 = ? LIMIT 1")
-                .bind(&sha256)
-                .fetch_optional(pool)
-                .await?;
+        let referenced: Option<(i64,)> = sqlx::query_as(
+            "SELECT 1 FROM version_files WHERE sha256 = ?
+             UNION ALL SELECT 1 FROM datasets WHERE sha256 = ? LIMIT 1",
+        )
+        .bind(&sha256)
+        .bind(&sha256)
+        .fetch_optional(pool)
+        .await?;
         if referenced.is_some() {
             continue;
         }
         if blobs.remove_if_old(&sha256, grace).await.map_err(io)? {
             sqlx::query(
-                "DELETE FROM blobs WHERE sha256 = ? AND NOT EXISTS (SELECT 1 FROM version_files WHERE sha256 = ?)",
+                "DELETE FROM blobs WHERE sha256 = ?
+                    AND NOT EXISTS (SELECT 1 FROM version_files WHERE sha256 = ?)
+                    AND NOT EXISTS (SELECT 1 FROM datasets WHERE sha256 = ?)",
             )
+            .bind(&sha256)
             .bind(&sha256)
             .bind(&sha256)
             .execute(pool)
@@ -68,4 +75,76 @@ pub fn spawn(state: AppState) {
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    async fn store(blobs: &BlobStore, bytes: &'static [u8]) -> String {
+        let chunks =
+            futures_util::stream::iter([Ok::<_, std::io::Error>(Bytes::from_static(bytes))]);
+        let blob = blobs.put_stream(chunks, 1024).await.expect("store");
+        blob.sha256
+    }
+
+    #[tokio::test]
+    async fn blobs_of_datasets_are_kept_until_the_dataset_goes() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let pool = db::connect(&url).await.expect("database");
+        let blobs = BlobStore::open(dir.path().join("blobs"))
+            .await
+            .expect("blobs");
+        let kept = store(&blobs, b"a,b\n1,2\n").await;
+        let unused = store(&blobs, b"nobody uses this").await;
+        let now = db::now();
+        sqlx::query("INSERT INTO users (id, username, password_hash, created_at) VALUES ('u', 'ada', 'x', ?)")
+            .bind(&now)
+            .execute(&pool)
+            .await
+            .expect("user");
+        for sha in [&kept, &unused] {
+            sqlx::query("INSERT INTO blobs (sha256, size, created_at) VALUES (?, 1, ?)")
+                .bind(sha)
+                .bind(&now)
+                .execute(&pool)
+                .await
+                .expect("blob row");
+        }
+        sqlx::query(
+            "INSERT INTO datasets (id, name, sha256, size, row_count, columns, created_by, created_at)
+             VALUES ('d', 'tiny', ?, 8, 1, '[]', 'u', ?)",
+        )
+        .bind(&kept)
+        .bind(&now)
+        .execute(&pool)
+        .await
+        .expect("dataset");
+
+        let report = sweep(&pool, &blobs, Duration::ZERO).await.expect("sweep");
+        assert_eq!(report.removed_blobs, 1);
+        assert!(
+            blobs.open_blob(&kept).await.is_ok(),
+            "the dataset's file stays"
+        );
+        assert!(
+            blobs.open_blob(&unused).await.is_err(),
+            "the unused file goes"
+        );
+
+        sqlx::query("DELETE FROM datasets WHERE id = 'd'")
+            .execute(&pool)
+            .await
+            .expect("delete the dataset");
+        let report = sweep(&pool, &blobs, Duration::ZERO).await.expect("sweep");
+        assert_eq!(report.removed_blobs, 1);
+        assert!(blobs.open_blob(&kept).await.is_err());
+        let (rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM blobs")
+            .fetch_one(&pool)
+            .await
+            .expect("count");
+        assert_eq!(rows, 0);
+    }
 }

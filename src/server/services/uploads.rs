@@ -23,7 +23,7 @@ use futures_util::{Stream, StreamExt};
 use std::collections::HashSet;
 use std::time::Duration;
 
-fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
+pub(crate) fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
     ApiError::new(
         400,
         "MALFORMED_MULTIPART",
@@ -33,7 +33,7 @@ fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
 }
 
 /// Reads a text part, refusing one larger than `max` bytes.
-async fn read_text(mut field: Field<'_>, name: &str, max: usize) -> AppResult<String> {
+pub(crate) async fn read_text(mut field: Field<'_>, name: &str, max: usize) -> AppResult<String> {
     let mut bytes = Vec::new();
     while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
         if bytes.len() + chunk.len() > max {
@@ -87,7 +87,7 @@ where
 }
 
 /// The same for what is left of a multipart body.
-async fn drain_multipart(multipart: &mut Multipart) {
+pub(crate) async fn drain_multipart(multipart: &mut Multipart) {
     let drain = async {
         let mut read = 0u64;
         while let Ok(Some(mut field)) = multipart.next_field().await {

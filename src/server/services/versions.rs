@@ -2,6 +2,7 @@
 //! active ↔ inactive), the primary version, version-level fields and copies of whole models.
 //! Version-level changes never touch the model or the files.
 
+use crate::domain::dataset::DatasetRef;
 use crate::domain::error::ApiError;
 use crate::domain::file_path::normalize_file_path;
 use crate::domain::model::{Model, Role};
@@ -35,6 +36,8 @@ fn version_columns() -> String {
         v.registration, v.active, v.description, v.metadata, v.tags, v.metrics, v.framework,
         v.environment, v.git, v.source_uri, v.run_id, v.dependencies, v.base_version,
         u.username AS created_by, v.created_at, v.updated_at, v.published_at,
+        v.training_dataset_id, (SELECT d.name FROM datasets d WHERE d.id = v.training_dataset_id) AS training_dataset_name,
+        v.holdout_dataset_id, (SELECT d.name FROM datasets d WHERE d.id = v.holdout_dataset_id) AS holdout_dataset_name,
         COALESCE(v.id = {PRIMARY_VERSION_ID}, 0) AS is_primary,
         (SELECT COUNT(*) FROM version_files f WHERE f.version_id = v.id) AS file_count,
         (SELECT COALESCE(SUM(f.size), 0) FROM version_files f WHERE f.version_id = v.id) AS total_size"
@@ -74,6 +77,10 @@ pub(crate) struct VersionRow {
     created_at: String,
     updated_at: String,
     published_at: Option<String>,
+    training_dataset_id: Option<String>,
+    training_dataset_name: Option<String>,
+    holdout_dataset_id: Option<String>,
+    holdout_dataset_name: Option<String>,
     is_primary: bool,
     file_count: i64,
     total_size: i64,
@@ -120,7 +127,15 @@ impl VersionRow {
         let number = self.number().to_string();
         let f = self.fields();
         let deps: Dependencies = serde_json::from_str(&self.dependencies).unwrap_or_default();
+        let dataset = |id: Option<String>, name: Option<String>| {
+            id.map(|id| DatasetRef {
+                id,
+                name: name.unwrap_or_default(),
+            })
+        };
         Version {
+            training_dataset: dataset(self.training_dataset_id, self.training_dataset_name),
+            holdout_dataset: dataset(self.holdout_dataset_id, self.holdout_dataset_name),
             fqn: version::fqn(&self.model_name, &number),
             usage_snippet: version::usage_snippet(public_url, &self.model_name, &number),
             id: self.id,
@@ -1126,10 +1141,12 @@ pub async fn copy_model(
     sqlx::query(
         "INSERT INTO versions (id, model_id, major, minor, patch, state, registration, active,
             description, metadata, tags, metrics, framework, environment, git, source_uri, run_id,
-            dependencies, base_version, created_by, created_at, updated_at, published_at)
+            dependencies, base_version, created_by, created_at, updated_at, published_at,
+            training_dataset_id, holdout_dataset_id)
          SELECT c.new_id, ?, major, minor, patch, state, registration, active, description, metadata,
             tags, metrics, framework, environment, git, source_uri, run_id, dependencies,
-            base_version, created_by, created_at, updated_at, published_at
+            base_version, created_by, created_at, updated_at, published_at,
+            training_dataset_id, holdout_dataset_id
          FROM versions v JOIN temp.version_copy c ON c.old_id = v.id",
     )
     .bind(&id)

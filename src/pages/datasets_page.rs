@@ -1,0 +1,204 @@
+//! Datasets: the ones the caller can see (search and page in the address) and the upload form.
+//! Uploading is a plain multipart post to `/datasets`, with or without JavaScript; it lands on
+//! the new dataset's page, or comes back here with `?error=&solution=&field=`.
+
+use crate::api::datasets::list_datasets;
+use crate::components::file_tree::format_bytes;
+use crate::components::forms::{ErrorAlert, FieldMessage, PageError};
+use crate::components::layout::RequireUser;
+use crate::components::pager::{pager, searched_list_href};
+use crate::domain::dataset::{Dataset, MAX_DATASET_NAME_CHARS};
+use crate::domain::error::ApiError;
+use crate::domain::paging::Page;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn DatasetsPage() -> impl IntoView {
+    let query = use_query_map();
+    let search = move || query.with(|q| q.get("search").unwrap_or_default());
+    let offset = move || {
+        query.with(|q| {
+            q.get("offset")
+                .and_then(|o| o.parse::<i64>().ok())
+                .unwrap_or(0)
+        })
+    };
+    let datasets = Resource::new(
+        move || (search(), offset()),
+        |(search, offset)| list_datasets(search, offset),
+    );
+    let search = Signal::derive(search);
+    view! {
+        <Title text="Datasets" />
+        <RequireUser>
+            <h1 class="page-title">"Datasets"</h1>
+            <p class="mb-6 text-sm text-slate-600">
+                "CSV files used as the training or holdout data of model versions. The first row names the columns; each column's type is worked out from its values. You see the datasets you uploaded and those used by models you can see."
+            </p>
+            <UploadForm />
+            <Transition fallback=|| view! { <p class="text-slate-500">"Loading datasets…"</p> }>
+                {move || Suspend::new(async move {
+                    match datasets.await {
+                        Ok(page) => view! { <DatasetList page search=search.get_untracked() /> }.into_any(),
+                        Err(error) => view! { <PageError error /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </RequireUser>
+    }
+}
+
+/// The error a failed upload came back with, and the field it is about.
+fn query_error() -> (Memo<Option<ApiError>>, Memo<String>) {
+    let query = use_query_map();
+    let error = Memo::new(move |_| {
+        query.with(|q| {
+            q.get("error").map(|msg| {
+                ApiError::new(
+                    422,
+                    "UPLOAD_FAILED",
+                    msg,
+                    q.get("solution").unwrap_or_default(),
+                )
+            })
+        })
+    });
+    let field = Memo::new(move |_| query.with(|q| q.get("field").unwrap_or_default()));
+    (error, field)
+}
+
+/// A plain form: the browser streams the file to the server in every case.
+#[component]
+fn UploadForm() -> impl IntoView {
+    let (error, field) = query_error();
+    let message_for = move |name: &'static str| {
+        Signal::derive(move || {
+            (field.get() == name)
+                .then(|| error.get().map(|e| e.error_msg))
+                .flatten()
+        })
+    };
+    let invalid = move |name: &'static str| move || (field.get() == name).then_some("true");
+    let general = move || {
+        error
+            .get()
+            .filter(|_| !matches!(field.get().as_str(), "file" | "name"))
+            .map(|error| view! { <ErrorAlert error /> })
+    };
+    // The solution goes with an inline message too.
+    let solution = move || {
+        error
+            .get()
+            .filter(|_| matches!(field.get().as_str(), "file" | "name"))
+            .map(|e| view! { <p class="mt-1 text-sm text-slate-700">{e.solution_msg}</p> })
+    };
+    view! {
+        <section class="card mb-8" aria-labelledby="upload-heading">
+            <h2 id="upload-heading" class="mb-3 text-lg font-semibold">"Upload a dataset"</h2>
+            {general}
+            // The name comes first so a bad one is refused before the file is sent.
+            <form method="post" action="/datasets" enctype="multipart/form-data" class="flex flex-wrap items-start gap-4">
+                <div class="min-w-[12rem] grow">
+                    <label for="dataset-name" class="label">"Name"</label>
+                    <input
+                        id="dataset-name"
+                        name="name"
+                        class="input"
+                        maxlength=MAX_DATASET_NAME_CHARS.to_string()
+                        placeholder="the file name without .csv"
+                        aria-describedby="dataset-name-error"
+                        aria-invalid=invalid("name")
+                    />
+                    <FieldMessage id="dataset-name-error" message=message_for("name") />
+                </div>
+                <div class="min-w-[12rem] grow">
+                    <label for="dataset-file" class="label">"CSV file"</label>
+                    <input
+                        id="dataset-file"
+                        name="file"
+                        type="file"
+                        accept=".csv,text/csv"
+                        required
+                        class="input"
+                        aria-describedby="dataset-file-error"
+                        aria-invalid=invalid("file")
+                    />
+                    <FieldMessage id="dataset-file-error" message=message_for("file") />
+                    {solution}
+                </div>
+                <button type="submit" class="btn-primary mt-6">"Upload dataset"</button>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn DatasetList(page: Page<Dataset>, search: String) -> impl IntoView {
+    let search_form = view! {
+        <form method="get" action="/datasets" role="search" class="mb-4 flex items-end gap-2">
+            <div>
+                <label for="dataset-search" class="sr-only">"Search datasets"</label>
+                <input id="dataset-search" type="search" name="search" class="input" placeholder="Name" value=search.clone() />
+            </div>
+            <button type="submit" class="btn-secondary">"Search"</button>
+        </form>
+    };
+    if page.total_count == 0 {
+        let empty = if search.is_empty() {
+            "No datasets yet. Upload a CSV file above."
+        } else {
+            "No datasets match your search."
+        };
+        return view! {
+            {search_form}
+            <p class="empty">{empty}</p>
+        }
+        .into_any();
+    }
+    let nav = pager(&page, move |offset| {
+        searched_list_href("/datasets", &search, offset)
+    });
+    view! {
+        {search_form}
+        <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">
+            <table class="w-full text-left text-sm" aria-label="Datasets">
+                <thead class="bg-slate-100 text-slate-600">
+                    <tr>
+                        <th scope="col" class="px-4 py-2">"Name"</th>
+                        <th scope="col" class="px-4 py-2 text-right">"Rows"</th>
+                        <th scope="col" class="px-4 py-2 text-right">"Columns"</th>
+                        <th scope="col" class="px-4 py-2 text-right">"Size"</th>
+                        <th scope="col" class="px-4 py-2">"Uploaded by"</th>
+                        <th scope="col" class="px-4 py-2">"Uploaded"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {page
+                        .data
+                        .into_iter()
+                        .map(|d| {
+                            view! {
+                                <tr class="border-t border-slate-100">
+                                    <td class="px-4 py-2 font-medium break-all">
+                                        <a href=format!("/datasets/{}", d.id) class="link">{d.name.clone()}</a>
+                                    </td>
+                                    <td class="px-4 py-2 text-right tabular-nums">{d.row_count}</td>
+                                    <td class="px-4 py-2 text-right tabular-nums">{d.columns.len()}</td>
+                                    <td class="px-4 py-2 text-right tabular-nums">{format_bytes(i64::try_from(d.size).unwrap_or(i64::MAX))}</td>
+                                    <td class="px-4 py-2">{d.created_by.clone()}</td>
+                                    <td class="px-4 py-2 text-slate-600">
+                                        <time datetime=d.created_at.to_rfc3339()>{d.created_at.format("%Y-%m-%d %H:%M").to_string()}</time>
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+        {nav}
+    }
+    .into_any()
+}
