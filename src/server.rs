@@ -1,6 +1,6 @@
 //! Everything that runs only on the server: configuration, state, storage of records, sign-in,
-//! the services that hold the rules, predictions for feature impact, the REST API and the
-//! command line.
+//! the services that hold the rules, predictions and the feature-impact computation, the REST
+//! API and the command line.
 
 pub mod archive;
 pub mod auth;
@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod feature_impact;
 pub mod jobs;
 pub mod markdown;
 pub mod predict;

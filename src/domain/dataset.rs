@@ -246,7 +246,8 @@ pub fn is_missing(value: &str) -> bool {
             .any(|m| v.eq_ignore_ascii_case(m))
 }
 
-fn as_bool(value: &str) -> Option<bool> {
+/// Reads a yes/no word (`true`, `no`, `Y`, …) as a boolean; numbers are not booleans.
+pub fn as_bool(value: &str) -> Option<bool> {
     match value.trim().to_ascii_lowercase().as_str() {
         "true" | "yes" | "t" | "y" => Some(true),
         "false" | "no" | "f" | "n" => Some(false),

@@ -1,4 +1,5 @@
-//! The command line: `serve`, `user add`, `token add`, `storage sweep`, and the hidden `routes`.
+//! The command line: `serve`, `user add`, `token add`, `storage sweep`, `feature-impact`,
+//! `serve-predictions`, and the hidden `routes`.
 
 use crate::domain::identity::NewToken;
 use crate::server::config::{
@@ -35,6 +36,10 @@ pub async fn run(cli: Cli) -> ExitCode {
             grace_seconds,
             store,
         }) => sweep_storage(&store, grace_seconds).await,
+        Command::FeatureImpact(args) => crate::server::feature_impact::command::run(args).await,
+        Command::ServePredictions(args) => {
+            crate::server::predict::serve::run(args, shutdown_signal()).await
+        }
         Command::Routes => {
             print_routes();
             Ok(())
@@ -236,7 +241,7 @@ fn job_kinds(_pool: &sqlx::SqlitePool, _blobs: &BlobStore) -> Vec<Arc<dyn JobKin
 }
 
 /// Resolves on SIGINT or SIGTERM; in-flight requests then finish before the server stops.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         if let Err(e) = tokio::signal::ctrl_c().await {
             tracing::error!("cannot listen for Ctrl-C: {e}");

@@ -24,6 +24,10 @@ pub enum Command {
     /// Look after stored files.
     #[command(subcommand)]
     Storage(StorageCommand),
+    /// Compute feature impact locally and print it as JSON.
+    FeatureImpact(crate::server::feature_impact::command::FeatureImpactArgs),
+    /// Serve an ONNX model over the custom-model prediction protocol.
+    ServePredictions(crate::server::predict::serve::ServePredictionsArgs),
     /// Print every REST route and server function path (`REST <path>`, `FN <method> <path>`),
     /// for tests and maintenance.
     #[command(hide = true)]

@@ -1,14 +1,20 @@
 //! Predictions for feature impact: the [`Predictor`] a permutation-importance job calls, the
-//! table of feature columns it passes in, and the in-process ONNX backend.
+//! table of feature columns it passes in, and its backends: ONNX models run in-process
+//! ([`onnx`]) and prediction servers speaking the custom-model protocol ([`remote`]), plus a
+//! prediction server for an ONNX model ([`serve`]).
 //!
-//! Predicting is CPU-bound and synchronous; async callers run it in `spawn_blocking`.
+//! Predicting is CPU-bound (or waits on a server) and synchronous; async callers run it in
+//! `spawn_blocking`.
 
 pub mod onnx;
 mod ops;
+pub mod remote;
+pub mod serve;
 #[cfg(test)]
 mod test_graphs;
 
 pub use onnx::{ModelInfo, OnnxModel, Operator, inspect};
+pub use remote::{RemoteOptions, RemotePredictor};
 
 use crate::domain::error::ApiError;
 use std::fmt;
@@ -17,6 +23,18 @@ use std::fmt;
 pub trait Predictor: Send + Sync {
     /// Predicts every row of `features`. Columns must be in the order the model expects.
     fn predict(&self, features: &Features<'_>) -> Result<Predictions, PredictError>;
+
+    /// The number of feature columns the model takes, when that is known before predicting (so
+    /// a mismatch can be reported before any work is done).
+    fn input_width(&self) -> Option<usize> {
+        None
+    }
+
+    /// Whether categorical and text columns can be passed (as their values); when not, every
+    /// column must be numeric.
+    fn accepts_text(&self) -> bool {
+        false
+    }
 }
 
 /// What a model predicts, as far as its file tells.
@@ -28,17 +46,36 @@ pub enum Task {
 
 /// A table of feature columns, borrowed: permutation importance predicts the same table many
 /// times with one column swapped for a shuffled copy, and that must not copy the other columns.
+///
+/// Every column is a slice of `f64`. A categorical or text column is dictionary-encoded: it comes
+/// with its distinct values ([`Features::categories`]) and holds, per row, the index of the row's
+/// value among them (`NaN` when missing). A shuffled copy of such a column is then a shuffled
+/// slice of indices, like any other column, and backends that only take numbers can refuse it by
+/// name.
 #[derive(Clone, Debug)]
 pub struct Features<'a> {
     names: &'a [String],
     columns: Vec<&'a [f64]>,
+    categories: Vec<Option<&'a [String]>>,
     n_rows: usize,
 }
 
 impl<'a> Features<'a> {
-    /// One column per name, all of the same length. Missing values are `NaN`.
+    /// Numeric columns, one per name, all of the same length. Missing values are `NaN`.
     pub fn new(names: &'a [String], columns: Vec<&'a [f64]>) -> Result<Self, PredictError> {
-        if names.len() != columns.len() {
+        let categories = vec![None; columns.len()];
+        Self::with_categories(names, columns, categories)
+    }
+
+    /// Columns one per name, all of the same length; `categories[i]` is `Some(values)` when
+    /// column `i` is categorical or text, and the column then holds indices into `values` (or
+    /// `NaN` for a missing value).
+    pub fn with_categories(
+        names: &'a [String],
+        columns: Vec<&'a [f64]>,
+        categories: Vec<Option<&'a [String]>>,
+    ) -> Result<Self, PredictError> {
+        if names.len() != columns.len() || categories.len() != columns.len() {
             return Err(PredictError::InvalidFeatures(format!(
                 "{} feature names for {} columns",
                 names.len(),
@@ -52,14 +89,29 @@ impl<'a> Features<'a> {
                 column.len()
             )));
         }
+        for ((name, column), values) in names.iter().zip(&columns).zip(&categories) {
+            if let Some(values) = values
+                && let Some(code) = column.iter().find(|c| {
+                    !c.is_nan() && (c.fract() != 0.0 || **c < 0.0 || **c >= values.len() as f64)
+                })
+            {
+                return Err(PredictError::InvalidFeatures(format!(
+                    "column '{name}' holds {code}, which is not the index of one of its {} values",
+                    values.len()
+                )));
+            }
+        }
         Ok(Self {
             names,
             columns,
+            categories,
             n_rows,
         })
     }
 
-    /// The same table with column `index` replaced by `values` (e.g. a shuffled copy).
+    /// The same table with column `index` replaced by `values` (e.g. a shuffled copy). For a
+    /// categorical column, `values` are indices into the same categories (a shuffled copy of the
+    /// column is).
     pub fn with_column<'b>(
         &self,
         index: usize,
@@ -87,6 +139,7 @@ impl<'a> Features<'a> {
         Ok(Features {
             names: self.names,
             columns,
+            categories: self.categories.clone(),
             n_rows: self.n_rows,
         })
     }
@@ -101,6 +154,22 @@ impl<'a> Features<'a> {
 
     pub fn n_rows(&self) -> usize {
         self.n_rows
+    }
+
+    /// The distinct values of column `index` when it is categorical or text; `None` for a
+    /// numeric column (or no such column).
+    pub fn categories(&self, index: usize) -> Option<&'a [String]> {
+        self.categories.get(index).copied().flatten()
+    }
+
+    /// The name of the first categorical or text column, if there is one.
+    pub fn first_non_numeric(&self) -> Option<&'a str> {
+        let names = self.names;
+        names
+            .iter()
+            .zip(&self.categories)
+            .find(|(_, c)| c.is_some())
+            .map(|(name, _)| name.as_str())
     }
 }
 
@@ -151,6 +220,15 @@ pub enum PredictError {
     /// The runtime failed while predicting.
     #[error("The model failed while predicting: {0}")]
     Prediction(String),
+    /// A prediction server's URL is not usable.
+    #[error("{0}")]
+    InvalidUrl(String),
+    /// A prediction server could not be reached (refused, timed out, name unknown).
+    #[error("{0}")]
+    Unreachable(String),
+    /// A prediction server answered, but not with usable predictions.
+    #[error("{0}")]
+    Server(String),
 }
 
 impl PredictError {
@@ -161,6 +239,9 @@ impl PredictError {
             PredictError::UnsupportedModel(_) => "UNSUPPORTED_MODEL",
             PredictError::InvalidFeatures(_) => "FEATURES_DO_NOT_FIT_MODEL",
             PredictError::Prediction(_) => "PREDICTION_FAILED",
+            PredictError::InvalidUrl(_) => "INVALID_PREDICTION_URL",
+            PredictError::Unreachable(_) => "PREDICTION_SERVER_UNREACHABLE",
+            PredictError::Server(_) => "PREDICTION_SERVER_ERROR",
         }
     }
 
@@ -183,6 +264,18 @@ impl PredictError {
             PredictError::Prediction(_) => {
                 "Check the model with onnxruntime on the same data, or compute feature impact \
                  with a prediction server."
+            }
+            PredictError::InvalidUrl(_) => {
+                "Give the prediction server's base URL, e.g. http://host:8080/ (the endpoints \
+                 {prefix}/ and {prefix}/predict_no_state/ are below it)."
+            }
+            PredictError::Unreachable(_) => {
+                "Start the prediction server, or check the URL (scheme, host, port and prefix)."
+            }
+            PredictError::Server(_) => {
+                "Check the prediction server's log, and that it speaks the custom-model protocol: \
+                 POST {prefix}/predict_no_state/ with {\"X\": {column: [values]}} answering \
+                 {\"predictions\": [...]}, one per row."
             }
         }
     }

@@ -223,6 +223,11 @@ impl Predictor for OnnxModel {
                 self.n_features
             )));
         }
+        if let Some(name) = features.first_non_numeric() {
+            return Err(PredictError::InvalidFeatures(format!(
+                "column '{name}' holds text or categories; an ONNX model takes numbers only"
+            )));
+        }
         let (values, width) = guarded(|| self.run(features)).map_err(PredictError::Prediction)?;
         match (self.task, width) {
             (Task::Regression, 1) => Ok(Predictions::Values(values)),
@@ -242,6 +247,10 @@ impl Predictor for OnnxModel {
                 probabilities: values,
             }),
         }
+    }
+
+    fn input_width(&self) -> Option<usize> {
+        Some(self.n_features)
     }
 }
 
