@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod admin;
+pub mod feature_impact;
 pub mod identity;
 pub mod models;
 pub mod versions;

@@ -3,6 +3,7 @@
 pub mod access;
 pub mod aliases;
 pub mod audit;
+pub mod feature_impact;
 pub mod files;
 pub mod models;
 pub mod sweep;
