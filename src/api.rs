@@ -4,6 +4,7 @@
 pub mod access;
 pub mod admin;
 pub mod datasets;
+pub mod feature_impact;
 pub mod identity;
 pub mod jobs;
 pub mod models;

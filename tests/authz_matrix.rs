@@ -222,6 +222,7 @@ const DATASET: &str = "/api/v1/datasets/{id}";
 const TRAINING_DATA: &str = "/api/v1/models/{model}/versions/{version}/training-data";
 /// A model whose target is `target`, shared like the fixture model, for training data.
 const LAB_MODEL: &str = "lab";
+const FEATURE_IMPACT: &str = "/api/v1/models/{model}/versions/{version}/feature-impact";
 
 /// Every row. Columns: anonymous, viewer, editor, owner, admin, unrelated, deactivated, revoked.
 #[rustfmt::skip]
@@ -296,6 +297,11 @@ fn table() -> Vec<Row> {
         delete(VERSION,                     [401, 403, 200, 200, 200, 404, 401, 401]).at("version", "<drop>"),
         delete(VERSION,                     [401, 403, 403, 200, 200, 404, 401, 401]).at("version", "<pub>"),
 
+        // Feature impact: whoever reads the version reads it; Editors import it, also for a
+        // published version (it is analysis, not the frozen files).
+        get(FEATURE_IMPACT,                 [404, 200, 200, 200, 200, 404, 401, 401]),
+        put(FEATURE_IMPACT,                 [401, 403, 200, 200, 200, 404, 401, 401]).json(r#"{"feature_impacts": [{"feature_name": "age", "impact_unnormalized": 0.5}], "shap_based": true}"#),
+
         // Aliases: Editors move unprotected ones, only Owners protected ones.
         get("/api/v1/models/{model}/aliases", [404, 200, 200, 200, 200, 404, 401, 401]),
         put(ALIAS,                          [401, 403, 200, 200, 200, 404, 401, 401]).at("alias", "staging").json(r#"{"version": "0.1.0"}"#),
@@ -344,6 +350,7 @@ fn table() -> Vec<Row> {
         func("preview_file", "model=vault&version=0.1.0&path=model.bin",         [404, 200, 200, 200, 200, 404, 404, 401]),
         func("compare_model_versions", "model=vault&a=0.1.0&b=0.1.0",            [404, 200, 200, 200, 200, 404, 404, 401]),
         func("model_alias_history", "model=vault&alias=production",              [404, 200, 200, 200, 200, 404, 404, 401]),
+        func("get_feature_impact", "model=vault&version=0.1.0",                  [404, 200, 200, 200, 200, 404, 404, 401]),
         func("promote_model_version", "model=vault&version=0.1.0",               [401, 403, 403, 200, 200, 404, 401, 401]),
         func("set_version_active", "model=vault&version=<fndraft>&active=false", [401, 403, 200, 200, 200, 404, 401, 401]),
         func("publish_model_version", "model=vault&version=<fndraft>",           [401, 403, 200, 200, 200, 404, 401, 401]),
@@ -764,6 +771,17 @@ async fn fixture(server: &TestServer) -> Fixture {
     assert_eq!(first, "0.1.0");
     put_file(server, &owner, &first, "model.bin").await;
     publish(server, &owner, &first).await;
+    ok(
+        bearer(
+            server,
+            Method::PUT,
+            &format!("/api/v1/models/{MODEL}/versions/{first}/feature-impact"),
+            &owner,
+        )
+        .json(&json!({"feature_impacts": [{"feature_name": "age", "impact_unnormalized": 0.5}]})),
+        StatusCode::OK,
+    )
+    .await;
     set_alias(server, &owner, "production", true).await;
     set_alias(server, &owner, "staging", false).await;
     ok(

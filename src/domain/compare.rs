@@ -1,6 +1,8 @@
-//! Two versions of a model side by side: which fields, metrics, dependencies and files differ.
-//! Pure, so the comparison page and any future API answer the same.
+//! Two versions of a model side by side: which fields, metrics, dependencies and files differ,
+//! and how their feature impacts compare. Pure, so the comparison page and any future API answer
+//! the same.
 
+use super::feature_impact::FeatureImpactItem;
 use super::requirements::Dependency;
 use super::version::{Metric, Version};
 use serde::{Deserialize, Serialize};
@@ -231,6 +233,123 @@ pub fn compare_versions(a: Version, b: Version) -> VersionComparison {
     }
 }
 
+/// How many of each version's most important features the "top features changed" summary covers.
+pub const TOP_RANKED: usize = 10;
+
+/// One feature's impact in each of two versions; `None` where a version does not have it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FeatureImpactPair {
+    pub feature_name: String,
+    pub a: Option<FeatureImpactItem>,
+    pub b: Option<FeatureImpactItem>,
+}
+
+/// Where a feature's rank went from version A to version B (ranks start at 1).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RankChange {
+    pub feature_name: String,
+    pub a_rank: Option<usize>,
+    pub b_rank: Option<usize>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RankMovement {
+    /// More important in B, by this many places.
+    Up(usize),
+    /// Less important in B, by this many places.
+    Down(usize),
+    Same,
+    /// Only B has the feature.
+    New,
+    /// Only A has the feature.
+    Gone,
+}
+
+impl RankChange {
+    pub fn movement(&self) -> RankMovement {
+        match (self.a_rank, self.b_rank) {
+            (None, _) => RankMovement::New,
+            (_, None) => RankMovement::Gone,
+            (Some(a), Some(b)) if b < a => RankMovement::Up(a - b),
+            (Some(a), Some(b)) if b > a => RankMovement::Down(b - a),
+            _ => RankMovement::Same,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FeatureImpactComparison {
+    /// Every feature of either version: A's in A's order (most important first), then those only
+    /// B has, in B's order.
+    pub rows: Vec<FeatureImpactPair>,
+    /// The features in either version's top [`TOP_RANKED`]: B's top in B's order, then those that
+    /// left it, in A's order.
+    pub top_changes: Vec<RankChange>,
+}
+
+/// Lines up two versions' feature impacts, each given most important first.
+pub fn compare_feature_impacts(
+    a: &[FeatureImpactItem],
+    b: &[FeatureImpactItem],
+) -> FeatureImpactComparison {
+    let rank = |items: &[FeatureImpactItem]| -> BTreeMap<String, usize> {
+        let mut ranks = BTreeMap::new();
+        for (i, item) in items.iter().enumerate() {
+            ranks.entry(item.feature_name.clone()).or_insert(i + 1);
+        }
+        ranks
+    };
+    let (a_ranks, b_ranks) = (rank(a), rank(b));
+    // A name listed twice counts once, at its first (most important) entry.
+    let first = |ranks: &BTreeMap<String, usize>, item: &FeatureImpactItem, i: usize| {
+        ranks.get(&item.feature_name) == Some(&(i + 1))
+    };
+    let mut rows = Vec::with_capacity(a.len().max(b.len()));
+    for (i, item) in a.iter().enumerate() {
+        if first(&a_ranks, item, i) {
+            rows.push(FeatureImpactPair {
+                feature_name: item.feature_name.clone(),
+                a: Some(item.clone()),
+                b: b_ranks
+                    .get(&item.feature_name)
+                    .and_then(|r| b.get(r - 1))
+                    .cloned(),
+            });
+        }
+    }
+    for (i, item) in b.iter().enumerate() {
+        if first(&b_ranks, item, i) && !a_ranks.contains_key(&item.feature_name) {
+            rows.push(FeatureImpactPair {
+                feature_name: item.feature_name.clone(),
+                a: None,
+                b: Some(item.clone()),
+            });
+        }
+    }
+
+    let change = |name: &str| RankChange {
+        feature_name: name.to_owned(),
+        a_rank: a_ranks.get(name).copied(),
+        b_rank: b_ranks.get(name).copied(),
+    };
+    let mut top_changes: Vec<RankChange> = b
+        .iter()
+        .take(TOP_RANKED)
+        .map(|item| change(&item.feature_name))
+        .collect();
+    top_changes.extend(
+        a.iter()
+            .take(TOP_RANKED)
+            .filter(|item| {
+                b_ranks
+                    .get(&item.feature_name)
+                    .is_none_or(|r| *r > TOP_RANKED)
+            })
+            .map(|item| change(&item.feature_name)),
+    );
+    FeatureImpactComparison { rows, top_changes }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,6 +415,87 @@ mod tests {
             step,
             timestamp: None,
         }
+    }
+
+    fn impacts(names: &[&str]) -> Vec<FeatureImpactItem> {
+        let n = names.len() as f64;
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| FeatureImpactItem {
+                feature_name: (*name).to_owned(),
+                impact_normalized: (n - i as f64) / n,
+                impact_unnormalized: (n - i as f64) / 10.0,
+                redundant_with: None,
+                parent_feature_name: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn feature_rows_follow_a_then_the_features_only_b_has() {
+        let a = impacts(&["bmi", "age", "bp", "s1"]);
+        let b = impacts(&["age", "s5", "bmi", "sex"]);
+        let c = compare_feature_impacts(&a, &b);
+        let names: Vec<&str> = c.rows.iter().map(|r| r.feature_name.as_str()).collect();
+        assert_eq!(names, ["bmi", "age", "bp", "s1", "s5", "sex"]);
+        let bmi = &c.rows[0];
+        assert_eq!(bmi.a.as_ref().map(|i| i.impact_normalized), Some(1.0));
+        assert_eq!(bmi.b.as_ref().map(|i| i.impact_normalized), Some(0.5));
+        assert!(c.rows[2].b.is_none(), "bp is only in A");
+        assert!(c.rows[4].a.is_none(), "s5 is only in B");
+    }
+
+    #[test]
+    fn rank_changes_cover_both_top_lists() {
+        let a = impacts(&["bmi", "age", "bp", "s1"]);
+        let b = impacts(&["age", "s5", "bmi", "sex"]);
+        let c = compare_feature_impacts(&a, &b);
+        let moves: Vec<(&str, RankMovement)> = c
+            .top_changes
+            .iter()
+            .map(|r| (r.feature_name.as_str(), r.movement()))
+            .collect();
+        assert_eq!(
+            moves,
+            [
+                ("age", RankMovement::Up(1)),
+                ("s5", RankMovement::New),
+                ("bmi", RankMovement::Down(2)),
+                ("sex", RankMovement::New),
+                ("bp", RankMovement::Gone),
+                ("s1", RankMovement::Gone),
+            ]
+        );
+        let same = compare_feature_impacts(&a, &a);
+        assert!(
+            same.top_changes
+                .iter()
+                .all(|r| r.movement() == RankMovement::Same)
+        );
+    }
+
+    #[test]
+    fn only_the_top_ten_are_summarized_and_one_side_may_be_empty() {
+        let names: Vec<String> = (0..15).map(|i| format!("f{i:02}")).collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let a = impacts(&refs);
+        let mut reversed = refs.clone();
+        reversed.reverse();
+        let b = impacts(&reversed);
+        let c = compare_feature_impacts(&a, &b);
+        assert_eq!(c.rows.len(), 15);
+        // B's top ten (f14..f05) plus A's top ten that left it (f00..f04).
+        assert_eq!(c.top_changes.len(), 15);
+        assert_eq!(c.top_changes[0].feature_name, "f14");
+        assert_eq!(c.top_changes[0].movement(), RankMovement::Up(14));
+        assert_eq!(c.top_changes[10].feature_name, "f00");
+        assert_eq!(c.top_changes[10].b_rank, Some(15));
+
+        let only_b = compare_feature_impacts(&[], &impacts(&["x", "y"]));
+        assert_eq!(only_b.rows.len(), 2);
+        assert!(only_b.rows.iter().all(|r| r.a.is_none()));
+        assert!(compare_feature_impacts(&[], &[]).rows.is_empty());
     }
 
     #[test]

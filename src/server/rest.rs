@@ -5,6 +5,7 @@
 pub mod access;
 pub mod datasets;
 pub mod extract;
+pub mod feature_impact;
 pub mod identity;
 pub mod jobs;
 pub mod models;
@@ -112,6 +113,10 @@ fn endpoints() -> Vec<(&'static str, MethodRouter<AppState>)> {
         (
             "/api/v1/models/{model}/versions/{version}/activate",
             post(versions::activate_version),
+        ),
+        (
+            "/api/v1/models/{model}/versions/{version}/feature-impact",
+            get(feature_impact::get_feature_impact).put(feature_impact::import_feature_impact),
         ),
         (
             "/api/v1/models/{model}/aliases",

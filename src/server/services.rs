@@ -4,6 +4,7 @@ pub mod access;
 pub mod aliases;
 pub mod audit;
 pub mod datasets;
+pub mod feature_impact;
 pub mod files;
 pub mod jobs;
 pub mod model_checks;

@@ -28,17 +28,40 @@ where
 
 pub fn json_rejection(rejection: JsonRejection) -> ApiError {
     match rejection {
-        JsonRejection::JsonDataError(e) => ApiError::new(
-            422,
-            "INVALID_FIELD",
-            format!(
-                "The request body has a field that is missing, unknown or of the wrong type: {}",
-                e.body_text().trim_start_matches(
-                    "Failed to deserialize the JSON body into the target type: "
+        JsonRejection::JsonDataError(e) => {
+            let detail = e
+                .body_text()
+                .trim_start_matches("Failed to deserialize the JSON body into the target type: ")
+                .to_owned();
+            ApiError {
+                field: error_field(&detail),
+                ..ApiError::new(
+                    422,
+                    "INVALID_FIELD",
+                    format!(
+                        "The request body has a field that is missing, unknown or of the wrong type: {detail}"
+                    ),
+                    "Compare the body with the endpoint's schema in GET /api/v1/openapi.json.",
                 )
-            ),
-            "Compare the body with the endpoint's schema in GET /api/v1/openapi.json.",
-        ),
+            }
+        }
+        // Valid JSON, but a number no 64-bit float can hold (1e999): the value is wrong, not the
+        // syntax.
+        JsonRejection::JsonSyntaxError(e) if e.body_text().contains("number out of range") => {
+            let detail = e
+                .body_text()
+                .trim_start_matches("Failed to parse the request body as JSON: ")
+                .to_owned();
+            ApiError {
+                field: error_field(&detail),
+                ..ApiError::new(
+                    422,
+                    "INVALID_FIELD",
+                    format!("The request body has a number that is too large: {detail}"),
+                    "Send numbers within the range of a 64-bit float (about ±1.8e308).",
+                )
+            }
+        }
         JsonRejection::JsonSyntaxError(_) => ApiError::new(
             400,
             "MALFORMED_JSON",
@@ -63,6 +86,18 @@ pub fn json_rejection(rejection: JsonRejection) -> ApiError {
             "Send the request again.",
         ),
     }
+}
+
+/// The field a JSON error is about, from the path the decoder puts before its message
+/// (`feature_impacts[1].impact_unnormalized: invalid type: …`); `None` for the body as a whole.
+fn error_field(detail: &str) -> Option<String> {
+    let (path, _) = detail.split_once(": ")?;
+    let is_path = !path.is_empty()
+        && path != "."
+        && path
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']'));
+    is_path.then(|| path.to_owned())
 }
 
 pub fn body_too_large() -> ApiError {
@@ -104,4 +139,61 @@ fn query_rejection(rejection: QueryRejection) -> ApiError {
         ),
         "Check the query parameters: offset and limit are whole numbers.",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Entry {
+        name: String,
+        value: f64,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        entries: Vec<Entry>,
+    }
+
+    fn rejection(body: &str) -> ApiError {
+        match axum::Json::<Body>::from_bytes(body.as_bytes()) {
+            Ok(_) => panic!("{body} should be refused"),
+            Err(r) => json_rejection(r),
+        }
+    }
+
+    #[test]
+    fn data_errors_name_the_field() {
+        let wrong_type = rejection(r#"{"entries": [{"name": "a", "value": "big"}]}"#);
+        assert_eq!(wrong_type.status, 422);
+        assert_eq!(wrong_type.field.as_deref(), Some("entries[0].value"));
+        let unknown = rejection(r#"{"entries": [{"name": "a", "value": 1, "extra": 2}]}"#);
+        assert_eq!(unknown.status, 422);
+        assert!(unknown.error_msg.contains("extra"), "{}", unknown.error_msg);
+        assert!(
+            unknown
+                .field
+                .as_deref()
+                .is_some_and(|f| f.starts_with("entries[0]")),
+            "{unknown:?}"
+        );
+        let missing = rejection(r#"{}"#);
+        assert_eq!(missing.status, 422);
+        assert_eq!(missing.field, None);
+    }
+
+    #[test]
+    fn numbers_too_large_are_invalid_values_not_bad_json() {
+        let huge = rejection(r#"{"entries": [{"name": "a", "value": 1e999}]}"#);
+        assert_eq!(huge.status, 422);
+        assert_eq!(huge.error_code, "INVALID_FIELD");
+        assert_eq!(huge.field.as_deref(), Some("entries[0].value"));
+        assert_eq!(rejection(r#"{"entries": ["#).status, 400);
+    }
 }

@@ -402,6 +402,75 @@ fn version_schemas() -> Value {
     })
 }
 
+/// Feature impact: reading a version's, and importing results computed elsewhere.
+fn feature_impact_paths() -> Value {
+    let model = path_param("model", "A model's name (any case) or id.");
+    let version = path_param(
+        "version",
+        "A version number (1.4.0), an alias, 'latest' or 'primary'.",
+    );
+    let e404 =
+        error_ref("MODEL_NOT_FOUND or VERSION_NOT_FOUND (also for models the caller cannot see).");
+    json!({
+        "/api/v1/models/{model}/versions/{version}/feature-impact": {
+            "parameters": [model, version],
+            "get": {
+                "summary": "The version's feature impact, most important feature first", "operationId": "get_feature_impact",
+                "security": [{"bearer": []}, {"session": []}, {}],
+                "responses": {
+                    "200": ok("The feature impact.", "FeatureImpact"),
+                    "404": error_ref("FEATURE_IMPACT_NOT_FOUND (none computed or imported yet), MODEL_NOT_FOUND or VERSION_NOT_FOUND.")
+                }
+            },
+            "put": {
+                "summary": "Import feature impact computed elsewhere (e.g. SHAP), replacing the version's; normalized values are computed here. Published versions accept it too", "operationId": "import_feature_impact",
+                "requestBody": body("FeatureImpactImport"),
+                "responses": {
+                    "200": ok("What was stored, normalized and most important first; method is 'imported'.", "FeatureImpact"),
+                    "400": error_ref("MALFORMED_JSON."),
+                    "401": error_ref("Not signed in, or the token is unknown, revoked or expired."),
+                    "403": error_ref("FORBIDDEN: importing needs an Editor or Owner role."),
+                    "404": e404,
+                    "413": error_ref("BODY_TOO_LARGE."),
+                    "422": error_ref("NO_FEATURE_IMPACTS, TOO_MANY_FEATURES, INVALID_FEATURE_NAME, DUPLICATE_FEATURE, INVALID_IMPACT, INVALID_ROW_COUNT or INVALID_FIELD; 'field' names the entry, e.g. feature_impacts[3].feature_name.")
+                }
+            }
+        }
+    })
+}
+
+fn feature_impact_schemas() -> Value {
+    use crate::domain::feature_impact::{MAX_FEATURE_NAME_CHARS, MAX_IMPORTED_FEATURES};
+    json!({
+        "FeatureImpactItem": {"type": "object", "properties": {
+            "feature_name": {"type": "string"},
+            "impact_normalized": {"type": "number", "maximum": 1, "description": "Relative to the most important feature (1). Negative when shuffling the feature made the model better."},
+            "impact_unnormalized": {"type": "number", "description": "How much worse the score got when the feature was shuffled, or the imported value."},
+            "redundant_with": {"type": ["string", "null"], "description": "The feature this one correlates with most, when strongly enough to call it redundant."},
+            "parent_feature_name": {"type": ["string", "null"]}}},
+        "FeatureImpact": {"type": "object", "properties": {
+            "count": {"type": "integer"},
+            "feature_impacts": {"type": "array", "items": {"$ref": "#/components/schemas/FeatureImpactItem"}},
+            "ran_redundancy_detection": {"type": "boolean"},
+            "row_count": {"type": ["integer", "null"]},
+            "shap_based": {"type": "boolean"},
+            "method": {"type": "string", "enum": ["permutation", "imported"]},
+            "computed_at": {"type": "string", "format": "date-time"},
+            "metric": {"type": ["string", "null"], "enum": ["rmse", "log_loss", null]},
+            "base_score": {"type": ["number", "null"]},
+            "dataset_id": {"type": ["string", "null"]},
+            "job_id": {"type": ["string", "null"]}}},
+        "FeatureImpactImport": {"type": "object", "required": ["feature_impacts"], "additionalProperties": false, "properties": {
+            "feature_impacts": {"type": "array", "minItems": 1, "maxItems": MAX_IMPORTED_FEATURES, "items": {
+                "type": "object", "required": ["feature_name", "impact_unnormalized"], "additionalProperties": false, "properties": {
+                    "feature_name": {"type": "string", "minLength": 1, "maxLength": MAX_FEATURE_NAME_CHARS, "description": "Unique within the import (after trimming spaces)."},
+                    "impact_unnormalized": {"type": "number"},
+                    "parent_feature_name": {"type": ["string", "null"]}}}},
+            "shap_based": {"type": "boolean", "default": false},
+            "row_count": {"type": "integer", "minimum": 1, "description": "Rows the impacts were computed on, if known."}}}
+    })
+}
+
 /// Sharing, users, teams, the audit log and the caller's password.
 fn access_paths() -> Value {
     let model = path_param("model", "A model's name (any case) or id.");
@@ -670,8 +739,8 @@ fn job_schemas() -> Value {
     })
 }
 
-/// The whole document: the identity and model routes above plus the version, access and
-/// dataset routes.
+/// The whole document: the identity and model routes above plus the version, access, dataset,
+/// job and feature-impact routes.
 pub fn full_document() -> Value {
     let mut doc = document();
     for (key, extra) in [
@@ -683,6 +752,8 @@ pub fn full_document() -> Value {
         ("schemas", dataset_schemas()),
         ("paths", job_paths()),
         ("schemas", job_schemas()),
+        ("paths", feature_impact_paths()),
+        ("schemas", feature_impact_schemas()),
     ] {
         let target = if key == "paths" {
             doc.get_mut("paths")

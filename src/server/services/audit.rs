@@ -181,8 +181,14 @@ pub async fn list_events(
                     q.push("e.action = ");
                     q.push_bind(action.clone());
                 } else {
+                    // A prefix such as `feature_impact`: its `_` and `%` are literal characters.
+                    let literal = action
+                        .replace('\\', "\\\\")
+                        .replace('%', "\\%")
+                        .replace('_', "\\_");
                     q.push("e.action LIKE ");
-                    q.push_bind(format!("{}.%", action.replace(['%', '_'], "")));
+                    q.push_bind(format!("{literal}.%"));
+                    q.push(" ESCAPE '\\'");
                 }
             }
             q.push(")");
