@@ -147,106 +147,12 @@ pub fn resolve_row_count(requested: Option<u64>, dataset_rows: u64) -> Result<u6
         .max(MIN_ROW_COUNT))
 }
 
-/// Longest prediction-server URL accepted.
-pub const MAX_URL_CHARS: usize = 2048;
-
-/// A prediction server's base URL, split into what the access rule looks at.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PredictionUrl {
-    /// Without a trailing slash: requests go to `{base}/` and `{base}/predict_no_state/`.
-    pub base: String,
-    /// Lower-cased host name or address.
-    pub host: String,
-    pub port: u16,
-}
-
-fn bad_url(msg: String) -> ApiError {
-    ApiError::invalid(
-        "prediction_url",
-        "INVALID_PREDICTION_URL",
-        msg,
-        "Give the prediction server's base URL, e.g. http://127.0.0.1:6789 or \
-         http://models.internal:8080/my-model (no credentials, query or fragment).",
-    )
-}
-
-/// Checks a prediction server's URL: http or https, a host, an optional port and path; no
-/// credentials, query or fragment.
-pub fn parse_prediction_url(raw: &str) -> Result<PredictionUrl, ApiError> {
-    let raw = raw.trim();
-    if raw.is_empty() || raw.chars().count() > MAX_URL_CHARS {
-        return Err(bad_url(format!(
-            "The prediction URL must have 1 to {MAX_URL_CHARS} characters."
-        )));
-    }
-    if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(bad_url("The prediction URL contains spaces.".to_owned()));
-    }
-    let (scheme, rest) = raw
-        .split_once("://")
-        .ok_or_else(|| bad_url(format!("'{raw}' is not an http:// or https:// URL.")))?;
-    let default_port = match scheme.to_ascii_lowercase().as_str() {
-        "http" => 80,
-        "https" => 443,
-        _ => {
-            return Err(bad_url(format!(
-                "Prediction servers are reached over http or https, not '{scheme}'."
-            )));
-        }
-    };
-    if rest.contains(['?', '#']) {
-        return Err(bad_url(
-            "The prediction URL may not have a query or fragment.".to_owned(),
-        ));
-    }
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, ""),
-    };
-    if authority.contains('@') {
-        return Err(bad_url(
-            "The prediction URL may not carry credentials.".to_owned(),
-        ));
-    }
-    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let (addr, after) = v6
-            .split_once(']')
-            .ok_or_else(|| bad_url("The IPv6 address is not closed with ']'.".to_owned()))?;
-        (format!("[{addr}]"), after.strip_prefix(':'))
-    } else {
-        match authority.split_once(':') {
-            Some((h, p)) => (h.to_owned(), Some(p)),
-            None => (authority.to_owned(), None),
-        }
-    };
-    let valid_host = !host.is_empty()
-        && (host.starts_with('[')
-            || host
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.'));
-    if !valid_host {
-        return Err(bad_url(format!("'{authority}' is not a host name.")));
-    }
-    let port = match port {
-        None => default_port,
-        Some(p) => p
-            .parse::<u16>()
-            .ok()
-            .filter(|&p| p > 0)
-            .ok_or_else(|| bad_url(format!("'{p}' is not a port number.")))?,
-    };
-    let path = path.trim_end_matches('/');
-    Ok(PredictionUrl {
-        base: format!("{}://{authority}{path}", scheme.to_ascii_lowercase()),
-        host: host.to_ascii_lowercase(),
-        port,
-    })
-}
-
 /// Whether a prediction server may be called, by the configured patterns: `*` (any), a host
 /// (`models.internal`), a host and port (`127.0.0.1:6789`), or a domain suffix
 /// (`*.internal.example.com`).
-pub fn prediction_host_allowed(url: &PredictionUrl, patterns: &[String]) -> bool {
+/// `host` is lower-case, IPv6 addresses in brackets (`[::1]`), as URLs write them.
+pub fn prediction_host_allowed(host: &str, port: u16, patterns: &[String]) -> bool {
+    let port_of_url = port;
     patterns.iter().any(|pattern| {
         let pattern = pattern.trim().to_ascii_lowercase();
         if pattern == "*" {
@@ -257,12 +163,12 @@ pub fn prediction_host_allowed(url: &PredictionUrl, patterns: &[String]) -> bool
             Some((h, p)) => (h, p.parse::<u16>().ok()),
             None => (pattern.as_str(), None),
         };
-        if port.is_some_and(|p| p != url.port) {
+        if port.is_some_and(|p| p != port_of_url) {
             return false;
         }
         match host_pattern.strip_prefix("*.") {
-            Some(suffix) => url.host.ends_with(&format!(".{suffix}")),
-            None => url.host == host_pattern,
+            Some(suffix) => host.ends_with(&format!(".{suffix}")),
+            None => host == host_pattern,
         }
     })
 }
@@ -415,68 +321,27 @@ mod tests {
     }
 
     #[test]
-    fn prediction_urls_are_checked() {
-        let url = parse_prediction_url(" http://127.0.0.1:6789/ ").unwrap();
-        assert_eq!(url.base, "http://127.0.0.1:6789");
-        assert_eq!((url.host.as_str(), url.port), ("127.0.0.1", 6789));
-        let url = parse_prediction_url("HTTPS://Models.Internal/deploy/42").unwrap();
-        assert_eq!(url.base, "https://Models.Internal/deploy/42");
-        assert_eq!((url.host.as_str(), url.port), ("models.internal", 443));
-        assert_eq!(
-            parse_prediction_url("http://[::1]:80").unwrap().host,
-            "[::1]"
-        );
-        for bad in [
-            "",
-            "ftp://x",
-            "models.internal",
-            "http://user:pw@host",
-            "http://host:99999",
-            "http://host/?q=1",
-            "http://ho st",
-            "http://",
-        ] {
-            let e = parse_prediction_url(bad).unwrap_err();
-            assert_eq!(e.error_code, "INVALID_PREDICTION_URL", "{bad:?}");
-            assert_eq!(e.field.as_deref(), Some("prediction_url"));
-        }
-    }
-
-    #[test]
     fn prediction_hosts_follow_the_patterns() {
-        let url = |s: &str| parse_prediction_url(s).unwrap();
         let patterns = |p: &[&str]| p.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let local = patterns(&["localhost", "127.0.0.1"]);
-        assert!(prediction_host_allowed(
-            &url("http://127.0.0.1:6789"),
-            &local
-        ));
-        assert!(!prediction_host_allowed(
-            &url("http://10.0.0.1:6789"),
-            &local
-        ));
+        let local = patterns(&["localhost", "127.0.0.1", "[::1]"]);
+        assert!(prediction_host_allowed("127.0.0.1", 6789, &local));
+        assert!(prediction_host_allowed("[::1]", 80, &local));
+        assert!(!prediction_host_allowed("10.0.0.1", 6789, &local));
         let suffix = patterns(&["*.internal.example.com", "10.0.0.5:8080"]);
         assert!(prediction_host_allowed(
-            &url("http://a.internal.example.com"),
+            "a.internal.example.com",
+            80,
             &suffix
         ));
         assert!(!prediction_host_allowed(
-            &url("http://internal.example.com.evil.io"),
+            "internal.example.com.evil.io",
+            80,
             &suffix
         ));
-        assert!(prediction_host_allowed(
-            &url("http://10.0.0.5:8080/m"),
-            &suffix
-        ));
-        assert!(!prediction_host_allowed(
-            &url("http://10.0.0.5:9090/m"),
-            &suffix
-        ));
-        assert!(prediction_host_allowed(
-            &url("http://anything:1"),
-            &patterns(&["*"])
-        ));
-        assert!(!prediction_host_allowed(&url("http://anything:1"), &[]));
+        assert!(prediction_host_allowed("10.0.0.5", 8080, &suffix));
+        assert!(!prediction_host_allowed("10.0.0.5", 9090, &suffix));
+        assert!(prediction_host_allowed("anything", 1, &patterns(&["*"])));
+        assert!(!prediction_host_allowed("anything", 1, &[]));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use crate::server::db;
 use crate::server::error::AppError;
 use crate::server::jobs::{JobKind, JobRunner, JobTimings};
 use crate::server::router::app;
+use crate::server::services::feature_impact_runs::FeatureImpactJob;
 use crate::server::services::sweep;
 use crate::server::services::{tokens, users, versions};
 use crate::server::state::{AppState, Settings};
@@ -236,8 +237,8 @@ async fn serve(args: ServeArgs) -> Result<(), AppError> {
 const JOB_STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(8);
 
 /// Every kind of background job this build runs.
-fn job_kinds(_pool: &sqlx::SqlitePool, _blobs: &BlobStore) -> Vec<Arc<dyn JobKind>> {
-    Vec::new()
+fn job_kinds(pool: &sqlx::SqlitePool, blobs: &BlobStore) -> Vec<Arc<dyn JobKind>> {
+    vec![Arc::new(FeatureImpactJob::new(pool.clone(), blobs.clone()))]
 }
 
 /// Resolves on SIGINT or SIGTERM; in-flight requests then finish before the server stops.

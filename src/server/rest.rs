@@ -116,7 +116,9 @@ fn endpoints() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ),
         (
             "/api/v1/models/{model}/versions/{version}/feature-impact",
-            get(feature_impact::get_feature_impact).put(feature_impact::import_feature_impact),
+            get(feature_impact::get_feature_impact)
+                .post(feature_impact::start_feature_impact)
+                .put(feature_impact::import_feature_impact),
         ),
         (
             "/api/v1/models/{model}/aliases",
@@ -135,6 +137,7 @@ fn endpoints() -> Vec<(&'static str, MethodRouter<AppState>)> {
             get(jobs::get_job).delete(jobs::cancel_job),
         ),
         ("/api/v1/jobs/{id}/log", get(jobs::job_log)),
+        (
             "/api/v1/datasets",
             get(datasets::list_datasets)
                 .post(datasets::create_dataset)

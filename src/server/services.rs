@@ -5,6 +5,7 @@ pub mod aliases;
 pub mod audit;
 pub mod datasets;
 pub mod feature_impact;
+pub mod feature_impact_runs;
 pub mod files;
 pub mod jobs;
 pub mod model_checks;

@@ -1,14 +1,17 @@
 //! `/models/{model}/versions/{version}/feature-impact`: reading a version's feature impact and
-//! importing results computed elsewhere. Starting a computation (POST) belongs here too.
+//! starting a computation (a job), and importing results computed elsewhere.
 
-use crate::domain::feature_impact::{FeatureImpact, FeatureImpactImport};
+use crate::domain::feature_impact::{FeatureImpact, FeatureImpactImport, FeatureImpactRequest};
 use crate::server::auth::{Caller, MaybeCaller};
 use crate::server::error::AppResult;
 use crate::server::rest::extract::ApiJson;
-use crate::server::services::feature_impact;
+use crate::server::services::{feature_impact, feature_impact_runs};
 use crate::server::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
 
 /// The version's feature impact, most important feature first; 404 when there is none yet.
 pub async fn get_feature_impact(
@@ -31,4 +34,20 @@ pub async fn import_feature_impact(
     Ok(Json(
         feature_impact::import(&state.db, &caller, &model, &version, import).await?,
     ))
+}
+
+/// Starts computing the version's feature impact: 202 with the job's id and its address.
+pub async fn start_feature_impact(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((model, version)): Path<(String, String)>,
+    ApiJson(request): ApiJson<FeatureImpactRequest>,
+) -> AppResult<Response> {
+    let job_id = feature_impact_runs::start(&state, &caller, &model, &version, &request).await?;
+    let location = format!("/api/v1/jobs/{job_id}");
+    let mut response = (StatusCode::ACCEPTED, Json(json!({ "job_id": job_id }))).into_response();
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
 }

@@ -422,6 +422,21 @@ fn feature_impact_paths() -> Value {
                     "404": error_ref("FEATURE_IMPACT_NOT_FOUND (none computed or imported yet), MODEL_NOT_FOUND or VERSION_NOT_FOUND.")
                 }
             },
+            "post": {
+                "summary": "Start computing the version's feature impact by permutation importance (Editor or above)", "operationId": "start_feature_impact",
+                "description": "Samples row_count rows of the version's training data (seeded), scores the model (RMSE for regression, log loss for classification), shuffles each feature 5 times and records how much worse the score got. Predictions come from the version's ONNX file (the only one, or model.onnx), run here, or from a prediction server speaking the custom-model protocol (GET {prefix}/, POST {prefix}/predict_no_state/) whose host the server allows (MODELYARD_PREDICTION_HOSTS). Follow the job at the Location header.",
+                "requestBody": body("FeatureImpactRequest"),
+                "responses": {
+                    "202": {"description": "Queued; poll the job at the Location header.", "headers": {"Location": {"schema": {"type": "string"}, "description": "/api/v1/jobs/{id}"}},
+                        "content": {"application/json": {"schema": {"type": "object", "properties": {"job_id": {"type": "string"}}}}}},
+                    "400": error_ref("MALFORMED_JSON."),
+                    "401": error_ref("Not signed in, or the token is unknown, revoked or expired."),
+                    "403": error_ref("FORBIDDEN: computing needs an Editor or Owner role."),
+                    "404": e404.clone(),
+                    "409": error_ref("JOB_ALREADY_RUNNING: a computation for this version is queued or running."),
+                    "422": error_ref("NO_TRAINING_DATA, INVALID_ROW_COUNT (outside 10..100000), DATASET_TOO_SMALL, UNSUPPORTED_TARGET_TYPE, NO_RUNNABLE_MODEL, SEVERAL_MODELS, UNSUPPORTED_OPERATORS (names them), MODEL_CANNOT_RUN, INVALID_PREDICTION_URL, PREDICTION_HOST_NOT_ALLOWED or INVALID_FIELD.")
+                }
+            },
             "put": {
                 "summary": "Import feature impact computed elsewhere (e.g. SHAP), replacing the version's; normalized values are computed here. Published versions accept it too", "operationId": "import_feature_impact",
                 "requestBody": body("FeatureImpactImport"),
@@ -440,8 +455,16 @@ fn feature_impact_paths() -> Value {
 }
 
 fn feature_impact_schemas() -> Value {
-    use crate::domain::feature_impact::{MAX_FEATURE_NAME_CHARS, MAX_IMPORTED_FEATURES};
+    use crate::domain::feature_impact::{
+        DEFAULT_ROW_COUNT, MAX_FEATURE_NAME_CHARS, MAX_IMPORTED_FEATURES, MAX_ROW_COUNT,
+        MIN_ROW_COUNT,
+    };
     json!({
+        "FeatureImpactRequest": {"type": "object", "additionalProperties": false, "properties": {
+            "row_count": {"type": "integer", "minimum": MIN_ROW_COUNT, "maximum": MAX_ROW_COUNT,
+                "description": format!("Rows to sample; default min({DEFAULT_ROW_COUNT}, the dataset's rows).")},
+            "prediction_url": {"type": "string", "description": "A prediction server's base URL; without it the version's ONNX file runs here."},
+            "seed": {"type": "integer", "minimum": 0, "description": "Seeds sampling and shuffling (default 0); the same seed gives the same numbers."}}},
         "FeatureImpactItem": {"type": "object", "properties": {
             "feature_name": {"type": "string"},
             "impact_normalized": {"type": "number", "maximum": 1, "description": "Relative to the most important feature (1). Negative when shuffling the feature made the model better."},

@@ -4,19 +4,18 @@
 
 use crate::domain::error::ApiError;
 use crate::domain::feature_impact::{
-    FeatureImpactRequest, ImpactMethod, parse_prediction_url, prediction_host_allowed,
-    resolve_row_count,
+    FeatureImpactRequest, ImpactMethod, prediction_host_allowed, resolve_row_count,
 };
 use crate::domain::job::Job;
-use crate::domain::model::{Role, TargetType};
+use crate::domain::model::Role;
 use crate::domain::model_check::is_checked_model_file;
 use crate::server::auth::Caller;
 use crate::server::error::{AppError, AppResult};
 use crate::server::feature_impact::{self as engine, Progress, Settings, Task};
 use crate::server::jobs::{JobContext, JobError, JobFuture, JobKind};
-use crate::server::predict::remote::RemotePredictor;
+use crate::server::predict::remote::{self, RemoteOptions, RemotePredictor};
 use crate::server::predict::{OnnxModel, Predictor};
-use crate::server::services::feature_impact::{self as results, ImpactRecord};
+use crate::server::services::feature_impact::{self as results, FeatureImpactRecord};
 use crate::server::services::jobs::version_subject;
 use crate::server::services::models::find_model;
 use crate::server::services::versions::find_version;
@@ -51,7 +50,10 @@ impl Backend {
     fn describe(&self) -> String {
         match self {
             Backend::Onnx { path, .. } => format!("onnx:{path}"),
-            Backend::Server { url } => url.clone(),
+            Backend::Server { url } => match reqwest::Url::parse(url) {
+                Ok(parsed) => remote::shown_url(&parsed),
+                Err(_) => url.clone(),
+            },
         }
     }
 }
@@ -62,7 +64,8 @@ struct RunParams {
     version_id: String,
     dataset_id: String,
     target: String,
-    task: Task,
+    /// `regression`, `binary` or `multiclass`.
+    task: String,
     row_count: u64,
     seed: u64,
     backend: Backend,
@@ -70,21 +73,19 @@ struct RunParams {
 }
 
 fn task_of(target_type: Option<&str>) -> AppResult<Task> {
-    match target_type.and_then(|t| TargetType::parse(t).ok()) {
-        Some(TargetType::Regression) => Ok(Task::Regression),
-        Some(TargetType::Binary) => Ok(Task::Binary),
-        Some(TargetType::Multiclass) => Ok(Task::Multiclass),
-        other => Err(ApiError::new(
+    match target_type.and_then(Task::from_target_type) {
+        Some(task) => Ok(task),
+        None => Err(ApiError::new(
             422,
             "UNSUPPORTED_TARGET_TYPE",
-            match other {
+            match target_type {
                 Some(t) => format!(
                     "Feature impact is computed for regression and classification models; this \
-                     model's target type is '{}'.",
-                    t.as_str()
+                     model's target type is '{t}'."
                 ),
-                None => "The model has no target type, so it is not known how to score it."
-                    .to_owned(),
+                None => {
+                    "The model has no target type, so it is not known how to score it.".to_owned()
+                }
             },
             "Set the model's target type (regression, binary or multiclass) in its settings, or \
              import feature impact computed elsewhere with PUT.",
@@ -189,17 +190,29 @@ pub async fn start(
     let row_count = resolve_row_count(request.row_count, dataset.row_count)?;
     let backend = match request.prediction_url.as_deref() {
         Some(raw) => {
-            let url = parse_prediction_url(raw)?;
-            if !prediction_host_allowed(&url, &state.settings.prediction_hosts) {
+            let url = remote::validate_url(raw).map_err(|e| {
+                ApiError::invalid(
+                    "prediction_url",
+                    "INVALID_PREDICTION_URL",
+                    e.to_string(),
+                    "Give the prediction server's base URL, e.g. http://127.0.0.1:6789 or \
+                     http://models.internal:8080/my-model.",
+                )
+            })?;
+            let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+            let port = url.port_or_known_default().unwrap_or(0);
+            if !prediction_host_allowed(&host, port, &state.settings.prediction_hosts) {
                 return Err(ApiError::invalid(
                     "prediction_url",
                     "PREDICTION_HOST_NOT_ALLOWED",
-                    format!("This server does not call prediction servers on '{}'.", url.host),
+                    format!("This server does not call prediction servers on '{host}'."),
                     "Ask an admin to add the host to MODELYARD_PREDICTION_HOSTS.",
                 )
                 .into());
             }
-            Backend::Server { url: url.base }
+            Backend::Server {
+                url: url.to_string(),
+            }
         }
         None => onnx_backend(state, &version.id).await?,
     };
@@ -207,7 +220,7 @@ pub async fn start(
         version_id: version.id.clone(),
         dataset_id: dataset.id.clone(),
         target,
-        task,
+        task: task.as_str().to_owned(),
         row_count,
         seed: request.seed.unwrap_or(DEFAULT_SEED),
         backend,
@@ -251,7 +264,11 @@ impl FeatureImpactJob {
         Self { pool, blobs }
     }
 
-    async fn predictor(&self, backend: &Backend) -> Result<Arc<dyn Predictor>, JobError> {
+    async fn predictor(
+        &self,
+        backend: &Backend,
+        class_labels: Vec<String>,
+    ) -> Result<Arc<dyn Predictor>, JobError> {
         match backend {
             Backend::Onnx { path, sha256 } => {
                 let mut file = self.blobs.open_blob(sha256).await.map_err(|e| {
@@ -268,20 +285,21 @@ impl FeatureImpactJob {
                 Ok(Arc::new(model))
             }
             Backend::Server { url } => {
-                let url = url.clone();
-                let remote = tokio::task::spawn_blocking(move || RemotePredictor::connect(&url))
+                let options = RemoteOptions {
+                    class_labels,
+                    ..RemoteOptions::default()
+                };
+                let remote = RemotePredictor::connect(url, options)
                     .await
-                    .map_err(|e| JobError::Failed(format!("Reaching the server failed: {e}")))?
-                    .map_err(|e| JobError::Failed(e.to_string()))?;
+                    .map_err(|e| JobError::Failed(format!("{e} {}", e.solution())))?;
                 Ok(Arc::new(remote))
             }
         }
     }
 
     async fn run_job(&self, ctx: &JobContext) -> Result<Value, JobError> {
-        let params: RunParams = serde_json::from_value(ctx.params.clone()).map_err(|e| {
-            JobError::Failed(format!("The job's parameters cannot be read: {e}"))
-        })?;
+        let params: RunParams = serde_json::from_value(ctx.params.clone())
+            .map_err(|e| JobError::Failed(format!("The job's parameters cannot be read: {e}")))?;
         let exists: Option<(String,)> = sqlx::query_as("SELECT id FROM versions WHERE id = ?")
             .bind(&params.version_id)
             .fetch_optional(&self.pool)
@@ -301,21 +319,31 @@ impl FeatureImpactJob {
         .await?;
         ctx.log(format!("Predictions from {}.", params.backend.describe()))
             .await?;
-        let predictor = self.predictor(&params.backend).await?;
-        ctx.checkpoint()?;
+        let task = Task::from_target_type(&params.task).ok_or_else(|| {
+            JobError::Failed(format!("'{}' models have no feature impact.", params.task))
+        })?;
         let path = self.blobs.blob_path(&dataset.sha256);
         let settings = Settings {
             row_count: usize::try_from(params.row_count).unwrap_or(usize::MAX),
             seed: params.seed,
             n_repeats: REPEATS,
         };
+        let target = params.target.clone();
+        let table = tokio::task::spawn_blocking(move || {
+            engine::read_table(&path, &target, task, &settings)
+        })
+        .await
+        .map_err(|e| JobError::Failed(format!("Reading the training data stopped: {e}")))?
+        .map_err(|e| JobError::Failed(format!("{e} {}", e.solution())))?;
+        ctx.log(table.summary()).await?;
+        let predictor = self
+            .predictor(&params.backend, table.class_labels().to_vec())
+            .await?;
+        ctx.checkpoint()?;
         let stop = ctx.stop_signal();
         let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<Progress>();
-        let task = params.task;
-        let target = params.target.clone();
         let work = tokio::task::spawn_blocking(move || {
-            let table = engine::read_table(&path, &target, task, &settings)?;
-            engine::compute(&*predictor, &table, task, &settings, &mut |progress| {
+            engine::compute(&*predictor, &table, &settings, &mut |progress| {
                 let _ = sender.send(progress);
                 if stop.is_set() {
                     ControlFlow::Break(())
@@ -337,13 +365,13 @@ impl FeatureImpactJob {
                 if e.is_canceled() {
                     JobError::Canceled
                 } else {
-                    JobError::Failed(e.to_string())
+                    JobError::Failed(format!("{e} {}", e.solution()))
                 }
             })?;
         ctx.checkpoint()?;
         let top = computed.items.first().map(|i| i.feature_name.clone());
         let features = computed.items.len();
-        let record = ImpactRecord {
+        let record = FeatureImpactRecord {
             method: ImpactMethod::Permutation,
             shap_based: false,
             dataset_id: Some(params.dataset_id.clone()),
@@ -357,7 +385,7 @@ impl FeatureImpactJob {
             computed_by: Some(params.requested_by.clone()),
         };
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        results::store(&mut tx, &params.version_id, &record)
+        results::store(&mut tx, &params.version_id, record)
             .await
             .map_err(JobError::from)?;
         audit::record(
