@@ -223,6 +223,8 @@ const TRAINING_DATA: &str = "/api/v1/models/{model}/versions/{version}/training-
 /// A model whose target is `target`, shared like the fixture model, for training data.
 const LAB_MODEL: &str = "lab";
 const FEATURE_IMPACT: &str = "/api/v1/models/{model}/versions/{version}/feature-impact";
+const JOB: &str = "/api/v1/jobs/{id}";
+const JOB_LOG: &str = "/api/v1/jobs/{id}/log";
 
 /// Every row. Columns: anonymous, viewer, editor, owner, admin, unrelated, deactivated, revoked.
 #[rustfmt::skip]
@@ -301,6 +303,11 @@ fn table() -> Vec<Row> {
         // published version (it is analysis, not the frozen files).
         get(FEATURE_IMPACT,                 [404, 200, 200, 200, 200, 404, 401, 401]),
         put(FEATURE_IMPACT,                 [401, 403, 200, 200, 200, 404, 401, 401]).json(r#"{"feature_impacts": [{"feature_name": "age", "impact_unnormalized": 0.5}], "shap_based": true}"#),
+        // Each principal's own lab version has no training data: allowed callers get that 422.
+        post(FEATURE_IMPACT,                [401, 403, 422, 422, 422, 404, 401, 401]).at("model", LAB_MODEL).at("version", "<labv>").json("{}"),
+        get(JOB,                            [401, 200, 200, 200, 200, 404, 401, 401]).at("id", "<job>"),
+        get(JOB_LOG,                        [401, 200, 200, 200, 200, 404, 401, 401]).at("id", "<job>"),
+        delete(JOB,                         [401, 403, 409, 409, 409, 404, 401, 401]).at("id", "<job>"),
 
         // Aliases: Editors move unprotected ones, only Owners protected ones.
         get("/api/v1/models/{model}/aliases", [404, 200, 200, 200, 200, 404, 401, 401]),
@@ -351,6 +358,12 @@ fn table() -> Vec<Row> {
         func("compare_model_versions", "model=vault&a=0.1.0&b=0.1.0",            [404, 200, 200, 200, 200, 404, 404, 401]),
         func("model_alias_history", "model=vault&alias=production",              [404, 200, 200, 200, 200, 404, 404, 401]),
         func("get_feature_impact", "model=vault&version=0.1.0",                  [404, 200, 200, 200, 200, 404, 404, 401]),
+        func("get_feature_impact_job", "model=lab&version=0.1.0",                [401, 200, 200, 200, 200, 404, 401, 401]),
+        func("start_feature_impact", "model=lab&version=<labv>&row_count=&prediction_url=",
+                                                                                  [401, 403, 422, 422, 422, 404, 401, 401]),
+        func("get_job", "id=<job>",                                              [401, 200, 200, 200, 200, 404, 401, 401]),
+        func("get_job_log", "id=<job>",                                          [401, 200, 200, 200, 200, 404, 401, 401]),
+        func("cancel_job", "id=<job>",                                           [401, 403, 409, 409, 409, 404, 401, 401]),
         func("promote_model_version", "model=vault&version=0.1.0",               [401, 403, 403, 200, 200, 404, 401, 401]),
         func("set_version_active", "model=vault&version=<fndraft>&active=false", [401, 403, 200, 200, 200, 404, 401, 401]),
         func("publish_model_version", "model=vault&version=<fndraft>",           [401, 403, 200, 200, 200, 404, 401, 401]),
@@ -658,7 +671,8 @@ async fn set_alias(server: &TestServer, owner: &str, alias: &str, protected: boo
 async fn upload_dataset(server: &TestServer, token: &str, name: &str) -> String {
     let form = Form::new().text("name", name.to_owned()).part(
         "file",
-        Part::bytes(b"x,target\n1,2\n".to_vec()).file_name("data.csv"),
+        Part::bytes(b"x,target\n1,2\n2,3\n3,4\n4,5\n5,6\n6,7\n7,8\n8,9\n9,10\n10,11\n".to_vec())
+            .file_name("data.csv"),
     );
     let dataset = ok(
         bearer(server, Method::POST, "/api/v1/datasets", token).multipart(form),
@@ -666,6 +680,38 @@ async fn upload_dataset(server: &TestServer, token: &str, name: &str) -> String 
     )
     .await;
     dataset["id"].as_str().expect("a dataset id").to_owned()
+}
+
+/// A finished feature-impact job on the lab model (its prediction server is not there, so it
+/// fails at once); returns its id.
+async fn failed_job(server: &TestServer, owner: &str) -> String {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let url = format!("http://{}", closed.local_addr().expect("an address"));
+    drop(closed);
+    let started = ok(
+        bearer(
+            server,
+            Method::POST,
+            &format!("/api/v1/models/{LAB_MODEL}/versions/0.1.0/feature-impact"),
+            owner,
+        )
+        .json(&json!({"prediction_url": url})),
+        StatusCode::ACCEPTED,
+    )
+    .await;
+    let id = started["job_id"].as_str().expect("a job id").to_owned();
+    for _ in 0..300 {
+        let job = ok(
+            bearer(server, Method::GET, &format!("/api/v1/jobs/{id}"), owner),
+            StatusCode::OK,
+        )
+        .await;
+        if job["state"] == "failed" {
+            return id;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the fixture job did not fail in time");
 }
 
 /// A new version of the lab model; returns its number.
@@ -797,7 +843,7 @@ async fn fixture(server: &TestServer) -> Fixture {
             &format!("/api/v1/models/{LAB_MODEL}"),
             &owner,
         )
-        .json(&json!({"target_name": "target"})),
+        .json(&json!({"target_name": "target", "target_type": "regression"})),
         StatusCode::OK,
     )
     .await;
@@ -814,6 +860,7 @@ async fn fixture(server: &TestServer) -> Fixture {
         StatusCode::OK,
     )
     .await;
+    let job = failed_job(server, &owner).await;
 
     // What each principal's destructive rows use up: its own versions, aliases, models, team.
     let vars = join_all(PRINCIPALS.iter().map(|p| {
@@ -822,6 +869,7 @@ async fn fixture(server: &TestServer) -> Fixture {
         let spare_token = spare_token.clone();
         let fn_spare_token = fn_spare_token.clone();
         let dataset = dataset.clone();
+        let job = job.clone();
         async move {
             let draft_version = draft(server, &owner).await;
             put_file(server, &owner, &draft_version, "a.txt").await;
@@ -858,6 +906,7 @@ async fn fixture(server: &TestServer) -> Fixture {
                 ("labv".to_owned(), lab),
                 ("own_dataset".to_owned(), own_dataset),
                 ("fn_own_dataset".to_owned(), fn_own_dataset),
+                ("job".to_owned(), job),
             ])
         }
     }))

@@ -41,6 +41,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::ServePredictions(args) => {
             crate::server::predict::serve::run(args, shutdown_signal()).await
         }
+        Command::Demo { store } => load_demo(&store).await,
         Command::Routes => {
             print_routes();
             Ok(())
@@ -119,6 +120,39 @@ async fn sweep_storage(store: &StoreArgs, grace_seconds: u64) -> Result<(), AppE
         "Marked {} unfinished versions as failed; removed {} unused stored files and {} leftover temporary files.",
         report.failed_versions, report.removed_blobs, report.removed_temp_files
     );
+    Ok(())
+}
+
+/// `modelyard demo`: the shared state of a server that does not listen, for loading the demo.
+async fn load_demo(store: &StoreArgs) -> Result<(), AppError> {
+    let pool = open_store(store).await?;
+    let blobs = open_blobs(store).await?;
+    let state = AppState {
+        jobs: JobRunner::new(pool.clone(), Vec::new(), JobTimings::default()),
+        db: pool,
+        blobs,
+        settings: Arc::new(Settings {
+            public_url: String::new(),
+            max_json_bytes: 1024 * 1024,
+            max_upload_bytes: u64::MAX,
+            max_files_per_version: 10_000,
+            session_days: 30,
+            secure_cookies: false,
+            prediction_hosts: Vec::new(),
+        }),
+        leptos: leptos::config::LeptosOptions::builder()
+            .output_name("modelyard")
+            .build(),
+    };
+    let loaded = crate::server::demo::load(&state).await?;
+    if loaded.is_empty() {
+        println!("Nothing new to load.");
+    } else {
+        println!(
+            "Loaded {}. Start the server and open /models.",
+            loaded.join(" and ")
+        );
+    }
     Ok(())
 }
 

@@ -26,6 +26,12 @@ pub enum Command {
     Storage(StorageCommand),
     /// Compute feature impact locally and print it as JSON.
     FeatureImpact(crate::server::feature_impact::command::FeatureImpactArgs),
+    /// Load two demo models (scikit-learn models in ONNX, with versions, training data and
+    /// computed feature impact) into the registry. Models already there are left alone.
+    Demo {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Serve an ONNX model over the custom-model prediction protocol.
     ServePredictions(crate::server::predict::serve::ServePredictionsArgs),
     /// Print every REST route and server function path (`REST <path>`, `FN <method> <path>`),

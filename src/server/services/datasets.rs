@@ -418,7 +418,7 @@ pub async fn create_from_multipart(
 
 /// Reads a stored file as CSV and records the dataset. A file that is not a valid dataset is
 /// left for the sweep.
-async fn create_from_blob(
+pub(crate) async fn create_from_blob(
     state: &AppState,
     caller: &Caller,
     name: &str,

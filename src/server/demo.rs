@@ -1,0 +1,245 @@
+//! `modelyard demo`: loads two real models into a registry so a newcomer sees the product at
+//! once — scikit-learn models exported to ONNX (diabetes regression, breast-cancer
+//! classification), several versions each with metrics, their training data, and feature impact
+//! computed by the same job the server runs.
+
+use crate::domain::feature_impact::FeatureImpactRequest;
+use crate::domain::model::NewModel;
+use crate::domain::version::{Framework, NewVersion, Registration};
+use crate::server::auth::{AuthMethod, Caller};
+use crate::server::error::{AppError, AppResult};
+use crate::server::jobs::{JobRunner, JobTimings};
+use crate::server::services::feature_impact_runs::{self, FeatureImpactJob};
+use crate::server::services::{datasets, models, users, versions};
+use crate::server::state::AppState;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A demo model: its name, what it predicts, its training data and its versions (the ONNX
+/// file, the scikit-learn estimator, a description).
+struct DemoModel {
+    name: &'static str,
+    description: &'static str,
+    readme: &'static str,
+    target_type: &'static str,
+    dataset: (&'static str, &'static [u8]),
+    versions: &'static [(&'static [u8], &'static str, &'static str)],
+}
+
+const FIXTURES: [DemoModel; 2] = [
+    DemoModel {
+        name: "diabetes-progression",
+        description: "Disease progression one year after baseline, from ten measurements.",
+        readme: "# Diabetes progression\n\nRegression on scikit-learn's diabetes data set \
+                 (442 patients, ten baseline variables such as `bmi`, blood pressure `bp` and six \
+                 blood serum measurements `s1`–`s6`). The target is a quantitative measure of \
+                 disease progression one year later.\n\nEach version is a different scikit-learn \
+                 model exported to ONNX with skl2onnx. Open a version to see its feature impact, \
+                 or compare two versions.",
+        target_type: "regression",
+        dataset: (
+            "diabetes.csv",
+            include_bytes!("../../fixtures/feature_impact/diabetes.csv"),
+        ),
+        versions: &[
+            (
+                include_bytes!("../../fixtures/feature_impact/diabetes_linear.onnx"),
+                "LinearRegression",
+                "Linear regression baseline.",
+            ),
+            (
+                include_bytes!("../../fixtures/feature_impact/diabetes_random_forest.onnx"),
+                "RandomForestRegressor",
+                "Random forest: non-linear effects of bmi and s5.",
+            ),
+            (
+                include_bytes!("../../fixtures/feature_impact/diabetes_gradient_boosting.onnx"),
+                "GradientBoostingRegressor",
+                "Gradient boosting, the current candidate.",
+            ),
+        ],
+    },
+    DemoModel {
+        name: "breast-cancer-screening",
+        description: "Malignant or benign, from 30 features of a breast mass's cell nuclei.",
+        readme: "# Breast cancer screening\n\nBinary classification on scikit-learn's breast \
+                 cancer data set (569 samples, 30 features computed from images of a fine \
+                 needle aspirate). `target` is 1 for benign.\n\nMany of the features are \
+                 strongly correlated (radius, perimeter and area), which the feature-impact \
+                 chart marks as redundant.",
+        target_type: "binary",
+        dataset: (
+            "breast_cancer.csv",
+            include_bytes!("../../fixtures/feature_impact/breast_cancer.csv"),
+        ),
+        versions: &[
+            (
+                include_bytes!("../../fixtures/feature_impact/breast_cancer_scaled_logistic.onnx"),
+                "Pipeline(StandardScaler, LogisticRegression)",
+                "Scaled logistic regression.",
+            ),
+            (
+                include_bytes!("../../fixtures/feature_impact/breast_cancer_random_forest.onnx"),
+                "RandomForestClassifier",
+                "Random forest.",
+            ),
+        ],
+    },
+];
+
+/// The demo's owner: the first active admin, or a new admin `demo` whose password is printed.
+async fn demo_owner(state: &AppState) -> AppResult<Caller> {
+    let admin: Option<(String, String, String)> = sqlx::query_as(
+        "SELECT id, username, display_name FROM users WHERE is_admin = 1 AND is_active = 1
+         ORDER BY created_at LIMIT 1",
+    )
+    .fetch_optional(&state.db)
+    .await?;
+    let (user_id, username, display_name) = match admin {
+        Some(found) => found,
+        None => {
+            let password = crate::server::auth::random_secret(12);
+            let id = users::create_user(
+                &state.db,
+                users::NewUser {
+                    username: "demo".to_owned(),
+                    display_name: "Demo admin".to_owned(),
+                    password: password.clone(),
+                    is_admin: true,
+                },
+                None,
+            )
+            .await?;
+            println!("Created the admin 'demo' with the password: {password}");
+            (id, "demo".to_owned(), "Demo admin".to_owned())
+        }
+    };
+    Ok(Caller {
+        user_id,
+        username,
+        display_name,
+        is_admin: true,
+        method: AuthMethod::Token,
+    })
+}
+
+async fn store_bytes(
+    state: &AppState,
+    bytes: &'static [u8],
+) -> AppResult<crate::server::storage::StoredBlob> {
+    let stream =
+        futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from_static(bytes))]);
+    state
+        .blobs
+        .put_stream(stream, state.settings.max_upload_bytes)
+        .await
+        .map_err(|e| AppError::Internal(format!("storing a demo file: {e:?}")))
+}
+
+/// Loads the demo models (skipping any that exist) and computes their feature impact. Answers
+/// the names loaded.
+pub async fn load(state: &AppState) -> AppResult<Vec<String>> {
+    let owner = demo_owner(state).await?;
+    let runner = JobRunner::new(
+        state.db.clone(),
+        vec![Arc::new(FeatureImpactJob::new(
+            state.db.clone(),
+            state.blobs.clone(),
+        ))],
+        JobTimings::default(),
+    );
+    let state = AppState {
+        jobs: runner.clone(),
+        ..state.clone()
+    };
+    runner.spawn_workers(1);
+    let mut loaded = Vec::new();
+    let mut jobs = Vec::new();
+    for demo in &FIXTURES {
+        if models::find_model(&state.db, Some(&owner), demo.name)
+            .await
+            .is_ok()
+        {
+            println!("'{}' is already there; left as it is.", demo.name);
+            continue;
+        }
+        models::create_model(
+            &state.db,
+            &owner,
+            NewModel {
+                name: demo.name.to_owned(),
+                description: Some(demo.description.to_owned()),
+                readme: Some(demo.readme.to_owned()),
+                target_type: Some(demo.target_type.to_owned()),
+                target_name: Some("target".to_owned()),
+                tags: Some(vec!["demo".to_owned(), "scikit-learn".to_owned()]),
+                visibility: Some("internal".to_owned()),
+                ..Default::default()
+            },
+        )
+        .await?;
+        let (file_name, csv) = demo.dataset;
+        let blob = store_bytes(&state, csv).await?;
+        let dataset =
+            datasets::create_from_blob(&state, &owner, file_name.trim_end_matches(".csv"), blob)
+                .await?;
+        for (onnx, library, description) in demo.versions {
+            let new = NewVersion {
+                description: Some((*description).to_owned()),
+                framework: Some(Framework {
+                    library_name: Some("scikit-learn".to_owned()),
+                    pipeline_tag: Some((*library).to_owned()),
+                    base_model: None,
+                }),
+                tags: Some(vec!["onnx".to_owned()]),
+                publish: Some(true),
+                ..Default::default()
+            };
+            let pending =
+                versions::begin_version(&state, &owner, demo.name, &new, Registration::Pending)
+                    .await?;
+            let upload = versions::Upload {
+                path: "model.onnx".to_owned(),
+                blob: store_bytes(&state, onnx).await?,
+            };
+            versions::finish_version(&state, &pending, &new, vec![upload]).await?;
+            let number = pending.number.to_string();
+            datasets::set_training_data(
+                &state,
+                &owner,
+                demo.name,
+                &number,
+                crate::domain::dataset::TrainingDataRequest {
+                    dataset_id: dataset.id.clone(),
+                    holdout_dataset_id: None,
+                },
+            )
+            .await?;
+            let job = feature_impact_runs::start(
+                &state,
+                &owner,
+                demo.name,
+                &number,
+                &FeatureImpactRequest::default(),
+            )
+            .await?;
+            jobs.push((format!("{} {number}", demo.name), job));
+        }
+        loaded.push(demo.name.to_owned());
+    }
+    for (what, id) in jobs {
+        loop {
+            let job = runner.get(&id).await?;
+            if job.state.is_finished() {
+                match job.error {
+                    Some(error) => println!("Feature impact of {what}: {error}"),
+                    None => println!("Feature impact of {what}: {}", job.state.as_str()),
+                }
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    runner.shutdown(Duration::from_secs(5)).await;
+    Ok(loaded)
+}
