@@ -2,7 +2,9 @@
 
 pub mod admin_nav;
 pub mod audit_log;
+pub mod charts;
 pub mod copy_button;
+pub mod feature_impact_panel;
 pub mod file_tree;
 pub mod forms;
 pub mod job_progress;

@@ -1,15 +1,20 @@
 //! Two versions of a model side by side. The choice is a plain GET form (`?a=…&b=…`), so any
 //! comparison can be linked and works without JavaScript.
 
+use crate::api::feature_impact::get_feature_impact;
 use crate::api::models::get_model;
 use crate::api::versions::{compare_model_versions, list_model_versions};
+use crate::components::charts::feature_impact_compare_chart::FeatureImpactCompareChart;
 use crate::components::file_tree::format_bytes;
 use crate::components::layout::use_current_user;
 use crate::components::metric_chart::format_value;
 use crate::components::model_tabs::{ModelHeader, ModelTab, is_signed_in, load_error_view};
 use crate::components::version_badges::VersionBadges;
-use crate::domain::compare::{Change, VersionComparison};
+use crate::domain::compare::{
+    Change, RankMovement, TOP_RANKED, VersionComparison, compare_feature_impacts,
+};
 use crate::domain::error::ApiError;
+use crate::domain::feature_impact::FeatureImpact;
 use crate::domain::model::Model;
 use crate::domain::paging::MAX_LIMIT;
 use crate::domain::version::Version;
@@ -26,6 +31,9 @@ struct CompareData {
     a: String,
     b: String,
     comparison: Option<VersionComparison>,
+    /// Each version's feature impact, when they are compared and have one.
+    impact_a: Option<FeatureImpact>,
+    impact_b: Option<FeatureImpact>,
 }
 
 /// Without a choice, the version before `b` against `b`; `b` defaults to the newest.
@@ -49,16 +57,21 @@ async fn load(
 ) -> Result<CompareData, ApiError> {
     let versions = list_model_versions(model.clone(), 0, MAX_LIMIT).await?.data;
     let (a, b) = default_pair(&versions, a, b);
-    let comparison = if a.is_empty() || b.is_empty() || a == b {
-        None
+    let (comparison, impact_a, impact_b) = if a.is_empty() || b.is_empty() || a == b {
+        (None, None, None)
     } else {
-        Some(compare_model_versions(model, a.clone(), b.clone()).await?)
+        let comparison = compare_model_versions(model.clone(), a.clone(), b.clone()).await?;
+        let impact_a = get_feature_impact(model.clone(), a.clone()).await?;
+        let impact_b = get_feature_impact(model, b.clone()).await?;
+        (Some(comparison), impact_a, impact_b)
     };
     Ok(CompareData {
         versions,
         a,
         b,
         comparison,
+        impact_a,
+        impact_b,
     })
 }
 
@@ -131,7 +144,10 @@ fn Comparison(model: Model, data: CompareData) -> impl IntoView {
         }
     };
     let result = match data.comparison {
-        Some(c) => view! { <ComparisonTables model=model.clone() comparison=c /> }.into_any(),
+        Some(c) => view! {
+            <ComparisonTables model=model.clone() comparison=c impact_a=data.impact_a impact_b=data.impact_b />
+        }
+        .into_any(),
         None => {
             view! { <p class="empty">"Choose two different versions to compare."</p> }.into_any()
         }
@@ -188,7 +204,12 @@ const HEAD: &str = "bg-slate-100 text-slate-600";
 const CELL: &str = "px-4 py-2";
 
 #[component]
-fn ComparisonTables(model: Model, comparison: VersionComparison) -> impl IntoView {
+fn ComparisonTables(
+    model: Model,
+    comparison: VersionComparison,
+    impact_a: Option<FeatureImpact>,
+    impact_b: Option<FeatureImpact>,
+) -> impl IntoView {
     let VersionComparison {
         a,
         b,
@@ -248,6 +269,8 @@ fn ComparisonTables(model: Model, comparison: VersionComparison) -> impl IntoVie
                 .into_any()
             }}
         </section>
+
+        <FeatureImpactSection a=an.clone() b=bn.clone() impact_a impact_b />
 
         <section class="mb-8" aria-labelledby="dependency-diff-heading">
             <h3 id="dependency-diff-heading" class="mb-2 text-lg font-semibold">"Dependencies"</h3>
@@ -339,6 +362,116 @@ fn ComparisonTables(model: Model, comparison: VersionComparison) -> impl IntoVie
                 }
                 .into_any()
             }}
+        </section>
+    }
+}
+
+/// The section's id: the chart's "Show all" link lands back here.
+const FEATURE_IMPACT_ANCHOR: &str = "feature-impact";
+
+fn movement_view(movement: RankMovement) -> AnyView {
+    match movement {
+        RankMovement::Up(n) => view! {
+            <span class="font-mono text-emerald-700">
+                <span aria-hidden="true">"▲ "</span>
+                <span class="sr-only">"up "</span>
+                {n}
+            </span>
+        }
+        .into_any(),
+        RankMovement::Down(n) => view! {
+            <span class="font-mono text-red-700">
+                <span aria-hidden="true">"▼ "</span>
+                <span class="sr-only">"down "</span>
+                {n}
+            </span>
+        }
+        .into_any(),
+        RankMovement::Same => view! { <span class="text-slate-500">"same"</span> }.into_any(),
+        RankMovement::New => view! {
+            <span class="inline-block rounded-full bg-emerald-100 px-2 py-0.5 text-xs font-medium text-emerald-900">
+                "new"
+            </span>
+        }
+        .into_any(),
+        RankMovement::Gone => view! {
+            <span class="inline-block rounded-full bg-red-100 px-2 py-0.5 text-xs font-medium text-red-900">
+                "gone"
+            </span>
+        }
+        .into_any(),
+    }
+}
+
+/// Both versions' feature impacts as one chart, and how the most important features moved.
+#[component]
+fn FeatureImpactSection(
+    a: String,
+    b: String,
+    impact_a: Option<FeatureImpact>,
+    impact_b: Option<FeatureImpact>,
+) -> impl IntoView {
+    let missing: Vec<String> = [(&a, &impact_a), (&b, &impact_b)]
+        .into_iter()
+        .filter(|(_, impact)| impact.is_none())
+        .map(|(v, _)| v.clone())
+        .collect();
+    let body = if missing.len() == 2 {
+        view! { <p class="empty">"Neither version has feature impact yet."</p> }.into_any()
+    } else {
+        let items = |i: &Option<FeatureImpact>| {
+            i.as_ref()
+                .map(|i| i.feature_impacts.clone())
+                .unwrap_or_default()
+        };
+        let comparison = compare_feature_impacts(&items(&impact_a), &items(&impact_b));
+        let rank = |r: Option<usize>| r.map(|r| r.to_string()).unwrap_or_else(|| "—".to_owned());
+        let note = missing.first().map(|v| {
+            view! { <p class="mb-2 text-sm text-slate-600">{format!("Version {v} has no feature impact yet.")}</p> }
+        });
+        view! {
+            {note}
+            <FeatureImpactCompareChart
+                rows=comparison.rows
+                a_version=a.clone()
+                b_version=b.clone()
+                id="feature-impact-compare-chart"
+                anchor=FEATURE_IMPACT_ANCHOR
+            />
+            <h4 id="top-features-heading" class="mb-1 mt-4 font-semibold">"Top features changed"</h4>
+            <p class="mb-2 text-sm text-slate-600">
+                {format!("Where each version's {TOP_RANKED} most important features rank in the other.")}
+            </p>
+            <table class=TABLE aria-labelledby="top-features-heading">
+                <thead class=HEAD>
+                    <tr>
+                        <th scope="col" class=CELL>"Feature"</th>
+                        <th scope="col" class=format!("{CELL} text-right")>{format!("Rank in {a}")}</th>
+                        <th scope="col" class=format!("{CELL} text-right")>{format!("Rank in {b}")}</th>
+                        <th scope="col" class=format!("{CELL} text-right")>"Change"</th>
+                    </tr>
+                </thead>
+                <tbody class="bg-white">
+                    {comparison.top_changes.into_iter().map(|r| {
+                        let movement = r.movement();
+                        view! {
+                            <tr class="border-t border-slate-100">
+                                <th scope="row" class=format!("{CELL} break-all font-mono")>{r.feature_name}</th>
+                                <td class=format!("{CELL} text-right")>{rank(r.a_rank)}</td>
+                                <td class=format!("{CELL} text-right")>{rank(r.b_rank)}</td>
+                                <td class=format!("{CELL} text-right")>{movement_view(movement)}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        }
+        .into_any()
+    };
+    view! {
+        <section id=FEATURE_IMPACT_ANCHOR class="mb-8" aria-labelledby="feature-impact-diff-heading">
+            <h3 id="feature-impact-diff-heading" class="mb-2 text-lg font-semibold">"Feature impact"</h3>
+            {body}
         </section>
     }
 }

@@ -7,6 +7,7 @@ use crate::api::versions::{
     preview_file,
 };
 use crate::components::copy_button::CopyButton;
+use crate::components::feature_impact_panel::FeatureImpactPanel;
 use crate::components::file_tree::{FileTree, encode_component, format_bytes};
 use crate::components::forms::{ErrorAlert, FormError};
 use crate::components::layout::use_current_user;
@@ -33,7 +34,8 @@ pub fn VersionPage() -> impl IntoView {
     let query = use_query_map();
     let name = move || params.with(|p| p.get("name").unwrap_or_default());
     let number = move || params.with(|p| p.get("version").unwrap_or_default());
-    let file = move || query.with(|q| q.get("file").filter(|f| !f.is_empty()));
+    // A memo, so other query parameters (a chart's "show all") do not redraw the whole page.
+    let file = Memo::new(move |_| query.with(|q| q.get("file").filter(|f| !f.is_empty())));
     let actions = VersionActions {
         publish: ServerAction::new(),
         promote: ServerAction::new(),
@@ -50,7 +52,7 @@ pub fn VersionPage() -> impl IntoView {
         |(name, number, _)| get_model_version(name, number),
     );
     let preview = Resource::new(
-        move || (name(), number(), file()),
+        move || (name(), number(), file.get()),
         |(name, number, file)| async move {
             match file {
                 Some(path) => preview_file(name, number, path).await.map(Some),
@@ -65,7 +67,7 @@ pub fn VersionPage() -> impl IntoView {
                 let signed_in = is_signed_in(user).await;
                 match (model.await, version.await) {
                     (Ok(view), Ok(version)) => {
-                        let selected = file();
+                        let selected = file.get();
                         view! { <VersionDetails model=view.model version actions selected preview /> }.into_any()
                     }
                     (Err(error), _) | (_, Err(error)) => {
@@ -179,6 +181,7 @@ fn VersionDetails(
         <TrainingDataSection model=model.clone() version=version.clone() />
         <UsageSection version=version.clone() />
         <MetricsSection version=version.clone() />
+        <FeatureImpactPanel model=m.clone() version=v.clone() can_edit />
         <DependenciesSection version=version.clone() />
         <BuildSection version=version.clone() />
         <MetadataSection version />
