@@ -53,6 +53,7 @@ test('pages hydrate under the Content-Security-Policy without violations', async
     `/models/${model}/settings`,
     `/models/${model}/upload`,
     '/settings/tokens',
+    '/datasets',
     '/no-such-page',
   ]) {
     await openUnderPolicy(page, testInfo, url);
