@@ -33,7 +33,10 @@ pub async fn get_feature_impact_job(
     version: String,
 ) -> Result<Option<ImpactJobView>, ApiError> {
     use crate::server::services::{feature_impact_runs, jobs};
-    let caller = super::context::require_caller().await?;
+    // Visitors who are not signed in (public models) see results, not jobs.
+    let Some(caller) = caller().await? else {
+        return Ok(None);
+    };
     let state = state();
     let Some(job) = feature_impact_runs::latest_job(&state, Some(&caller), &model, &version)
         .await

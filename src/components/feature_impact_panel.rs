@@ -1,9 +1,15 @@
 //! The "Feature impact" section of a version page: the version's result as a chart, or what to do
 //! while it has none. It loads its own data, so the page only places it.
 
-use crate::api::feature_impact::get_feature_impact;
+use crate::api::feature_impact::{
+    ImpactJobView, StartFeatureImpact, get_feature_impact, get_feature_impact_job,
+};
 use crate::components::charts::feature_impact_chart::FeatureImpactChart;
-use crate::components::forms::ErrorAlert;
+use crate::components::forms::{ErrorAlert, FieldMessage, FormError, field_error};
+use crate::components::job_progress::JobProgress;
+use crate::domain::feature_impact::{MAX_ROW_COUNT, MIN_ROW_COUNT};
+use crate::domain::job::JobState;
+use leptos::form::ActionForm;
 use leptos::prelude::*;
 
 /// The section's id: "Show all" links land back here.
@@ -24,9 +30,73 @@ pub fn FeatureImpactPanel(
         move || (m.clone(), v.clone(), refresh.get()),
         |(model, version, _)| get_feature_impact(model, version),
     );
+    // The newest computing job: loaded again when one is started here.
+    let start = ServerAction::<StartFeatureImpact>::new();
+    let (jm, jv) = (model.clone(), version.clone());
+    let job = Resource::new(
+        move || (jm.clone(), jv.clone(), start.version().get()),
+        |(model, version, _)| get_feature_impact_job(model, version),
+    );
+    let page_href = format!("/models/{model}/versions/{version}#{ANCHOR}");
+    let form = can_edit.then(|| {
+        let result = Signal::derive(move || start.value().get());
+        let (fm, fv) = (model.clone(), version.clone());
+        view! {
+            <ActionForm action=start attr:class="mb-4 flex flex-wrap items-end gap-4" attr:data-testid="feature-impact-form">
+                <input type="hidden" name="model" value=fm />
+                <input type="hidden" name="version" value=fv />
+                <div>
+                    <label for="fi-row-count" class="label">"Rows to sample"</label>
+                    <input
+                        id="fi-row-count"
+                        name="row_count"
+                        type="number"
+                        min=MIN_ROW_COUNT
+                        max=MAX_ROW_COUNT
+                        class="input w-36"
+                        placeholder="2500"
+                        aria-describedby="fi-row-count-error"
+                    />
+                    <FieldMessage id="fi-row-count-error" message=field_error(result, "row_count") />
+                </div>
+                <div class="min-w-[16rem] grow">
+                    <label for="fi-prediction-url" class="label">"Prediction server (optional)"</label>
+                    <input
+                        id="fi-prediction-url"
+                        name="prediction_url"
+                        type="url"
+                        class="input"
+                        placeholder="Empty: run the version's ONNX file here"
+                        aria-describedby="fi-prediction-url-error"
+                    />
+                    <FieldMessage id="fi-prediction-url-error" message=field_error(result, "prediction_url") />
+                </div>
+                <button type="submit" class="btn-primary">"Compute feature impact"</button>
+            </ActionForm>
+            <FormError result inline_fields=&["row_count", "prediction_url"] />
+        }
+    });
+    let job_view = move |view: ImpactJobView| {
+        // A finished job shows only through its result; a failed or canceled one says why.
+        let show = view.job.state != JobState::Succeeded;
+        show.then(|| {
+            view! {
+                <div class="mb-4 rounded-lg border border-slate-200 bg-white p-4" data-testid="feature-impact-job">
+                    <JobProgress
+                        job=view.job
+                        log=view.log
+                        can_cancel=can_edit
+                        refresh_href=page_href.clone()
+                        on_done=Callback::new(move |_| refresh.update(|n| *n += 1))
+                    />
+                </div>
+            }
+        })
+    };
     let hint = if can_edit {
         format!(
-            "Import results computed elsewhere (for example SHAP values) with PUT \
+            "Assign training data and compute it above, or import results computed elsewhere \
+             (for example SHAP values) with PUT \
              /api/v1/models/{model}/versions/{version}/feature-impact."
         )
     } else {
@@ -35,8 +105,13 @@ pub fn FeatureImpactPanel(
     view! {
         <section id=ANCHOR class="mb-8" aria-labelledby="feature-impact-heading">
             <h2 id="feature-impact-heading" class="mb-3 text-lg font-semibold">"Feature impact"</h2>
-            // Editors' controls go here, above the result: the form that starts a computation and
-            // the running job's live progress (bump `refresh` when it succeeds).
+            {form}
+            <Transition fallback=|| ()>
+                {move || {
+                    let job_view = job_view.clone();
+                    Suspend::new(async move { job.await.ok().flatten().map(job_view) })
+                }}
+            </Transition>
             <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading feature impact…"</p> }>
                 {move || {
                     let hint = hint.clone();
