@@ -630,6 +630,25 @@ async fn a_dataset_is_seen_by_its_uploader_admins_and_viewers_of_models_that_use
         .await
         .expect("get");
     assert_error(resp, 404, "DATASET_NOT_FOUND").await;
+    // Its page is a 404 page too.
+    let bob_cookie = server
+        .login_cookie("bob", &common::default_password("bob"))
+        .await;
+    let page = server
+        .with_cookie(
+            server.get(&format!("/datasets/{}", id(&dataset))),
+            &bob_cookie,
+        )
+        .send()
+        .await
+        .expect("the dataset page");
+    assert_eq!(page.status(), StatusCode::NOT_FOUND);
+    assert!(
+        page.text()
+            .await
+            .expect("html")
+            .contains("Dataset not found")
+    );
     assert_eq!(
         server.get_json("/api/v1/datasets", &bob).await["total_count"],
         0

@@ -38,6 +38,8 @@ async fn signed_out_visitors_are_sent_to_sign_in() {
         "/settings/password",
         "/admin/users",
         "/admin/audit",
+        "/datasets",
+        "/datasets/some-dataset",
     ] {
         let resp = server
             .get(path)
