@@ -27,13 +27,11 @@ fn sklearn_ranking(model: &str) -> Vec<String> {
         .as_array()
         .and_then(|models| models.iter().find(|m| m["name"] == model))
         .expect("fixture model");
-    // The fixture writes lists as Python reprs: "['s1', 's5', ...]".
     entry["ranking"]
-        .as_str()
+        .as_array()
         .expect("ranking")
-        .trim_matches(['[', ']'])
-        .split(", ")
-        .map(|s| s.trim_matches('\'').to_owned())
+        .iter()
+        .map(|s| s.as_str().expect("a feature name").to_owned())
         .collect()
 }
 
