@@ -358,7 +358,7 @@ fn table() -> Vec<Row> {
         func("compare_model_versions", "model=vault&a=0.1.0&b=0.1.0",            [404, 200, 200, 200, 200, 404, 404, 401]),
         func("model_alias_history", "model=vault&alias=production",              [404, 200, 200, 200, 200, 404, 404, 401]),
         func("get_feature_impact", "model=vault&version=0.1.0",                  [404, 200, 200, 200, 200, 404, 404, 401]),
-        func("get_feature_impact_job", "model=lab&version=0.1.0",                [200, 200, 200, 200, 200, 404, 200, 200]),
+        func("get_feature_impact_job", "model=lab&version=0.1.0",                [200, 200, 200, 200, 200, 404, 200, 401]),
         func("start_feature_impact", "model=lab&version=<labv>&row_count=&prediction_url=",
                                                                                   [401, 403, 422, 422, 422, 404, 401, 401]),
         func("get_job", "id=<job>",                                              [401, 200, 200, 200, 200, 404, 401, 401]),
