@@ -37,6 +37,22 @@ pub fn FeatureImpactPanel(
         move || (jm.clone(), jv.clone(), start.version().get()),
         |(model, version, _)| get_feature_impact_job(model, version),
     );
+    // A job that ended before the page looked at it (they are quick on small data) shows only
+    // through its result: load the result again unless it is already the one shown.
+    Effect::new(move |_| {
+        if let Some(Ok(Some(view))) = job.get()
+            && view.job.state == JobState::Succeeded
+        {
+            let shown = impact
+                .get_untracked()
+                .and_then(Result::ok)
+                .flatten()
+                .and_then(|i| i.job_id);
+            if shown.as_deref() != Some(view.job.id.as_str()) {
+                refresh.update(|n| *n += 1);
+            }
+        }
+    });
     let page_href = format!("/models/{model}/versions/{version}#{ANCHOR}");
     let form = can_edit.then(|| {
         let result = Signal::derive(move || start.value().get());
