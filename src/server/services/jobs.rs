@@ -11,9 +11,12 @@ use crate::server::jobs::{JobRunner, job_not_found};
 use crate::server::services::models;
 use sqlx::SqlitePool;
 
+/// How a job on one version names its subject: `version:<id>`.
+const VERSION_SUBJECT: &str = "version:";
+
 /// The subject of a job on one version.
 pub fn version_subject(version_id: &str) -> String {
-    format!("version:{version_id}")
+    format!("{VERSION_SUBJECT}{version_id}")
 }
 
 /// Fails unless the caller has at least `min` over the job's model (or started a job that has none).
@@ -28,25 +31,22 @@ async fn authorize(
     if caller.is_admin {
         return Ok(());
     }
-    let started_it = owner.created_by.as_deref() == Some(caller.user_id.as_str());
     let version_id = owner
         .subject
         .as_deref()
-        .and_then(|s| s.strip_prefix("version:"));
-    let Some(version_id) = version_id else {
-        return if started_it {
-            Ok(())
-        } else {
-            Err(job_not_found(id).into())
-        };
+        .and_then(|s| s.strip_prefix(VERSION_SUBJECT));
+    let model_id = match version_id {
+        Some(version_id) => {
+            sqlx::query_scalar::<_, String>("SELECT model_id FROM versions WHERE id = ?")
+                .bind(version_id)
+                .fetch_optional(pool)
+                .await?
+        }
+        None => None,
     };
-    let model_id: Option<(String,)> = sqlx::query_as("SELECT model_id FROM versions WHERE id = ?")
-        .bind(version_id)
-        .fetch_optional(pool)
-        .await?;
-    let Some((model_id,)) = model_id else {
-        // The version is gone; its jobs are of interest to their starter only.
-        return if started_it {
+    // A job on no version, or on a deleted one, is of interest to its starter only.
+    let Some(model_id) = model_id else {
+        return if owner.created_by.as_deref() == Some(caller.user_id.as_str()) {
             Ok(())
         } else {
             Err(job_not_found(id).into())
