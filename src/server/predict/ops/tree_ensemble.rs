@@ -1,5 +1,5 @@
 //! The trees of ai.onnx.ml's `TreeEnsembleRegressor` and `TreeEnsembleClassifier`: read from a
-//! node's attributes, checked, and evaluated row by row.
+//! node's attributes, checked, and evaluated.
 //!
 //! Model files are untrusted input, so everything is checked once, when the model is loaded:
 //! every child and every leaf vote must name a node of the same tree, every vote an existing
@@ -19,6 +19,16 @@ use tract_onnx::tract_hir::internal::*;
 
 use super::floats;
 
+/// Bytes of features evaluated together, tree after tree (see [`TreeEnsemble::eval_rows`]).
+/// The more rows walk a tree while it is in cache the better: a tree of depth 10 has about
+/// 2000 nodes, and a few hundred rows would touch most of its deep nodes only once. A block
+/// of about 1 MiB still streams from the cache (each tree reads it in row order), and is about
+/// 17,000 rows of 15 features.
+const BLOCK_BYTES: usize = 1 << 20;
+
+/// Rows walking one tree side by side (see [`TreeEnsemble::leaves`]).
+const LANES: usize = 8;
+
 /// A forest: for each row, every tree routes the row to one leaf, and the leaves' votes are
 /// aggregated per output (a regression target or a class).
 #[derive(Debug)]
@@ -31,6 +41,10 @@ pub struct TreeEnsemble {
     /// One more than the highest feature index any branch reads.
     n_features: usize,
     aggregate: Aggregate,
+    /// The comparison every branch makes, when they all make the same one (scikit-learn's
+    /// exports use `BRANCH_LEQ` throughout): a walk specialized for it is about 3× faster than
+    /// one deciding any rule (100 trees of depth 10, 10,000 rows).
+    common_rule: Option<Rule>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -47,7 +61,11 @@ enum Node {
 struct Branch {
     feature: u32,
     threshold: f32,
-    rule: Rule,
+    /// The rule as the outcomes of comparing `x` with the threshold that make it true (see
+    /// [`Rule::outcomes`]), so that a node is decided without branching on its rule.
+    outcomes: u8,
+    /// The rule is true when none of `outcomes` happens (`BRANCH_NEQ`).
+    negate: bool,
     /// Where a missing value (NaN) goes when the rule's comparison alone would send it false.
     missing_goes_true: bool,
     if_true: u32,
@@ -55,7 +73,7 @@ struct Branch {
 }
 
 /// The comparison of a branch node, `BRANCH_*` in the spec; "true" means `x <rule> threshold`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Rule {
     Leq,
     Lt,
@@ -107,21 +125,31 @@ impl Rule {
     }
 }
 
+impl Rule {
+    /// Bits of the comparisons that make the rule true — 1: `x < t`, 2: `x == t`, 4: `x > t` —
+    /// and whether the rule is their negation. A NaN is none of the three, so only
+    /// `BRANCH_NEQ` (the negation of "equal") is true for it.
+    const fn outcomes(self) -> (u8, bool) {
+        match self {
+            Rule::Leq => (0b011, false),
+            Rule::Lt => (0b001, false),
+            Rule::Gte => (0b110, false),
+            Rule::Gt => (0b100, false),
+            Rule::Eq => (0b010, false),
+            Rule::Neq => (0b010, true),
+        }
+    }
+}
+
 impl Branch {
     /// As onnxruntime decides: the comparison, or true for a missing value when the node says
     /// missing values go that way. (A NaN compares false, except for `BRANCH_NEQ`.)
     #[inline]
     fn goes_true(&self, x: f32) -> bool {
         let t = self.threshold;
-        let by_rule = match self.rule {
-            Rule::Leq => x <= t,
-            Rule::Lt => x < t,
-            Rule::Gte => x >= t,
-            Rule::Gt => x > t,
-            Rule::Eq => x == t,
-            Rule::Neq => x != t,
-        };
-        by_rule || (self.missing_goes_true && x.is_nan())
+        let outcome = u8::from(x < t) | (u8::from(x == t) << 1) | (u8::from(x > t) << 2);
+        let by_rule = ((outcome & self.outcomes) != 0) ^ self.negate;
+        by_rule | (self.missing_goes_true & x.is_nan())
     }
 }
 
@@ -185,6 +213,7 @@ impl TreeEnsemble {
 
         let mut nodes = Vec::with_capacity(n_nodes);
         let mut n_features = 0usize;
+        let mut rules = std::collections::HashSet::new();
         for i in 0..n_nodes {
             let (tree, id) = (tree_ids[i], node_ids[i]);
             let parsed = match Rule::parse(modes[i])? {
@@ -193,6 +222,7 @@ impl TreeEnsemble {
                     end_vote: 0,
                 },
                 Some(rule) => {
+                    rules.insert(rule);
                     let feature = u32::try_from(feature_ids[i]).ok().with_context(|| {
                         format!(
                             "tree {tree}, node {id}: feature index {} is out of range",
@@ -200,10 +230,12 @@ impl TreeEnsemble {
                         )
                     })?;
                     n_features = n_features.max(feature as usize + 1);
+                    let (outcomes, negate) = rule.outcomes();
                     Node::Branch(Branch {
                         feature,
                         threshold: thresholds[i],
-                        rule,
+                        outcomes,
+                        negate,
                         missing_goes_true: missing_true.get(i).is_some_and(|&m| m != 0),
                         if_true: resolve(tree, id, true_ids[i], "true")?,
                         if_false: resolve(tree, id, false_ids[i], "false")?,
@@ -267,6 +299,10 @@ impl TreeEnsemble {
             n_outputs,
             n_features,
             aggregate,
+            common_rule: match rules.len() {
+                1 => rules.into_iter().next(),
+                _ => None,
+            },
         };
         ensemble.check_trees(tree_ids, node_ids)?;
         Ok(ensemble)
@@ -316,12 +352,18 @@ impl TreeEnsemble {
 
     /// Runs each of the `n_rows` rows of `x` (row-major, `n_columns` per row) through the forest
     /// and hands the row's aggregated scores (one per output) to `finish`, with the row's index.
+    ///
+    /// Rows go through in blocks of [`BLOCK_BYTES`], tree after tree: one tree's nodes stay in
+    /// the CPU cache while a block of rows walks it, where walking each row through every tree
+    /// would fetch a large forest from memory again for every row (about 3× slower for 100
+    /// trees of depth 10); and [`LANES`] rows walk a tree side by side. Each row still meets
+    /// the trees in file order, so its sums are the same to the last bit.
     pub fn eval_rows(
         &self,
         x: &[f32],
         n_rows: usize,
         n_columns: usize,
-        mut finish: impl FnMut(usize, &mut [f64]),
+        finish: impl FnMut(usize, &mut [f64]),
     ) -> TractResult<()> {
         ensure!(
             n_rows.checked_mul(n_columns) == Some(x.len()),
@@ -333,40 +375,66 @@ impl TreeEnsemble {
             "the trees read feature {}, but rows have {n_columns} features",
             self.n_features.saturating_sub(1)
         );
-        let mut scores = vec![0.0; self.n_outputs];
-        for row in 0..n_rows {
-            self.eval_row(&x[row * n_columns..(row + 1) * n_columns], &mut scores);
-            finish(row, &mut scores);
+        // Each arm decides exactly as `Branch::goes_true` does for that rule.
+        let missing = |b: &Branch, x: f32| b.missing_goes_true & x.is_nan();
+        match self.common_rule {
+            Some(Rule::Leq) => self.eval_blocks(x, n_rows, n_columns, finish, |b, x| {
+                x <= b.threshold || missing(b, x)
+            }),
+            Some(Rule::Lt) => self.eval_blocks(x, n_rows, n_columns, finish, |b, x| {
+                x < b.threshold || missing(b, x)
+            }),
+            Some(Rule::Gte) => self.eval_blocks(x, n_rows, n_columns, finish, |b, x| {
+                x >= b.threshold || missing(b, x)
+            }),
+            Some(Rule::Gt) => self.eval_blocks(x, n_rows, n_columns, finish, |b, x| {
+                x > b.threshold || missing(b, x)
+            }),
+            _ => self.eval_blocks(x, n_rows, n_columns, finish, Branch::goes_true),
         }
         Ok(())
     }
 
-    /// `x.len() >= n_features` is checked by the caller; node and vote indices were checked when
-    /// the ensemble was built.
-    fn eval_row(&self, x: &[f32], scores: &mut [f64]) {
+    /// [`Self::eval_rows`] once checked, with the branch decision given (so that it is compiled
+    /// into the walk).
+    fn eval_blocks(
+        &self,
+        x: &[f32],
+        n_rows: usize,
+        n_columns: usize,
+        mut finish: impl FnMut(usize, &mut [f64]),
+        goes_true: impl Fn(&Branch, f32) -> bool + Copy,
+    ) {
+        let n_outputs = self.n_outputs;
         let (start, extremum) = match self.aggregate {
             Aggregate::Sum | Aggregate::Average => (0.0, false),
             // NaN marks "no vote yet"; outputs nobody votes for end at 0, as in onnxruntime.
             Aggregate::Min | Aggregate::Max => (f64::NAN, true),
         };
-        scores.fill(start);
-        for &root in &self.roots {
-            let mut i = root as usize;
-            loop {
-                match self.nodes[i] {
-                    Node::Branch(b) => {
-                        i = if b.goes_true(x[b.feature as usize]) {
-                            b.if_true
-                        } else {
-                            b.if_false
-                        } as usize;
-                    }
-                    Node::Leaf {
-                        first_vote,
-                        end_vote,
-                    } => {
+        let block_rows = (BLOCK_BYTES / (4 * n_columns.max(1))).clamp(LANES, 1 << 16);
+        let mut scores = vec![start; block_rows.min(n_rows.max(1)) * n_outputs];
+        for first_row in (0..n_rows).step_by(block_rows) {
+            let rows = block_rows.min(n_rows - first_row);
+            let block = &x[first_row * n_columns..(first_row + rows) * n_columns];
+            let scores = &mut scores[..rows * n_outputs];
+            scores.fill(start);
+            for &root in &self.roots {
+                let mut r = 0;
+                while r < rows {
+                    let lanes = LANES.min(rows - r);
+                    let leaves = self.leaves(root, block, n_columns, r, lanes, goes_true);
+                    for (lane, &leaf) in leaves[..lanes].iter().enumerate() {
+                        let Node::Leaf {
+                            first_vote,
+                            end_vote,
+                        } = self.nodes[leaf]
+                        else {
+                            continue;
+                        };
+                        let at = (r + lane) * n_outputs;
+                        let row_scores = &mut scores[at..at + n_outputs];
                         for vote in &self.votes[first_vote as usize..end_vote as usize] {
-                            let score = &mut scores[vote.output as usize];
+                            let score = &mut row_scores[vote.output as usize];
                             let weight = f64::from(vote.weight);
                             *score = match self.aggregate {
                                 Aggregate::Sum | Aggregate::Average => *score + weight,
@@ -375,20 +443,59 @@ impl TreeEnsemble {
                                 Aggregate::Min | Aggregate::Max => *score,
                             };
                         }
-                        break;
                     }
+                    r += lanes;
                 }
             }
+            for i in 0..rows {
+                let row_scores = &mut scores[i * n_outputs..(i + 1) * n_outputs];
+                if self.aggregate == Aggregate::Average {
+                    let n_trees = self.roots.len() as f64;
+                    row_scores.iter_mut().for_each(|s| *s /= n_trees);
+                }
+                if extremum {
+                    row_scores
+                        .iter_mut()
+                        .filter(|s| s.is_nan())
+                        .for_each(|s| *s = 0.0);
+                }
+                finish(first_row + i, row_scores);
+            }
         }
-        if self.aggregate == Aggregate::Average {
-            let n_trees = self.roots.len() as f64;
-            scores.iter_mut().for_each(|s| *s /= n_trees);
-        }
-        if extremum {
-            scores
-                .iter_mut()
-                .filter(|s| s.is_nan())
-                .for_each(|s| *s = 0.0);
+    }
+
+    /// The leaves (indices into `nodes`) that rows `first..first + lanes` of `block` reach from
+    /// `root`. The rows walk the tree side by side, one level per pass: a walk is a chain of
+    /// dependent memory reads, and interleaving independent chains lets the CPU overlap them.
+    /// `n_columns >= n_features` is checked by the caller; node indices were checked when the
+    /// ensemble was built (every walk ends at a leaf).
+    #[inline]
+    fn leaves(
+        &self,
+        root: u32,
+        block: &[f32],
+        n_columns: usize,
+        first: usize,
+        lanes: usize,
+        goes_true: impl Fn(&Branch, f32) -> bool,
+    ) -> [usize; LANES] {
+        let mut at = [root as usize; LANES];
+        loop {
+            let mut moved = false;
+            for (lane, node) in at[..lanes].iter_mut().enumerate() {
+                if let Node::Branch(b) = self.nodes[*node] {
+                    let x = block[(first + lane) * n_columns + b.feature as usize];
+                    *node = if goes_true(&b, x) {
+                        b.if_true
+                    } else {
+                        b.if_false
+                    } as usize;
+                    moved = true;
+                }
+            }
+            if !moved {
+                return at;
+            }
         }
     }
 }
