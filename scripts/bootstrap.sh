@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building Modelyard needs, skipping whatever is already there.
 #   scripts/bootstrap.sh          build tools (WASM target, cargo-leptos, wasm-bindgen, Tailwind)
-#   scripts/bootstrap.sh --tests  also what the tests need (Chromium, Playwright)
+#   scripts/bootstrap.sh --tests  also what the tests need (Chromium, Playwright, PostgreSQL,
+#                                 an S3-compatible server)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,5 +48,10 @@ if $want_tests; then
   if [ ! -d end2end/node_modules/@playwright/test ]; then
     say "Installing Playwright (the library only; it drives Debian's Chromium)"
     (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --no-save)
+  fi  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    say "Installing PostgreSQL (Debian package) for the scale-out tests"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q postgresql
   fi
 fi

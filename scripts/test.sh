@@ -26,12 +26,34 @@ step "build: WASM and CSS"
 cargo leptos build --frontend-only
 
 outputs=$(mktemp -d)
-trap 'rm -rf "$outputs"' EXIT
+# The PostgreSQL cluster runs as the `postgres` user when this runs as root: it must reach it.
+services=$(mktemp -d)
+chmod 755 "$services"
+cleanup() {
+  scripts/pg-server.sh stop "$services/pg" || true
+  scripts/s3-server.sh stop "$services/s3" || true
+  rm -rf "$outputs" "$services"
+}
+trap cleanup EXIT
 
 step "unit and HTTP integration tests"
 # No doc tests: the crate has none, and an empty run would close the output.
 cargo test --features ssr --lib --bins --tests 2>&1 | tee "$outputs/cargo.txt" ||
   failures+=("cargo test")
+
+step "unit and HTTP integration tests again, on PostgreSQL and S3-compatible storage"
+# A PostgreSQL server and an S3-compatible server on loopback, for this run only; every test
+# server gets its own database and its own prefix in the bucket (tests/common/mod.rs).
+if pg_env=$(scripts/pg-server.sh start "$services/pg") && s3_env=$(scripts/s3-server.sh start "$services/s3"); then
+  (
+    eval "$pg_env"
+    eval "$s3_env"
+    export MODELYARD_TEST_S3_URL=s3://modelyard-test
+    cargo test --features ssr --lib --bins --tests
+  ) 2>&1 | tee "$outputs/cargo-scale.txt" || failures+=("cargo test (PostgreSQL + S3)")
+else
+  failures+=("starting PostgreSQL and the S3-compatible server")
+fi
 
 step "end-to-end tests (Playwright, Chromium)"
 MODELYARD_BIN="$CARGO_TARGET_DIR/debug/modelyard" end2end/run.sh 2>&1 | tee "$outputs/e2e.txt" ||
@@ -39,8 +61,8 @@ MODELYARD_BIN="$CARGO_TARGET_DIR/debug/modelyard" end2end/run.sh 2>&1 | tee "$ou
 
 # One closing line for every test run above.
 sum() { { grep -aoE "$1" "$2" || true; } | awk '{ match($0, /[0-9]+/); s += substr($0, RSTART, RLENGTH) } END { print s + 0 }'; }
-passed=$(( $(sum '[0-9]+ passed;' "$outputs/cargo.txt") + $(sum '^ *[0-9]+ passed' "$outputs/e2e.txt") ))
-failed=$(( $(sum '[0-9]+ failed;' "$outputs/cargo.txt") + $(sum '^ *[0-9]+ failed' "$outputs/e2e.txt") ))
+passed=$(( $(sum '[0-9]+ passed;' "$outputs/cargo.txt") + $(sum '[0-9]+ passed;' "$outputs/cargo-scale.txt") + $(sum '^ *[0-9]+ passed' "$outputs/e2e.txt") ))
+failed=$(( $(sum '[0-9]+ failed;' "$outputs/cargo.txt") + $(sum '[0-9]+ failed;' "$outputs/cargo-scale.txt") + $(sum '^ *[0-9]+ failed' "$outputs/e2e.txt") ))
 
 if [ ${#failures[@]} -gt 0 ]; then
   printf '\n\033[31mFAILED: %s\033[0m\n' "${failures[*]}"

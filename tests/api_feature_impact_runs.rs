@@ -550,3 +550,89 @@ async fn a_job_running_when_the_server_is_killed_completes_after_restart() {
     assert_eq!(impact["feature_impacts"][0]["feature_name"], "bmi");
     assert_eq!(impact["job_id"], id);
 }
+
+/// Two instances on one PostgreSQL database and one bucket, as behind a load balancer: a session
+/// opened on one works on the other, a model created on one is there on the other at once, each
+/// job runs on exactly one of them, and a job whose instance died is taken over by the other.
+#[tokio::test]
+async fn two_instances_share_sessions_models_and_jobs() {
+    if common::local_backends() {
+        eprintln!(
+            "two instances need a shared database and storage: this runs in the PostgreSQL + S3 \
+             pass of scripts/test.sh"
+        );
+        return;
+    }
+    let env = [("MODELYARD_JOB_STALE_SECONDS", "5")];
+    let mut a = TestServer::start_with_env(&env).await;
+    let setup = diabetes(&a, "shared", None).await;
+    let predictions = PredictionServer::start().await;
+
+    // A job running on `a` (the only instance yet) when it dies.
+    predictions.delay_ms.store(150, Ordering::SeqCst);
+    let orphan = started(&a, &setup, json!({"prediction_url": predictions.url})).await;
+    until(&a, &setup.token, &orphan, |j| {
+        j["state"] == "running" && j["progress"].as_f64().unwrap_or(0.0) > 0.05
+    })
+    .await;
+    let b = TestServer::start_sharing(&a, &env).await;
+
+    // A session opened on `a` is good on `b`.
+    a.add_user("ana", &common::default_password("ana"), false);
+    let cookie = a
+        .login_cookie("ana", &common::default_password("ana"))
+        .await;
+    let resp = b
+        .with_cookie(b.get("/api/v1/me"), &cookie)
+        .send()
+        .await
+        .expect("GET /me on b");
+    let me = expect_json(resp, StatusCode::OK).await;
+    assert_eq!(me["username"], "ana");
+
+    // A model created on `a` is on `b` at once, and one created on `b` on `a`.
+    let model = b.get_json("/api/v1/models/shared", &setup.token).await;
+    assert_eq!(model["name"], "shared");
+    b.create_model(&setup.token, json!({"name": "made-on-b"}))
+        .await;
+    let model = a.get_json("/api/v1/models/made-on-b", &setup.token).await;
+    assert_eq!(model["name"], "made-on-b");
+
+    // `a` dies; `b` takes its job over once the heartbeat is stale, and finishes it.
+    a.crash();
+    let done = finished(&b, &setup.token, &orphan).await;
+    assert_eq!(done["state"], "succeeded", "{done}\n--- b ---\n{}", b.log());
+    assert_eq!(done["attempts"], 2, "taken over after the crash: {done}");
+    assert!(
+        b.log().contains(&format!("job started job={orphan}")),
+        "{}",
+        b.log()
+    );
+
+    // With both up, each of several jobs started at once runs exactly once, on one instance.
+    a.crash_and_restart().await; // `a` is down already: this starts it again
+    predictions.delay_ms.store(5, Ordering::SeqCst);
+    let mut jobs = Vec::new();
+    for n in 0..6 {
+        let name = format!("many-{n}");
+        let s = diabetes(&a, &name, None).await;
+        jobs.push(s);
+    }
+    let mut ids = Vec::new();
+    for (n, s) in jobs.iter().enumerate() {
+        let server = if n % 2 == 0 { &a } else { &b };
+        ids.push(started(server, s, json!({"prediction_url": predictions.url})).await);
+    }
+    let logs = |id: &str| {
+        let line = format!("job started job={id}");
+        a.log().matches(&line).count() + b.log().matches(&line).count()
+    };
+    for (id, s) in ids.iter().zip(&jobs) {
+        let done = finished(&a, &s.token, id).await;
+        assert_eq!(done["state"], "succeeded", "{done}");
+        assert_eq!(done["attempts"], 1, "{done}");
+    }
+    for id in &ids {
+        assert_eq!(logs(id), 1, "job {id} started {} times", logs(id));
+    }
+}

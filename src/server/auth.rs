@@ -110,7 +110,7 @@ pub async fn open_session(
     let now = Utc::now();
     let expires = now + Duration::days(state.settings.session_days);
     sqlx::query(
-        "INSERT INTO sessions (id_hash, user_id, auth_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO sessions (id_hash, user_id, auth_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(sha256_hex(&secret))
     .bind(user_id)
@@ -120,7 +120,7 @@ pub async fn open_session(
     .execute(&state.db)
     .await?;
     // Housekeeping: expired sessions are of no use to anyone.
-    sqlx::query("DELETE FROM sessions WHERE expires_at < ?")
+    sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
         .bind(db::timestamp(now))
         .execute(&state.db)
         .await?;
@@ -143,11 +143,11 @@ pub fn current_session_hash(headers: &HeaderMap) -> Option<String> {
 
 /// Keeps a session open across a password change by tying it to the new password.
 pub async fn rebind_session(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     session_hash: &str,
     password_hash: &PasswordHashText,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sessions SET auth_hash = ? WHERE id_hash = ?")
+    sqlx::query("UPDATE sessions SET auth_hash = $1 WHERE id_hash = $2")
         .bind(session_auth_hash(&password_hash.0))
         .bind(session_hash)
         .execute(conn)
@@ -158,7 +158,7 @@ pub async fn rebind_session(
 /// Ends the session the request carries (if any) and returns a `Set-Cookie` that clears it.
 pub async fn close_session(state: &AppState, headers: &HeaderMap) -> AppResult<String> {
     if let Some(secret) = session_secret(headers) {
-        sqlx::query("DELETE FROM sessions WHERE id_hash = ?")
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
             .bind(sha256_hex(&secret))
             .execute(&state.db)
             .await?;
@@ -169,7 +169,7 @@ pub async fn close_session(state: &AppState, headers: &HeaderMap) -> AppResult<S
 /// Keeps a value for the next page this session renders (see `sessions.flash`).
 pub async fn set_flash(state: &AppState, headers: &HeaderMap, value: &str) -> AppResult<()> {
     if let Some(secret) = session_secret(headers) {
-        sqlx::query("UPDATE sessions SET flash = ? WHERE id_hash = ?")
+        sqlx::query("UPDATE sessions SET flash = $1 WHERE id_hash = $2")
             .bind(value)
             .bind(sha256_hex(&secret))
             .execute(&state.db)
@@ -185,15 +185,15 @@ pub async fn take_flash(state: &AppState, headers: &HeaderMap) -> AppResult<Opti
     };
     let id_hash = sha256_hex(&secret);
     // RETURNING would give the cleared value, so read and clear in one transaction.
-    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = db::begin_write(&state.db).await?;
     let row: Option<(Option<String>,)> =
-        sqlx::query_as("SELECT flash FROM sessions WHERE id_hash = ?")
+        sqlx::query_as("SELECT flash FROM sessions WHERE id_hash = $1")
             .bind(&id_hash)
             .fetch_optional(&mut *tx)
             .await?;
     let flash = row.and_then(|(v,)| v);
     if flash.is_some() {
-        sqlx::query("UPDATE sessions SET flash = NULL WHERE id_hash = ?")
+        sqlx::query("UPDATE sessions SET flash = NULL WHERE id_hash = $1")
             .bind(&id_hash)
             .execute(&mut *tx)
             .await?;
@@ -233,6 +233,7 @@ struct CallerRow {
     id: String,
     username: String,
     display_name: String,
+    #[sqlx(try_from = "db::Flag")]
     is_admin: bool,
 }
 
@@ -257,11 +258,11 @@ pub async fn resolve_caller(state: &AppState, headers: &HeaderMap) -> AppResult<
             return Err(invalid_token().into());
         }
         let row: Option<(String, CallerRow)> =
-            sqlx::query_as::<_, (String, String, String, String, bool)>(
+            sqlx::query_as::<_, (String, String, String, String, db::Flag)>(
                 "SELECT t.id, u.id, u.username, u.display_name, u.is_admin
              FROM api_tokens t JOIN users u ON u.id = t.user_id
-             WHERE t.token_hash = ? AND t.revoked_at IS NULL
-               AND (t.expires_at IS NULL OR t.expires_at > ?) AND u.is_active = 1",
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL
+               AND (t.expires_at IS NULL OR t.expires_at > $2) AND u.is_active = 1",
             )
             .bind(sha256_hex(token))
             .bind(&now)
@@ -274,7 +275,7 @@ pub async fn resolve_caller(state: &AppState, headers: &HeaderMap) -> AppResult<
                         id,
                         username,
                         display_name,
-                        is_admin,
+                        is_admin: is_admin.0,
                     },
                 )
             });
@@ -284,7 +285,7 @@ pub async fn resolve_caller(state: &AppState, headers: &HeaderMap) -> AppResult<
         // Record use at most once a minute per token, to keep reads from becoming writes.
         let a_minute_ago = db::timestamp(Utc::now() - Duration::minutes(1));
         sqlx::query(
-            "UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
+            "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
         )
         .bind(&now)
         .bind(&token_id)
@@ -295,10 +296,10 @@ pub async fn resolve_caller(state: &AppState, headers: &HeaderMap) -> AppResult<
     }
     if let Some(secret) = session_secret(headers) {
         let user: Option<(CallerRow, String, String)> =
-            sqlx::query_as::<_, (String, String, String, bool, String, String)>(
+            sqlx::query_as::<_, (String, String, String, db::Flag, String, String)>(
                 "SELECT u.id, u.username, u.display_name, u.is_admin, u.password_hash, s.auth_hash
                  FROM sessions s JOIN users u ON u.id = s.user_id
-                 WHERE s.id_hash = ? AND s.expires_at > ? AND u.is_active = 1",
+                 WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.is_active = 1",
             )
             .bind(sha256_hex(&secret))
             .bind(&now)
@@ -311,7 +312,7 @@ pub async fn resolve_caller(state: &AppState, headers: &HeaderMap) -> AppResult<
                             id,
                             username,
                             display_name,
-                            is_admin,
+                            is_admin: is_admin.0,
                         },
                         password_hash,
                         auth_hash,

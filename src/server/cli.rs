@@ -73,7 +73,7 @@ fn print_routes() {
     }
 }
 
-async fn open_store(store: &StoreArgs) -> Result<sqlx::SqlitePool, AppError> {
+async fn open_store(store: &StoreArgs) -> Result<sqlx::AnyPool, AppError> {
     if store.database_url.is_none() {
         std::fs::create_dir_all(&store.data_dir).map_err(|e| {
             AppError::Internal(format!(
@@ -220,10 +220,13 @@ async fn serve(args: ServeArgs) -> Result<(), AppError> {
     let jobs = JobRunner::new(
         pool.clone(),
         job_kinds(&pool, &blobs),
-        JobTimings::default(),
+        JobTimings {
+            stale_after: std::time::Duration::from_secs(args.job_stale_seconds),
+            ..JobTimings::default()
+        },
     );
-    // Jobs left running belong to the last process (one process serves the embedded store):
-    // they start again from the beginning.
+    // On SQLite, jobs left running belong to the last process (one process serves the embedded
+    // store): they start again from the beginning. On PostgreSQL they are taken over once stale.
     if let Err(e) = jobs.requeue_abandoned().await {
         tracing::error!(error = ?e, "cannot queue interrupted jobs again");
     }
@@ -271,7 +274,7 @@ async fn serve(args: ServeArgs) -> Result<(), AppError> {
 const JOB_STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(8);
 
 /// Every kind of background job this build runs.
-fn job_kinds(pool: &sqlx::SqlitePool, blobs: &BlobStore) -> Vec<Arc<dyn JobKind>> {
+fn job_kinds(pool: &sqlx::AnyPool, blobs: &BlobStore) -> Vec<Arc<dyn JobKind>> {
     vec![Arc::new(FeatureImpactJob::new(pool.clone(), blobs.clone()))]
 }
 

@@ -149,6 +149,11 @@ pub struct ServeArgs {
     /// Background jobs (feature impact) run at once by this process. Each keeps a core busy.
     #[arg(long, env = "MODELYARD_JOB_WORKERS", default_value_t = 1)]
     pub job_workers: usize,
+    /// A running job whose instance has not written its heartbeat (every 2 s) for this many
+    /// seconds is taken over by another instance (several instances on PostgreSQL).
+    #[arg(long, env = "MODELYARD_JOB_STALE_SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(5..=3600))]
+    pub job_stale_seconds: u64,
     /// Prediction servers feature impact may call, comma-separated: host names or addresses,
     /// `host:port`, `*.domain` suffixes, or `*` for any. Requests go from this server, so keep
     /// this to the hosts models are served from.

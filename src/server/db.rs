@@ -1,29 +1,235 @@
-//! Opening the database and running migrations; time and id helpers shared by the queries.
+//! Opening the database and running migrations; the helpers every query shares: time and ids,
+//! write transactions, a query builder and flags.
+//!
+//! One SQL layer serves both backends through sqlx's `Any` driver: SQLite (the default, a file
+//! under the data directory) and PostgreSQL (`DATABASE_URL=postgres://…`). The queries are
+//! written once, with numbered placeholders (`$1`), which both understand. Where the two
+//! dialects differ the PostgreSQL migrations fill the gap (see `migrations/postgres`), so the
+//! queries need no second version; only what cannot be expressed that way (starting a write
+//! transaction, claiming a job) asks [`Backend`].
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use std::str::FromStr;
-use std::time::Duration;
+use sqlx::any::{AnyArguments, AnyPoolOptions, AnyTypeInfoKind};
+use sqlx::migrate::MigrateDatabase;
+use sqlx::query::{Query, QueryAs, QueryScalar};
+use sqlx::{
+    Any, AnyPool, Arguments, Decode, Encode, Executor, FromRow, Transaction, Type, ValueRef,
+};
+use std::fmt::Display;
 
-/// Opens (creating if needed) the SQLite database and brings its schema up to date.
+/// Which database a pool talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a `DATABASE_URL` names; `None` for anything else.
+    pub fn of_url(url: &str) -> Option<Self> {
+        let scheme = url.split_once(':').map(|(s, _)| s)?;
+        match scheme {
+            "sqlite" => Some(Self::Sqlite),
+            "postgres" | "postgresql" => Some(Self::Postgres),
+            _ => None,
+        }
+    }
+
+    pub fn of(pool: &AnyPool) -> Self {
+        match pool.connect_options().database_url.scheme() {
+            "postgres" | "postgresql" => Self::Postgres,
+            _ => Self::Sqlite,
+        }
+    }
+}
+
+/// Every write transaction on PostgreSQL takes this advisory lock first, so writers that read
+/// before they write (the next version number, the last owner of a model) are serialized as
+/// SQLite's `BEGIN IMMEDIATE` serializes them.
+const WRITE_LOCK: i64 = 0x6d6f_6465_6c79;
+
+/// Opens (creating if needed) the database and brings its schema up to date.
 ///
-/// A transaction that reads before it writes begins with `BEGIN IMMEDIATE`: begun deferred, its
-/// first write fails at once with "database is locked" whenever another connection wrote since its
-/// read, and the busy timeout does not help with that.
-pub async fn connect(url: &str) -> Result<SqlitePool, sqlx::Error> {
-    let options = SqliteConnectOptions::from_str(url)?
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
-        .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(10));
-    let pool = SqlitePoolOptions::new()
-        .max_connections(8)
-        .connect_with(options)
-        .await?;
-    sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+/// SQLite runs in WAL mode with foreign keys on and a 10 s busy timeout. PostgreSQL databases
+/// are created when missing (if the role may) and migrated under sqlx's advisory lock, so
+/// several instances starting at once migrate once.
+pub async fn connect(url: &str) -> Result<AnyPool, sqlx::Error> {
+    sqlx::any::install_default_drivers();
+    let backend = Backend::of_url(url).ok_or_else(|| {
+        sqlx::Error::Configuration(
+            "DATABASE_URL must start with sqlite:// or postgres://"
+                .to_owned()
+                .into(),
+        )
+    })?;
+    if !Any::database_exists(url).await? {
+        Any::create_database(url).await?;
+    }
+    let pool = match backend {
+        Backend::Sqlite => {
+            AnyPoolOptions::new()
+                .max_connections(8)
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                        )
+                        .await?;
+                        Ok(())
+                    })
+                })
+                .connect(url)
+                .await?
+        }
+        Backend::Postgres => {
+            AnyPoolOptions::new()
+                .max_connections(16)
+                .connect(url)
+                .await?
+        }
+    };
+    match backend {
+        Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
+        Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
+    }
     Ok(pool)
+}
+
+/// Begins a transaction that reads before it writes.
+///
+/// On SQLite it begins with `BEGIN IMMEDIATE`: begun deferred, its first write fails at once with
+/// "database is locked" whenever another connection wrote since its read, and the busy timeout
+/// does not help with that. On PostgreSQL it takes [`WRITE_LOCK`].
+pub async fn begin_write(pool: &AnyPool) -> Result<Transaction<'static, Any>, sqlx::Error> {
+    match Backend::of(pool) {
+        Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
+        Backend::Postgres => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock($1)) AS l")
+                .bind(WRITE_LOCK)
+                .execute(&mut *tx)
+                .await?;
+            Ok(tx)
+        }
+    }
+}
+
+/// A yes/no column. Both backends store flags as integers (0 or 1); `Flag` also reads a boolean
+/// expression's value, which PostgreSQL gives as a boolean and SQLite as an integer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Flag(pub bool);
+
+impl From<Flag> for bool {
+    fn from(flag: Flag) -> Self {
+        flag.0
+    }
+}
+
+impl Type<Any> for Flag {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <i64 as Type<Any>>::type_info()
+    }
+
+    fn compatible(_: &sqlx::any::AnyTypeInfo) -> bool {
+        true
+    }
+}
+
+impl<'r> Decode<'r, Any> for Flag {
+    fn decode(value: sqlx::any::AnyValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        if value.type_info().kind() == AnyTypeInfoKind::Bool {
+            <bool as Decode<Any>>::decode(value).map(Flag)
+        } else {
+            <i64 as Decode<Any>>::decode(value).map(|n| Flag(n != 0))
+        }
+    }
+}
+
+/// A flag as the integer both backends store.
+pub fn flag(value: bool) -> i64 {
+    i64::from(value)
+}
+
+/// Builds a query piece by piece, numbering placeholders (`$1`, `$2`, …) as values are bound.
+/// (sqlx's own builder writes `?` for the `Any` driver, which PostgreSQL does not accept.)
+pub struct QueryBuilder<'a> {
+    sql: String,
+    args: AnyArguments<'a>,
+    count: usize,
+}
+
+impl<'a> QueryBuilder<'a> {
+    pub fn new(init: impl Into<String>) -> Self {
+        Self {
+            sql: init.into(),
+            args: AnyArguments::default(),
+            count: 0,
+        }
+    }
+
+    pub fn push(&mut self, sql: impl Display) -> &mut Self {
+        use std::fmt::Write;
+        let _ = write!(self.sql, "{sql}");
+        self
+    }
+
+    pub fn push_bind<T>(&mut self, value: T) -> &mut Self
+    where
+        T: 'a + Encode<'a, Any> + Type<Any>,
+    {
+        use std::fmt::Write;
+        // Encoding into the `Any` buffer only records the value; it cannot fail.
+        let _ = self.args.add(value);
+        self.count += 1;
+        let _ = write!(self.sql, "${}", self.count);
+        self
+    }
+
+    /// Binds each value, separated by commas (for `IN (…)`).
+    pub fn push_binds<T, I>(&mut self, values: I) -> &mut Self
+    where
+        I: IntoIterator<Item = T>,
+        T: 'a + Encode<'a, Any> + Type<Any>,
+    {
+        for (n, value) in values.into_iter().enumerate() {
+            if n > 0 {
+                self.push(", ");
+            }
+            self.push_bind(value);
+        }
+        self
+    }
+
+    pub fn sql(&self) -> &str {
+        &self.sql
+    }
+
+    fn take_args(&mut self) -> AnyArguments<'a> {
+        std::mem::take(&mut self.args)
+    }
+
+    /// The query; the builder's values move into it, so build once.
+    pub fn build(&mut self) -> Query<'_, Any, AnyArguments<'_>> {
+        let args = self.take_args();
+        sqlx::query_with(&self.sql, args)
+    }
+
+    pub fn build_query_as<T>(&mut self) -> QueryAs<'_, Any, T, AnyArguments<'_>>
+    where
+        T: for<'r> FromRow<'r, sqlx::any::AnyRow>,
+    {
+        let args = self.take_args();
+        sqlx::query_as_with(&self.sql, args)
+    }
+
+    pub fn build_query_scalar<T>(&mut self) -> QueryScalar<'_, Any, T, AnyArguments<'_>>
+    where
+        (T,): for<'r> FromRow<'r, sqlx::any::AnyRow>,
+    {
+        let args = self.take_args();
+        sqlx::query_scalar_with(&self.sql, args)
+    }
 }
 
 /// Timestamps are stored as fixed-width RFC 3339 text so they sort as text.

@@ -7,10 +7,10 @@
 
 use crate::domain::error::ApiError;
 use crate::domain::job::{Job, JobLogLine, JobState};
-use crate::server::db;
+use crate::server::db::{self, Backend};
 use crate::server::error::{AppError, AppResult};
 use serde_json::Value;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -55,7 +55,7 @@ pub trait JobKind: Send + Sync + 'static {
 
 /// What a running job sees of itself.
 pub struct JobContext {
-    pool: SqlitePool,
+    pool: AnyPool,
     pub id: String,
     pub params: Value,
     pub subject: Option<String>,
@@ -102,7 +102,7 @@ impl JobContext {
 
     /// Records how far the job got (0 to 1), and stops it if it was canceled.
     pub async fn progress(&self, fraction: f64) -> Result<(), JobError> {
-        sqlx::query("UPDATE jobs SET progress = ? WHERE id = ?")
+        sqlx::query("UPDATE jobs SET progress = $1 WHERE id = $2")
             .bind(fraction.clamp(0.0, 1.0))
             .bind(&self.id)
             .execute(&self.pool)
@@ -112,7 +112,7 @@ impl JobContext {
 
     /// Adds a line to the job's log.
     pub async fn log(&self, message: impl Into<String>) -> Result<(), JobError> {
-        sqlx::query("INSERT INTO job_log (job_id, at, message) VALUES (?, ?, ?)")
+        sqlx::query("INSERT INTO job_log (job_id, at, message) VALUES ($1, $2, $3)")
             .bind(&self.id)
             .bind(db::now())
             .bind(message.into())
@@ -153,9 +153,10 @@ pub struct JobOwner {
 /// Enqueues jobs and runs them. Cheap to clone.
 #[derive(Clone)]
 pub struct JobRunner {
-    pool: SqlitePool,
+    pool: AnyPool,
     kinds: Arc<HashMap<&'static str, Arc<dyn JobKind>>>,
     instance: Arc<str>,
+    backend: Backend,
     wake: Arc<Notify>,
     timings: JobTimings,
     /// Set when the server stops: workers take no more jobs, running ones are asked to stop
@@ -209,8 +210,9 @@ const JOB_COLUMNS: &str =
     "id, kind, state, progress, error, result, attempts, created_at, started_at, finished_at";
 
 impl JobRunner {
-    pub fn new(pool: SqlitePool, kinds: Vec<Arc<dyn JobKind>>, timings: JobTimings) -> Self {
+    pub fn new(pool: AnyPool, kinds: Vec<Arc<dyn JobKind>>, timings: JobTimings) -> Self {
         Self {
+            backend: Backend::of(&pool),
             pool,
             kinds: Arc::new(kinds.into_iter().map(|k| (k.name(), k)).collect()),
             instance: db::new_id().into(),
@@ -233,8 +235,8 @@ impl JobRunner {
         let id = db::new_id();
         let inserted = sqlx::query(
             "INSERT INTO jobs (id, kind, subject, params, created_by, created_at)
-             SELECT ?, ?, ?, ?, ?, ?
-             WHERE ? IS NULL OR NOT EXISTS (SELECT 1 FROM jobs WHERE subject = ? AND kind = ?
+             SELECT $1, $2, $3, $4, $5, $6
+             WHERE $7 IS NULL OR NOT EXISTS (SELECT 1 FROM jobs WHERE subject = $8 AND kind = $9
                                             AND state IN ('queued', 'running'))",
         )
         .bind(&id)
@@ -264,7 +266,7 @@ impl JobRunner {
     /// The job queued or running for a subject, if any.
     pub async fn active_for(&self, kind: &str, subject: &str) -> AppResult<Option<Job>> {
         let row: Option<JobRow> = sqlx::query_as(&format!(
-            "SELECT {JOB_COLUMNS} FROM jobs WHERE subject = ? AND kind = ?
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE subject = $1 AND kind = $2
              AND state IN ('queued', 'running') ORDER BY created_at DESC LIMIT 1"
         ))
         .bind(subject)
@@ -277,7 +279,7 @@ impl JobRunner {
     /// The newest job of a kind on a subject, whatever its state.
     pub async fn latest_for(&self, kind: &str, subject: &str) -> AppResult<Option<Job>> {
         let row: Option<JobRow> = sqlx::query_as(&format!(
-            "SELECT {JOB_COLUMNS} FROM jobs WHERE subject = ? AND kind = ?
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE subject = $1 AND kind = $2
              ORDER BY created_at DESC, id DESC LIMIT 1"
         ))
         .bind(subject)
@@ -290,7 +292,7 @@ impl JobRunner {
     /// What a job works on and who started it (for access checks).
     pub async fn owner(&self, id: &str) -> AppResult<JobOwner> {
         let row: Option<(Option<String>, Option<String>)> =
-            sqlx::query_as("SELECT subject, created_by FROM jobs WHERE id = ?")
+            sqlx::query_as("SELECT subject, created_by FROM jobs WHERE id = $1")
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -303,7 +305,7 @@ impl JobRunner {
 
     pub async fn get(&self, id: &str) -> AppResult<Job> {
         let row: Option<JobRow> =
-            sqlx::query_as(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?"))
+            sqlx::query_as(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1"))
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -314,7 +316,7 @@ impl JobRunner {
     pub async fn log_lines(&self, id: &str) -> AppResult<Vec<JobLogLine>> {
         self.get(id).await?;
         let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT at, message FROM job_log WHERE job_id = ? ORDER BY id")
+            sqlx::query_as("SELECT at, message FROM job_log WHERE job_id = $1 ORDER BY id")
                 .bind(id)
                 .fetch_all(&self.pool)
                 .await?;
@@ -334,7 +336,7 @@ impl JobRunner {
         let mut tx = self.pool.begin().await?;
         let job = {
             let row: Option<JobRow> =
-                sqlx::query_as(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?"))
+                sqlx::query_as(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1"))
                     .bind(id)
                     .fetch_optional(&mut *tx)
                     .await?;
@@ -343,7 +345,7 @@ impl JobRunner {
         match job.state {
             JobState::Queued => {
                 sqlx::query(
-                    "UPDATE jobs SET state = 'canceled', cancel_requested = 1, finished_at = ? WHERE id = ?",
+                    "UPDATE jobs SET state = 'canceled', cancel_requested = 1, finished_at = $1 WHERE id = $2",
                 )
                 .bind(&now)
                 .bind(id)
@@ -351,7 +353,7 @@ impl JobRunner {
                 .await?;
             }
             JobState::Running => {
-                sqlx::query("UPDATE jobs SET cancel_requested = 1 WHERE id = ?")
+                sqlx::query("UPDATE jobs SET cancel_requested = 1 WHERE id = $1")
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
@@ -371,8 +373,12 @@ impl JobRunner {
     }
 
     /// For the embedded single-process setup: jobs left running by a previous process are queued
-    /// again at start.
+    /// again at start. On PostgreSQL, where other instances may be running their jobs right now,
+    /// nothing is done here: a job whose instance died is taken over once its heartbeat is stale.
     pub async fn requeue_abandoned(&self) -> AppResult<u64> {
+        if self.backend == Backend::Postgres {
+            return Ok(0);
+        }
         let done = sqlx::query(
             "UPDATE jobs SET state = 'queued', claimed_by = NULL, heartbeat_at = NULL
              WHERE state = 'running'",
@@ -440,32 +446,38 @@ impl JobRunner {
         let cutoff = self.stale_cutoff();
         // Abandoned jobs that were canceled, or tried too often, end here.
         sqlx::query(
-            "UPDATE jobs SET state = 'canceled', finished_at = ?
-             WHERE state = 'running' AND heartbeat_at < ? AND cancel_requested = 1",
+            "UPDATE jobs SET state = 'canceled', finished_at = $1
+             WHERE state = 'running' AND heartbeat_at < $2 AND cancel_requested = 1",
         )
         .bind(&now)
         .bind(&cutoff)
         .execute(&self.pool)
         .await?;
         sqlx::query(
-            "UPDATE jobs SET state = 'failed', finished_at = ?,
+            "UPDATE jobs SET state = 'failed', finished_at = $1,
                 error = 'The job was interrupted ' || attempts || ' times and was given up.'
-             WHERE attempts >= ? AND (state = 'queued' OR (state = 'running' AND heartbeat_at < ?))",
+             WHERE attempts >= $2 AND (state = 'queued' OR (state = 'running' AND heartbeat_at < $3))",
         )
         .bind(&now)
         .bind(MAX_ATTEMPTS)
         .bind(&cutoff)
         .execute(&self.pool)
         .await?;
-        let claimed: Option<(String, String, String, Option<String>)> = sqlx::query_as(
-            "UPDATE jobs SET state = 'running', claimed_by = ?, heartbeat_at = ?,
-                started_at = COALESCE(started_at, ?), attempts = attempts + 1
-             WHERE id = (SELECT id FROM jobs
-                         WHERE cancel_requested = 0
-                           AND (state = 'queued' OR (state = 'running' AND heartbeat_at < ?))
-                         ORDER BY created_at, id LIMIT 1)
+        // The outer condition is checked again against the row as it is when the update locks it,
+        // and on PostgreSQL a job another instance is claiming right now is skipped, not waited
+        // for: however many instances look at once, each job goes to one of them.
+        let claimed: Option<(String, String, String, Option<String>)> = sqlx::query_as(&format!(
+            "UPDATE jobs SET state = 'running', claimed_by = $1, heartbeat_at = $2,
+                started_at = COALESCE(started_at, $3), attempts = attempts + 1
+             WHERE id = (SELECT id FROM jobs WHERE {CLAIMABLE}
+                         ORDER BY created_at, id LIMIT 1{skip_locked})
+               AND {CLAIMABLE}
              RETURNING id, kind, params, subject",
-        )
+            skip_locked = match self.backend {
+                Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+                Backend::Sqlite => "",
+            }
+        ))
         .bind(&*self.instance)
         .bind(&now)
         .bind(&now)
@@ -481,6 +493,7 @@ impl JobRunner {
     }
 
     async fn run(&self, claimed: Claimed) {
+        tracing::info!(job = %claimed.id, kind = %claimed.kind, instance = %self.instance, "job started");
         self.running.fetch_add(1, Ordering::SeqCst);
         let cancel = Arc::new(AtomicBool::new(false));
         let heartbeat = tokio::spawn(beat(
@@ -534,9 +547,10 @@ impl JobRunner {
         sqlx::query(
             "UPDATE jobs SET
                 state = CASE WHEN cancel_requested = 1 THEN 'canceled' ELSE 'queued' END,
-                finished_at = CASE WHEN cancel_requested = 1 THEN ? ELSE NULL END,
-                attempts = MAX(attempts - 1, 0), claimed_by = NULL, heartbeat_at = NULL
-             WHERE id = ? AND claimed_by = ? AND state = 'running'",
+                finished_at = CASE WHEN cancel_requested = 1 THEN $1 ELSE NULL END,
+                attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END,
+                claimed_by = NULL, heartbeat_at = NULL
+             WHERE id = $2 AND claimed_by = $3 AND state = 'running'",
         )
         .bind(db::now())
         .bind(id)
@@ -555,9 +569,9 @@ impl JobRunner {
         };
         // Only the worker that holds the job records its end (another may have taken it over).
         sqlx::query(
-            "UPDATE jobs SET state = ?, result = ?, error = ?, finished_at = ?,
-                progress = CASE WHEN ? = 'succeeded' THEN 1 ELSE progress END
-             WHERE id = ? AND claimed_by = ? AND state = 'running'",
+            "UPDATE jobs SET state = $1, result = $2, error = $3, finished_at = $4,
+                progress = CASE WHEN $5 = 'succeeded' THEN 1 ELSE progress END
+             WHERE id = $6 AND claimed_by = $7 AND state = 'running'",
         )
         .bind(state)
         .bind(result)
@@ -579,17 +593,22 @@ struct Claimed {
     subject: Option<String>,
 }
 
+/// A job a worker may take (`$4` is the stale-heartbeat cutoff): queued, or running on an
+/// instance that stopped beating, and not canceled.
+const CLAIMABLE: &str = "cancel_requested = 0
+    AND (state = 'queued' OR (state = 'running' AND heartbeat_at < $4))";
+
 /// Keeps a running job's heartbeat fresh and notices when it is canceled.
 async fn beat(
-    pool: SqlitePool,
+    pool: AnyPool,
     id: String,
     instance: Arc<str>,
     cancel: Arc<AtomicBool>,
     every: Duration,
 ) {
     loop {
-        let row: Result<Option<(bool,)>, _> = sqlx::query_as(
-            "UPDATE jobs SET heartbeat_at = ? WHERE id = ? AND claimed_by = ?
+        let row: Result<Option<(db::Flag,)>, _> = sqlx::query_as(
+            "UPDATE jobs SET heartbeat_at = $1 WHERE id = $2 AND claimed_by = $3
              RETURNING cancel_requested",
         )
         .bind(db::now())
@@ -598,8 +617,8 @@ async fn beat(
         .fetch_optional(&pool)
         .await;
         match row {
-            Ok(Some((true,))) | Ok(None) => cancel.store(true, Ordering::Relaxed),
-            Ok(Some((false,))) => {}
+            Ok(Some((db::Flag(true),))) | Ok(None) => cancel.store(true, Ordering::Relaxed),
+            Ok(Some((db::Flag(false),))) => {}
             Err(e) => tracing::warn!("job {id} heartbeat: {e}"),
         }
         tokio::time::sleep(every).await;
@@ -645,7 +664,7 @@ mod tests {
         }
     }
 
-    async fn pool(dir: &tempfile::TempDir) -> SqlitePool {
+    async fn pool(dir: &tempfile::TempDir) -> AnyPool {
         let url = format!("sqlite://{}", dir.path().join("jobs.db").display());
         db::connect(&url).await.expect("database")
     }

@@ -2,13 +2,13 @@
 
 use crate::server::jobs::JobRunner;
 use crate::server::storage::BlobStore;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::sync::Arc;
 
 /// Cheap to clone: everything inside is shared.
 #[derive(Clone)]
 pub struct AppState {
-    pub db: SqlitePool,
+    pub db: AnyPool,
     pub settings: Arc<Settings>,
     pub blobs: BlobStore,
     /// Queues background work (feature impact) and runs it in this process's workers.

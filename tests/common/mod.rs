@@ -25,8 +25,9 @@ const BIN: &str = env!("CARGO_BIN_EXE_modelyard");
 
 /// Environment variables the binary reads; cleared so the developer's shell cannot redirect a
 /// test server to another database or address.
-const APP_ENV: [&str; 6] = [
+const APP_ENV: [&str; 7] = [
     "DATABASE_URL",
+    "STORAGE_URL",
     "MODELYARD_ADDR",
     "MODELYARD_DATA_DIR",
     "MODELYARD_SITE_ROOT",
@@ -40,6 +41,45 @@ const LIMIT_ENV: [&str; 2] = [
     "MODELYARD_MAX_UPLOAD_BYTES",
     "MODELYARD_MAX_FILES_PER_VERSION",
 ];
+
+/// Where the suite runs: SQLite and local files by default. With `MODELYARD_TEST_POSTGRES_URL`
+/// (a server URL without a database, e.g. `postgres://postgres@127.0.0.1:5433`) every data
+/// directory gets its own PostgreSQL database, and with `MODELYARD_TEST_S3_URL`
+/// (`s3://bucket`, plus the usual `AWS_*` variables) its own prefix in that bucket; the test
+/// scripts run the whole suite that way too.
+pub fn backend_env(data_dir: &Path) -> Vec<(&'static str, String)> {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    data_dir.hash(&mut hasher);
+    let key = format!("t{:016x}", hasher.finish());
+    let mut env = Vec::new();
+    if let Some(base) = std::env::var("MODELYARD_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
+        env.push((
+            "DATABASE_URL",
+            format!("{}/{key}", base.trim_end_matches('/')),
+        ));
+    }
+    if let Some(base) = std::env::var("MODELYARD_TEST_S3_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
+        env.push((
+            "STORAGE_URL",
+            format!("{}/{key}", base.trim_end_matches('/')),
+        ));
+    }
+    env
+}
+
+/// Whether the suite runs against SQLite and local files (checks of the local layout apply).
+pub fn local_backends() -> bool {
+    ["MODELYARD_TEST_POSTGRES_URL", "MODELYARD_TEST_S3_URL"]
+        .iter()
+        .all(|var| std::env::var(var).map_or(true, |v| v.is_empty()))
+}
 
 static TOKEN_COUNTER: AtomicUsize = AtomicUsize::new(0);
 
@@ -85,6 +125,26 @@ impl TestServer {
         };
         server.spawn_until_healthy().await;
         server
+    }
+
+    /// Another instance on the same database and storage as `other` (PostgreSQL and S3: see
+    /// [`backend_env`]), with its own data directory, as behind a load balancer.
+    pub async fn start_sharing(other: &TestServer, env: &[(&str, &str)]) -> Self {
+        let mut shared: Vec<(String, String)> = backend_env(&other.data_dir())
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        shared.extend(env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        let pairs: Vec<(&str, &str)> = shared
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        Self::start_with_env(&pairs).await
+    }
+
+    /// Kills the server with SIGKILL and leaves it down.
+    pub fn crash(&mut self) {
+        self.kill();
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -139,6 +199,7 @@ impl TestServer {
             for var in APP_ENV.iter().chain(LIMIT_ENV.iter()) {
                 command.env_remove(var);
             }
+            command.envs(backend_env(&self.data_dir()));
             for (key, value) in &self.env {
                 command.env(key, value);
             }
@@ -384,6 +445,7 @@ pub fn run_cli(args: &[&str], data_dir: &Path, stdin: &str) -> Output {
     for var in APP_ENV {
         command.env_remove(var);
     }
+    command.envs(backend_env(data_dir));
     let mut child = command
         .spawn()
         .unwrap_or_else(|e| panic!("spawn `modelyard {}`: {e}", args.join(" ")));

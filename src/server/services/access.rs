@@ -8,15 +8,16 @@ use crate::domain::access::{
 use crate::domain::error::ApiError;
 use crate::domain::model::Role;
 use crate::server::auth::Caller;
+use crate::server::db;
 use crate::server::error::AppResult;
 use crate::server::services::audit;
 use crate::server::services::models::find_model;
 use serde_json::json;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool};
 
 /// The grants on a model, owners first. Anyone who can see the model (signed in) sees them.
 pub async fn list_access(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     caller: &Caller,
     model_key: &str,
 ) -> AppResult<Vec<AccessEntry>> {
@@ -25,13 +26,13 @@ pub async fn list_access(
     grants(&mut conn, &model.id).await
 }
 
-async fn grants(conn: &mut SqliteConnection, model_id: &str) -> AppResult<Vec<AccessEntry>> {
-    let rows: Vec<(String, String, String, String, bool)> = sqlx::query_as(
+async fn grants(conn: &mut AnyConnection, model_id: &str) -> AppResult<Vec<AccessEntry>> {
+    let rows: Vec<(String, String, String, String, db::Flag)> = sqlx::query_as(
         "SELECT 'user', u.username, u.display_name, g.role, g.can_share
-         FROM model_grants g JOIN users u ON u.id = g.user_id WHERE g.model_id = ?
+         FROM model_grants g JOIN users u ON u.id = g.user_id WHERE g.model_id = $1
          UNION ALL
          SELECT 'team', t.name, t.description, tg.role, tg.can_share
-         FROM model_team_grants tg JOIN teams t ON t.id = tg.team_id WHERE tg.model_id = ?",
+         FROM model_team_grants tg JOIN teams t ON t.id = tg.team_id WHERE tg.model_id = $2",
     )
     .bind(model_id)
     .bind(model_id)
@@ -45,7 +46,7 @@ async fn grants(conn: &mut SqliteConnection, model_id: &str) -> AppResult<Vec<Ac
                 name,
                 display_name,
                 role: Role::parse(&role)?,
-                can_share,
+                can_share: can_share.0,
             })
         })
         .collect();
@@ -78,16 +79,18 @@ fn unknown_principal(change: &GrantChange) -> ApiError {
 }
 
 /// The id of the user or team a change names, and whether a user is active.
-async fn resolve(conn: &mut SqliteConnection, change: &GrantChange) -> AppResult<(String, bool)> {
+async fn resolve(conn: &mut AnyConnection, change: &GrantChange) -> AppResult<(String, bool)> {
     let sql = match change.principal.principal_type {
-        PrincipalType::User => "SELECT id, is_active FROM users WHERE username = ?",
-        PrincipalType::Team => "SELECT id, 1 FROM teams WHERE name = ?",
+        PrincipalType::User => "SELECT id, is_active FROM users WHERE username = $1",
+        PrincipalType::Team => "SELECT id, 1 FROM teams WHERE name = $1",
     };
-    let found: Option<(String, bool)> = sqlx::query_as(sql)
+    let found: Option<(String, db::Flag)> = sqlx::query_as(sql)
         .bind(&change.principal.name)
         .fetch_optional(&mut *conn)
         .await?;
-    found.ok_or_else(|| unknown_principal(change).into())
+    found
+        .map(|(id, active)| (id, active.0))
+        .ok_or_else(|| unknown_principal(change).into())
 }
 
 fn grant_table(kind: PrincipalType) -> (&'static str, &'static str) {
@@ -99,7 +102,7 @@ fn grant_table(kind: PrincipalType) -> (&'static str, &'static str) {
 
 /// Applies up to 100 grant changes at once: all of them or none.
 pub async fn update_access(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     caller: &Caller,
     model_key: &str,
     update: &AccessUpdate,
@@ -108,13 +111,13 @@ pub async fn update_access(
     // Before reading the request: someone who may not share learns nothing from its errors.
     model.sharer.check(None, None)?;
     let changes = validate_access_update(update)?;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = db::begin_write(&pool).await?;
     let mut recorded = Vec::with_capacity(changes.len());
     for change in &changes {
         let (principal_id, active) = resolve(&mut tx, change).await?;
         let (table, column) = grant_table(change.principal.principal_type);
-        let current: Option<(String, bool)> = sqlx::query_as(&format!(
-            "SELECT role, can_share FROM {table} WHERE model_id = ? AND {column} = ?"
+        let current: Option<(String, db::Flag)> = sqlx::query_as(&format!(
+            "SELECT role, can_share FROM {table} WHERE model_id = $1 AND {column} = $2"
         ))
         .bind(&model.id)
         .bind(&principal_id)
@@ -141,17 +144,17 @@ pub async fn update_access(
                 }
                 let can_share = change
                     .can_share
-                    .or(current.as_ref().map(|(_, s)| *s))
+                    .or(current.as_ref().map(|(_, s)| s.0))
                     .unwrap_or(false);
                 sqlx::query(&format!(
-                    "INSERT INTO {table} (model_id, {column}, role, can_share) VALUES (?, ?, ?, ?)
+                    "INSERT INTO {table} (model_id, {column}, role, can_share) VALUES ($1, $2, $3, $4)
                      ON CONFLICT (model_id, {column}) DO UPDATE SET role = excluded.role,
                         can_share = excluded.can_share"
                 ))
                 .bind(&model.id)
                 .bind(&principal_id)
                 .bind(role.as_str())
-                .bind(can_share)
+                .bind(db::flag(can_share))
                 .execute(&mut *tx)
                 .await?;
                 recorded.push(json!({
@@ -165,7 +168,7 @@ pub async fn update_access(
             None => {
                 if current.is_some() {
                     sqlx::query(&format!(
-                        "DELETE FROM {table} WHERE model_id = ? AND {column} = ?"
+                        "DELETE FROM {table} WHERE model_id = $1 AND {column} = $2"
                     ))
                     .bind(&model.id)
                     .bind(&principal_id)
@@ -182,8 +185,8 @@ pub async fn update_access(
         }
     }
     let (owners,): (i64,) = sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM model_grants WHERE model_id = ? AND role = 'OWNER')
-              + (SELECT COUNT(*) FROM model_team_grants WHERE model_id = ? AND role = 'OWNER')",
+        "SELECT (SELECT COUNT(*) FROM model_grants WHERE model_id = $1 AND role = 'OWNER')
+              + (SELECT COUNT(*) FROM model_team_grants WHERE model_id = $2 AND role = 'OWNER')",
     )
     .bind(&model.id)
     .bind(&model.id)
@@ -215,7 +218,7 @@ pub async fn update_access(
 
 /// Active users and teams whose name (or display name) contains `query`, for the sharing page.
 pub async fn search_principals(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     _caller: &Caller,
     query: &str,
 ) -> AppResult<Vec<PrincipalMatch>> {
@@ -226,10 +229,10 @@ pub async fn search_principals(
     let rows: Vec<(String, String, String)> = sqlx::query_as(
         "SELECT * FROM (
             SELECT 'user', username, display_name FROM users
-            WHERE is_active = 1 AND (instr(lower(username), ?) > 0 OR instr(lower(display_name), ?) > 0)
+            WHERE is_active = 1 AND (instr(lower(username), $1) > 0 OR instr(lower(display_name), $2) > 0)
             ORDER BY lower(username) LIMIT 10)
          UNION ALL SELECT * FROM (
-            SELECT 'team', name, description FROM teams WHERE instr(lower(name), ?) > 0
+            SELECT 'team', name, description FROM teams WHERE instr(lower(name), $3) > 0
             ORDER BY lower(name) LIMIT 10)",
     )
     .bind(&needle)

@@ -14,15 +14,22 @@ use crate::server::services::models::{ModelRef, find_model};
 use crate::server::services::versions::find_named_version;
 use crate::server::state::AppState;
 use serde_json::json;
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 /// A row of `alias_moves` with the actor's username.
-type MoveRow = (Option<String>, Option<String>, bool, Option<String>, String);
+type MoveRow = (
+    Option<String>,
+    Option<String>,
+    db::Flag,
+    Option<String>,
+    String,
+);
 
 #[derive(sqlx::FromRow)]
 struct AliasRow {
     name: String,
     version: String,
+    #[sqlx(try_from = "db::Flag")]
     protected: bool,
     updated_by: String,
     updated_at: String,
@@ -60,7 +67,7 @@ pub async fn list_aliases(
 ) -> AppResult<Vec<Alias>> {
     let model = find_model(&state.db, caller, model_key).await?;
     let rows: Vec<AliasRow> = sqlx::query_as(&format!(
-        "{ALIAS_SELECT} WHERE a.model_id = ? ORDER BY a.name"
+        "{ALIAS_SELECT} WHERE a.model_id = $1 ORDER BY a.name"
     ))
     .bind(&model.id)
     .fetch_all(&state.db)
@@ -69,12 +76,12 @@ pub async fn list_aliases(
 }
 
 async fn current(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     model: &ModelRef,
     alias: &str,
 ) -> AppResult<Option<AliasRow>> {
     Ok(sqlx::query_as(&format!(
-        "{ALIAS_SELECT} WHERE a.model_id = ? AND a.name = ?"
+        "{ALIAS_SELECT} WHERE a.model_id = $1 AND a.name = $2"
     ))
     .bind(&model.id)
     .bind(alias)
@@ -83,7 +90,7 @@ async fn current(
 }
 
 async fn record_move(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     model: &ModelRef,
     caller: &Caller,
     alias: &str,
@@ -93,13 +100,13 @@ async fn record_move(
 ) -> AppResult<()> {
     sqlx::query(
         "INSERT INTO alias_moves (model_id, alias, from_version, to_version, protected, actor_id, moved_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&model.id)
     .bind(alias)
     .bind(from)
     .bind(to)
-    .bind(protected)
+    .bind(db::flag(protected))
     .bind(&caller.user_id)
     .bind(db::now())
     .execute(&mut *conn)
@@ -140,7 +147,7 @@ pub async fn set_alias(
         )
         .into());
     }
-    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = db::begin_write(&state.db).await?;
     let before = current(&mut tx, &model, &alias).await?;
     let was_protected = before.as_ref().is_some_and(|b| b.protected);
     let protected = request.protected.unwrap_or(was_protected);
@@ -161,7 +168,7 @@ pub async fn set_alias(
         let now = db::now();
         sqlx::query(
             "INSERT INTO aliases (model_id, name, version_id, protected, updated_by, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (model_id, name) DO UPDATE SET version_id = excluded.version_id,
                 protected = excluded.protected, updated_by = excluded.updated_by,
                 updated_at = excluded.updated_at",
@@ -169,7 +176,7 @@ pub async fn set_alias(
         .bind(&model.id)
         .bind(&alias)
         .bind(&version.id)
-        .bind(protected)
+        .bind(db::flag(protected))
         .bind(&caller.user_id)
         .bind(&now)
         .execute(&mut *tx)
@@ -201,7 +208,7 @@ pub async fn delete_alias(
     let model = find_model(&state.db, Some(caller), model_key).await?;
     model.require(Role::Editor, "remove this model's aliases")?;
     let alias = alias.trim().to_ascii_lowercase();
-    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = db::begin_write(&state.db).await?;
     let before = current(&mut tx, &model, &alias)
         .await?
         .ok_or_else(|| alias_not_found(&model.name, &alias))?;
@@ -214,7 +221,7 @@ pub async fn delete_alias(
         )
         .into());
     }
-    sqlx::query("DELETE FROM aliases WHERE model_id = ? AND name = ?")
+    sqlx::query("DELETE FROM aliases WHERE model_id = $1 AND name = $2")
         .bind(&model.id)
         .bind(&alias)
         .execute(&mut *tx)
@@ -247,7 +254,7 @@ pub async fn alias_history(
     let alias = alias.trim().to_ascii_lowercase();
     let paging = Paging::new(offset, limit)?;
     let (total,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM alias_moves WHERE model_id = ? AND alias = ?")
+        sqlx::query_as("SELECT COUNT(*) FROM alias_moves WHERE model_id = $1 AND alias = $2")
             .bind(&model.id)
             .bind(&alias)
             .fetch_one(&state.db)
@@ -258,7 +265,7 @@ pub async fn alias_history(
     let rows: Vec<MoveRow> = sqlx::query_as(
         "SELECT h.from_version, h.to_version, h.protected, u.username, h.moved_at
              FROM alias_moves h LEFT JOIN users u ON u.id = h.actor_id
-             WHERE h.model_id = ? AND h.alias = ? ORDER BY h.id DESC LIMIT ? OFFSET ?",
+             WHERE h.model_id = $1 AND h.alias = $2 ORDER BY h.id DESC LIMIT $3 OFFSET $4",
     )
     .bind(&model.id)
     .bind(&alias)
@@ -273,7 +280,7 @@ pub async fn alias_history(
                 alias: alias.clone(),
                 from_version,
                 to_version,
-                protected,
+                protected: protected.0,
                 actor,
                 moved_at: db::parse_time(&moved_at),
             },

@@ -7,14 +7,15 @@ use crate::domain::model::Role;
 use crate::domain::paging::{Page, Paging};
 use crate::server::auth::Caller;
 use crate::server::db;
+use crate::server::db::QueryBuilder;
 use crate::server::error::AppResult;
 use crate::server::services::models;
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool};
 
 /// Records one change. The model it belongs to is taken from the target (`model:<id>`, or
 /// `version:<id>` looked up), so every model's history can be listed.
 pub async fn record(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     actor_id: Option<&str>,
     action: &str,
     target: &str,
@@ -24,7 +25,7 @@ pub async fn record(
     let version_id = target.strip_prefix("version:");
     sqlx::query(
         "INSERT INTO audit_events (actor_id, action, target, details, created_at, model_id)
-         VALUES (?, ?, ?, ?, ?, COALESCE(?, (SELECT v.model_id FROM versions v WHERE v.id = ?)))",
+         VALUES ($1, $2, $3, $4, $5, COALESCE($6, (SELECT v.model_id FROM versions v WHERE v.id = $7)))",
     )
     .bind(actor_id)
     .bind(action)
@@ -99,7 +100,7 @@ fn parse_bound(field: &str, value: &str) -> Result<String, ApiError> {
 /// Events the caller may read, newest first. Admins read everything; anyone else reads the
 /// events of models they own (one model with `model=`, which must be theirs).
 pub async fn list_events(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     caller: &Caller,
     query: &AuditQuery,
     base_url: &str,
@@ -149,7 +150,7 @@ pub async fn list_events(
         .map(str::to_owned)
         .collect();
 
-    let filters = |q: &mut QueryBuilder<'_, Sqlite>| {
+    let filters = |q: &mut QueryBuilder<'_>| {
         q.push(" WHERE 1 = 1");
         if let Some(model_id) = &model {
             q.push(" AND e.model_id = ");
@@ -196,10 +197,10 @@ pub async fn list_events(
     };
     let from = " FROM audit_events e LEFT JOIN users u ON u.id = e.actor_id
         LEFT JOIN models m ON m.id = e.model_id";
-    let mut count = QueryBuilder::<Sqlite>::new(format!("SELECT COUNT(*){from}"));
+    let mut count = QueryBuilder::new(format!("SELECT COUNT(*){from}"));
     filters(&mut count);
     let (total,): (i64,) = count.build_query_as().fetch_one(pool).await?;
-    let mut select = QueryBuilder::<Sqlite>::new(format!(
+    let mut select = QueryBuilder::new(format!(
         "SELECT e.id, u.username AS actor, e.action, e.target, m.name AS model_name, e.details,
             e.created_at{from}"
     ));

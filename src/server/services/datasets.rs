@@ -15,6 +15,7 @@ use crate::domain::paging::{MAX_LIMIT, Page, Paging};
 use crate::domain::version::Version;
 use crate::server::auth::Caller;
 use crate::server::db;
+use crate::server::db::QueryBuilder;
 use crate::server::error::{AppError, AppResult};
 use crate::server::services::audit;
 use crate::server::services::files::put_error;
@@ -25,7 +26,7 @@ use crate::server::state::AppState;
 use crate::server::storage::StoredBlob;
 use axum::extract::Multipart;
 use serde_json::json;
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool};
 use std::cell::Cell;
 use std::io::Read;
 use std::rc::Rc;
@@ -80,7 +81,7 @@ impl DatasetRow {
     }
 }
 
-fn select_datasets() -> QueryBuilder<'static, Sqlite> {
+fn select_datasets() -> QueryBuilder<'static> {
     QueryBuilder::new(format!(
         "SELECT {DATASET_COLUMNS} FROM datasets d JOIN users u ON u.id = d.created_by"
     ))
@@ -97,7 +98,7 @@ pub(crate) fn dataset_not_found(id: &str) -> ApiError {
 
 /// Restricts a query on `datasets d` to what the caller may see: their own, everything for an
 /// admin, and whatever a version of a model they can see uses.
-fn push_visible_to(q: &mut QueryBuilder<'_, Sqlite>, caller: &Caller) {
+fn push_visible_to(q: &mut QueryBuilder<'_>, caller: &Caller) {
     if caller.is_admin {
         q.push(" 1 = 1 ");
         return;
@@ -113,7 +114,7 @@ fn push_visible_to(q: &mut QueryBuilder<'_, Sqlite>, caller: &Caller) {
 }
 
 async fn find_visible(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     caller: &Caller,
     id: &str,
 ) -> AppResult<DatasetRow> {
@@ -128,7 +129,7 @@ async fn find_visible(
 
 /// A dataset named in a request body (`field`): missing or invisible is 422 naming the field.
 async fn find_named(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     caller: &Caller,
     id: &str,
     field: &str,
@@ -435,7 +436,7 @@ pub(crate) async fn create_from_blob(
     record_blob(&mut tx, &blob, &now).await?;
     sqlx::query(
         "INSERT INTO datasets (id, name, sha256, size, row_count, columns, preview, created_by, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&id)
     .bind(name)
@@ -488,7 +489,7 @@ fn page_url(base: &str, search: Option<&str>, offset: i64, limit: i64) -> String
 
 /// The datasets the caller can see, newest first; `search` matches the name ignoring case.
 pub async fn list_datasets(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     caller: &Caller,
     query: &DatasetQuery,
     base_url: &str,
@@ -499,7 +500,7 @@ pub async fn list_datasets(
         .as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty());
-    let filters = |q: &mut QueryBuilder<'_, Sqlite>| {
+    let filters = |q: &mut QueryBuilder<'_>| {
         q.push(" WHERE ");
         push_visible_to(q, caller);
         if let Some(search) = search {
@@ -526,8 +527,8 @@ pub async fn list_datasets(
 
 /// The datasets the caller can see, as names to choose from (newest first, at most
 /// [`MAX_LIMIT`]).
-pub async fn dataset_choices(pool: &SqlitePool, caller: &Caller) -> AppResult<Vec<DatasetRef>> {
-    let mut q = QueryBuilder::<Sqlite>::new("SELECT d.id, d.name FROM datasets d WHERE ");
+pub async fn dataset_choices(pool: &AnyPool, caller: &Caller) -> AppResult<Vec<DatasetRef>> {
+    let mut q = QueryBuilder::new("SELECT d.id, d.name FROM datasets d WHERE ");
     push_visible_to(&mut q, caller);
     q.push(" ORDER BY d.created_at DESC, d.id LIMIT ");
     q.push_bind(MAX_LIMIT);
@@ -540,19 +541,19 @@ pub async fn dataset_choices(pool: &SqlitePool, caller: &Caller) -> AppResult<Ve
 
 /// The versions that use a dataset; with a caller, only those of models the caller can see.
 async fn uses_of(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     dataset_id: &str,
     caller: Option<&Caller>,
 ) -> AppResult<Vec<DatasetUse>> {
-    let mut q = QueryBuilder::<Sqlite>::new(
+    let mut q = QueryBuilder::new(
         "SELECT m.name, v.major || '.' || v.minor || '.' || v.patch,
-            COALESCE(v.training_dataset_id = ",
+            CASE WHEN v.training_dataset_id = ",
     );
     q.push_bind(dataset_id.to_owned());
-    q.push(", 0), COALESCE(v.holdout_dataset_id = ");
+    q.push(" THEN 1 ELSE 0 END, CASE WHEN v.holdout_dataset_id = ");
     q.push_bind(dataset_id.to_owned());
     q.push(
-        ", 0) FROM versions v JOIN models m ON m.id = v.model_id
+        " THEN 1 ELSE 0 END FROM versions v JOIN models m ON m.id = v.model_id
          WHERE (v.training_dataset_id = ",
     );
     q.push_bind(dataset_id.to_owned());
@@ -565,20 +566,21 @@ async fn uses_of(
     }
     q.push(" ORDER BY m.name COLLATE NOCASE, v.major DESC, v.minor DESC, v.patch DESC LIMIT ");
     q.push_bind(MAX_LIMIT);
-    let rows: Vec<(String, String, bool, bool)> = q.build_query_as().fetch_all(conn).await?;
+    let rows: Vec<(String, String, db::Flag, db::Flag)> =
+        q.build_query_as().fetch_all(conn).await?;
     Ok(rows
         .into_iter()
         .map(|(model, version, training, holdout)| DatasetUse {
             model,
             version,
-            training,
-            holdout,
+            training: training.0,
+            holdout: holdout.0,
         })
         .collect())
 }
 
 /// One dataset with its preview and the versions (the caller can see) that use it.
-pub async fn get_dataset(pool: &SqlitePool, caller: &Caller, id: &str) -> AppResult<DatasetDetail> {
+pub async fn get_dataset(pool: &AnyPool, caller: &Caller, id: &str) -> AppResult<DatasetDetail> {
     let mut conn = pool.acquire().await?;
     let row = find_visible(&mut conn, caller, id).await?;
     let used_by = uses_of(&mut conn, &row.id, Some(caller)).await?;
@@ -590,8 +592,8 @@ pub async fn get_dataset(pool: &SqlitePool, caller: &Caller, id: &str) -> AppRes
 
 /// Deletes a dataset: its uploader or an admin, and only while no version uses it (409
 /// `DATASET_IN_USE`, naming the versions the caller can see). Its file goes with the next sweep.
-pub async fn delete_dataset(pool: &SqlitePool, caller: &Caller, id: &str) -> AppResult<()> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+pub async fn delete_dataset(pool: &AnyPool, caller: &Caller, id: &str) -> AppResult<()> {
+    let mut tx = db::begin_write(&pool).await?;
     let row = find_visible(&mut tx, caller, id).await?;
     if !caller.is_admin && row.creator_id != caller.user_id {
         return Err(ApiError::new(
@@ -606,7 +608,7 @@ pub async fn delete_dataset(pool: &SqlitePool, caller: &Caller, id: &str) -> App
         .into());
     }
     let (in_use,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM versions WHERE training_dataset_id = ? OR holdout_dataset_id = ?",
+        "SELECT COUNT(*) FROM versions WHERE training_dataset_id = $1 OR holdout_dataset_id = $2",
     )
     .bind(&row.id)
     .bind(&row.id)
@@ -647,7 +649,7 @@ pub async fn delete_dataset(pool: &SqlitePool, caller: &Caller, id: &str) -> App
         )
         .into());
     }
-    sqlx::query("DELETE FROM datasets WHERE id = ?")
+    sqlx::query("DELETE FROM datasets WHERE id = $1")
         .bind(&row.id)
         .execute(&mut *tx)
         .await?;
@@ -747,13 +749,13 @@ pub async fn set_training_data(
         )
         .into());
     }
-    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = db::begin_write(&state.db).await?;
     let training = find_named(&mut tx, caller, training_id, "dataset_id").await?;
     let holdout = match holdout_id {
         Some(id) => Some(find_named(&mut tx, caller, id, "holdout_dataset_id").await?),
         None => None,
     };
-    let target: Option<(String,)> = sqlx::query_as("SELECT target_name FROM models WHERE id = ?")
+    let target: Option<(String,)> = sqlx::query_as("SELECT target_name FROM models WHERE id = $1")
         .bind(&model.id)
         .fetch_optional(&mut *tx)
         .await?;
@@ -783,7 +785,7 @@ pub async fn set_training_data(
         return Err(e.into());
     }
     sqlx::query(
-        "UPDATE versions SET training_dataset_id = ?, holdout_dataset_id = ?, updated_at = ? WHERE id = ?",
+        "UPDATE versions SET training_dataset_id = $1, holdout_dataset_id = $2, updated_at = $3 WHERE id = $4",
     )
     .bind(&training.id)
     .bind(holdout.as_ref().map(|h| h.id.clone()))
@@ -820,8 +822,8 @@ pub async fn clear_training_data(
     let row = find_version(&state.db, &model, reference).await?;
     let mut tx = state.db.begin().await?;
     let changed = sqlx::query(
-        "UPDATE versions SET training_dataset_id = NULL, holdout_dataset_id = NULL, updated_at = ?
-         WHERE id = ? AND (training_dataset_id IS NOT NULL OR holdout_dataset_id IS NOT NULL)",
+        "UPDATE versions SET training_dataset_id = NULL, holdout_dataset_id = NULL, updated_at = $1
+         WHERE id = $2 AND (training_dataset_id IS NOT NULL OR holdout_dataset_id IS NOT NULL)",
     )
     .bind(db::now())
     .bind(&row.id)
@@ -851,7 +853,7 @@ pub async fn clear_training_data(
 
 /// One dataset with its columns and `sha256` (its file is `state.blobs.open_blob(&sha256)`);
 /// without the preview. 404 `DATASET_NOT_FOUND` if there is none.
-pub async fn load(pool: &SqlitePool, id: &str) -> AppResult<Dataset> {
+pub async fn load(pool: &AnyPool, id: &str) -> AppResult<Dataset> {
     let mut q = select_datasets();
     q.push(" WHERE d.id = ");
     q.push_bind(id.to_owned());
@@ -862,9 +864,9 @@ pub async fn load(pool: &SqlitePool, id: &str) -> AppResult<Dataset> {
 
 /// A version's training data, as [`load`] gives it; `None` when the version has none (or does
 /// not exist).
-pub async fn training_data_of(pool: &SqlitePool, version_id: &str) -> AppResult<Option<Dataset>> {
+pub async fn training_data_of(pool: &AnyPool, version_id: &str) -> AppResult<Option<Dataset>> {
     let id: Option<(Option<String>,)> =
-        sqlx::query_as("SELECT training_dataset_id FROM versions WHERE id = ?")
+        sqlx::query_as("SELECT training_dataset_id FROM versions WHERE id = $1")
             .bind(version_id)
             .fetch_optional(pool)
             .await?;

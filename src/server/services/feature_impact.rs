@@ -14,7 +14,7 @@ use crate::server::services::audit;
 use crate::server::services::models::find_model;
 use crate::server::services::versions::find_version;
 use serde_json::json;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool};
 
 /// One result to store for a version, however it was obtained. Both the import and the
 /// computing job save through [`store`].
@@ -44,9 +44,11 @@ pub struct FeatureImpactRecord {
 #[derive(sqlx::FromRow)]
 struct FeatureImpactRow {
     method: String,
+    #[sqlx(try_from = "db::Flag")]
     shap_based: bool,
     dataset_id: Option<String>,
     row_count: Option<i64>,
+    #[sqlx(try_from = "db::Flag")]
     ran_redundancy_detection: bool,
     metric: Option<String>,
     base_score: Option<f64>,
@@ -86,11 +88,11 @@ impl FeatureImpactRow {
 
 /// A version's stored feature impact, if it has one. No access check: callers have found the
 /// version through [`find_version`] first.
-pub async fn read(pool: &SqlitePool, version_id: &str) -> AppResult<Option<FeatureImpact>> {
+pub async fn read(pool: &AnyPool, version_id: &str) -> AppResult<Option<FeatureImpact>> {
     let row: Option<FeatureImpactRow> = sqlx::query_as(
         "SELECT method, shap_based, dataset_id, row_count, ran_redundancy_detection, metric,
             base_score, items, job_id, computed_at
-         FROM feature_impacts WHERE version_id = ?",
+         FROM feature_impacts WHERE version_id = $1",
     )
     .bind(version_id)
     .fetch_optional(pool)
@@ -103,7 +105,7 @@ pub async fn read(pool: &SqlitePool, version_id: &str) -> AppResult<Option<Featu
 /// audit event (or the job's completion). Numbers that are not finite are refused: JSON cannot
 /// carry them back.
 pub async fn store(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     version_id: &str,
     record: FeatureImpactRecord,
 ) -> AppResult<FeatureImpact> {
@@ -125,7 +127,7 @@ pub async fn store(
         "INSERT INTO feature_impacts (version_id, method, shap_based, dataset_id, row_count,
             ran_redundancy_detection, metric, base_score, backend, items, job_id, computed_by,
             computed_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
          ON CONFLICT (version_id) DO UPDATE SET method = excluded.method,
             shap_based = excluded.shap_based, dataset_id = excluded.dataset_id,
             row_count = excluded.row_count,
@@ -136,10 +138,10 @@ pub async fn store(
     )
     .bind(version_id)
     .bind(record.method.as_str())
-    .bind(record.shap_based)
+    .bind(db::flag(record.shap_based))
     .bind(&record.dataset_id)
     .bind(row_count)
-    .bind(record.ran_redundancy_detection)
+    .bind(db::flag(record.ran_redundancy_detection))
     .bind(&record.metric)
     .bind(record.base_score)
     .bind(&record.backend)
@@ -182,7 +184,7 @@ fn not_found(model: &str, version: &str) -> ApiError {
 /// A version's feature impact: whoever may read the version may read it, and a model the caller
 /// cannot see is 404. 404 `FEATURE_IMPACT_NOT_FOUND` when there is none yet.
 pub async fn get(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     caller: Option<&Caller>,
     model_key: &str,
     reference: &str,
@@ -196,7 +198,7 @@ pub async fn get(
 
 /// Like [`get`], with `None` when the version has no feature impact yet.
 pub async fn find(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     caller: Option<&Caller>,
     model_key: &str,
     reference: &str,
@@ -210,7 +212,7 @@ pub async fn find(
 
 /// Replaces a version's feature impact with results computed elsewhere (Editor or above).
 pub async fn import(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     caller: &Caller,
     model_key: &str,
     reference: &str,

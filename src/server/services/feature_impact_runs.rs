@@ -24,7 +24,7 @@ use crate::server::state::AppState;
 use crate::server::storage::BlobStore;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 use tokio::io::AsyncReadExt;
@@ -97,7 +97,7 @@ fn task_of(target_type: Option<&str>) -> AppResult<Task> {
 /// Picks the ONNX file feature impact runs: the only one, or `model.onnx` among several.
 async fn onnx_backend(state: &AppState, version_id: &str) -> AppResult<Backend> {
     let files: Vec<(String, String, i64)> = sqlx::query_as(
-        "SELECT path, sha256, size FROM version_files WHERE version_id = ? ORDER BY path",
+        "SELECT path, sha256, size FROM version_files WHERE version_id = $1 ORDER BY path",
     )
     .bind(version_id)
     .fetch_all(&state.db)
@@ -179,7 +179,7 @@ pub async fn start(
     model.require(Role::Editor, "compute feature impact of this model")?;
     let version = find_version(&state.db, &model, reference).await?;
     let (target_type, target): (Option<String>, String) =
-        sqlx::query_as("SELECT target_type, target_name FROM models WHERE id = ?")
+        sqlx::query_as("SELECT target_type, target_name FROM models WHERE id = $1")
             .bind(&model.id)
             .fetch_one(&state.db)
             .await?;
@@ -255,12 +255,12 @@ pub async fn latest_job(
 
 /// The job kind the workers run.
 pub struct FeatureImpactJob {
-    pool: SqlitePool,
+    pool: AnyPool,
     blobs: BlobStore,
 }
 
 impl FeatureImpactJob {
-    pub fn new(pool: SqlitePool, blobs: BlobStore) -> Self {
+    pub fn new(pool: AnyPool, blobs: BlobStore) -> Self {
         Self { pool, blobs }
     }
 
@@ -300,7 +300,7 @@ impl FeatureImpactJob {
     async fn run_job(&self, ctx: &JobContext) -> Result<Value, JobError> {
         let params: RunParams = serde_json::from_value(ctx.params.clone())
             .map_err(|e| JobError::Failed(format!("The job's parameters cannot be read: {e}")))?;
-        let exists: Option<(String,)> = sqlx::query_as("SELECT id FROM versions WHERE id = ?")
+        let exists: Option<(String,)> = sqlx::query_as("SELECT id FROM versions WHERE id = $1")
             .bind(&params.version_id)
             .fetch_optional(&self.pool)
             .await?;
@@ -384,7 +384,7 @@ impl FeatureImpactJob {
             job_id: Some(ctx.id.clone()),
             computed_by: Some(params.requested_by.clone()),
         };
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = crate::server::db::begin_write(&self.pool).await?;
         results::store(&mut tx, &params.version_id, record)
             .await
             .map_err(JobError::from)?;

@@ -73,7 +73,7 @@ pub async fn files_of_version(state: &AppState, version_id: &str) -> AppResult<V
     let rows: Vec<(String, i64, String, String, Option<String>)> = sqlx::query_as(
         "SELECT f.path, f.size, f.sha256, f.content_type, c.result FROM version_files f
          LEFT JOIN model_checks c ON c.sha256 = f.sha256
-         WHERE f.version_id = ? ORDER BY f.path",
+         WHERE f.version_id = $1 ORDER BY f.path",
     )
     .bind(version_id)
     .fetch_all(&state.db)
@@ -102,7 +102,7 @@ pub async fn find_file(
     let version = row.number().to_string();
     let path = normalize_file_path(raw_path)?;
     let file: Option<(i64, String, String)> = sqlx::query_as(
-        "SELECT size, sha256, content_type FROM version_files WHERE version_id = ? AND path = ?",
+        "SELECT size, sha256, content_type FROM version_files WHERE version_id = $1 AND path = $2",
     )
     .bind(&row.id)
     .bind(&path)
@@ -185,10 +185,10 @@ where
         .await
         .map_err(|e| put_error(&path, e))?;
     let now = db::now();
-    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = db::begin_write(&state.db).await?;
     // The version may have been published while the bytes were arriving.
     let current: Option<(String, String)> =
-        sqlx::query_as("SELECT state, registration FROM versions WHERE id = ?")
+        sqlx::query_as("SELECT state, registration FROM versions WHERE id = $1")
             .bind(&row.id)
             .fetch_optional(&mut *tx)
             .await?;
@@ -212,14 +212,14 @@ where
         Some(_) => {}
     }
     let exists: Option<(String,)> =
-        sqlx::query_as("SELECT path FROM version_files WHERE version_id = ? AND path = ?")
+        sqlx::query_as("SELECT path FROM version_files WHERE version_id = $1 AND path = $2")
             .bind(&row.id)
             .bind(&path)
             .fetch_optional(&mut *tx)
             .await?;
     if exists.is_none() {
         let (count,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM version_files WHERE version_id = ?")
+            sqlx::query_as("SELECT COUNT(*) FROM version_files WHERE version_id = $1")
                 .bind(&row.id)
                 .fetch_one(&mut *tx)
                 .await?;
@@ -229,7 +229,7 @@ where
     }
     upsert_file(&mut tx, &row.id, &path, &blob, &now).await?;
     let content_type = content_type_for(&path);
-    sqlx::query("UPDATE versions SET updated_at = ? WHERE id = ?")
+    sqlx::query("UPDATE versions SET updated_at = $1 WHERE id = $2")
         .bind(&now)
         .bind(&row.id)
         .execute(&mut *tx)
@@ -276,10 +276,10 @@ pub async fn delete_file(
     let row = find_version(&state.db, &model, reference).await?;
     require_writable(&row)?;
     let path = normalize_file_path(raw_path)?;
-    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = db::begin_write(&state.db).await?;
     let done = sqlx::query(
-        "DELETE FROM version_files WHERE version_id = ? AND path = ?
-            AND (SELECT state FROM versions WHERE id = ?) = 'draft'",
+        "DELETE FROM version_files WHERE version_id = $1 AND path = $2
+            AND (SELECT state FROM versions WHERE id = $3) = 'draft'",
     )
     .bind(&row.id)
     .bind(&path)

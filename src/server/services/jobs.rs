@@ -9,7 +9,7 @@ use crate::server::auth::Caller;
 use crate::server::error::AppResult;
 use crate::server::jobs::{JobRunner, job_not_found};
 use crate::server::services::models;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 /// How a job on one version names its subject: `version:<id>`.
 const VERSION_SUBJECT: &str = "version:";
@@ -21,7 +21,7 @@ pub fn version_subject(version_id: &str) -> String {
 
 /// Fails unless the caller has at least `min` over the job's model (or started a job that has none).
 async fn authorize(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     jobs: &JobRunner,
     caller: &Caller,
     id: &str,
@@ -37,7 +37,7 @@ async fn authorize(
         .and_then(|s| s.strip_prefix(VERSION_SUBJECT));
     let model_id = match version_id {
         Some(version_id) => {
-            sqlx::query_scalar::<_, String>("SELECT model_id FROM versions WHERE id = ?")
+            sqlx::query_scalar::<_, String>("SELECT model_id FROM versions WHERE id = $1")
                 .bind(version_id)
                 .fetch_optional(pool)
                 .await?
@@ -59,7 +59,7 @@ async fn authorize(
 }
 
 pub async fn get_job(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     jobs: &JobRunner,
     caller: &Caller,
     id: &str,
@@ -69,7 +69,7 @@ pub async fn get_job(
 }
 
 pub async fn job_log(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     jobs: &JobRunner,
     caller: &Caller,
     id: &str,
@@ -79,7 +79,7 @@ pub async fn job_log(
 }
 
 pub async fn cancel_job(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     jobs: &JobRunner,
     caller: &Caller,
     id: &str,

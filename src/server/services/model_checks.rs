@@ -72,7 +72,7 @@ fn not_checked(size: u64) -> ModelCheck {
 /// The stored check of a blob, running it first if it was never checked.
 pub async fn check_blob(state: &AppState, sha256: &str, size: u64) -> AppResult<ModelCheck> {
     let stored: Option<(String,)> =
-        sqlx::query_as("SELECT result FROM model_checks WHERE sha256 = ?")
+        sqlx::query_as("SELECT result FROM model_checks WHERE sha256 = $1")
             .bind(sha256)
             .fetch_optional(&state.db)
             .await?;
@@ -90,7 +90,7 @@ pub async fn check_blob(state: &AppState, sha256: &str, size: u64) -> AppResult<
         .await
         .map_err(|e| AppError::Internal(format!("checking a model file: {e}")))?;
     sqlx::query(
-        "INSERT INTO model_checks (sha256, result, checked_at) VALUES (?, ?, ?)
+        "INSERT INTO model_checks (sha256, result, checked_at) VALUES ($1, $2, $3)
          ON CONFLICT (sha256) DO NOTHING",
     )
     .bind(sha256)
@@ -106,7 +106,7 @@ pub async fn check_blob(state: &AppState, sha256: &str, size: u64) -> AppResult<
 pub async fn check_version_files(state: &AppState, version_id: &str) {
     let files: Result<Vec<(String, String, i64)>, sqlx::Error> = sqlx::query_as(
         "SELECT f.path, f.sha256, f.size FROM version_files f
-         WHERE f.version_id = ? AND NOT EXISTS (SELECT 1 FROM model_checks c WHERE c.sha256 = f.sha256)",
+         WHERE f.version_id = $1 AND NOT EXISTS (SELECT 1 FROM model_checks c WHERE c.sha256 = f.sha256)",
     )
     .bind(version_id)
     .fetch_all(&state.db)
@@ -135,12 +135,12 @@ pub fn parse(result: Option<&str>) -> Option<ModelCheck> {
 
 /// The stored checks of a version's files, by SHA-256.
 pub async fn checks_of(
-    pool: &sqlx::SqlitePool,
+    pool: &sqlx::AnyPool,
     version_id: &str,
 ) -> AppResult<HashMap<String, ModelCheck>> {
     let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT c.sha256, c.result FROM model_checks c
-         WHERE c.sha256 IN (SELECT sha256 FROM version_files WHERE version_id = ?)",
+         WHERE c.sha256 IN (SELECT sha256 FROM version_files WHERE version_id = $1)",
     )
     .bind(version_id)
     .fetch_all(pool)

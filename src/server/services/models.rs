@@ -10,10 +10,11 @@ use crate::domain::model::{
 use crate::domain::paging::{Page, Paging};
 use crate::server::auth::Caller;
 use crate::server::db;
+use crate::server::db::QueryBuilder;
 use crate::server::error::{AppError, AppResult};
 use crate::server::services::audit;
 use serde_json::json;
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use sqlx::AnyPool;
 
 /// The id of a model's primary version (SQL over `models m`): the promoted one, else the newest
 /// version that is published, active and ready.
@@ -48,6 +49,7 @@ struct ModelRow {
     tags: String,
     metadata: String,
     visibility: String,
+    #[sqlx(try_from = "db::Flag")]
     archived: bool,
     created_by: String,
     created_at: String,
@@ -58,7 +60,7 @@ struct ModelRow {
     /// The strongest grant the caller holds on the model, directly or through a team
     /// ([`role_rank`]), and whether any of those grants may share.
     grant_rank: Option<i64>,
-    grant_can_share: Option<bool>,
+    grant_can_share: Option<db::Flag>,
 }
 
 impl ModelRow {
@@ -80,7 +82,7 @@ impl ModelRow {
         Sharer {
             is_admin: caller.is_some_and(|c| c.is_admin),
             role: self.grant_rank.and_then(role_from_rank),
-            can_share: self.grant_can_share.unwrap_or(false),
+            can_share: self.grant_can_share.is_some_and(bool::from),
         }
     }
 
@@ -163,7 +165,7 @@ fn role_from_rank(rank: i64) -> Option<Role> {
 }
 
 /// `(...) x`: the grants a user holds on the model `m`, their own and their teams'.
-fn push_grants_of(q: &mut QueryBuilder<'_, Sqlite>, user_id: &str) {
+fn push_grants_of(q: &mut QueryBuilder<'_>, user_id: &str) {
     q.push(
         "(SELECT g.role, g.can_share FROM model_grants g WHERE g.model_id = m.id AND g.user_id = ",
     );
@@ -178,7 +180,7 @@ fn push_grants_of(q: &mut QueryBuilder<'_, Sqlite>, user_id: &str) {
 }
 
 /// The ids of the models a user owns, directly or through a team (a sub-select).
-pub(crate) fn push_owned_model_ids(q: &mut QueryBuilder<'_, Sqlite>, user_id: &str) {
+pub(crate) fn push_owned_model_ids(q: &mut QueryBuilder<'_>, user_id: &str) {
     q.push("SELECT g.model_id FROM model_grants g WHERE g.role = 'OWNER' AND g.user_id = ");
     q.push_bind(user_id.to_owned());
     q.push(
@@ -190,7 +192,7 @@ pub(crate) fn push_owned_model_ids(q: &mut QueryBuilder<'_, Sqlite>, user_id: &s
 }
 
 /// `SELECT <model columns>, <the caller's grants> FROM models m JOIN users u ...`
-fn select_models(caller: Option<&Caller>) -> QueryBuilder<'static, Sqlite> {
+fn select_models(caller: Option<&Caller>) -> QueryBuilder<'static> {
     let columns = &*MODEL_COLUMNS;
     let user_id = caller.map(|c| c.user_id.clone()).unwrap_or_default();
     let mut q = QueryBuilder::new(format!("SELECT {columns}, (SELECT MAX({ROLE_RANK}) FROM "));
@@ -202,7 +204,7 @@ fn select_models(caller: Option<&Caller>) -> QueryBuilder<'static, Sqlite> {
 }
 
 /// Restricts a query on `models m` to what the caller may see.
-pub(crate) fn push_visible_to(q: &mut QueryBuilder<'_, Sqlite>, caller: Option<&Caller>) {
+pub(crate) fn push_visible_to(q: &mut QueryBuilder<'_>, caller: Option<&Caller>) {
     match caller {
         None => {
             q.push(" m.visibility = 'public' ");
@@ -221,7 +223,7 @@ pub(crate) fn push_visible_to(q: &mut QueryBuilder<'_, Sqlite>, caller: Option<&
 /// Finds a model the caller can see, by name (ignoring case) or id. Invisible models are
 /// "not found", so their existence does not leak.
 async fn find_visible(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     caller: Option<&Caller>,
     key: &str,
 ) -> AppResult<(ModelRow, Option<Role>)> {
@@ -241,7 +243,7 @@ async fn find_visible(
     Ok((row, role))
 }
 
-pub async fn get_model(pool: &SqlitePool, caller: Option<&Caller>, key: &str) -> AppResult<Model> {
+pub async fn get_model(pool: &AnyPool, caller: Option<&Caller>, key: &str) -> AppResult<Model> {
     let (row, role) = find_visible(pool, caller, key).await?;
     let mut model = row.into_model(role);
     model.aliases = model_aliases(pool, &[model.id.clone()])
@@ -271,11 +273,7 @@ impl ModelRef {
     }
 }
 
-pub async fn find_model(
-    pool: &SqlitePool,
-    caller: Option<&Caller>,
-    key: &str,
-) -> AppResult<ModelRef> {
+pub async fn find_model(pool: &AnyPool, caller: Option<&Caller>, key: &str) -> AppResult<ModelRef> {
     let (row, role) = find_visible(pool, caller, key).await?;
     let sharer = row.sharer(caller);
     Ok(ModelRef {
@@ -288,28 +286,25 @@ pub async fn find_model(
 
 /// The aliases of the given models, by model id, in name order.
 async fn model_aliases(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     model_ids: &[String],
 ) -> AppResult<std::collections::HashMap<String, Vec<AliasRef>>> {
     let mut out: std::collections::HashMap<String, Vec<AliasRef>> = Default::default();
     if model_ids.is_empty() {
         return Ok(out);
     }
-    let mut q = QueryBuilder::<Sqlite>::new(
+    let mut q = QueryBuilder::new(
         "SELECT a.model_id, a.name, v.major || '.' || v.minor || '.' || v.patch, a.protected
          FROM aliases a JOIN versions v ON v.id = a.version_id WHERE a.model_id IN (",
     );
-    let mut ids = q.separated(", ");
-    for id in model_ids {
-        ids.push_bind(id.clone());
-    }
+    q.push_binds(model_ids.iter().cloned());
     q.push(") ORDER BY a.name");
-    let rows: Vec<(String, String, String, bool)> = q.build_query_as().fetch_all(pool).await?;
+    let rows: Vec<(String, String, String, db::Flag)> = q.build_query_as().fetch_all(pool).await?;
     for (model_id, alias, version, protected) in rows {
         out.entry(model_id).or_default().push(AliasRef {
             alias,
             version,
-            protected,
+            protected: protected.0,
         });
     }
     Ok(out)
@@ -334,7 +329,7 @@ pub fn page_url(base: &str, query: &ModelQuery, offset: i64, limit: i64) -> Stri
 }
 
 pub async fn list_models(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     caller: Option<&Caller>,
     query: &ModelQuery,
     base_url: &str,
@@ -361,7 +356,7 @@ pub async fn list_models(
         .map(str::trim)
         .filter(|t| !t.is_empty());
 
-    let filters = |q: &mut QueryBuilder<'_, Sqlite>| {
+    let filters = |q: &mut QueryBuilder<'_>| {
         q.push(" WHERE ");
         push_visible_to(q, caller);
         if let Some(search) = search {
@@ -432,12 +427,12 @@ fn map_unique(name: &str) -> impl FnOnce(sqlx::Error) -> AppError + '_ {
 }
 
 /// Creates a model (and no version); the creator becomes its Owner.
-pub async fn create_model(pool: &SqlitePool, caller: &Caller, new: NewModel) -> AppResult<Model> {
+pub async fn create_model(pool: &AnyPool, caller: &Caller, new: NewModel) -> AppResult<Model> {
     let fields = ModelFields::from_new(new)?;
     let id = db::new_id();
     let now = db::now();
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let taken: Option<(String,)> = sqlx::query_as("SELECT id FROM models WHERE name = ?")
+    let mut tx = db::begin_write(&pool).await?;
+    let taken: Option<(String,)> = sqlx::query_as("SELECT id FROM models WHERE name = $1")
         .bind(&fields.name)
         .fetch_optional(&mut *tx)
         .await?;
@@ -447,7 +442,7 @@ pub async fn create_model(pool: &SqlitePool, caller: &Caller, new: NewModel) -> 
     sqlx::query(
         "INSERT INTO models (id, name, description, readme, target_type, target_name, class_labels,
             tags, metadata, visibility, archived, created_by, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $12, $13)",
     )
     .bind(&id)
     .bind(&fields.name)
@@ -466,7 +461,7 @@ pub async fn create_model(pool: &SqlitePool, caller: &Caller, new: NewModel) -> 
     .await
     .map_err(map_unique(&fields.name))?;
     sqlx::query(
-        "INSERT INTO model_grants (model_id, user_id, role, can_share) VALUES (?, ?, 'OWNER', 1)",
+        "INSERT INTO model_grants (model_id, user_id, role, can_share) VALUES ($1, $2, 'OWNER', 1)",
     )
     .bind(&id)
     .bind(&caller.user_id)
@@ -487,7 +482,7 @@ pub async fn create_model(pool: &SqlitePool, caller: &Caller, new: NewModel) -> 
 /// Changes model-level fields. Editors may change descriptive fields; visibility and archiving
 /// are the Owner's.
 pub async fn update_model(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     caller: &Caller,
     key: &str,
     patch: ModelPatch,
@@ -505,10 +500,10 @@ pub async fn update_model(
     if after == before {
         return Ok(row.into_model(role));
     }
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = db::begin_write(&pool).await?;
     if !after.name.eq_ignore_ascii_case(&before.name) {
         let taken: Option<(String,)> =
-            sqlx::query_as("SELECT id FROM models WHERE name = ? AND id <> ?")
+            sqlx::query_as("SELECT id FROM models WHERE name = $1 AND id <> $2")
                 .bind(&after.name)
                 .bind(&row.id)
                 .fetch_optional(&mut *tx)
@@ -518,9 +513,9 @@ pub async fn update_model(
         }
     }
     sqlx::query(
-        "UPDATE models SET name = ?, description = ?, readme = ?, target_type = ?, target_name = ?,
-            class_labels = ?, tags = ?, metadata = ?, visibility = ?, archived = ?, updated_at = ?
-         WHERE id = ?",
+        "UPDATE models SET name = $1, description = $2, readme = $3, target_type = $4, target_name = $5,
+            class_labels = $6, tags = $7, metadata = $8, visibility = $9, archived = $10, updated_at = $11
+         WHERE id = $12",
     )
     .bind(&after.name)
     .bind(&after.description)
@@ -531,7 +526,7 @@ pub async fn update_model(
     .bind(json!(after.tags).to_string())
     .bind(json!(after.metadata).to_string())
     .bind(after.visibility.as_str())
-    .bind(after.archived)
+    .bind(db::flag(after.archived))
     .bind(db::now())
     .bind(&row.id)
     .execute(&mut *tx)
@@ -555,13 +550,13 @@ pub async fn update_model(
 }
 
 /// Deletes a model; Owner only.
-pub async fn delete_model(pool: &SqlitePool, caller: &Caller, key: &str) -> AppResult<()> {
+pub async fn delete_model(pool: &AnyPool, caller: &Caller, key: &str) -> AppResult<()> {
     let (row, role) = find_visible(pool, Some(caller), key).await?;
     if role < Some(Role::Owner) {
         return Err(ApiError::forbidden("delete this model").into());
     }
     let mut tx = pool.begin().await?;
-    sqlx::query("DELETE FROM models WHERE id = ?")
+    sqlx::query("DELETE FROM models WHERE id = $1")
         .bind(&row.id)
         .execute(&mut *tx)
         .await?;

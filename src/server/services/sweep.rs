@@ -8,7 +8,7 @@ use crate::server::error::AppResult;
 use crate::server::services::versions::fail_stale_pending;
 use crate::server::state::AppState;
 use crate::server::storage::{BlobStore, SWEEP_GRACE};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::time::Duration;
 
 /// How often the sweep runs while the server is up.
@@ -23,11 +23,7 @@ pub struct SweepReport {
 }
 
 /// One pass. `grace` protects uploads in flight: nothing younger is touched.
-pub async fn sweep(
-    pool: &SqlitePool,
-    blobs: &BlobStore,
-    grace: Duration,
-) -> AppResult<SweepReport> {
+pub async fn sweep(pool: &AnyPool, blobs: &BlobStore, grace: Duration) -> AppResult<SweepReport> {
     let mut report = SweepReport::default();
     let cutoff = chrono::Utc::now()
         - chrono::Duration::from_std(grace).unwrap_or_else(|_| chrono::Duration::hours(1));
@@ -36,8 +32,8 @@ pub async fn sweep(
     report.removed_temp_files = blobs.clear_temp(grace).await.map_err(io)?;
     for sha256 in blobs.old_blobs(grace).await.map_err(io)? {
         let referenced: Option<(i64,)> = sqlx::query_as(
-            "SELECT 1 FROM version_files WHERE sha256 = ?
-             UNION ALL SELECT 1 FROM datasets WHERE sha256 = ? LIMIT 1",
+            "SELECT 1 FROM version_files WHERE sha256 = $1
+             UNION ALL SELECT 1 FROM datasets WHERE sha256 = $2 LIMIT 1",
         )
         .bind(&sha256)
         .bind(&sha256)
@@ -48,9 +44,9 @@ pub async fn sweep(
         }
         if blobs.remove_if_old(&sha256, grace).await.map_err(io)? {
             sqlx::query(
-                "DELETE FROM blobs WHERE sha256 = ?
-                    AND NOT EXISTS (SELECT 1 FROM version_files WHERE sha256 = ?)
-                    AND NOT EXISTS (SELECT 1 FROM datasets WHERE sha256 = ?)",
+                "DELETE FROM blobs WHERE sha256 = $1
+                    AND NOT EXISTS (SELECT 1 FROM version_files WHERE sha256 = $2)
+                    AND NOT EXISTS (SELECT 1 FROM datasets WHERE sha256 = $3)",
             )
             .bind(&sha256)
             .bind(&sha256)
@@ -100,13 +96,13 @@ mod tests {
         let kept = store(&blobs, b"a,b\n1,2\n").await;
         let unused = store(&blobs, b"nobody uses this").await;
         let now = db::now();
-        sqlx::query("INSERT INTO users (id, username, password_hash, created_at) VALUES ('u', 'ada', 'x', ?)")
+        sqlx::query("INSERT INTO users (id, username, password_hash, created_at) VALUES ('u', 'ada', 'x', $1)")
             .bind(&now)
             .execute(&pool)
             .await
             .expect("user");
         for sha in [&kept, &unused] {
-            sqlx::query("INSERT INTO blobs (sha256, size, created_at) VALUES (?, 1, ?)")
+            sqlx::query("INSERT INTO blobs (sha256, size, created_at) VALUES ($1, 1, $2)")
                 .bind(sha)
                 .bind(&now)
                 .execute(&pool)
@@ -115,7 +111,7 @@ mod tests {
         }
         sqlx::query(
             "INSERT INTO datasets (id, name, sha256, size, row_count, columns, created_by, created_at)
-             VALUES ('d', 'tiny', ?, 8, 1, '[]', 'u', ?)",
+             VALUES ('d', 'tiny', $1, 8, 1, '[]', 'u', $2)",
         )
         .bind(&kept)
         .bind(&now)

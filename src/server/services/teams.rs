@@ -12,7 +12,7 @@ use crate::server::error::AppResult;
 use crate::server::services::audit;
 use crate::server::services::users::{require_admin, user_not_found};
 use serde_json::json;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool};
 
 pub(crate) fn team_not_found(name: &str) -> ApiError {
     ApiError::new(
@@ -25,10 +25,10 @@ pub(crate) fn team_not_found(name: &str) -> ApiError {
 
 type TeamRow = (String, String, String, String, i64);
 
-async fn members(conn: &mut SqliteConnection, team_id: &str) -> AppResult<Vec<TeamMember>> {
+async fn members(conn: &mut AnyConnection, team_id: &str) -> AppResult<Vec<TeamMember>> {
     let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT u.username, u.display_name FROM team_members tm JOIN users u ON u.id = tm.user_id
-         WHERE tm.team_id = ? ORDER BY lower(u.username)",
+         WHERE tm.team_id = $1 ORDER BY lower(u.username)",
     )
     .bind(team_id)
     .fetch_all(&mut *conn)
@@ -59,9 +59,9 @@ fn team(
 const TEAM_COLUMNS: &str = "t.id, t.name, t.description, t.created_at,
     (SELECT COUNT(*) FROM team_members tm WHERE tm.team_id = t.id)";
 
-async fn find_team(conn: &mut SqliteConnection, name: &str) -> AppResult<TeamRow> {
+async fn find_team(conn: &mut AnyConnection, name: &str) -> AppResult<TeamRow> {
     let row: Option<TeamRow> = sqlx::query_as(&format!(
-        "SELECT {TEAM_COLUMNS} FROM teams t WHERE t.name = ? OR t.id = ? LIMIT 1"
+        "SELECT {TEAM_COLUMNS} FROM teams t WHERE t.name = $1 OR t.id = $2 LIMIT 1"
     ))
     .bind(name)
     .bind(name)
@@ -72,20 +72,20 @@ async fn find_team(conn: &mut SqliteConnection, name: &str) -> AppResult<TeamRow
 
 /// Teams by name, with their members.
 pub async fn list_teams(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     _caller: &Caller,
     search: Option<&str>,
     paging: Paging,
 ) -> AppResult<Page<Team>> {
     let needle = search.map(str::trim).unwrap_or("").to_lowercase();
     let (total,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM teams t WHERE instr(lower(t.name), ?) > 0")
+        sqlx::query_as("SELECT COUNT(*) FROM teams t WHERE instr(lower(t.name), $1) > 0")
             .bind(&needle)
             .fetch_one(pool)
             .await?;
     let rows: Vec<TeamRow> = sqlx::query_as(&format!(
-        "SELECT {TEAM_COLUMNS} FROM teams t WHERE instr(lower(t.name), ?) > 0
-         ORDER BY lower(t.name) LIMIT ? OFFSET ?"
+        "SELECT {TEAM_COLUMNS} FROM teams t WHERE instr(lower(t.name), $1) > 0
+         ORDER BY lower(t.name) LIMIT $2 OFFSET $3"
     ))
     .bind(&needle)
     .bind(paging.limit)
@@ -108,19 +108,19 @@ pub async fn list_teams(
     }))
 }
 
-pub async fn get_team(pool: &SqlitePool, _caller: &Caller, name: &str) -> AppResult<Team> {
+pub async fn get_team(pool: &AnyPool, _caller: &Caller, name: &str) -> AppResult<Team> {
     let mut conn = pool.acquire().await?;
     let row = find_team(&mut conn, name).await?;
     let m = members(&mut conn, &row.0).await?;
     Ok(team(row, m))
 }
 
-pub async fn create_team(pool: &SqlitePool, caller: &Caller, new: &NewTeam) -> AppResult<Team> {
+pub async fn create_team(pool: &AnyPool, caller: &Caller, new: &NewTeam) -> AppResult<Team> {
     require_admin(caller, "create teams")?;
     let name = validate_team_name(&new.name)?;
     let description = validate_team_description(new.description.as_deref().unwrap_or(""))?;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let taken: Option<(String,)> = sqlx::query_as("SELECT id FROM teams WHERE name = ?")
+    let mut tx = db::begin_write(&pool).await?;
+    let taken: Option<(String,)> = sqlx::query_as("SELECT id FROM teams WHERE name = $1")
         .bind(&name)
         .fetch_optional(&mut *tx)
         .await?;
@@ -137,7 +137,7 @@ pub async fn create_team(pool: &SqlitePool, caller: &Caller, new: &NewTeam) -> A
         .into());
     }
     let id = db::new_id();
-    sqlx::query("INSERT INTO teams (id, name, description, created_at) VALUES (?, ?, ?, ?)")
+    sqlx::query("INSERT INTO teams (id, name, description, created_at) VALUES ($1, $2, $3, $4)")
         .bind(&id)
         .bind(&name)
         .bind(&description)
@@ -158,12 +158,12 @@ pub async fn create_team(pool: &SqlitePool, caller: &Caller, new: &NewTeam) -> A
 }
 
 /// Deletes a team; its grants go with it. Refused (409) when a model would lose its last owner.
-pub async fn delete_team(pool: &SqlitePool, caller: &Caller, name: &str) -> AppResult<()> {
+pub async fn delete_team(pool: &AnyPool, caller: &Caller, name: &str) -> AppResult<()> {
     require_admin(caller, "delete teams")?;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = db::begin_write(&pool).await?;
     let row = find_team(&mut tx, name).await?;
     let (orphaned,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM model_team_grants tg WHERE tg.team_id = ? AND tg.role = 'OWNER'
+        "SELECT COUNT(*) FROM model_team_grants tg WHERE tg.team_id = $1 AND tg.role = 'OWNER'
          AND NOT EXISTS (SELECT 1 FROM model_grants g WHERE g.model_id = tg.model_id AND g.role = 'OWNER')
          AND NOT EXISTS (SELECT 1 FROM model_team_grants o WHERE o.model_id = tg.model_id
                          AND o.role = 'OWNER' AND o.team_id <> tg.team_id)",
@@ -183,7 +183,7 @@ pub async fn delete_team(pool: &SqlitePool, caller: &Caller, name: &str) -> AppR
         )
         .into());
     }
-    sqlx::query("DELETE FROM teams WHERE id = ?")
+    sqlx::query("DELETE FROM teams WHERE id = $1")
         .bind(&row.0)
         .execute(&mut *tx)
         .await?;
@@ -199,9 +199,9 @@ pub async fn delete_team(pool: &SqlitePool, caller: &Caller, name: &str) -> AppR
     Ok(())
 }
 
-async fn user_id(conn: &mut SqliteConnection, username: &str) -> AppResult<(String, String)> {
+async fn user_id(conn: &mut AnyConnection, username: &str) -> AppResult<(String, String)> {
     let row: Option<(String, String)> =
-        sqlx::query_as("SELECT id, username FROM users WHERE username = ?")
+        sqlx::query_as("SELECT id, username FROM users WHERE username = $1")
             .bind(username)
             .fetch_optional(&mut *conn)
             .await?;
@@ -210,17 +210,17 @@ async fn user_id(conn: &mut SqliteConnection, username: &str) -> AppResult<(Stri
 
 /// Adds a user to a team (doing nothing if they are already in it).
 pub async fn add_member(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     caller: &Caller,
     team_name: &str,
     username: &str,
 ) -> AppResult<Team> {
     require_admin(caller, "change team members")?;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = db::begin_write(&pool).await?;
     let row = find_team(&mut tx, team_name).await?;
     let (uid, username) = user_id(&mut tx, username).await?;
     let added = sqlx::query(
-        "INSERT INTO team_members (team_id, user_id, added_at) VALUES (?, ?, ?)
+        "INSERT INTO team_members (team_id, user_id, added_at) VALUES ($1, $2, $3)
          ON CONFLICT (team_id, user_id) DO NOTHING",
     )
     .bind(&row.0)
@@ -246,16 +246,16 @@ pub async fn add_member(
 
 /// Removes a user from a team; 404 when they were not in it.
 pub async fn remove_member(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     caller: &Caller,
     team_name: &str,
     username: &str,
 ) -> AppResult<()> {
     require_admin(caller, "change team members")?;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = db::begin_write(&pool).await?;
     let row = find_team(&mut tx, team_name).await?;
     let (uid, username) = user_id(&mut tx, username).await?;
-    let removed = sqlx::query("DELETE FROM team_members WHERE team_id = ? AND user_id = ?")
+    let removed = sqlx::query("DELETE FROM team_members WHERE team_id = $1 AND user_id = $2")
         .bind(&row.0)
         .bind(&uid)
         .execute(&mut *tx)

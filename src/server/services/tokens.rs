@@ -13,7 +13,7 @@ use crate::server::services::audit;
 use crate::server::services::users::require_admin;
 use chrono::{Duration, Utc};
 use serde_json::json;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 /// Tokens one user may create within [`TOKEN_WINDOW_MINUTES`] through the app or the REST API:
 /// plenty for people and pipelines, too few for a stolen session to mint credentials in bulk.
@@ -23,7 +23,7 @@ pub const TOKEN_WINDOW_MINUTES: i64 = 60;
 
 /// Creates a token for a signed-in user (REST API and the tokens page), within the hourly limit.
 pub async fn create_token(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     user_id: &str,
     request: &NewToken,
 ) -> AppResult<CreatedToken> {
@@ -33,7 +33,7 @@ pub async fn create_token(
 /// Creates a token from the command line, without the hourly limit: whoever runs it already
 /// holds the database.
 pub async fn create_token_as_operator(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     user_id: &str,
     request: &NewToken,
 ) -> AppResult<CreatedToken> {
@@ -41,7 +41,7 @@ pub async fn create_token_as_operator(
 }
 
 async fn insert_token(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     user_id: &str,
     request: &NewToken,
     max_in_window: i64,
@@ -58,8 +58,8 @@ async fn insert_token(
     // the limit.
     let inserted = sqlx::query(
         "INSERT INTO api_tokens (id, user_id, name, token_hash, prefix, created_at, expires_at)
-         SELECT ?, ?, ?, ?, ?, ?, ?
-         WHERE (SELECT COUNT(*) FROM api_tokens WHERE user_id = ? AND created_at > ?) < ?",
+         SELECT $1, $2, $3, $4, $5, $6, $7
+         WHERE (SELECT COUNT(*) FROM api_tokens WHERE user_id = $8 AND created_at > $9) < $10",
     )
     .bind(&id)
     .bind(user_id)
@@ -75,7 +75,7 @@ async fn insert_token(
     .await?;
     if inserted.rows_affected() == 0 {
         let (oldest,): (Option<String>,) = sqlx::query_as(
-            "SELECT MIN(created_at) FROM api_tokens WHERE user_id = ? AND created_at > ?",
+            "SELECT MIN(created_at) FROM api_tokens WHERE user_id = $1 AND created_at > $2",
         )
         .bind(user_id)
         .bind(&window_start)
@@ -152,10 +152,10 @@ fn token_info(
 }
 
 /// The user's tokens, newest first.
-pub async fn list_tokens(pool: &SqlitePool, user_id: &str) -> AppResult<Vec<TokenInfo>> {
+pub async fn list_tokens(pool: &AnyPool, user_id: &str) -> AppResult<Vec<TokenInfo>> {
     let rows: Vec<TokenRow> = sqlx::query_as(
         "SELECT id, name, prefix, created_at, expires_at, last_used_at, revoked_at, NULL
-         FROM api_tokens WHERE user_id = ? ORDER BY created_at DESC, id",
+         FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id",
     )
     .bind(user_id)
     .fetch_all(pool)
@@ -165,7 +165,7 @@ pub async fn list_tokens(pool: &SqlitePool, user_id: &str) -> AppResult<Vec<Toke
 
 /// Every user's tokens, newest first, with whose they are (admins only).
 pub async fn list_all_tokens(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     caller: &Caller,
     paging: Paging,
 ) -> AppResult<Page<TokenInfo>> {
@@ -177,7 +177,7 @@ pub async fn list_all_tokens(
         "SELECT t.id, t.name, t.prefix, t.created_at, t.expires_at, t.last_used_at, t.revoked_at,
                 u.username
          FROM api_tokens t JOIN users u ON u.id = t.user_id
-         ORDER BY t.created_at DESC, t.id LIMIT ? OFFSET ?",
+         ORDER BY t.created_at DESC, t.id LIMIT $1 OFFSET $2",
     )
     .bind(paging.limit)
     .bind(paging.offset)
@@ -191,14 +191,14 @@ pub async fn list_all_tokens(
 
 /// Revokes a token: one's own, or (for admins) anyone's. Someone else's token is "not found",
 /// not "forbidden".
-pub async fn revoke_token(pool: &SqlitePool, caller: &Caller, token_id: &str) -> AppResult<()> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+pub async fn revoke_token(pool: &AnyPool, caller: &Caller, token_id: &str) -> AppResult<()> {
+    let mut tx = db::begin_write(&pool).await?;
     let found: Option<(Option<String>, String)> = sqlx::query_as(
-        "SELECT revoked_at, name FROM api_tokens WHERE id = ? AND (user_id = ? OR ?)",
+        "SELECT revoked_at, name FROM api_tokens WHERE id = $1 AND (user_id = $2 OR $3)",
     )
     .bind(token_id)
     .bind(&caller.user_id)
-    .bind(caller.is_admin)
+    .bind(db::flag(caller.is_admin))
     .fetch_optional(&mut *tx)
     .await?;
     let name = match found {
@@ -214,7 +214,7 @@ pub async fn revoke_token(pool: &SqlitePool, caller: &Caller, token_id: &str) ->
         Some((Some(_), _)) => return Ok(()),
         Some((None, name)) => name,
     };
-    sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE id = ?")
+    sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2")
         .bind(db::now())
         .bind(token_id)
         .execute(&mut *tx)
@@ -232,9 +232,9 @@ pub async fn revoke_token(pool: &SqlitePool, caller: &Caller, token_id: &str) ->
 }
 
 /// The id of an active user by name, for the command line.
-pub async fn user_id_by_name(pool: &SqlitePool, username: &str) -> AppResult<String> {
+pub async fn user_id_by_name(pool: &AnyPool, username: &str) -> AppResult<String> {
     let row: Option<(String,)> =
-        sqlx::query_as("SELECT id FROM users WHERE username = ? AND is_active = 1")
+        sqlx::query_as("SELECT id FROM users WHERE username = $1 AND is_active = 1")
             .bind(username)
             .fetch_optional(pool)
             .await?;

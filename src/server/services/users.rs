@@ -13,7 +13,7 @@ use crate::server::services::audit;
 use crate::server::state::AppState;
 use chrono::{Duration, Utc};
 use serde_json::json;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 /// Failed sign-ins allowed per username within [`FAILURE_WINDOW_MINUTES`].
 pub const MAX_FAILURES: i64 = 5;
@@ -28,7 +28,7 @@ pub struct NewUser {
 
 /// Creates a user after validating every field; the username is unique ignoring case.
 pub async fn create_user(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     new: NewUser,
     actor_id: Option<&str>,
 ) -> AppResult<String> {
@@ -36,7 +36,7 @@ pub async fn create_user(
     let display_name = validate_display_name(&new.display_name)?;
     validate_password(&new.password)?;
     let hash = auth::hash_password(new.password).await?;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = db::begin_write(&pool).await?;
     let id = insert_user(&mut tx, &username, &display_name, &hash, new.is_admin).await?;
     audit::record(
         &mut tx,
@@ -51,13 +51,13 @@ pub async fn create_user(
 }
 
 async fn insert_user(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     username: &str,
     display_name: &str,
     hash: &PasswordHashText,
     is_admin: bool,
 ) -> AppResult<String> {
-    let taken: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE username = ?")
+    let taken: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE username = $1")
         .bind(username)
         .fetch_optional(&mut *conn)
         .await?;
@@ -78,20 +78,20 @@ async fn insert_user(
     };
     sqlx::query(
         "INSERT INTO users (id, username, display_name, password_hash, is_admin, is_active, created_at)
-         VALUES (?, ?, ?, ?, ?, 1, ?)",
+         VALUES ($1, $2, $3, $4, $5, 1, $6)",
     )
     .bind(&id)
     .bind(username)
     .bind(display_name)
     .bind(&hash.0)
-    .bind(is_admin)
+    .bind(db::flag(is_admin))
     .bind(db::now())
     .execute(&mut *conn)
     .await?;
     Ok(id)
 }
 
-pub async fn user_count(pool: &SqlitePool) -> AppResult<i64> {
+pub async fn user_count(pool: &AnyPool) -> AppResult<i64> {
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
         .fetch_one(pool)
         .await?;
@@ -99,12 +99,12 @@ pub async fn user_count(pool: &SqlitePool) -> AppResult<i64> {
 }
 
 /// On a database without users, makes a one-time link for creating the first admin.
-pub async fn issue_setup_link(pool: &SqlitePool) -> AppResult<Option<String>> {
+pub async fn issue_setup_link(pool: &AnyPool) -> AppResult<Option<String>> {
     if user_count(pool).await? > 0 {
         return Ok(None);
     }
     let secret = auth::random_secret(32);
-    sqlx::query("INSERT INTO setup_links (token_hash, created_at) VALUES (?, ?)")
+    sqlx::query("INSERT INTO setup_links (token_hash, created_at) VALUES ($1, $2)")
         .bind(auth::sha256_hex(&secret))
         .bind(db::now())
         .execute(pool)
@@ -122,12 +122,12 @@ fn setup_link_invalid() -> ApiError {
 }
 
 /// Whether a setup link can still be used.
-pub async fn setup_link_is_valid(pool: &SqlitePool, secret: &str) -> AppResult<bool> {
+pub async fn setup_link_is_valid(pool: &AnyPool, secret: &str) -> AppResult<bool> {
     if user_count(pool).await? > 0 {
         return Ok(false);
     }
     let found: Option<(String,)> = sqlx::query_as(
-        "SELECT token_hash FROM setup_links WHERE token_hash = ? AND used_at IS NULL",
+        "SELECT token_hash FROM setup_links WHERE token_hash = $1 AND used_at IS NULL",
     )
     .bind(auth::sha256_hex(secret))
     .fetch_optional(pool)
@@ -136,7 +136,7 @@ pub async fn setup_link_is_valid(pool: &SqlitePool, secret: &str) -> AppResult<b
 }
 
 /// Creates the first admin with a setup link; the link (and every other) stops working.
-pub async fn complete_setup(pool: &SqlitePool, secret: &str, new: NewUser) -> AppResult<()> {
+pub async fn complete_setup(pool: &AnyPool, secret: &str, new: NewUser) -> AppResult<()> {
     if !setup_link_is_valid(pool, secret).await? {
         return Err(setup_link_invalid().into());
     }
@@ -147,7 +147,7 @@ pub async fn complete_setup(pool: &SqlitePool, secret: &str, new: NewUser) -> Ap
     let mut tx = pool.begin().await?;
     // Re-checked inside the transaction: two people racing with the same link get one admin.
     let used = sqlx::query(
-        "UPDATE setup_links SET used_at = ? WHERE token_hash = ? AND used_at IS NULL
+        "UPDATE setup_links SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL
          AND NOT EXISTS (SELECT 1 FROM users)",
     )
     .bind(db::now())
@@ -158,7 +158,7 @@ pub async fn complete_setup(pool: &SqlitePool, secret: &str, new: NewUser) -> Ap
         return Err(setup_link_invalid().into());
     }
     let id = insert_user(&mut tx, &username, &display_name, &hash, true).await?;
-    sqlx::query("UPDATE setup_links SET used_at = ? WHERE used_at IS NULL")
+    sqlx::query("UPDATE setup_links SET used_at = $1 WHERE used_at IS NULL")
         .bind(db::now())
         .execute(&mut *tx)
         .await?;
@@ -188,12 +188,13 @@ fn wrong_credentials() -> ApiError {
 pub async fn sign_in(state: &AppState, username: &str, password: String) -> AppResult<String> {
     let pool = &state.db;
     let window_start = db::timestamp(Utc::now() - Duration::minutes(FAILURE_WINDOW_MINUTES));
-    let (failures,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM login_failures WHERE username = ? AND failed_at > ?")
-            .bind(username)
-            .bind(&window_start)
-            .fetch_one(pool)
-            .await?;
+    let (failures,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM login_failures WHERE username = $1 AND failed_at > $2",
+    )
+    .bind(username)
+    .bind(&window_start)
+    .fetch_one(pool)
+    .await?;
     if failures >= MAX_FAILURES {
         return Err(ApiError::new(
             429,
@@ -204,24 +205,24 @@ pub async fn sign_in(state: &AppState, username: &str, password: String) -> AppR
         .retry_after(FAILURE_WINDOW_MINUTES as u64 * 60)
         .into());
     }
-    let user: Option<(String, String, bool)> =
-        sqlx::query_as("SELECT id, password_hash, is_active FROM users WHERE username = ?")
+    let user: Option<(String, String, db::Flag)> =
+        sqlx::query_as("SELECT id, password_hash, is_active FROM users WHERE username = $1")
             .bind(username)
             .fetch_optional(pool)
             .await?;
     // An unknown user costs the same hashing work as a known one, so timing tells nothing.
     let (user_id, hash, active) = match user {
-        Some((id, hash, active)) => (Some(id), PasswordHashText(hash), active),
+        Some((id, hash, active)) => (Some(id), PasswordHashText(hash), active.0),
         None => (None, dummy_hash().await?, false),
     };
     let matches = auth::verify_password(password, hash.clone()).await?;
     let Some(user_id) = user_id.filter(|_| matches) else {
-        sqlx::query("INSERT INTO login_failures (username, failed_at) VALUES (?, ?)")
+        sqlx::query("INSERT INTO login_failures (username, failed_at) VALUES ($1, $2)")
             .bind(username)
             .bind(db::now())
             .execute(pool)
             .await?;
-        sqlx::query("DELETE FROM login_failures WHERE failed_at < ?")
+        sqlx::query("DELETE FROM login_failures WHERE failed_at < $1")
             .bind(db::timestamp(Utc::now() - Duration::days(1)))
             .execute(pool)
             .await?;
@@ -236,7 +237,7 @@ pub async fn sign_in(state: &AppState, username: &str, password: String) -> AppR
         )
         .into());
     }
-    sqlx::query("DELETE FROM login_failures WHERE username = ?")
+    sqlx::query("DELETE FROM login_failures WHERE username = $1")
         .bind(username)
         .execute(pool)
         .await?;
@@ -275,14 +276,14 @@ pub(crate) fn user_not_found(username: &str) -> ApiError {
     )
 }
 
-type UserRow = (String, String, bool, bool, String);
+type UserRow = (String, String, db::Flag, db::Flag, String);
 
 fn user_info((username, display_name, is_admin, is_active, created_at): UserRow) -> UserInfo {
     UserInfo {
         username,
         display_name,
-        is_admin,
-        is_active,
+        is_admin: is_admin.0,
+        is_active: is_active.0,
         created_at: db::parse_time(&created_at),
     }
 }
@@ -291,21 +292,21 @@ const USER_COLUMNS: &str = "username, display_name, is_admin, is_active, created
 
 /// Every user, by name (admins only); `search` matches username or display name.
 pub async fn list_users(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     caller: &Caller,
     search: Option<&str>,
     paging: Paging,
 ) -> AppResult<Page<UserInfo>> {
     require_admin(caller, "list users")?;
     let needle = search.map(str::trim).unwrap_or("").to_lowercase();
-    let filter = "instr(lower(username), ?) > 0 OR instr(lower(display_name), ?) > 0";
+    let filter = "instr(lower(username), $1) > 0 OR instr(lower(display_name), $2) > 0";
     let (total,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM users WHERE {filter}"))
         .bind(&needle)
         .bind(&needle)
         .fetch_one(pool)
         .await?;
     let rows: Vec<UserRow> = sqlx::query_as(&format!(
-        "SELECT {USER_COLUMNS} FROM users WHERE {filter} ORDER BY lower(username) LIMIT ? OFFSET ?"
+        "SELECT {USER_COLUMNS} FROM users WHERE {filter} ORDER BY lower(username) LIMIT $3 OFFSET $4"
     ))
     .bind(&needle)
     .bind(&needle)
@@ -325,14 +326,14 @@ pub async fn list_users(
 }
 
 /// One user (admins only).
-pub async fn get_user(pool: &SqlitePool, caller: &Caller, username: &str) -> AppResult<UserInfo> {
+pub async fn get_user(pool: &AnyPool, caller: &Caller, username: &str) -> AppResult<UserInfo> {
     require_admin(caller, "look up users")?;
     user_by_name(pool, username).await
 }
 
-async fn user_by_name(pool: &SqlitePool, username: &str) -> AppResult<UserInfo> {
+async fn user_by_name(pool: &AnyPool, username: &str) -> AppResult<UserInfo> {
     let row: Option<UserRow> = sqlx::query_as(&format!(
-        "SELECT {USER_COLUMNS} FROM users WHERE username = ?"
+        "SELECT {USER_COLUMNS} FROM users WHERE username = $1"
     ))
     .bind(username)
     .fetch_optional(pool)
@@ -343,7 +344,7 @@ async fn user_by_name(pool: &SqlitePool, username: &str) -> AppResult<UserInfo> 
 
 /// An admin creates a user.
 pub async fn admin_create_user(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     caller: &Caller,
     request: NewUserRequest,
 ) -> AppResult<UserInfo> {
@@ -368,7 +369,7 @@ pub async fn admin_create_user(
 /// requires an active user). There is always an active admin, and admins cannot lock
 /// themselves out.
 pub async fn update_user(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     caller: &Caller,
     username: &str,
     patch: UserPatch,
@@ -386,15 +387,16 @@ pub async fn update_user(
         }
         None => None,
     };
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let row: Option<(String, String, String, bool, bool)> = sqlx::query_as(
-        "SELECT id, username, display_name, is_admin, is_active FROM users WHERE username = ?",
+    let mut tx = db::begin_write(&pool).await?;
+    let row: Option<(String, String, String, db::Flag, db::Flag)> = sqlx::query_as(
+        "SELECT id, username, display_name, is_admin, is_active FROM users WHERE username = $1",
     )
     .bind(username)
     .fetch_optional(&mut *tx)
     .await?;
     let (id, username, old_display, was_admin, was_active) =
         row.ok_or_else(|| user_not_found(username))?;
+    let (was_admin, was_active) = (was_admin.0, was_active.0);
     let is_admin = patch.is_admin.unwrap_or(was_admin);
     let is_active = patch.is_active.unwrap_or(was_active);
     if id == caller.user_id && (!is_admin || !is_active) {
@@ -426,26 +428,26 @@ pub async fn update_user(
         tx.commit().await?;
         return user_by_name(pool, &username).await;
     }
-    sqlx::query("UPDATE users SET display_name = ?, is_admin = ?, is_active = ? WHERE id = ?")
+    sqlx::query("UPDATE users SET display_name = $1, is_admin = $2, is_active = $3 WHERE id = $4")
         .bind(&display_name)
-        .bind(is_admin)
-        .bind(is_active)
+        .bind(db::flag(is_admin))
+        .bind(db::flag(is_active))
         .bind(&id)
         .execute(&mut *tx)
         .await?;
     if let Some(hash) = &hash {
-        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(&hash.0)
             .bind(&id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM login_failures WHERE username = ?")
+        sqlx::query("DELETE FROM login_failures WHERE username = $1")
             .bind(&username)
             .execute(&mut *tx)
             .await?;
     }
     if hash.is_some() || !is_active {
-        sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
             .bind(&id)
             .execute(&mut *tx)
             .await?;
@@ -478,7 +480,7 @@ pub async fn update_user(
 /// The caller changes their own password. Every other session of theirs ends; the one making the
 /// change (if it is a browser session) stays signed in.
 pub async fn change_own_password(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     caller: &Caller,
     current_session: Option<&str>,
     change: PasswordChange,
@@ -487,7 +489,7 @@ pub async fn change_own_password(
         field: Some("new_password".into()),
         ..e
     })?;
-    let (hash,): (String,) = sqlx::query_as("SELECT password_hash FROM users WHERE id = ?")
+    let (hash,): (String,) = sqlx::query_as("SELECT password_hash FROM users WHERE id = $1")
         .bind(&caller.user_id)
         .fetch_one(pool)
         .await?;
@@ -502,12 +504,12 @@ pub async fn change_own_password(
     }
     let new_hash = auth::hash_password(change.new_password).await?;
     let mut tx = pool.begin().await?;
-    sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
         .bind(&new_hash.0)
         .bind(&caller.user_id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("DELETE FROM sessions WHERE user_id = ? AND id_hash <> ?")
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
         .bind(&caller.user_id)
         .bind(current_session.unwrap_or(""))
         .execute(&mut *tx)

@@ -17,13 +17,14 @@ use crate::domain::version::{
 use crate::domain::version_number::{Bump, VersionNumber, VersionRef};
 use crate::server::auth::Caller;
 use crate::server::db;
+use crate::server::db::QueryBuilder;
 use crate::server::error::AppResult;
 use crate::server::services::models::{self, ModelRef, PRIMARY_VERSION_ID, find_model};
 use crate::server::services::{audit, model_checks};
 use crate::server::state::AppState;
 use crate::server::storage::StoredBlob;
 use serde_json::json;
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{AnyConnection, AnyPool};
 use std::collections::{HashMap, HashSet};
 use tokio::io::AsyncReadExt;
 
@@ -38,13 +39,13 @@ fn version_columns() -> String {
         u.username AS created_by, v.created_at, v.updated_at, v.published_at,
         v.training_dataset_id, (SELECT d.name FROM datasets d WHERE d.id = v.training_dataset_id) AS training_dataset_name,
         v.holdout_dataset_id, (SELECT d.name FROM datasets d WHERE d.id = v.holdout_dataset_id) AS holdout_dataset_name,
-        COALESCE(v.id = {PRIMARY_VERSION_ID}, 0) AS is_primary,
+        CASE WHEN v.id = {PRIMARY_VERSION_ID} THEN 1 ELSE 0 END AS is_primary,
         (SELECT COUNT(*) FROM version_files f WHERE f.version_id = v.id) AS file_count,
-        (SELECT COALESCE(SUM(f.size), 0) FROM version_files f WHERE f.version_id = v.id) AS total_size"
+        (SELECT CAST(COALESCE(SUM(f.size), 0) AS BIGINT) FROM version_files f WHERE f.version_id = v.id) AS total_size"
     )
 }
 
-fn select_versions() -> QueryBuilder<'static, Sqlite> {
+fn select_versions() -> QueryBuilder<'static> {
     QueryBuilder::new(format!(
         "SELECT {} FROM versions v JOIN models m ON m.id = v.model_id JOIN users u ON u.id = v.created_by",
         version_columns()
@@ -61,6 +62,7 @@ pub(crate) struct VersionRow {
     patch: i64,
     state: String,
     registration: String,
+    #[sqlx(try_from = "db::Flag")]
     active: bool,
     description: String,
     metadata: String,
@@ -81,6 +83,7 @@ pub(crate) struct VersionRow {
     training_dataset_name: Option<String>,
     holdout_dataset_id: Option<String>,
     holdout_dataset_name: Option<String>,
+    #[sqlx(try_from = "db::Flag")]
     is_primary: bool,
     file_count: i64,
     total_size: i64,
@@ -188,7 +191,7 @@ fn conflict(code: &str, msg: impl Into<String>, solution: impl Into<String>) -> 
 /// Finds a version named in a request body (`field`): there the model exists and the body is
 /// wrong, so a missing version is 422 naming the field rather than 404.
 pub(crate) async fn find_named_version(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     model: &ModelRef,
     reference: &str,
     field: &str,
@@ -205,7 +208,7 @@ pub(crate) async fn find_named_version(
 
 /// Finds a version of `model` by number, alias, `latest` or `primary`.
 pub(crate) async fn find_version(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     model: &ModelRef,
     reference: &str,
 ) -> AppResult<VersionRow> {
@@ -240,21 +243,18 @@ pub(crate) async fn find_version(
 }
 
 async fn files_of(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     version_ids: &[String],
 ) -> AppResult<HashMap<String, Vec<VersionFile>>> {
     let mut out: HashMap<String, Vec<VersionFile>> = HashMap::new();
     if version_ids.is_empty() {
         return Ok(out);
     }
-    let mut q = QueryBuilder::<Sqlite>::new(
+    let mut q = QueryBuilder::new(
         "SELECT f.version_id, f.path, f.size, f.sha256, f.content_type, c.result FROM version_files f
          LEFT JOIN model_checks c ON c.sha256 = f.sha256 WHERE f.version_id IN (",
     );
-    let mut ids = q.separated(", ");
-    for id in version_ids {
-        ids.push_bind(id.clone());
-    }
+    q.push_binds(version_ids.iter().cloned());
     q.push(") ORDER BY f.version_id, f.path");
     let rows: Vec<(String, String, i64, String, String, Option<String>)> =
         q.build_query_as().fetch_all(pool).await?;
@@ -270,9 +270,9 @@ async fn files_of(
     Ok(out)
 }
 
-async fn aliases_of(pool: &SqlitePool, model_id: &str) -> AppResult<HashMap<String, Vec<String>>> {
+async fn aliases_of(pool: &AnyPool, model_id: &str) -> AppResult<HashMap<String, Vec<String>>> {
     let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT version_id, name FROM aliases WHERE model_id = ? ORDER BY name")
+        sqlx::query_as("SELECT version_id, name FROM aliases WHERE model_id = $1 ORDER BY name")
             .bind(model_id)
             .fetch_all(pool)
             .await?;
@@ -290,7 +290,7 @@ pub(crate) async fn to_version(state: &AppState, row: VersionRow) -> AppResult<V
         .remove(&row.id)
         .unwrap_or_default();
     let aliases: Vec<String> =
-        sqlx::query_scalar("SELECT name FROM aliases WHERE version_id = ? ORDER BY name")
+        sqlx::query_scalar("SELECT name FROM aliases WHERE version_id = $1 ORDER BY name")
             .bind(&row.id)
             .fetch_all(&state.db)
             .await?;
@@ -343,8 +343,7 @@ pub async fn list_versions(
         .filter(|s| !s.is_empty())
         .map(VersionState::parse)
         .transpose()?;
-    let mut count =
-        QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM versions v WHERE v.model_id = ");
+    let mut count = QueryBuilder::new("SELECT COUNT(*) FROM versions v WHERE v.model_id = ");
     count.push_bind(model.id.clone());
     if let Some(s) = filter {
         count.push(" AND v.state = ");
@@ -467,7 +466,7 @@ pub async fn begin_version(
         && !deleted.is_empty()
     {
         let present: HashSet<String> =
-            sqlx::query_scalar("SELECT path FROM version_files WHERE version_id = ?")
+            sqlx::query_scalar("SELECT path FROM version_files WHERE version_id = $1")
                 .bind(&base.id)
                 .fetch_all(&state.db)
                 .await?
@@ -492,9 +491,9 @@ pub async fn begin_version(
     let now = db::now();
     // BEGIN IMMEDIATE takes the write lock before reading the highest number, so concurrent
     // creations queue up instead of computing the same next number.
-    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = db::begin_write(&state.db).await?;
     let latest: Option<(i64, i64, i64)> = sqlx::query_as(
-        "SELECT major, minor, patch FROM versions WHERE model_id = ?
+        "SELECT major, minor, patch FROM versions WHERE model_id = $1
          ORDER BY major DESC, minor DESC, patch DESC LIMIT 1",
     )
     .bind(&model.id)
@@ -509,7 +508,7 @@ pub async fn begin_version(
     sqlx::query(
         "INSERT INTO versions (id, model_id, major, minor, patch, state, registration, active,
             base_version, created_by, created_at, updated_at, published_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $10, $11, $12)",
     )
     .bind(&id)
     .bind(&model.id)
@@ -530,7 +529,7 @@ pub async fn begin_version(
         // The base's file rows are copied in one statement; the bytes are shared.
         sqlx::query(
             "INSERT INTO version_files (version_id, path, sha256, size, content_type, created_at)
-             SELECT ?, path, sha256, size, content_type, ? FROM version_files WHERE version_id = ?",
+             SELECT $1, path, sha256, size, content_type, $2 FROM version_files WHERE version_id = $3",
         )
         .bind(&id)
         .bind(&now)
@@ -538,7 +537,7 @@ pub async fn begin_version(
         .execute(&mut *tx)
         .await?;
         for path in &deleted {
-            sqlx::query("DELETE FROM version_files WHERE version_id = ? AND path = ?")
+            sqlx::query("DELETE FROM version_files WHERE version_id = $1 AND path = $2")
                 .bind(&id)
                 .bind(path)
                 .execute(&mut *tx)
@@ -564,15 +563,15 @@ pub async fn begin_version(
 
 /// Writes a version's version-level fields.
 async fn store_fields(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     version_id: &str,
     fields: &VersionFields,
     now: &str,
 ) -> AppResult<()> {
     sqlx::query(
-        "UPDATE versions SET description = ?, metadata = ?, tags = ?, metrics = ?, framework = ?,
-            environment = ?, git = ?, source_uri = ?, run_id = ?, updated_at = ?
-         WHERE id = ?",
+        "UPDATE versions SET description = $1, metadata = $2, tags = $3, metrics = $4, framework = $5,
+            environment = $6, git = $7, source_uri = $8, run_id = $9, updated_at = $10
+         WHERE id = $11",
     )
     .bind(&fields.description)
     .bind(json!(fields.metadata).to_string())
@@ -592,7 +591,7 @@ async fn store_fields(
 
 /// Adds a stored blob to a version under `path`, replacing what was there.
 pub(crate) async fn upsert_file(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     version_id: &str,
     path: &str,
     blob: &StoredBlob,
@@ -601,7 +600,7 @@ pub(crate) async fn upsert_file(
     record_blob(&mut *conn, blob, now).await?;
     sqlx::query(
         "INSERT INTO version_files (version_id, path, sha256, size, content_type, created_at)
-         VALUES (?, ?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (version_id, path) DO UPDATE SET sha256 = excluded.sha256,
             size = excluded.size, content_type = excluded.content_type, created_at = excluded.created_at",
     )
@@ -616,8 +615,8 @@ pub(crate) async fn upsert_file(
     Ok(())
 }
 
-async fn touch_model(conn: &mut SqliteConnection, model_id: &str, now: &str) -> AppResult<()> {
-    sqlx::query("UPDATE models SET updated_at = ? WHERE id = ?")
+async fn touch_model(conn: &mut AnyConnection, model_id: &str, now: &str) -> AppResult<()> {
+    sqlx::query("UPDATE models SET updated_at = $1 WHERE id = $2")
         .bind(now)
         .bind(model_id)
         .execute(conn)
@@ -636,9 +635,9 @@ pub async fn finish_version(
     let fields = VersionFields::from_new(new)?;
     let publish = new.publish.unwrap_or(false);
     let now = db::now();
-    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = db::begin_write(&state.db).await?;
     let inherited: HashSet<String> =
-        sqlx::query_scalar("SELECT path FROM version_files WHERE version_id = ?")
+        sqlx::query_scalar("SELECT path FROM version_files WHERE version_id = $1")
             .bind(&pending.id)
             .fetch_all(&mut *tx)
             .await?
@@ -657,9 +656,9 @@ pub async fn finish_version(
     store_fields(&mut tx, &pending.id, &fields, &now).await?;
     sqlx::query(
         "UPDATE versions SET registration = 'ready',
-            state = CASE WHEN ? THEN 'published' ELSE state END,
-            published_at = CASE WHEN ? THEN ? ELSE published_at END
-         WHERE id = ?",
+            state = CASE WHEN $1 THEN 'published' ELSE state END,
+            published_at = CASE WHEN $2 THEN $3 ELSE published_at END
+         WHERE id = $4",
     )
     .bind(publish)
     .bind(publish)
@@ -676,7 +675,7 @@ pub async fn finish_version(
 /// Removes a version whose uploads failed, so nothing half-made stays visible. Its blobs are
 /// left for the sweep.
 pub async fn abandon_version(state: &AppState, pending: &PendingVersion) {
-    if let Err(e) = sqlx::query("DELETE FROM versions WHERE id = ? AND registration = 'pending'")
+    if let Err(e) = sqlx::query("DELETE FROM versions WHERE id = $1 AND registration = 'pending'")
         .bind(&pending.id)
         .execute(&state.db)
         .await
@@ -695,12 +694,12 @@ pub(crate) fn too_many_files(max: usize) -> ApiError {
 }
 
 pub(crate) async fn record_blob(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     blob: &StoredBlob,
     now: &str,
 ) -> AppResult<()> {
     sqlx::query(
-        "INSERT INTO blobs (sha256, size, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        "INSERT INTO blobs (sha256, size, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
     )
     .bind(&blob.sha256)
     .bind(blob.size as i64)
@@ -723,14 +722,14 @@ pub async fn create_version(
 
 /// Re-reads requirements.txt (the shallowest one) and pip_packages into the stored dependencies.
 pub(crate) async fn refresh_dependencies(state: &AppState, version_id: &str) -> AppResult<()> {
-    let env: Option<(String,)> = sqlx::query_as("SELECT environment FROM versions WHERE id = ?")
+    let env: Option<(String,)> = sqlx::query_as("SELECT environment FROM versions WHERE id = $1")
         .bind(version_id)
         .fetch_optional(&state.db)
         .await?;
     let Some((env,)) = env else { return Ok(()) };
     let environment: Environment = serde_json::from_str(&env).unwrap_or_default();
     let files: Vec<(String, String, i64)> = sqlx::query_as(
-        "SELECT path, sha256, size FROM version_files WHERE version_id = ?
+        "SELECT path, sha256, size FROM version_files WHERE version_id = $1
             AND (path = 'requirements.txt' OR path LIKE '%/requirements.txt')",
     )
     .bind(version_id)
@@ -767,7 +766,7 @@ pub(crate) async fn refresh_dependencies(state: &AppState, version_id: &str) -> 
         }
     }
     deps.merge(parse_pip_packages(&environment.pip_packages));
-    sqlx::query("UPDATE versions SET dependencies = ? WHERE id = ?")
+    sqlx::query("UPDATE versions SET dependencies = $1 WHERE id = $2")
         .bind(json!(deps).to_string())
         .bind(version_id)
         .execute(&state.db)
@@ -834,7 +833,7 @@ pub async fn publish_version(
         let now = db::now();
         let mut tx = state.db.begin().await?;
         sqlx::query(
-            "UPDATE versions SET state = 'published', published_at = ?, updated_at = ? WHERE id = ? AND state = 'draft'",
+            "UPDATE versions SET state = 'published', published_at = $1, updated_at = $2 WHERE id = $3 AND state = 'draft'",
         )
         .bind(&now)
         .bind(&now)
@@ -871,7 +870,7 @@ pub async fn set_active(
     let row = find_version(&state.db, &model, reference).await?;
     if !active {
         let pinned: Option<(Option<String>,)> =
-            sqlx::query_as("SELECT primary_version_id FROM models WHERE id = ?")
+            sqlx::query_as("SELECT primary_version_id FROM models WHERE id = $1")
                 .bind(&model.id)
                 .fetch_optional(&state.db)
                 .await?;
@@ -887,8 +886,8 @@ pub async fn set_active(
     if row.active != active {
         let now = db::now();
         let mut tx = state.db.begin().await?;
-        sqlx::query("UPDATE versions SET active = ?, updated_at = ? WHERE id = ?")
-            .bind(active)
+        sqlx::query("UPDATE versions SET active = $1, updated_at = $2 WHERE id = $3")
+            .bind(db::flag(active))
             .bind(&now)
             .bind(&row.id)
             .execute(&mut *tx)
@@ -947,15 +946,15 @@ pub async fn promote_version(
         .into());
     }
     let now = db::now();
-    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = db::begin_write(&state.db).await?;
     let previous: Option<(String,)> = sqlx::query_as(&format!(
         "SELECT v.major || '.' || v.minor || '.' || v.patch FROM models m
-         JOIN versions v ON v.id = {PRIMARY_VERSION_ID} WHERE m.id = ?"
+         JOIN versions v ON v.id = {PRIMARY_VERSION_ID} WHERE m.id = $1"
     ))
     .bind(&model.id)
     .fetch_optional(&mut *tx)
     .await?;
-    sqlx::query("UPDATE models SET primary_version_id = ?, updated_at = ? WHERE id = ?")
+    sqlx::query("UPDATE models SET primary_version_id = $1, updated_at = $2 WHERE id = $3")
         .bind(&row.id)
         .bind(&now)
         .bind(&model.id)
@@ -991,8 +990,8 @@ pub async fn delete_version(
     let model = find_model(&state.db, Some(caller), model_key).await?;
     model.require(Role::Editor, "delete this model's versions")?;
     let row = find_version(&state.db, &model, reference).await?;
-    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
-    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM versions WHERE model_id = ?")
+    let mut tx = db::begin_write(&state.db).await?;
+    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM versions WHERE model_id = $1")
         .bind(&model.id)
         .fetch_one(&mut *tx)
         .await?;
@@ -1007,12 +1006,12 @@ pub async fn delete_version(
     }
     let number = row.number().to_string();
     if model_deleted {
-        sqlx::query("DELETE FROM models WHERE id = ?")
+        sqlx::query("DELETE FROM models WHERE id = $1")
             .bind(&model.id)
             .execute(&mut *tx)
             .await?;
     } else {
-        sqlx::query("DELETE FROM versions WHERE id = ?")
+        sqlx::query("DELETE FROM versions WHERE id = $1")
             .bind(&row.id)
             .execute(&mut *tx)
             .await?;
@@ -1041,7 +1040,7 @@ pub async fn metric_series(
 ) -> AppResult<Vec<MetricSeries>> {
     let model = find_model(&state.db, caller, model_key).await?;
     let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(
-        "SELECT major, minor, patch, metrics FROM versions WHERE model_id = ? AND metrics <> '[]'
+        "SELECT major, minor, patch, metrics FROM versions WHERE model_id = $1 AND metrics <> '[]'
          ORDER BY major DESC, minor DESC, patch DESC LIMIT 200",
     )
     .bind(&model.id)
@@ -1094,8 +1093,8 @@ pub async fn copy_model(
     let name = crate::domain::model::validate_model_name(new_name)?;
     let id = db::new_id();
     let now = db::now();
-    let mut tx = state.db.begin_with("BEGIN IMMEDIATE").await?;
-    let taken: Option<(String,)> = sqlx::query_as("SELECT id FROM models WHERE name = ?")
+    let mut tx = db::begin_write(&state.db).await?;
+    let taken: Option<(String,)> = sqlx::query_as("SELECT id FROM models WHERE name = $1")
         .bind(&name)
         .fetch_optional(&mut *tx)
         .await?;
@@ -1105,8 +1104,8 @@ pub async fn copy_model(
     sqlx::query(
         "INSERT INTO models (id, name, description, readme, target_type, target_name, class_labels,
             tags, metadata, visibility, archived, created_by, created_at, updated_at)
-         SELECT ?, ?, description, readme, target_type, target_name, class_labels, tags, metadata,
-            'private', 0, ?, ?, ? FROM models WHERE id = ?",
+         SELECT $1, $2, description, readme, target_type, target_name, class_labels, tags, metadata,
+            'private', 0, $3, $4, $5 FROM models WHERE id = $6",
     )
     .bind(&id)
     .bind(&name)
@@ -1117,7 +1116,7 @@ pub async fn copy_model(
     .execute(&mut *tx)
     .await?;
     sqlx::query(
-        "INSERT INTO model_grants (model_id, user_id, role, can_share) VALUES (?, ?, 'OWNER', 1)",
+        "INSERT INTO model_grants (model_id, user_id, role, can_share) VALUES ($1, $2, 'OWNER', 1)",
     )
     .bind(&id)
     .bind(&caller.user_id)
@@ -1129,11 +1128,11 @@ pub async fn copy_model(
     sqlx::query("CREATE TEMP TABLE IF NOT EXISTS version_copy (old_id TEXT PRIMARY KEY, new_id TEXT NOT NULL)")
         .execute(&mut *tx)
         .await?;
-    sqlx::query("DELETE FROM temp.version_copy")
+    sqlx::query("DELETE FROM version_copy")
         .execute(&mut *tx)
         .await?;
     sqlx::query(&format!(
-        "INSERT INTO temp.version_copy (old_id, new_id) SELECT id, {new_version_id} FROM versions WHERE model_id = ?"
+        "INSERT INTO version_copy (old_id, new_id) SELECT id, {new_version_id} FROM versions WHERE model_id = $1"
     ))
     .bind(&source.id)
     .execute(&mut *tx)
@@ -1143,11 +1142,11 @@ pub async fn copy_model(
             description, metadata, tags, metrics, framework, environment, git, source_uri, run_id,
             dependencies, base_version, created_by, created_at, updated_at, published_at,
             training_dataset_id, holdout_dataset_id)
-         SELECT c.new_id, ?, major, minor, patch, state, registration, active, description, metadata,
+         SELECT c.new_id, $1, major, minor, patch, state, registration, active, description, metadata,
             tags, metrics, framework, environment, git, source_uri, run_id, dependencies,
             base_version, created_by, created_at, updated_at, published_at,
             training_dataset_id, holdout_dataset_id
-         FROM versions v JOIN temp.version_copy c ON c.old_id = v.id",
+         FROM versions v JOIN version_copy c ON c.old_id = v.id",
     )
     .bind(&id)
     .execute(&mut *tx)
@@ -1155,14 +1154,14 @@ pub async fn copy_model(
     sqlx::query(
         "INSERT INTO version_files (version_id, path, sha256, size, content_type, created_at)
          SELECT c.new_id, f.path, f.sha256, f.size, f.content_type, f.created_at
-         FROM version_files f JOIN temp.version_copy c ON c.old_id = f.version_id",
+         FROM version_files f JOIN version_copy c ON c.old_id = f.version_id",
     )
     .execute(&mut *tx)
     .await?;
     sqlx::query(
         "INSERT INTO aliases (model_id, name, version_id, protected, updated_by, updated_at)
-         SELECT ?, a.name, c.new_id, a.protected, ?, ? FROM aliases a
-         JOIN temp.version_copy c ON c.old_id = a.version_id WHERE a.model_id = ?",
+         SELECT $1, a.name, c.new_id, a.protected, $2, $3 FROM aliases a
+         JOIN version_copy c ON c.old_id = a.version_id WHERE a.model_id = $4",
     )
     .bind(&id)
     .bind(&caller.user_id)
@@ -1171,14 +1170,14 @@ pub async fn copy_model(
     .execute(&mut *tx)
     .await?;
     sqlx::query(
-        "UPDATE models SET primary_version_id = (SELECT c.new_id FROM temp.version_copy c
-            WHERE c.old_id = (SELECT primary_version_id FROM models WHERE id = ?)) WHERE id = ?",
+        "UPDATE models SET primary_version_id = (SELECT c.new_id FROM version_copy c
+            WHERE c.old_id = (SELECT primary_version_id FROM models WHERE id = $1)) WHERE id = $2",
     )
     .bind(&source.id)
     .bind(&id)
     .execute(&mut *tx)
     .await?;
-    sqlx::query("DELETE FROM temp.version_copy")
+    sqlx::query("DELETE FROM version_copy")
         .execute(&mut *tx)
         .await?;
     audit::record(
@@ -1195,9 +1194,9 @@ pub async fn copy_model(
 
 /// Versions left pending by a process that died are marked failed, so they never become
 /// primary and their owners can see what happened. Returns how many.
-pub async fn fail_stale_pending(pool: &SqlitePool, older_than: &str) -> AppResult<u64> {
+pub async fn fail_stale_pending(pool: &AnyPool, older_than: &str) -> AppResult<u64> {
     let done = sqlx::query(
-        "UPDATE versions SET registration = 'failed' WHERE registration = 'pending' AND updated_at < ?",
+        "UPDATE versions SET registration = 'failed' WHERE registration = 'pending' AND updated_at < $1",
     )
     .bind(older_than)
     .execute(pool)
