@@ -20,6 +20,7 @@ import json
 import math
 import os
 import platform
+import resource
 import shutil
 import signal
 import socket
@@ -151,6 +152,21 @@ def process_cpu(pid: int) -> float:
         return 0.0
     fields = stat[stat.rfind(")") + 2:].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent on anything but idle and I/O wait since boot (/proc/stat)."""
+    with open("/proc/stat", encoding="ascii") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    # user nice system idle iowait irq softirq steal ...
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / CLOCK_TICKS
+
+
+def children_cpu_seconds() -> float:
+    """User plus system CPU seconds of this script's finished children (the load generator)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def loadavg() -> list[float]:
@@ -532,12 +548,16 @@ class Loadgen:
         for header in server.headers:
             command += ["--header", header]
         cpu_before = server.cpu_seconds()
+        busy_before = machine_busy_seconds()
+        children_before = children_cpu_seconds()
         started = time.monotonic()
         # Generous: the time cap, the warmup's tenth of it, and in-flight requests finishing.
         result = subprocess.run(command, capture_output=True, text=True,
                                 timeout=time_cap * 1.2 + 120)
         wall = time.monotonic() - started
         server_cpu = server.cpu_seconds() - cpu_before
+        busy = machine_busy_seconds() - busy_before
+        client_cpu = children_cpu_seconds() - children_before
         if result.returncode != 0:
             raise SetupError(f"modelyard-loadgen exited with {result.returncode}: "
                              f"{result.stderr.strip()[-2000:]}")
@@ -545,8 +565,12 @@ class Loadgen:
         seconds = report["seconds"] or 1e-9
         report["server_cpu_s"] = server_cpu
         # CPU use over the whole call (warmup included), in cores: 2.0 = both cores of 2 busy.
-        report["server_cores"] = server_cpu / wall if wall > 0 else None
-        report["client_cores"] = report["client_cpu_s"] / seconds
+        # "other" is everything else on the machine: what neither measured process got.
+        wall = max(wall, 1e-9)
+        report["server_cores"] = server_cpu / wall
+        report["client_cores"] = client_cpu / wall
+        report["other_cores"] = max(0.0, busy - server_cpu - client_cpu) / wall
+        report["client_cores_measured_phase"] = report["client_cpu_s"] / seconds
         if not server.alive():
             raise SetupError(f"{server.name} exited during the run\n" + server.log_tail())
         return report
@@ -746,7 +770,8 @@ def summary(report: dict | None) -> dict | None:
     return {"rps": report["rps"], "p50_ms": report["latency_ms"]["p50"],
             "p99_ms": report["latency_ms"]["p99"], "ok": report["ok"], "errors": report["errors"],
             "time_capped": report["time_capped"], "connections": report["connections"],
-            "server_cores": report["server_cores"], "client_cores": report["client_cores"]}
+            "server_cores": report["server_cores"], "client_cores": report["client_cores"],
+            "other_cores": report.get("other_cores")}
 
 
 # --------------------------------------------------------------------------------------------
@@ -815,13 +840,15 @@ def print_report(results: dict) -> None:
             rows.append([name, str(s["seed_concurrency"]), f"{seed['seconds']:.1f}",
                          fmt_rps(seed.get("versions_per_s")), fmt_rps(seed["rps"]),
                          fmt_ms(seed["latency_ms"]["p50"]), fmt_ms(seed["latency_ms"]["p99"]),
-                         str(seed["errors"])])
+                         str(seed["errors"]), f"{seed['server_cores']:.2f}",
+                         f"{seed['other_cores']:.2f}"])
     if len(rows) == 2:
         a, b = (servers[n]["seed"] for n in ("Modelyard", "MLflow"))
         rows.append(["Modelyard / MLflow", "", "", fmt_ratio(ratio(a["versions_per_s"],
-                     b["versions_per_s"])), fmt_ratio(ratio(a["rps"], b["rps"])), "", "", ""])
+                     b["versions_per_s"])), fmt_ratio(ratio(a["rps"], b["rps"])), "", "", "", "",
+                     ""])
     print(table(["server", "conns", "seconds", "versions/s", "requests/s", "p50 ms", "p99 ms",
-                 "errors"], rows, {1, 2, 3, 4, 5, 6, 7}))
+                 "errors", "server cores", "others"], rows, set(range(1, 10))))
 
     print()
     print("Reads (requests/s, latency in ms; x = Modelyard/MLflow for req/s, "
@@ -867,14 +894,15 @@ def print_report(results: dict) -> None:
         print(table(header, rows, set(range(1, len(header)))))
 
     print()
-    print(f"CPU during the runs above (cores busy, of {m['cores']}: server, and in parentheses "
-          "the load generator):")
+    print(f"CPU during the runs above (cores busy, of {m['cores']}): server / load generator / "
+          "everything else on the machine")
     rows = []
     for row in results["comparison"]:
         cells = [OPERATION_TITLES[row["operation"]], str(row["concurrency"])]
         for key in ("modelyard", "mlflow"):
             r = row[key]
-            cells.append(f"{r['server_cores']:.2f} ({r['client_cores']:.2f})" if r else "-")
+            cells.append(f"{r['server_cores']:.2f} / {r['client_cores']:.2f} / "
+                         f"{r['other_cores']:.2f}" if r else "-")
         rows.append(cells)
     print(table(["operation", "conc", "Modelyard", "MLflow"], rows, {1, 2, 3}))
     for name, out in servers.items():
