@@ -596,7 +596,7 @@ def python_client_ceiling(port: int, path: str, concurrency: int, seconds: float
                 if resp.status != 200:
                     errors[0] += 1
                 mine.append(time.perf_counter() - t0)
-        except OSError:
+        except (OSError, http.client.HTTPException):
             errors[0] += 1
         finally:
             conn.close()
