@@ -556,7 +556,7 @@ async fn a_job_running_when_the_server_is_killed_completes_after_restart() {
 /// job runs on exactly one of them, and a job whose instance died is taken over by the other.
 #[tokio::test]
 async fn two_instances_share_sessions_models_and_jobs() {
-    if common::local_backends() {
+    if !common::shared_backends() {
         eprintln!(
             "two instances need a shared database and storage: this runs in the PostgreSQL + S3 \
              pass of scripts/test.sh"

@@ -941,7 +941,7 @@ async fn fixture(server: &TestServer) -> Fixture {
 
 /// What the binary serves: REST paths, and server functions as `(method, path)`.
 fn served_routes() -> (Vec<String>, BTreeSet<(String, String)>) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_modelyard"))
+    let out = std::process::Command::new(common::bin())
         .arg("routes")
         .env("NO_COLOR", "1")
         .output()

@@ -21,7 +21,14 @@ const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(15);
 
 pub const SESSION_COOKIE: &str = "modelyard_session";
 
-const BIN: &str = env!("CARGO_BIN_EXE_modelyard");
+/// The binary under test: the one cargo built with these tests, or `MODELYARD_BIN` (a copy taken
+/// right after the build, so another build sharing the target directory cannot swap it).
+pub fn bin() -> String {
+    std::env::var("MODELYARD_BIN")
+        .ok()
+        .filter(|b| !b.is_empty())
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_modelyard").to_owned())
+}
 
 /// Environment variables the binary reads; cleared so the developer's shell cannot redirect a
 /// test server to another database or address.
@@ -79,6 +86,14 @@ pub fn local_backends() -> bool {
     ["MODELYARD_TEST_POSTGRES_URL", "MODELYARD_TEST_S3_URL"]
         .iter()
         .all(|var| std::env::var(var).map_or(true, |v| v.is_empty()))
+}
+
+/// Whether instances with their own data directories share the database and the stored files
+/// (PostgreSQL and S3), as several instances behind a load balancer do.
+pub fn shared_backends() -> bool {
+    ["MODELYARD_TEST_POSTGRES_URL", "MODELYARD_TEST_S3_URL"]
+        .iter()
+        .all(|var| std::env::var(var).is_ok_and(|v| !v.is_empty()))
 }
 
 static TOKEN_COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -184,7 +199,7 @@ impl TestServer {
                 .append(true)
                 .open(self.log_path())
                 .expect("open the server log");
-            let mut command = Command::new(BIN);
+            let mut command = Command::new(bin());
             command
                 .arg("serve")
                 .arg("--addr")
@@ -427,13 +442,25 @@ impl TestServer {
 
 impl Drop for TestServer {
     fn drop(&mut self) {
+        // A failing test shows what went wrong on the server too.
+        if std::thread::panicking() {
+            let errors: Vec<String> = self
+                .log()
+                .lines()
+                .filter(|l| l.contains("ERROR") || l.contains("WARN"))
+                .map(str::to_owned)
+                .collect();
+            if !errors.is_empty() {
+                eprintln!("--- server errors and warnings ---\n{}", errors.join("\n"));
+            }
+        }
         self.kill();
     }
 }
 
 /// Runs a `modelyard` subcommand with `--data-dir DIR` and the given standard input.
 pub fn run_cli(args: &[&str], data_dir: &Path, stdin: &str) -> Output {
-    let mut command = Command::new(BIN);
+    let mut command = Command::new(bin());
     command
         .args(args)
         .arg("--data-dir")

@@ -230,10 +230,10 @@ pub async fn search_principals(
         "SELECT * FROM (
             SELECT 'user', username, display_name FROM users
             WHERE is_active = 1 AND (instr(lower(username), $1) > 0 OR instr(lower(display_name), $2) > 0)
-            ORDER BY lower(username) LIMIT 10)
+            ORDER BY lower(username) LIMIT 10) AS u
          UNION ALL SELECT * FROM (
             SELECT 'team', name, description FROM teams WHERE instr(lower(name), $3) > 0
-            ORDER BY lower(name) LIMIT 10)",
+            ORDER BY lower(name) LIMIT 10) AS t",
     )
     .bind(&needle)
     .bind(&needle)

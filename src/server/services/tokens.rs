@@ -194,7 +194,7 @@ pub async fn list_all_tokens(
 pub async fn revoke_token(pool: &AnyPool, caller: &Caller, token_id: &str) -> AppResult<()> {
     let mut tx = db::begin_write(&pool).await?;
     let found: Option<(Option<String>, String)> = sqlx::query_as(
-        "SELECT revoked_at, name FROM api_tokens WHERE id = $1 AND (user_id = $2 OR $3)",
+        "SELECT revoked_at, name FROM api_tokens WHERE id = $1 AND (user_id = $2 OR $3 = 1)",
     )
     .bind(token_id)
     .bind(&caller.user_id)
