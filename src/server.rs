@@ -19,6 +19,7 @@ pub mod security;
 pub mod services;
 pub mod state;
 pub mod storage;
+pub mod transfer;
 pub mod upload_form;
 
 pub use error::AppError;

@@ -42,6 +42,8 @@ pub async fn run(cli: Cli) -> ExitCode {
             crate::server::predict::serve::run(args, shutdown_signal()).await
         }
         Command::Demo { store } => load_demo(&store).await,
+        Command::Export { to, store } => export(&store, &to).await,
+        Command::Import { from, store } => import(&store, &from).await,
         Command::Routes => {
             print_routes();
             Ok(())
@@ -160,6 +162,30 @@ async fn open_blobs(store: &StoreArgs) -> Result<BlobStore, AppError> {
     BlobStore::open(store.data_dir.join("blobs"))
         .await
         .map_err(|e| AppError::Internal(format!("cannot open the blob store: {e}")))
+}
+
+async fn export(store: &StoreArgs, to: &std::path::Path) -> Result<(), AppError> {
+    let pool = open_store(store).await?;
+    let blobs = open_blobs(store).await?;
+    let manifest = crate::server::transfer::export(&pool, &blobs, to).await?;
+    println!(
+        "exported {} to {}",
+        crate::server::transfer::summary(&manifest),
+        to.display()
+    );
+    Ok(())
+}
+
+async fn import(store: &StoreArgs, from: &std::path::Path) -> Result<(), AppError> {
+    let pool = open_store(store).await?;
+    let blobs = open_blobs(store).await?;
+    let manifest = crate::server::transfer::import(&pool, &blobs, from).await?;
+    println!(
+        "imported {} from {}",
+        crate::server::transfer::summary(&manifest),
+        from.display()
+    );
+    Ok(())
 }
 
 async fn add_token(

@@ -32,6 +32,23 @@ pub enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Write the whole registry (every row and stored file) to a new directory, to move it to
+    /// another database or storage with `import`.
+    Export {
+        /// The directory to write; it must not exist yet or be empty.
+        #[arg(long)]
+        to: std::path::PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Load a directory written by `export` into this registry, which must be empty.
+    Import {
+        /// The directory `export` wrote.
+        #[arg(long)]
+        from: std::path::PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Serve an ONNX model over the custom-model prediction protocol.
     ServePredictions(crate::server::predict::serve::ServePredictionsArgs),
     /// Print every REST route and server function path (`REST <path>`, `FN <method> <path>`),
