@@ -16,6 +16,7 @@ use super::{
 use bytes::{Bytes, BytesMut};
 use chrono::{DateTime, Utc};
 use futures_util::{Stream, StreamExt, TryStreamExt};
+use object_store::ClientConfigKey;
 use object_store::aws::{AmazonS3, AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::path::Path as ObjectPath;
 use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
@@ -112,9 +113,29 @@ impl S3Store {
         cache_limit: u64,
     ) -> Result<Self, OpenError> {
         let builder = builder.with_bucket_name(bucket);
+        // The S3-specific endpoint wins, as object_store has it.
         let endpoint = builder
-            .get_config_value(&AmazonS3ConfigKey::Endpoint)
-            .map(|e| shown_endpoint(&e));
+            .get_config_value(&AmazonS3ConfigKey::S3Endpoint)
+            .or_else(|| builder.get_config_value(&AmazonS3ConfigKey::Endpoint));
+        let allow_http = builder
+            .get_config_value(&AmazonS3ConfigKey::Client(ClientConfigKey::AllowHttp))
+            .is_some_and(|v| {
+                ["1", "true", "on", "yes", "y"].contains(&v.trim().to_ascii_lowercase().as_str())
+            });
+        let endpoint = endpoint.map(|e| shown_endpoint(&e));
+        if let Some(endpoint) = &endpoint
+            && endpoint.to_ascii_lowercase().starts_with("http://")
+            && !allow_http
+        {
+            return Err(OpenError {
+                message: format!(
+                    "The S3 endpoint {endpoint} is plain http, which is refused unless allowed."
+                ),
+                solution: "Set AWS_ALLOW_HTTP=true to use it (only on a trusted network), or \
+                           give an https:// endpoint in AWS_ENDPOINT_URL."
+                    .to_owned(),
+            });
+        }
         let store = builder.build().map_err(|e| OpenError {
             message: format!("S3 storage for bucket '{bucket}' cannot be set up: {e}"),
             solution: SETUP_SOLUTION.to_owned(),
