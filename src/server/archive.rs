@@ -1,13 +1,16 @@
 //! A whole version as a zip archive, streamed while it is written: files are stored without
 //! compression (model weights rarely shrink, and the CPU is better spent elsewhere), entries
-//! larger than 4 GiB use ZIP64, and memory stays constant however large the version is.
+//! larger than 4 GiB use ZIP64, and memory stays constant however large the version is: each
+//! file streams from the blob store (local disk or a bucket) into the archive.
 
 use crate::domain::version::VersionFile;
 use crate::server::storage::BlobStore;
 use axum::body::Body;
 use bytes::Bytes;
-use std::io::{BufWriter, Write};
+use std::io::{BufReader, BufWriter, Write};
+use tokio::runtime::Handle;
 use tokio::sync::mpsc;
+use tokio_util::io::SyncIoBridge;
 use zip::CompressionMethod;
 use zip::write::SimpleFileOptions;
 
@@ -31,7 +34,9 @@ impl Write for ChannelWriter {
     }
 }
 
+/// Runs on a blocking thread; `runtime` reads the blobs.
 fn write_zip(
+    runtime: &Handle,
     store: &BlobStore,
     files: &[VersionFile],
     out: BufWriter<ChannelWriter>,
@@ -44,7 +49,9 @@ fn write_zip(
             .unix_permissions(0o644);
         zip.start_file(file.path.as_str(), options)
             .map_err(std::io::Error::other)?;
-        let mut blob = std::fs::File::open(store.blob_path(&file.sha256))?;
+        let blob = runtime.block_on(store.open_blob(&file.sha256))?;
+        let mut blob =
+            BufReader::with_capacity(CHUNK, SyncIoBridge::new_with_handle(blob, runtime.clone()));
         std::io::copy(&mut blob, &mut zip)?;
     }
     let mut out = zip.finish().map_err(std::io::Error::other)?.into_inner();
@@ -55,9 +62,10 @@ fn write_zip(
 pub fn zip_body(store: BlobStore, files: Vec<VersionFile>) -> Body {
     let (tx, rx) = mpsc::channel::<std::io::Result<Bytes>>(8);
     let error_tx = tx.clone();
+    let runtime = Handle::current();
     tokio::task::spawn_blocking(move || {
         let out = BufWriter::with_capacity(CHUNK, ChannelWriter { tx });
-        if let Err(e) = write_zip(&store, &files, out) {
+        if let Err(e) = write_zip(&runtime, &store, &files, out) {
             if e.kind() != std::io::ErrorKind::BrokenPipe {
                 tracing::error!(error = %e, "writing a version archive failed");
             }

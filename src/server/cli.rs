@@ -1,6 +1,7 @@
 //! The command line: `serve`, `user add`, `token add`, `storage sweep`, `feature-impact`,
 //! `serve-predictions`, and the hidden `routes`.
 
+use crate::domain::error::ApiError;
 use crate::domain::identity::NewToken;
 use crate::server::config::{
     Cli, Command, ServeArgs, StorageCommand, StoreArgs, TokenCommand, UserCommand,
@@ -13,7 +14,7 @@ use crate::server::services::feature_impact_runs::FeatureImpactJob;
 use crate::server::services::sweep;
 use crate::server::services::{tokens, users, versions};
 use crate::server::state::{AppState, Settings};
-use crate::server::storage::BlobStore;
+use crate::server::storage::{BlobStore, StorageUrlError};
 use std::io::BufRead;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -158,10 +159,29 @@ async fn load_demo(store: &StoreArgs) -> Result<(), AppError> {
     Ok(())
 }
 
+/// The blob store `--storage-url` names; a bad URL or an unreachable bucket stops the command
+/// with what to change.
 async fn open_blobs(store: &StoreArgs) -> Result<BlobStore, AppError> {
-    BlobStore::open(store.data_dir.join("blobs"))
+    let location = store.storage_location().map_err(|e| {
+        AppError::Api(ApiError::new(
+            500,
+            "STORAGE_URL_INVALID",
+            e.message,
+            StorageUrlError::SOLUTION,
+        ))
+    })?;
+    let blobs = BlobStore::connect(&location, &store.data_dir, store.storage_cache_bytes)
         .await
-        .map_err(|e| AppError::Internal(format!("cannot open the blob store: {e}")))
+        .map_err(|e| {
+            AppError::Api(ApiError::new(
+                500,
+                "STORAGE_UNAVAILABLE",
+                e.message,
+                e.solution,
+            ))
+        })?;
+    tracing::info!("stored files: {blobs}");
+    Ok(blobs)
 }
 
 async fn export(store: &StoreArgs, to: &std::path::Path) -> Result<(), AppError> {

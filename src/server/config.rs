@@ -1,5 +1,6 @@
 //! Configuration: one clap parser reading flags and environment variables.
 
+use crate::server::storage::{StorageLocation, StorageUrlError};
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -108,6 +109,18 @@ pub struct StoreArgs {
     /// A database URL (sqlite://...); defaults to DATA_DIR/modelyard.db.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+    /// Where stored files go: s3://BUCKET/PREFIX for S3-compatible storage (configured by the
+    /// usual AWS_* variables), or file:///ABSOLUTE/PATH; defaults to DATA_DIR/blobs.
+    #[arg(long, env = "STORAGE_URL", hide_env_values = true)]
+    pub storage_url: Option<String>,
+    /// With S3 storage: most bytes kept in the local cache of stored files (DATA_DIR/blob-cache)
+    /// that model runtimes and dataset readers use.
+    #[arg(
+        long,
+        env = "MODELYARD_STORAGE_CACHE_BYTES",
+        default_value_t = crate::server::storage::DEFAULT_CACHE_BYTES
+    )]
+    pub storage_cache_bytes: u64,
 }
 
 /// A database URL can hold a password: `Debug` shows only whether one is set.
@@ -119,11 +132,21 @@ impl std::fmt::Debug for StoreArgs {
                 "database_url",
                 &self.database_url.as_ref().map(|_| "<redacted>"),
             )
+            .field(
+                "storage_url",
+                &self.storage_location().map(|l| l.to_string()).ok(),
+            )
+            .field("storage_cache_bytes", &self.storage_cache_bytes)
             .finish()
     }
 }
 
 impl StoreArgs {
+    /// Where stored files go, as `--storage-url` says.
+    pub fn storage_location(&self) -> Result<StorageLocation, StorageUrlError> {
+        StorageLocation::parse(self.storage_url.as_deref(), &self.data_dir)
+    }
+
     pub fn database_url(&self) -> String {
         match &self.database_url {
             Some(url) => url.clone(),

@@ -1,24 +1,45 @@
 //! Content-addressed blob storage. Uploads stream to a temporary file while being hashed with
-//! SHA-256 (constant memory whatever the size), and are moved under their hash only when
+//! SHA-256 (constant memory whatever the size), and are stored under their hash only when
 //! complete, so a reader never sees half a file. Identical bytes are stored once.
 //!
-//! Layout under the data directory: `blobs/ab/cdef…` (the hash split after two characters) and
-//! `blobs/tmp/` for uploads in flight. Temporary files of interrupted uploads are removed when
-//! the upload's future is dropped, or at the next start / sweep if the process died.
+//! `STORAGE_URL` picks the backend (see [`StorageLocation`]): local files under the data
+//! directory (`blobs/ab/cdef…`, with `blobs/tmp/` for uploads in flight), or an S3-compatible
+//! bucket shared by any number of instances, with a bounded read-through cache on local disk for
+//! code that needs a real file. Callers see one [`BlobStore`] and never which backend it is.
+//! Temporary files of interrupted uploads are removed when the upload's future is dropped, or
+//! at the next start / sweep if the process died.
+
+mod cache;
+mod local;
+mod location;
+mod s3;
+
+pub use location::{StorageLocation, StorageUrlError};
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use sha2::{Digest, Sha256};
-use std::io::SeekFrom;
+use std::fmt;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt, BufWriter};
+use tokio::io::{AsyncRead, AsyncWriteExt, BufWriter};
 
 /// How long an unreferenced blob or temporary file is kept before a sweep removes it: long
 /// enough for an upload that just stored it to record its reference.
 pub const SWEEP_GRACE: Duration = Duration::from_secs(60 * 60);
 
+/// The read-through cache's default size when blobs live in a bucket.
+pub const DEFAULT_CACHE_BYTES: u64 = 10 * 1024 * 1024 * 1024;
+
 const WRITE_BUFFER: usize = 1024 * 1024;
+
+/// A blob's bytes as a stream of chunks, read as the consumer asks for them.
+pub type BlobStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;
+
+/// A blob's bytes as an async reader.
+pub type BlobReader = Box<dyn AsyncRead + Send + Unpin>;
 
 /// A stored blob's identity.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,15 +59,209 @@ pub enum PutError {
     Io(#[from] std::io::Error),
 }
 
-#[derive(Clone, Debug)]
+/// Why the store cannot be opened, and what to do about it.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct OpenError {
+    pub message: String,
+    pub solution: String,
+}
+
+/// The blob store every part of the server uses. Cheap to clone.
+#[derive(Clone)]
 pub struct BlobStore {
-    root: PathBuf,
+    backend: Arc<Backend>,
+}
+
+enum Backend {
+    Local(local::LocalStore),
+    S3(Box<s3::S3Store>),
+}
+
+/// A blob as a file on local disk, for code that needs one (model runtimes, CSV readers). With
+/// a bucket it is a cached copy, kept for as long as this value lives.
+pub struct LocalBlob {
+    path: PathBuf,
+    _pin: Option<cache::CachePin>,
+}
+
+impl LocalBlob {
+    fn cached(path: PathBuf, pin: cache::CachePin) -> Self {
+        Self {
+            path,
+            _pin: Some(pin),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl BlobStore {
+    /// Opens (and creates) a store of local files under `root`.
+    pub async fn open(root: PathBuf) -> std::io::Result<Self> {
+        let store = local::LocalStore::open(root).await?;
+        Ok(Self {
+            backend: Arc::new(Backend::Local(store)),
+        })
+    }
+
+    /// Opens the store `location` names. A bucket is configured from the `AWS_*` environment
+    /// variables and checked at once; its uploads in flight go under `data_dir/blobs/tmp` and
+    /// its cache (at most `cache_bytes`) under `data_dir/blob-cache`.
+    pub async fn connect(
+        location: &StorageLocation,
+        data_dir: &Path,
+        cache_bytes: u64,
+    ) -> Result<Self, OpenError> {
+        match location {
+            StorageLocation::Local(root) => Self::open(root.clone()).await.map_err(|e| OpenError {
+                message: format!("cannot open the blob store at {}: {e}", root.display()),
+                solution: "Make sure the directory can be created and written.".to_owned(),
+            }),
+            StorageLocation::S3 { bucket, prefix } => {
+                let builder = object_store::aws::AmazonS3Builder::from_env();
+                Self::connect_s3(builder, bucket, prefix, data_dir, cache_bytes).await
+            }
+        }
+    }
+
+    async fn connect_s3(
+        builder: object_store::aws::AmazonS3Builder,
+        bucket: &str,
+        prefix: &str,
+        data_dir: &Path,
+        cache_bytes: u64,
+    ) -> Result<Self, OpenError> {
+        let store = s3::S3Store::connect(
+            builder,
+            bucket,
+            prefix,
+            data_dir.join("blobs"),
+            data_dir.join("blob-cache"),
+            cache_bytes,
+        )
+        .await?;
+        Ok(Self {
+            backend: Arc::new(Backend::S3(Box::new(store))),
+        })
+    }
+
+    /// Streams `body` into the store, failing with [`PutError::TooLarge`] as soon as more than
+    /// `limit` bytes arrive. Nothing is left behind on failure.
+    pub async fn put_stream<S, E>(&self, body: S, limit: u64) -> Result<StoredBlob, PutError>
+    where
+        S: Stream<Item = Result<Bytes, E>>,
+        E: std::fmt::Display,
+    {
+        match &*self.backend {
+            Backend::Local(store) => store.put_stream(body, limit).await,
+            Backend::S3(store) => store.put_stream(body, limit).await,
+        }
+    }
+
+    /// Reads `len` bytes from `start` of a blob, as a stream of chunks.
+    pub async fn read_range(
+        &self,
+        sha256: &str,
+        start: u64,
+        len: u64,
+    ) -> std::io::Result<BlobStream> {
+        match &*self.backend {
+            Backend::Local(store) => store.read_range(sha256, start, len).await,
+            Backend::S3(store) => store.read_range(sha256, start, len).await,
+        }
+    }
+
+    /// Opens a blob for reading from the start.
+    pub async fn open_blob(&self, sha256: &str) -> std::io::Result<BlobReader> {
+        match &*self.backend {
+            Backend::Local(store) => store.open_blob(sha256).await,
+            Backend::S3(store) => store.open_blob(sha256).await,
+        }
+    }
+
+    /// The blob as a file on local disk: the stored file itself, or (with a bucket) a copy in
+    /// the read-through cache, downloaded first if needed.
+    pub async fn local_file(&self, sha256: &str) -> std::io::Result<LocalBlob> {
+        match &*self.backend {
+            Backend::Local(store) => Ok(LocalBlob {
+                path: store.existing_file(sha256).await?,
+                _pin: None,
+            }),
+            Backend::S3(store) => store.local_file(sha256).await,
+        }
+    }
+
+    /// The hashes of every stored blob older than `grace`, for the sweep to check against the
+    /// database.
+    pub async fn old_blobs(&self, grace: Duration) -> std::io::Result<Vec<String>> {
+        match &*self.backend {
+            Backend::Local(store) => store.old_blobs(grace).await,
+            Backend::S3(store) => store.old_blobs(grace).await,
+        }
+    }
+
+    /// Removes a blob's bytes if they are still older than `grace` (an upload may have just
+    /// reused them).
+    pub async fn remove_if_old(&self, sha256: &str, grace: Duration) -> std::io::Result<bool> {
+        match &*self.backend {
+            Backend::Local(store) => store.remove_if_old(sha256, grace).await,
+            Backend::S3(store) => store.remove_if_old(sha256, grace).await,
+        }
+    }
+
+    /// Removes this instance's temporary files older than `grace` (all of them at start):
+    /// uploads and downloads that never finished.
+    pub async fn clear_temp(&self, grace: Duration) -> std::io::Result<usize> {
+        match &*self.backend {
+            Backend::Local(store) => clear_dir(store.temp_dir(), grace).await,
+            Backend::S3(store) => {
+                let uploads = clear_dir(store.temp_dir().to_owned(), grace).await?;
+                Ok(uploads + store.cache().clear_temp(grace).await?)
+            }
+        }
+    }
+}
+
+/// Where the blobs are, for the log; never shows a credential.
+impl fmt::Display for BlobStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &*self.backend {
+            Backend::Local(store) => write!(f, "files under {}", store.root().display()),
+            Backend::S3(store) => write!(f, "{store}"),
+        }
+    }
+}
+
+impl fmt::Debug for BlobStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("BlobStore")
+            .field(&format_args!("{self}"))
+            .finish()
+    }
 }
 
 /// Removes a temporary file unless it was kept; runs when an upload fails or is abandoned.
 struct TempFile {
     path: PathBuf,
     keep: bool,
+}
+
+impl TempFile {
+    fn new(path: PathBuf) -> Self {
+        Self { path, keep: false }
+    }
+
+    fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The file was moved where it belongs: leave it.
+    fn keep(&mut self) {
+        self.keep = true;
+    }
 }
 
 impl Drop for TempFile {
@@ -57,184 +272,52 @@ impl Drop for TempFile {
     }
 }
 
+/// An upload on local disk, complete and hashed.
+struct Spooled {
+    file: TempFile,
+    blob: StoredBlob,
+}
+
+/// Writes `body` to a new file in `temp_dir` while hashing it.
+async fn spool<S, E>(temp_dir: &Path, body: S, limit: u64) -> Result<Spooled, PutError>
+where
+    S: Stream<Item = Result<Bytes, E>>,
+    E: std::fmt::Display,
+{
+    let temp = TempFile::new(temp_dir.join(uuid::Uuid::new_v4().simple().to_string()));
+    let file = tokio::fs::File::create(temp.path()).await?;
+    let mut writer = BufWriter::with_capacity(WRITE_BUFFER, file);
+    let mut hasher = Sha256::new();
+    let mut size: u64 = 0;
+    let mut body = std::pin::pin!(body);
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| PutError::Body(e.to_string()))?;
+        size += chunk.len() as u64;
+        if size > limit {
+            return Err(PutError::TooLarge { limit });
+        }
+        hasher.update(&chunk);
+        writer.write_all(&chunk).await?;
+    }
+    writer.flush().await?;
+    writer.into_inner().sync_data().await?;
+    Ok(Spooled {
+        file: temp,
+        blob: StoredBlob {
+            sha256: hex::encode(hasher.finalize()),
+            size,
+        },
+    })
+}
+
 fn is_sha256(s: &str) -> bool {
     s.len() == 64
         && s.bytes()
             .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
 
-impl BlobStore {
-    /// Opens (and creates) the store under `root`.
-    pub async fn open(root: PathBuf) -> std::io::Result<Self> {
-        tokio::fs::create_dir_all(root.join("tmp")).await?;
-        Ok(Self { root })
-    }
-
-    fn temp_dir(&self) -> PathBuf {
-        self.root.join("tmp")
-    }
-
-    /// Where a blob's bytes live.
-    pub fn blob_path(&self, sha256: &str) -> PathBuf {
-        self.root.join(&sha256[..2]).join(&sha256[2..])
-    }
-
-    /// Streams `body` into the store, failing with [`PutError::TooLarge`] as soon as more than
-    /// `limit` bytes arrive. Nothing is left behind on failure.
-    pub async fn put_stream<S, E>(&self, body: S, limit: u64) -> Result<StoredBlob, PutError>
-    where
-        S: Stream<Item = Result<Bytes, E>>,
-        E: std::fmt::Display,
-    {
-        let mut temp = TempFile {
-            path: self
-                .temp_dir()
-                .join(uuid::Uuid::new_v4().simple().to_string()),
-            keep: false,
-        };
-        let file = tokio::fs::File::create(&temp.path).await?;
-        let mut writer = BufWriter::with_capacity(WRITE_BUFFER, file);
-        let mut hasher = Sha256::new();
-        let mut size: u64 = 0;
-        let mut body = std::pin::pin!(body);
-        while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| PutError::Body(e.to_string()))?;
-            size += chunk.len() as u64;
-            if size > limit {
-                return Err(PutError::TooLarge { limit });
-            }
-            hasher.update(&chunk);
-            writer.write_all(&chunk).await?;
-        }
-        writer.flush().await?;
-        let file = writer.into_inner();
-        file.sync_data().await?;
-        drop(file);
-        let sha256 = hex::encode(hasher.finalize());
-        let target = self.blob_path(&sha256);
-        if tokio::fs::try_exists(&target).await? {
-            // Already stored: refresh its age so a sweep running now does not take it away
-            // before this upload records its reference.
-            let target_for_touch = target.clone();
-            tokio::task::spawn_blocking(move || {
-                std::fs::File::options()
-                    .write(true)
-                    .open(&target_for_touch)
-                    .and_then(|f| f.set_modified(SystemTime::now()))
-            })
-            .await
-            .map_err(|e| std::io::Error::other(e.to_string()))??;
-        } else {
-            if let Some(dir) = target.parent() {
-                tokio::fs::create_dir_all(dir).await?;
-            }
-            tokio::fs::rename(&temp.path, &target).await?;
-            temp.keep = true;
-        }
-        Ok(StoredBlob { sha256, size })
-    }
-
-    /// Reads `len` bytes from `start` of a blob, as a stream of chunks.
-    pub async fn read_range(
-        &self,
-        sha256: &str,
-        start: u64,
-        len: u64,
-    ) -> std::io::Result<impl Stream<Item = std::io::Result<Bytes>> + Send + 'static + use<>> {
-        if !is_sha256(sha256) {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                "not a blob name",
-            ));
-        }
-        let mut file = tokio::fs::File::open(self.blob_path(sha256)).await?;
-        if start > 0 {
-            file.seek(SeekFrom::Start(start)).await?;
-        }
-        let reader = file.take(len);
-        Ok(tokio_util::io::ReaderStream::with_capacity(
-            reader,
-            256 * 1024,
-        ))
-    }
-
-    /// Opens a blob for reading from the start.
-    pub async fn open_blob(&self, sha256: &str) -> std::io::Result<tokio::fs::File> {
-        if !is_sha256(sha256) {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                "not a blob name",
-            ));
-        }
-        tokio::fs::File::open(self.blob_path(sha256)).await
-    }
-
-    /// The hashes of every stored blob older than `grace`, for the sweep to check against the
-    /// database.
-    pub async fn old_blobs(&self, grace: Duration) -> std::io::Result<Vec<String>> {
-        let root = self.root.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut out = Vec::new();
-            let now = SystemTime::now();
-            for dir in std::fs::read_dir(&root)? {
-                let dir = dir?;
-                let prefix = dir.file_name().to_string_lossy().into_owned();
-                if prefix.len() != 2 || !dir.file_type()?.is_dir() {
-                    continue;
-                }
-                for entry in std::fs::read_dir(dir.path())? {
-                    let entry = entry?;
-                    let sha = format!("{prefix}{}", entry.file_name().to_string_lossy());
-                    if !is_sha256(&sha) {
-                        continue;
-                    }
-                    if is_older(&entry.path(), now, grace) {
-                        out.push(sha);
-                    }
-                }
-            }
-            Ok(out)
-        })
-        .await
-        .map_err(|e| std::io::Error::other(e.to_string()))?
-    }
-
-    /// Removes a blob's bytes if they are still older than `grace` (an upload may have just
-    /// reused them).
-    pub async fn remove_if_old(&self, sha256: &str, grace: Duration) -> std::io::Result<bool> {
-        if !is_sha256(sha256) {
-            return Ok(false);
-        }
-        let path = self.blob_path(sha256);
-        let now = SystemTime::now();
-        if !is_older(&path, now, grace) {
-            return Ok(false);
-        }
-        match tokio::fs::remove_file(&path).await {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Removes temporary files older than `grace` (all of them at start).
-    pub async fn clear_temp(&self, grace: Duration) -> std::io::Result<usize> {
-        let dir = self.temp_dir();
-        tokio::task::spawn_blocking(move || {
-            let now = SystemTime::now();
-            let mut removed = 0;
-            for entry in std::fs::read_dir(&dir)? {
-                let entry = entry?;
-                if is_older(&entry.path(), now, grace) && std::fs::remove_file(entry.path()).is_ok()
-                {
-                    removed += 1;
-                }
-            }
-            Ok(removed)
-        })
-        .await
-        .map_err(|e| std::io::Error::other(e.to_string()))?
-    }
+fn not_a_blob() -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::NotFound, "not a blob name")
 }
 
 fn is_older(path: &Path, now: SystemTime, grace: Duration) -> bool {
@@ -244,81 +327,22 @@ fn is_older(path: &Path, now: SystemTime, grace: Duration) -> bool {
         .unwrap_or(false)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn chunks(parts: &[&'static [u8]]) -> impl Stream<Item = Result<Bytes, std::io::Error>> {
-        futures_util::stream::iter(
-            parts
-                .iter()
-                .map(|p| Ok(Bytes::from_static(p)))
-                .collect::<Vec<_>>(),
-        )
-    }
-
-    #[tokio::test]
-    async fn identical_bytes_are_stored_once() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let store = BlobStore::open(dir.path().join("blobs"))
-            .await
-            .expect("open");
-        let a = store
-            .put_stream(chunks(&[b"hello ", b"world"]), 100)
-            .await
-            .expect("put");
-        let b = store
-            .put_stream(chunks(&[b"hello world"]), 100)
-            .await
-            .expect("put");
-        assert_eq!(a, b);
-        assert_eq!(a.size, 11);
-        assert_eq!(
-            a.sha256,
-            "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
-        );
-        let temp_left = std::fs::read_dir(dir.path().join("blobs/tmp"))
-            .expect("tmp")
-            .count();
-        assert_eq!(temp_left, 0);
-    }
-
-    #[tokio::test]
-    async fn too_large_leaves_nothing() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let store = BlobStore::open(dir.path().join("blobs"))
-            .await
-            .expect("open");
-        let e = store
-            .put_stream(chunks(&[b"12345", b"67890"]), 7)
-            .await
-            .expect_err("too large");
-        assert!(matches!(e, PutError::TooLarge { limit: 7 }));
-        let left = std::fs::read_dir(dir.path().join("blobs/tmp"))
-            .expect("tmp")
-            .count();
-        assert_eq!(left, 0);
-        assert!(
-            store
-                .old_blobs(Duration::ZERO)
-                .await
-                .expect("list")
-                .is_empty()
-        );
-    }
-
-    #[tokio::test]
-    async fn ranges_read_the_right_bytes() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let store = BlobStore::open(dir.path().join("blobs"))
-            .await
-            .expect("open");
-        let blob = store
-            .put_stream(chunks(&[b"0123456789"]), 100)
-            .await
-            .expect("put");
-        let stream = store.read_range(&blob.sha256, 3, 4).await.expect("read");
-        let parts: Vec<Bytes> = stream.map(|c| c.expect("chunk")).collect::<Vec<_>>().await;
-        assert_eq!(parts.concat(), b"3456");
-    }
+/// Removes the files in `dir` older than `grace`; answers how many.
+async fn clear_dir(dir: PathBuf, grace: Duration) -> std::io::Result<usize> {
+    tokio::task::spawn_blocking(move || {
+        let now = SystemTime::now();
+        let mut removed = 0;
+        for entry in std::fs::read_dir(&dir)? {
+            let entry = entry?;
+            if is_older(&entry.path(), now, grace) && std::fs::remove_file(entry.path()).is_ok() {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    })
+    .await
+    .map_err(|e| std::io::Error::other(e.to_string()))?
 }
+
+#[cfg(test)]
+mod tests;

@@ -328,9 +328,14 @@ pub(crate) fn profile_csv<R: Read>(input: R, max_row_bytes: u64) -> AppResult<Cs
 
 /// Reads a stored blob as CSV, off the async threads.
 async fn profile_blob(state: &AppState, sha256: &str) -> AppResult<CsvProfile> {
-    let path = state.blobs.blob_path(sha256);
+    let data = state
+        .blobs
+        .local_file(sha256)
+        .await
+        .map_err(|e| AppError::Internal(format!("reading dataset blob {sha256}: {e}")))?;
     tokio::task::spawn_blocking(move || {
-        let file = std::fs::File::open(&path)
+        let path = data.path();
+        let file = std::fs::File::open(path)
             .map_err(|e| AppError::Internal(format!("opening {}: {e}", path.display())))?;
         profile_csv(file, MAX_ROW_BYTES)
     })
@@ -851,7 +856,7 @@ pub async fn clear_training_data(
 // ---------------------------------------------------------------------------------------------
 // For jobs (no access check: the caller has already decided)
 
-/// One dataset with its columns and `sha256` (its file is `state.blobs.open_blob(&sha256)`);
+/// One dataset with its columns and `sha256` (its file is `state.blobs.local_file(&sha256)`);
 /// without the preview. 404 `DATASET_NOT_FOUND` if there is none.
 pub async fn load(pool: &AnyPool, id: &str) -> AppResult<Dataset> {
     let mut q = select_datasets();

@@ -27,7 +27,6 @@ use serde_json::{Value, json};
 use sqlx::AnyPool;
 use std::ops::ControlFlow;
 use std::sync::Arc;
-use tokio::io::AsyncReadExt;
 
 /// The job kind's name.
 pub const KIND: &str = "feature_impact";
@@ -271,13 +270,10 @@ impl FeatureImpactJob {
     ) -> Result<Arc<dyn Predictor>, JobError> {
         match backend {
             Backend::Onnx { path, sha256 } => {
-                let mut file = self.blobs.open_blob(sha256).await.map_err(|e| {
-                    JobError::Failed(format!("The model file '{path}' cannot be read: {e}."))
-                })?;
-                let mut bytes = Vec::new();
-                file.read_to_end(&mut bytes).await.map_err(|e| {
-                    JobError::Failed(format!("The model file '{path}' cannot be read: {e}."))
-                })?;
+                let unreadable =
+                    |e| JobError::Failed(format!("The model file '{path}' cannot be read: {e}."));
+                let file = self.blobs.local_file(sha256).await.map_err(unreadable)?;
+                let bytes = tokio::fs::read(file.path()).await.map_err(unreadable)?;
                 let model = tokio::task::spawn_blocking(move || OnnxModel::load(&bytes))
                     .await
                     .map_err(|e| JobError::Failed(format!("Loading the model failed: {e}")))?
@@ -322,15 +318,21 @@ impl FeatureImpactJob {
         let task = Task::from_target_type(&params.task).ok_or_else(|| {
             JobError::Failed(format!("'{}' models have no feature impact.", params.task))
         })?;
-        let path = self.blobs.blob_path(&dataset.sha256);
+        let data = self.blobs.local_file(&dataset.sha256).await.map_err(|e| {
+            JobError::Failed(format!(
+                "The training data '{}' cannot be read: {e}.",
+                dataset.name
+            ))
+        })?;
         let settings = Settings {
             row_count: usize::try_from(params.row_count).unwrap_or(usize::MAX),
             seed: params.seed,
             n_repeats: REPEATS,
         };
         let target = params.target.clone();
+        // `data` moves along, so a cached copy stays while it is read.
         let table = tokio::task::spawn_blocking(move || {
-            engine::read_table(&path, &target, task, &settings)
+            engine::read_table(data.path(), &target, task, &settings)
         })
         .await
         .map_err(|e| JobError::Failed(format!("Reading the training data stopped: {e}")))?
