@@ -48,7 +48,8 @@ if pg_env=$(scripts/pg-server.sh start "$services/pg") && s3_env=$(scripts/s3-se
   (
     eval "$pg_env"
     eval "$s3_env"
-    export MODELYARD_TEST_S3_URL=s3://modelyard-test
+    export MODELYARD_TEST_S3_URL=s3://modelyard-test MODELYARD_TEST_S3_BUCKET=modelyard-test
+    export MODELYARD_REQUIRE_S3_TESTS=1
     cargo test --features ssr --lib --bins --tests
   ) 2>&1 | tee "$outputs/cargo-scale.txt" || failures+=("cargo test (PostgreSQL + S3)")
 else

@@ -806,14 +806,17 @@ async fn base_version_inherits_files_then_removes_and_replaces_some() {
     let expected: [(&str, &[u8]); 2] = [("a.bin", b"alpha"), ("c/c.bin", b"charlie-2")];
     assert_eq!(files_of(&third), expected_files(&expected));
 
-    // Inherited files share the bytes: one blob per distinct content.
+    // Inherited files share the bytes: one blob per distinct content. (In a bucket, storing
+    // identical bytes once is checked by the storage tests of the S3 backend.)
     let distinct = ["alpha", "bravo", "charlie", "charlie-2", "delta"];
-    assert_eq!(
-        stored_blobs(&server).len(),
-        distinct.len(),
-        "{:?}",
-        stored_blobs(&server)
-    );
+    if common::local_storage() {
+        assert_eq!(
+            stored_blobs(&server).len(),
+            distinct.len(),
+            "{:?}",
+            stored_blobs(&server)
+        );
+    }
 }
 
 #[tokio::test]

@@ -333,7 +333,7 @@ impl JobRunner {
     /// cannot be canceled (409).
     pub async fn cancel(&self, id: &str) -> AppResult<Job> {
         let now = db::now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = db::begin_write(&self.pool).await?;
         let job = {
             let row: Option<JobRow> =
                 sqlx::query_as(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1"))

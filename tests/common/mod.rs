@@ -88,6 +88,11 @@ pub fn local_backends() -> bool {
         .all(|var| std::env::var(var).map_or(true, |v| v.is_empty()))
 }
 
+/// Whether stored files live under the data directory (`blobs/`), so tests may look at them.
+pub fn local_storage() -> bool {
+    std::env::var("MODELYARD_TEST_S3_URL").map_or(true, |v| v.is_empty())
+}
+
 /// Whether instances with their own data directories share the database and the stored files
 /// (PostgreSQL and S3), as several instances behind a load balancer do.
 pub fn shared_backends() -> bool {
@@ -105,6 +110,8 @@ pub struct TestServer {
     port: u16,
     /// Extra environment for the server process, kept across restarts.
     env: Vec<(String, String)>,
+    /// SQLite and local files whatever the suite runs on (see [`TestServer::start_local`]).
+    local: bool,
     pub client: Client,
 }
 
@@ -117,6 +124,12 @@ impl TestServer {
     /// Like [`TestServer::start`], with extra environment variables for the server process
     /// (for example `("MODELYARD_MAX_UPLOAD_BYTES", "1000")`). They apply after restarts too.
     pub async fn start_with_env(env: &[(&str, &str)]) -> Self {
+        let mut server = Self::unstarted(env);
+        server.spawn_until_healthy().await;
+        server
+    }
+
+    fn unstarted(env: &[(&str, &str)]) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("modelyard-test-")
             .tempdir()
@@ -128,7 +141,7 @@ impl TestServer {
             .timeout(Duration::from_secs(60))
             .build()
             .expect("build an HTTP client");
-        let mut server = TestServer {
+        TestServer {
             dir,
             child: None,
             port: 0,
@@ -136,8 +149,16 @@ impl TestServer {
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
+            local: false,
             client,
-        };
+        }
+    }
+
+    /// A server on SQLite and local files even when the suite runs on PostgreSQL and S3 (the
+    /// embedded setup a registry moves away from).
+    pub async fn start_local() -> Self {
+        let mut server = Self::unstarted(&[]);
+        server.local = true;
         server.spawn_until_healthy().await;
         server
     }
@@ -214,7 +235,9 @@ impl TestServer {
             for var in APP_ENV.iter().chain(LIMIT_ENV.iter()) {
                 command.env_remove(var);
             }
-            command.envs(backend_env(&self.data_dir()));
+            if !self.local {
+                command.envs(backend_env(&self.data_dir()));
+            }
             for (key, value) in &self.env {
                 command.env(key, value);
             }
@@ -323,7 +346,7 @@ impl TestServer {
 
     /// Runs a `modelyard` subcommand against this server's data directory.
     pub fn cli(&self, args: &[&str], stdin: &str) -> Output {
-        run_cli(args, &self.data_dir(), stdin)
+        run_cli_on(args, &self.data_dir(), stdin, !self.local)
     }
 
     /// Adds a user through the command line, panicking if that fails.
@@ -460,6 +483,11 @@ impl Drop for TestServer {
 
 /// Runs a `modelyard` subcommand with `--data-dir DIR` and the given standard input.
 pub fn run_cli(args: &[&str], data_dir: &Path, stdin: &str) -> Output {
+    run_cli_on(args, data_dir, stdin, true)
+}
+
+/// [`run_cli`], on the suite's backends or (`backends` false) on SQLite and local files.
+fn run_cli_on(args: &[&str], data_dir: &Path, stdin: &str, backends: bool) -> Output {
     let mut command = Command::new(bin());
     command
         .args(args)
@@ -472,7 +500,9 @@ pub fn run_cli(args: &[&str], data_dir: &Path, stdin: &str) -> Output {
     for var in APP_ENV {
         command.env_remove(var);
     }
-    command.envs(backend_env(data_dir));
+    if backends {
+        command.envs(backend_env(data_dir));
+    }
     let mut child = command
         .spawn()
         .unwrap_or_else(|e| panic!("spawn `modelyard {}`: {e}", args.join(" ")));

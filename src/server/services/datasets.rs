@@ -437,7 +437,7 @@ pub(crate) async fn create_from_blob(
         .map_err(|e| AppError::Internal(format!("columns as JSON: {e}")))?;
     let preview_rows = serde_json::to_string(&profile.preview)
         .map_err(|e| AppError::Internal(format!("preview as JSON: {e}")))?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = db::begin_write(&state.db).await?;
     record_blob(&mut tx, &blob, &now).await?;
     sqlx::query(
         "INSERT INTO datasets (id, name, sha256, size, row_count, columns, preview, created_by, created_at)
@@ -825,7 +825,7 @@ pub async fn clear_training_data(
     let model = find_model(&state.db, Some(caller), model_key).await?;
     model.require(Role::Editor, "change this model's training data")?;
     let row = find_version(&state.db, &model, reference).await?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = db::begin_write(&state.db).await?;
     let changed = sqlx::query(
         "UPDATE versions SET training_dataset_id = NULL, holdout_dataset_id = NULL, updated_at = $1
          WHERE id = $2 AND (training_dataset_id IS NOT NULL OR holdout_dataset_id IS NOT NULL)",

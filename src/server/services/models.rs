@@ -555,7 +555,7 @@ pub async fn delete_model(pool: &AnyPool, caller: &Caller, key: &str) -> AppResu
     if role < Some(Role::Owner) {
         return Err(ApiError::forbidden("delete this model").into());
     }
-    let mut tx = pool.begin().await?;
+    let mut tx = db::begin_write(&pool).await?;
     sqlx::query("DELETE FROM models WHERE id = $1")
         .bind(&row.id)
         .execute(&mut *tx)

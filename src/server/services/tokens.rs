@@ -53,7 +53,7 @@ async fn insert_token(
     let expires_at = days.map(|d| now + Duration::days(d));
     let id = db::new_id();
     let window_start = db::timestamp(now - Duration::minutes(TOKEN_WINDOW_MINUTES));
-    let mut tx = pool.begin().await?;
+    let mut tx = db::begin_write(&pool).await?;
     // Counting and inserting in one statement: two requests at once cannot both slip under
     // the limit.
     let inserted = sqlx::query(

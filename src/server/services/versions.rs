@@ -789,7 +789,7 @@ pub async fn update_version(
     let after = before.clone().apply(patch)?;
     if after != before {
         let now = db::now();
-        let mut tx = state.db.begin().await?;
+        let mut tx = db::begin_write(&state.db).await?;
         store_fields(&mut tx, &row.id, &after, &now).await?;
         audit::record(
             &mut tx,
@@ -831,7 +831,7 @@ pub async fn publish_version(
     }
     if row.state() == VersionState::Draft {
         let now = db::now();
-        let mut tx = state.db.begin().await?;
+        let mut tx = db::begin_write(&state.db).await?;
         sqlx::query(
             "UPDATE versions SET state = 'published', published_at = $1, updated_at = $2 WHERE id = $3 AND state = 'draft'",
         )
@@ -885,7 +885,7 @@ pub async fn set_active(
     }
     if row.active != active {
         let now = db::now();
-        let mut tx = state.db.begin().await?;
+        let mut tx = db::begin_write(&state.db).await?;
         sqlx::query("UPDATE versions SET active = $1, updated_at = $2 WHERE id = $3")
             .bind(db::flag(active))
             .bind(&now)
