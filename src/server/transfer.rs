@@ -177,10 +177,8 @@ pub async fn export(pool: &AnyPool, blobs: &BlobStore, dir: &Path) -> Result<Man
             let values = (0..row.len())
                 .map(|i| value_of(&row, i))
                 .collect::<Result<Vec<_>, _>>()?;
-            if table == "blobs" {
-                if let Some(Value::String(sha)) = values.first() {
-                    shas.push(sha.clone());
-                }
+            if let (true, Some(Value::String(sha))) = (table == "blobs", values.first()) {
+                shas.push(sha.clone());
             }
             serde_json::to_writer(&mut out, &values)
                 .map_err(|e| AppError::Internal(format!("cannot write {table}: {e}")))?;
@@ -400,12 +398,11 @@ pub async fn import(pool: &AnyPool, blobs: &BlobStore, dir: &Path) -> Result<Man
                     info.columns.len()
                 )));
             }
-            if let Some(i) = primary_index {
-                if let (Value::String(version), Some(Value::String(model))) =
+            if let Some(i) = primary_index
+                && let (Value::String(version), Some(Value::String(model))) =
                     (std::mem::take(&mut values[i]), values.first())
-                {
-                    primary_versions.push((model.clone(), version));
-                }
+            {
+                primary_versions.push((model.clone(), version));
             }
             let mut args = AnyArguments::default();
             for (column, value) in info.columns.iter().zip(&values) {

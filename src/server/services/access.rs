@@ -111,7 +111,7 @@ pub async fn update_access(
     // Before reading the request: someone who may not share learns nothing from its errors.
     model.sharer.check(None, None)?;
     let changes = validate_access_update(update)?;
-    let mut tx = db::begin_write(&pool).await?;
+    let mut tx = db::begin_write(pool).await?;
     let mut recorded = Vec::with_capacity(changes.len());
     for change in &changes {
         let (principal_id, active) = resolve(&mut tx, change).await?;

@@ -598,7 +598,7 @@ pub async fn get_dataset(pool: &AnyPool, caller: &Caller, id: &str) -> AppResult
 /// Deletes a dataset: its uploader or an admin, and only while no version uses it (409
 /// `DATASET_IN_USE`, naming the versions the caller can see). Its file goes with the next sweep.
 pub async fn delete_dataset(pool: &AnyPool, caller: &Caller, id: &str) -> AppResult<()> {
-    let mut tx = db::begin_write(&pool).await?;
+    let mut tx = db::begin_write(pool).await?;
     let row = find_visible(&mut tx, caller, id).await?;
     if !caller.is_admin && row.creator_id != caller.user_id {
         return Err(ApiError::new(

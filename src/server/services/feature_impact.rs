@@ -239,7 +239,7 @@ pub async fn import(
         job_id: None,
         computed_by: Some(caller.user_id.clone()),
     };
-    let mut tx = db::begin_write(&pool).await?;
+    let mut tx = db::begin_write(pool).await?;
     let stored = store(&mut tx, &version.id, record).await?;
     audit::record(
         &mut tx,

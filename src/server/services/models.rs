@@ -431,7 +431,7 @@ pub async fn create_model(pool: &AnyPool, caller: &Caller, new: NewModel) -> App
     let fields = ModelFields::from_new(new)?;
     let id = db::new_id();
     let now = db::now();
-    let mut tx = db::begin_write(&pool).await?;
+    let mut tx = db::begin_write(pool).await?;
     let taken: Option<(String,)> = sqlx::query_as("SELECT id FROM models WHERE name = $1")
         .bind(&fields.name)
         .fetch_optional(&mut *tx)
@@ -500,7 +500,7 @@ pub async fn update_model(
     if after == before {
         return Ok(row.into_model(role));
     }
-    let mut tx = db::begin_write(&pool).await?;
+    let mut tx = db::begin_write(pool).await?;
     if !after.name.eq_ignore_ascii_case(&before.name) {
         let taken: Option<(String,)> =
             sqlx::query_as("SELECT id FROM models WHERE name = $1 AND id <> $2")
@@ -555,7 +555,7 @@ pub async fn delete_model(pool: &AnyPool, caller: &Caller, key: &str) -> AppResu
     if role < Some(Role::Owner) {
         return Err(ApiError::forbidden("delete this model").into());
     }
-    let mut tx = db::begin_write(&pool).await?;
+    let mut tx = db::begin_write(pool).await?;
     sqlx::query("DELETE FROM models WHERE id = $1")
         .bind(&row.id)
         .execute(&mut *tx)

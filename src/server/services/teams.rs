@@ -119,7 +119,7 @@ pub async fn create_team(pool: &AnyPool, caller: &Caller, new: &NewTeam) -> AppR
     require_admin(caller, "create teams")?;
     let name = validate_team_name(&new.name)?;
     let description = validate_team_description(new.description.as_deref().unwrap_or(""))?;
-    let mut tx = db::begin_write(&pool).await?;
+    let mut tx = db::begin_write(pool).await?;
     let taken: Option<(String,)> = sqlx::query_as("SELECT id FROM teams WHERE name = $1")
         .bind(&name)
         .fetch_optional(&mut *tx)
@@ -160,7 +160,7 @@ pub async fn create_team(pool: &AnyPool, caller: &Caller, new: &NewTeam) -> AppR
 /// Deletes a team; its grants go with it. Refused (409) when a model would lose its last owner.
 pub async fn delete_team(pool: &AnyPool, caller: &Caller, name: &str) -> AppResult<()> {
     require_admin(caller, "delete teams")?;
-    let mut tx = db::begin_write(&pool).await?;
+    let mut tx = db::begin_write(pool).await?;
     let row = find_team(&mut tx, name).await?;
     let (orphaned,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM model_team_grants tg WHERE tg.team_id = $1 AND tg.role = 'OWNER'
@@ -216,7 +216,7 @@ pub async fn add_member(
     username: &str,
 ) -> AppResult<Team> {
     require_admin(caller, "change team members")?;
-    let mut tx = db::begin_write(&pool).await?;
+    let mut tx = db::begin_write(pool).await?;
     let row = find_team(&mut tx, team_name).await?;
     let (uid, username) = user_id(&mut tx, username).await?;
     let added = sqlx::query(
@@ -252,7 +252,7 @@ pub async fn remove_member(
     username: &str,
 ) -> AppResult<()> {
     require_admin(caller, "change team members")?;
-    let mut tx = db::begin_write(&pool).await?;
+    let mut tx = db::begin_write(pool).await?;
     let row = find_team(&mut tx, team_name).await?;
     let (uid, username) = user_id(&mut tx, username).await?;
     let removed = sqlx::query("DELETE FROM team_members WHERE team_id = $1 AND user_id = $2")

@@ -53,7 +53,7 @@ async fn insert_token(
     let expires_at = days.map(|d| now + Duration::days(d));
     let id = db::new_id();
     let window_start = db::timestamp(now - Duration::minutes(TOKEN_WINDOW_MINUTES));
-    let mut tx = db::begin_write(&pool).await?;
+    let mut tx = db::begin_write(pool).await?;
     // Counting and inserting in one statement: two requests at once cannot both slip under
     // the limit.
     let inserted = sqlx::query(
@@ -192,7 +192,7 @@ pub async fn list_all_tokens(
 /// Revokes a token: one's own, or (for admins) anyone's. Someone else's token is "not found",
 /// not "forbidden".
 pub async fn revoke_token(pool: &AnyPool, caller: &Caller, token_id: &str) -> AppResult<()> {
-    let mut tx = db::begin_write(&pool).await?;
+    let mut tx = db::begin_write(pool).await?;
     let found: Option<(Option<String>, String)> = sqlx::query_as(
         "SELECT revoked_at, name FROM api_tokens WHERE id = $1 AND (user_id = $2 OR $3 = 1)",
     )

@@ -36,7 +36,7 @@ pub async fn create_user(
     let display_name = validate_display_name(&new.display_name)?;
     validate_password(&new.password)?;
     let hash = auth::hash_password(new.password).await?;
-    let mut tx = db::begin_write(&pool).await?;
+    let mut tx = db::begin_write(pool).await?;
     let id = insert_user(&mut tx, &username, &display_name, &hash, new.is_admin).await?;
     audit::record(
         &mut tx,
@@ -144,7 +144,7 @@ pub async fn complete_setup(pool: &AnyPool, secret: &str, new: NewUser) -> AppRe
     let display_name = validate_display_name(&new.display_name)?;
     validate_password(&new.password)?;
     let hash = auth::hash_password(new.password).await?;
-    let mut tx = db::begin_write(&pool).await?;
+    let mut tx = db::begin_write(pool).await?;
     // Re-checked inside the transaction: two people racing with the same link get one admin.
     let used = sqlx::query(
         "UPDATE setup_links SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL
@@ -387,7 +387,7 @@ pub async fn update_user(
         }
         None => None,
     };
-    let mut tx = db::begin_write(&pool).await?;
+    let mut tx = db::begin_write(pool).await?;
     let row: Option<(String, String, String, db::Flag, db::Flag)> = sqlx::query_as(
         "SELECT id, username, display_name, is_admin, is_active FROM users WHERE username = $1",
     )
@@ -503,7 +503,7 @@ pub async fn change_own_password(
         .into());
     }
     let new_hash = auth::hash_password(change.new_password).await?;
-    let mut tx = db::begin_write(&pool).await?;
+    let mut tx = db::begin_write(pool).await?;
     sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
         .bind(&new_hash.0)
         .bind(&caller.user_id)
