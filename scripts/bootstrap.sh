@@ -48,7 +48,8 @@ if $want_tests; then
   if [ ! -d end2end/node_modules/@playwright/test ]; then
     say "Installing Playwright (the library only; it drives Debian's Chromium)"
     (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --no-save)
-  fi  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  fi
+  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     say "Installing PostgreSQL (Debian package) for the scale-out tests"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q
