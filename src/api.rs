@@ -21,8 +21,13 @@ pub mod context {
     use axum::http::request::Parts;
     use leptos::prelude::{expect_context, use_context};
 
+    /// The shared state: from the request's context, or (for a resource whose component was
+    /// replaced while it loaded) the one this process serves with, so such a call finishes
+    /// instead of taking its page down with it.
     pub fn state() -> AppState {
-        expect_context::<AppState>()
+        use_context::<AppState>()
+            .or_else(crate::server::state::serving)
+            .unwrap_or_else(expect_context::<AppState>)
     }
 
     pub fn request() -> Result<Parts, ApiError> {

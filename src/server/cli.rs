@@ -296,6 +296,7 @@ async fn serve(args: ServeArgs) -> Result<(), AppError> {
             "No users yet. Open {public_url}/setup?token={secret} to create the first admin"
         );
     }
+    crate::server::state::set_serving(&state);
     sweep::spawn(state.clone());
     state.jobs.spawn_workers(args.job_workers.max(1));
     let listener = tokio::net::TcpListener::bind(args.addr)

@@ -5,6 +5,19 @@ use crate::server::storage::BlobStore;
 use sqlx::AnyPool;
 use std::sync::Arc;
 
+/// The state of the server this process runs, for the rare server-function call that finds no
+/// reactive context (a resource whose component was replaced while its request was on its way).
+static SERVING: std::sync::OnceLock<AppState> = std::sync::OnceLock::new();
+
+/// Records the state `modelyard serve` runs with (once per process).
+pub fn set_serving(state: &AppState) {
+    let _ = SERVING.set(state.clone());
+}
+
+pub fn serving() -> Option<AppState> {
+    SERVING.get().cloned()
+}
+
 /// Cheap to clone: everything inside is shared.
 #[derive(Clone)]
 pub struct AppState {
