@@ -35,11 +35,9 @@ impl Backend {
         }
     }
 
+    /// The backend of an open pool (which only opens for the URLs [`Backend::of_url`] knows).
     pub fn of(pool: &AnyPool) -> Self {
-        match pool.connect_options().database_url.scheme() {
-            "postgres" | "postgresql" => Self::Postgres,
-            _ => Self::Sqlite,
-        }
+        Self::of_url(pool.connect_options().database_url.as_str()).unwrap_or(Self::Sqlite)
     }
 }
 
@@ -199,10 +197,6 @@ impl<'a> QueryBuilder<'a> {
             self.push_bind(value);
         }
         self
-    }
-
-    pub fn sql(&self) -> &str {
-        &self.sql
     }
 
     fn take_args(&mut self) -> AnyArguments<'a> {

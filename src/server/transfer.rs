@@ -87,11 +87,12 @@ fn bad_export(message: String) -> AppError {
     .into()
 }
 
-async fn schema_version(pool: &AnyPool) -> Result<i64, AppError> {
+/// The newest migration applied.
+async fn schema_version(conn: &mut sqlx::AnyConnection) -> Result<i64, AppError> {
     let (version,): (i64,) = sqlx::query_as(
         "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success = TRUE",
     )
-    .fetch_one(pool)
+    .fetch_one(conn)
     .await?;
     Ok(version)
 }
@@ -152,28 +153,22 @@ pub async fn export(pool: &AnyPool, blobs: &BlobStore, dir: &Path) -> Result<Man
     let mut conn = pool.acquire().await?;
     // One snapshot of every table, however long the export takes.
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-    let schema_version = {
-        let (version,): (i64,) = sqlx::query_as(
-            "SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success = TRUE",
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        version
-    };
+    let schema_version = schema_version(&mut tx).await?;
     let mut tables = Vec::new();
     let mut shas = Vec::new();
     for (table, order) in TABLES {
         let path = dir.join("tables").join(format!("{table}.jsonl"));
         let file = std::fs::File::create(&path).map_err(io("create", &path))?;
         let mut out = std::io::BufWriter::new(file);
-        let mut columns: Vec<String> = Vec::new();
+        let columns: Vec<String> = column_kinds(&mut tx, table)
+            .await?
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
         let mut count = 0u64;
         let sql = format!("SELECT * FROM {table} ORDER BY {order}");
         let mut rows = sqlx::query(&sql).fetch(&mut *tx);
         while let Some(row) = rows.try_next().await? {
-            if columns.is_empty() {
-                columns = row.columns().iter().map(|c| c.name().to_owned()).collect();
-            }
             let values = (0..row.len())
                 .map(|i| value_of(&row, i))
                 .collect::<Result<Vec<_>, _>>()?;
@@ -186,9 +181,6 @@ pub async fn export(pool: &AnyPool, blobs: &BlobStore, dir: &Path) -> Result<Man
             count += 1;
         }
         drop(rows);
-        if columns.is_empty() {
-            columns = table_columns(&mut tx, table).await?;
-        }
         out.flush().map_err(io("write", &path))?;
         tables.push(TableInfo {
             name: table.to_owned(),
@@ -233,18 +225,8 @@ fn blob_path(dir: &Path, sha: &str) -> PathBuf {
     dir.join("blobs").join(&sha[..2.min(sha.len())]).join(sha)
 }
 
-/// A table's column names, in order, from the database's description of `SELECT *`.
-async fn table_columns(
-    conn: &mut sqlx::AnyConnection,
-    table: &str,
-) -> Result<Vec<String>, AppError> {
-    Ok(column_kinds(conn, table)
-        .await?
-        .into_iter()
-        .map(|(name, _)| name)
-        .collect())
-}
-
+/// A table's columns, in order, with their types, from the database's description of
+/// `SELECT *` (the order every row is written and read in).
 async fn column_kinds(
     conn: &mut sqlx::AnyConnection,
     table: &str,
@@ -300,7 +282,7 @@ fn read_manifest(dir: &Path) -> Result<Manifest, AppError> {
 /// Loads an export into this registry, which must be empty (no users, no models).
 pub async fn import(pool: &AnyPool, blobs: &BlobStore, dir: &Path) -> Result<Manifest, AppError> {
     let manifest = read_manifest(dir)?;
-    let ours = schema_version(pool).await?;
+    let ours = schema_version(&mut *pool.acquire().await?).await?;
     if manifest.schema_version != ours {
         return Err(ApiError::new(
             409,

@@ -81,13 +81,6 @@ pub fn backend_env(data_dir: &Path) -> Vec<(&'static str, String)> {
     env
 }
 
-/// Whether the suite runs against SQLite and local files (checks of the local layout apply).
-pub fn local_backends() -> bool {
-    ["MODELYARD_TEST_POSTGRES_URL", "MODELYARD_TEST_S3_URL"]
-        .iter()
-        .all(|var| std::env::var(var).map_or(true, |v| v.is_empty()))
-}
-
 /// Whether stored files live under the data directory (`blobs/`), so tests may look at them.
 pub fn local_storage() -> bool {
     std::env::var("MODELYARD_TEST_S3_URL").map_or(true, |v| v.is_empty())
