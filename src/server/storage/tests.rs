@@ -18,6 +18,18 @@ struct Fixture {
 }
 
 impl Fixture {
+    /// Neither a temporary file nor a stored blob is left.
+    async fn assert_nothing_kept(&self) {
+        assert_eq!(self.temp_files(), 0);
+        assert!(
+            self.store
+                .old_blobs(Duration::ZERO)
+                .await
+                .expect("list")
+                .is_empty()
+        );
+    }
+
     /// Uploads in flight on local disk: `DATA_DIR/blobs/tmp` for both backends.
     fn temp_files(&self) -> usize {
         std::fs::read_dir(self.data_dir.join("blobs/tmp"))
@@ -185,14 +197,7 @@ async fn too_large_leaves_nothing(f: &Fixture) {
         .await
         .expect_err("too large");
     assert!(matches!(e, PutError::TooLarge { limit: 7 }));
-    assert_eq!(f.temp_files(), 0);
-    assert!(
-        f.store
-            .old_blobs(Duration::ZERO)
-            .await
-            .expect("list")
-            .is_empty()
-    );
+    f.assert_nothing_kept().await;
 }
 
 async fn an_interrupted_upload_leaves_nothing(f: &Fixture) {
@@ -205,14 +210,7 @@ async fn an_interrupted_upload_leaves_nothing(f: &Fixture) {
     ]);
     let e = f.store.put_stream(body, 100).await.expect_err("broken");
     assert!(matches!(e, PutError::Body(_)), "{e}");
-    assert_eq!(f.temp_files(), 0);
-    assert!(
-        f.store
-            .old_blobs(Duration::ZERO)
-            .await
-            .expect("list")
-            .is_empty()
-    );
+    f.assert_nothing_kept().await;
 }
 
 async fn ranges_read_the_right_bytes(f: &Fixture) {
