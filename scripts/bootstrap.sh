@@ -49,6 +49,13 @@ if $want_tests; then
     say "Installing Playwright (the library only; it drives Debian's Chromium)"
     (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --no-save)
   fi
+  # The S3-compatible test server (moto) is installed from PyPI into a virtual environment.
+  if ! command -v moto_server >/dev/null 2>&1 && ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+    say "Installing python3-venv (Debian package) for the S3-compatible test server"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q python3-venv
+  fi
   if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     say "Installing PostgreSQL (Debian package) for the scale-out tests"
     export DEBIAN_FRONTEND=noninteractive
