@@ -11,6 +11,14 @@ want_tests=false
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
+# The build tools' own speed hardly matters here, so they are built without link-time
+# optimization and with parallel code generation: most of a release build of them is otherwise
+# spent in single-threaded LTO.
+tool_install() {
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=0 cargo install "$@"
+}
+
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "Adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
@@ -18,8 +26,8 @@ fi
 
 # cargo-leptos 0.3.11 needs a newer rustc; without --locked newer dependencies do too.
 if ! cargo leptos --version 2>/dev/null | grep -q '0\.3\.10'; then
-  say "Installing cargo-leptos 0.3.10 (about 15 minutes on 2 cores)"
-  cargo install cargo-leptos --locked --version 0.3.10
+  say "Installing cargo-leptos 0.3.10 (several minutes on 2 cores)"
+  tool_install cargo-leptos --locked --version 0.3.10
 fi
 
 # The wasm-bindgen CLI must be exactly the version in Cargo.lock.
@@ -27,7 +35,7 @@ wb_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, "");
 if ! wasm-bindgen --version 2>/dev/null | grep -q " ${wb_version}\$"; then
   say "Installing wasm-bindgen-cli ${wb_version}"
   # --locked fails for this crate (a locked dependency is gone from the registry).
-  cargo install wasm-bindgen-cli --version "${wb_version}"
+  tool_install wasm-bindgen-cli --version "${wb_version}"
 fi
 
 # Tailwind CSS and wasm-opt come from npm, so cargo-leptos never downloads binaries.
