@@ -49,6 +49,11 @@ pub async fn run(cli: Cli) -> ExitCode {
             print_routes();
             Ok(())
         }
+        Command::ModelRunner {
+            model,
+            memory_bytes,
+        } => crate::server::predict::runner::serve_child(&model, memory_bytes)
+            .map_err(|e| AppError::Internal(format!("model runner: {e}"))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -142,6 +147,7 @@ async fn load_demo(store: &StoreArgs) -> Result<(), AppError> {
             session_days: 30,
             secure_cookies: false,
             prediction_hosts: Vec::new(),
+            model_limits: crate::server::predict::RunnerLimits::default(),
         }),
         leptos: leptos::config::LeptosOptions::builder()
             .output_name("modelyard")
@@ -265,7 +271,7 @@ async fn serve(args: ServeArgs) -> Result<(), AppError> {
     }
     let jobs = JobRunner::new(
         pool.clone(),
-        job_kinds(&pool, &blobs),
+        job_kinds(&pool, &blobs, &args.runner_limits()),
         JobTimings {
             stale_after: std::time::Duration::from_secs(args.job_stale_seconds),
             ..JobTimings::default()
@@ -288,6 +294,7 @@ async fn serve(args: ServeArgs) -> Result<(), AppError> {
             max_files_per_version: args.max_files_per_version.max(1),
             session_days: args.session_days.clamp(1, 365),
             prediction_hosts: args.prediction_hosts.clone(),
+            model_limits: args.runner_limits(),
         }),
         leptos,
     };
@@ -321,8 +328,16 @@ async fn serve(args: ServeArgs) -> Result<(), AppError> {
 const JOB_STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(8);
 
 /// Every kind of background job this build runs.
-fn job_kinds(pool: &sqlx::AnyPool, blobs: &BlobStore) -> Vec<Arc<dyn JobKind>> {
-    vec![Arc::new(FeatureImpactJob::new(pool.clone(), blobs.clone()))]
+fn job_kinds(
+    pool: &sqlx::AnyPool,
+    blobs: &BlobStore,
+    limits: &crate::server::predict::RunnerLimits,
+) -> Vec<Arc<dyn JobKind>> {
+    vec![Arc::new(FeatureImpactJob::new(
+        pool.clone(),
+        blobs.clone(),
+        limits.clone(),
+    ))]
 }
 
 /// Resolves on SIGINT or SIGTERM; in-flight requests then finish before the server stops.

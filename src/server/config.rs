@@ -52,6 +52,15 @@ pub enum Command {
     },
     /// Serve an ONNX model over the custom-model prediction protocol.
     ServePredictions(crate::server::predict::serve::ServePredictionsArgs),
+    /// Load an ONNX model and answer prediction requests on standard input and output, within
+    /// a memory limit: the server runs uploaded models this way, never in its own process.
+    #[command(hide = true, name = "model-runner")]
+    ModelRunner {
+        #[arg(long)]
+        model: PathBuf,
+        #[arg(long)]
+        memory_bytes: u64,
+    },
     /// Print every REST route and server function path (`REST <path>`, `FN <method> <path>`),
     /// for tests and maintenance.
     #[command(hide = true)]
@@ -204,9 +213,34 @@ pub struct ServeArgs {
         default_value = "localhost,127.0.0.1,[::1]"
     )]
     pub prediction_hosts: Vec<String>,
+    /// The most memory loading or running an uploaded model may use, in bytes. Models run in a
+    /// child process of their own, so a model over this is refused without touching the server.
+    #[arg(
+        long,
+        env = "MODELYARD_MODEL_MEMORY_BYTES",
+        default_value_t = crate::server::predict::runner::DEFAULT_MEMORY_BYTES,
+        value_parser = clap::value_parser!(u64).range(16 * 1024 * 1024..)
+    )]
+    pub model_memory_bytes: u64,
+    /// The most time loading an uploaded model, or one batch of its predictions, may take.
+    #[arg(
+        long,
+        env = "MODELYARD_MODEL_TIMEOUT_SECONDS",
+        default_value_t = crate::server::predict::runner::DEFAULT_TIMEOUT.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..=86_400)
+    )]
+    pub model_timeout_seconds: u64,
 }
 
 impl ServeArgs {
+    /// How uploaded models may run.
+    pub fn runner_limits(&self) -> crate::server::predict::RunnerLimits {
+        crate::server::predict::RunnerLimits::new(
+            self.model_memory_bytes,
+            std::time::Duration::from_secs(self.model_timeout_seconds),
+        )
+    }
+
     /// Where the built site is: the flag, cargo-leptos's variable, or the usual build outputs.
     pub fn site_root(&self) -> PathBuf {
         if let Some(root) = &self.site_root {

@@ -145,6 +145,7 @@ pub async fn load(state: &AppState) -> AppResult<Vec<String>> {
         vec![Arc::new(FeatureImpactJob::new(
             state.db.clone(),
             state.blobs.clone(),
+            state.settings.model_limits.clone(),
         ))],
         JobTimings::default(),
     );

@@ -1,7 +1,8 @@
 //! Predictions for feature impact: the [`Predictor`] a permutation-importance job calls, the
 //! table of feature columns it passes in, and its backends: ONNX models run in-process
 //! ([`onnx`]) and prediction servers speaking the custom-model protocol ([`remote`]), plus a
-//! prediction server for an ONNX model ([`serve`]).
+//! prediction server for an ONNX model ([`serve`]). Uploaded models are loaded and run by
+//! [`runner`], in a child process with a memory and time budget, never in the server itself.
 //!
 //! Predicting is CPU-bound (or waits on a server) and synchronous; async callers run it in
 //! `spawn_blocking`.
@@ -9,12 +10,14 @@
 pub mod onnx;
 mod ops;
 pub mod remote;
+pub mod runner;
 pub mod serve;
 #[cfg(test)]
 mod test_graphs;
 
 pub use onnx::{ModelInfo, OnnxModel, Operator, inspect};
 pub use remote::{RemoteOptions, RemotePredictor};
+pub use runner::{IsolatedModel, RunnerLimits};
 
 use crate::domain::error::ApiError;
 use std::fmt;
@@ -38,7 +41,7 @@ pub trait Predictor: Send + Sync {
 }
 
 /// What a model predicts, as far as its file tells.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Task {
     Regression,
     Classification,
@@ -203,7 +206,7 @@ impl Predictions {
 
 /// Why a model could not be loaded or could not predict. The messages are meant for the person
 /// who uploaded the model.
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum PredictError {
     /// The bytes are not an ONNX model, or one the runtime cannot make sense of.
     #[error("The file is not a usable ONNX model: {0}")]
@@ -220,6 +223,10 @@ pub enum PredictError {
     /// The runtime failed while predicting.
     #[error("The model failed while predicting: {0}")]
     Prediction(String),
+    /// Loading or running the model needs more memory or time than a model may take here; the
+    /// message names what was refused.
+    #[error("The model needs more than this server allows a model: {0}")]
+    OverBudget(String),
     /// A prediction server's URL is not usable.
     #[error("{0}")]
     InvalidUrl(String),
@@ -239,6 +246,7 @@ impl PredictError {
             PredictError::UnsupportedModel(_) => "UNSUPPORTED_MODEL",
             PredictError::InvalidFeatures(_) => "FEATURES_DO_NOT_FIT_MODEL",
             PredictError::Prediction(_) => "PREDICTION_FAILED",
+            PredictError::OverBudget(_) => "MODEL_OVER_BUDGET",
             PredictError::InvalidUrl(_) => "INVALID_PREDICTION_URL",
             PredictError::Unreachable(_) => "PREDICTION_SERVER_UNREACHABLE",
             PredictError::Server(_) => "PREDICTION_SERVER_ERROR",
@@ -264,6 +272,10 @@ impl PredictError {
             PredictError::Prediction(_) => {
                 "Check the model with onnxruntime on the same data, or compute feature impact \
                  with a prediction server."
+            }
+            PredictError::OverBudget(_) => {
+                "Export a smaller model (or one that does not build large constant tensors), or \
+                 ask an admin to raise --model-memory-bytes or --model-timeout-seconds."
             }
             PredictError::InvalidUrl(_) => {
                 "Give the prediction server's base URL, e.g. http://host:8080/ (the endpoints \

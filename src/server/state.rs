@@ -43,6 +43,8 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// Patterns of the prediction servers feature impact may call.
     pub prediction_hosts: Vec<String>,
+    /// How uploaded models are loaded and run: in a child process with these limits.
+    pub model_limits: crate::server::predict::RunnerLimits,
 }
 
 impl axum::extract::FromRef<AppState> for leptos::config::LeptosOptions {

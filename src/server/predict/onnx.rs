@@ -26,7 +26,9 @@ const ROWS_PER_RUN: usize = 10_000;
 const MAX_MESSAGE_CHARS: usize = 600;
 
 /// An operator by type and domain, e.g. `SVMClassifier` of `ai.onnx.ml`.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Operator {
     pub op_type: String,
     pub domain: String,
@@ -42,7 +44,7 @@ impl fmt::Display for Operator {
 }
 
 /// What an ONNX file holds, as far as predicting with it is concerned.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelInfo {
     /// The graph inputs the caller feeds (stored weights excluded).
     pub inputs: Vec<String>,
@@ -94,7 +96,19 @@ impl OnnxModel {
     /// [`PredictError::UnsupportedOperators`] naming every operator that cannot be run, and with
     /// a readable message for anything else that stops the model from running.
     pub fn load(bytes: &[u8]) -> Result<OnnxModel, PredictError> {
+        Self::load_within(bytes, u64::MAX)
+    }
+
+    /// Like [`OnnxModel::load`], refusing before anything is allocated a graph that builds a
+    /// constant tensor (`ConstantOfShape`, `Expand` of a constant shape) of more than
+    /// `max_tensor_bytes`. Such a tensor would be built while the model is optimized, whatever
+    /// the rows predicted. The process's memory limit ([`super::runner`]) catches what this
+    /// cannot see.
+    pub fn load_within(bytes: &[u8], max_tensor_bytes: u64) -> Result<OnnxModel, PredictError> {
         let proto = decode(bytes)?;
+        if let Some(refused) = oversized_constant(&proto, max_tensor_bytes) {
+            return Err(PredictError::OverBudget(refused));
+        }
         let Analysis { info, input_type } = analyse(&proto)?;
         if !info.unsupported_operators.is_empty() {
             return Err(PredictError::UnsupportedOperators(
@@ -216,18 +230,7 @@ impl OnnxModel {
 
 impl Predictor for OnnxModel {
     fn predict(&self, features: &Features<'_>) -> Result<Predictions, PredictError> {
-        let n_columns = features.columns().len();
-        if n_columns != self.n_features {
-            return Err(PredictError::InvalidFeatures(format!(
-                "the model takes {} features, the table has {n_columns} columns",
-                self.n_features
-            )));
-        }
-        if let Some(name) = features.first_non_numeric() {
-            return Err(PredictError::InvalidFeatures(format!(
-                "column '{name}' holds text or categories; an ONNX model takes numbers only"
-            )));
-        }
+        check_table(features, self.n_features)?;
         let (values, width) = guarded(|| self.run(features)).map_err(PredictError::Prediction)?;
         match (self.task, width) {
             (Task::Regression, 1) => Ok(Predictions::Values(values)),
@@ -251,6 +254,129 @@ impl Predictor for OnnxModel {
 
     fn input_width(&self) -> Option<usize> {
         Some(self.n_features)
+    }
+}
+
+/// Whether `features` can be fed to a model taking `n_features` numeric columns.
+pub fn check_table(features: &Features<'_>, n_features: usize) -> Result<(), PredictError> {
+    let n_columns = features.columns().len();
+    if n_columns != n_features {
+        return Err(PredictError::InvalidFeatures(format!(
+            "the model takes {n_features} features, the table has {n_columns} columns"
+        )));
+    }
+    if let Some(name) = features.first_non_numeric() {
+        return Err(PredictError::InvalidFeatures(format!(
+            "column '{name}' holds text or categories; an ONNX model takes numbers only"
+        )));
+    }
+    Ok(())
+}
+
+/// The first node that would build a constant tensor larger than `budget` bytes, described
+/// for the person who uploaded the model: `ConstantOfShape` and `Expand` whose shape is a
+/// stored constant (an initializer or a `Constant` node).
+fn oversized_constant(proto: &ModelProto, budget: u64) -> Option<String> {
+    let graph = proto.graph.as_ref()?;
+    let mut shapes: HashMap<&str, &pb::TensorProto> =
+        graph.initializer.iter().map(|t| (&*t.name, t)).collect();
+    for node in graph.node.iter().filter(|n| n.op_type == "Constant") {
+        let value = node.attribute.iter().find(|a| a.name == "value");
+        if let (Some(output), Some(tensor)) =
+            (node.output.first(), value.and_then(|a| a.t.as_ref()))
+        {
+            shapes.insert(output, tensor);
+        }
+    }
+    for node in &graph.node {
+        let (shape_input, element_bytes) = match node.op_type.as_str() {
+            "ConstantOfShape" => {
+                let value_type = node
+                    .attribute
+                    .iter()
+                    .find(|a| a.name == "value")
+                    .and_then(|a| a.t.as_ref())
+                    .map_or(DataType::Float as i32, |t| t.data_type);
+                (node.input.first(), element_size(value_type))
+            }
+            // The expanded input's type is not known here; one byte per value is the least.
+            "Expand" => (node.input.get(1), 1),
+            _ => continue,
+        };
+        let Some(dims) = shape_input
+            .and_then(|name| shapes.get(&**name))
+            .and_then(|t| int64_values(t))
+        else {
+            continue;
+        };
+        let values = dims
+            .iter()
+            .try_fold(1u64, |n, &d| n.checked_mul(u64::try_from(d).unwrap_or(0)));
+        let bytes = values.and_then(|v| v.checked_mul(element_bytes));
+        if bytes.is_none_or(|b| b > budget) {
+            let shape = dims
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(" × ");
+            let name = if node.name.is_empty() {
+                node.output.first().map_or("", |o| o.as_str())
+            } else {
+                node.name.as_str()
+            };
+            let size = bytes.map_or_else(|| "more than 2^64 bytes".to_owned(), human_bytes);
+            return Some(format!(
+                "node '{name}' ({}) builds a constant tensor of {shape} values ({size}), more \
+                 than the {} a model may use here",
+                node.op_type,
+                human_bytes(budget)
+            ));
+        }
+    }
+    None
+}
+
+/// The values of an int64 tensor stored in the file (as a list or as raw little-endian bytes).
+fn int64_values(tensor: &pb::TensorProto) -> Option<Vec<i64>> {
+    if tensor.data_type != DataType::Int64 as i32 {
+        return None;
+    }
+    if !tensor.int64_data.is_empty() {
+        return Some(tensor.int64_data.clone());
+    }
+    Some(
+        tensor
+            .raw_data
+            .chunks_exact(8)
+            .map(|b| i64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
+            .collect(),
+    )
+}
+
+fn element_size(data_type: i32) -> u64 {
+    match DataType::try_from(data_type) {
+        Ok(DataType::Double | DataType::Int64 | DataType::Uint64 | DataType::Complex64) => 8,
+        Ok(DataType::Int16 | DataType::Uint16 | DataType::Float16 | DataType::Bfloat16) => 2,
+        Ok(DataType::Int8 | DataType::Uint8 | DataType::Bool) => 1,
+        Ok(DataType::Complex128) => 16,
+        _ => 4,
+    }
+}
+
+/// `2.5 GB`, `256 MiB`: bytes as a person reads them (powers of two when exact).
+pub fn human_bytes(bytes: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
+        return if bytes.is_multiple_of(1024 * MIB) {
+            format!("{} GiB", bytes / (1024 * MIB))
+        } else {
+            format!("{} MiB", bytes / MIB)
+        };
+    }
+    match bytes {
+        b if b >= 1_000_000_000 => format!("{:.1} GB", b as f64 / 1e9),
+        b if b >= 1_000_000 => format!("{:.1} MB", b as f64 / 1e6),
+        b => format!("{b} bytes"),
     }
 }
 
@@ -1053,5 +1179,71 @@ mod tests {
         assert!(features.with_column(0, &[1.0]).is_err());
         assert!(Features::new(&names, vec![&a, &[1.0]]).is_err());
         assert!(Features::new(&names, vec![&a]).is_err());
+    }
+
+    /// `Y = X + sum(ConstantOfShape(shape))` with `shape` a stored constant.
+    fn constant_of_shape(shape: &[i64]) -> Vec<u8> {
+        use tract_onnx::pb::attribute_proto::AttributeType;
+        let shape_tensor = pb::TensorProto {
+            dims: vec![shape.len() as i64],
+            data_type: DataType::Int64 as i32,
+            int64_data: shape.to_vec(),
+            ..Default::default()
+        };
+        let value = pb::AttributeProto {
+            name: "value".to_owned(),
+            r#type: AttributeType::Tensor as i32,
+            t: Some(shape_tensor),
+            ..Default::default()
+        };
+        let nodes = vec![
+            node("Constant", "", &[], &["shape"], vec![value]),
+            node("ConstantOfShape", "", &["shape"], &["big"], Vec::new()),
+            node(
+                "ReduceSum",
+                "",
+                &["big"],
+                &["total"],
+                vec![test_graphs::int("keepdims", 0)],
+            ),
+            node("Add", "", &["X", "total"], &["Y"], Vec::new()),
+        ];
+        test_graphs::model(
+            1,
+            nodes,
+            vec![tensor("Y", DataType::Float, &[None, Some(1)])],
+        )
+    }
+
+    #[test]
+    fn huge_constants_are_refused_by_name_before_loading() {
+        let budget = 256 * 1024 * 1024;
+        let error =
+            OnnxModel::load_within(&constant_of_shape(&[25_000, 25_000]), budget).unwrap_err();
+        assert_eq!(error.error_code(), "MODEL_OVER_BUDGET");
+        let message = error.to_string();
+        for part in [
+            "'ConstantOfShape_big'",
+            "25000 × 25000",
+            "2.5 GB",
+            "256 MiB",
+        ] {
+            assert!(message.contains(part), "{message}");
+        }
+        // Past what 64 bits can count.
+        let error =
+            OnnxModel::load_within(&constant_of_shape(&[1 << 40, 1 << 40]), budget).unwrap_err();
+        assert!(
+            error.to_string().contains("more than 2^64 bytes"),
+            "{error}"
+        );
+        // A small one loads and runs (the constant is zeros: no value is given).
+        let model = OnnxModel::load_within(&constant_of_shape(&[10, 10]), budget).unwrap();
+        let names = ["x".to_owned()];
+        let features = Features::new(&names, vec![&[1.0, 2.0][..]]).unwrap();
+        assert_eq!(
+            model.predict(&features).unwrap(),
+            Predictions::Values(vec![1.0, 2.0])
+        );
     }
 }

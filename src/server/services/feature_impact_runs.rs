@@ -14,7 +14,7 @@ use crate::server::error::{AppError, AppResult};
 use crate::server::feature_impact::{self as engine, Progress, Settings, Task};
 use crate::server::jobs::{JobContext, JobError, JobFuture, JobKind};
 use crate::server::predict::remote::{self, RemoteOptions, RemotePredictor};
-use crate::server::predict::{OnnxModel, Predictor};
+use crate::server::predict::{Predictor, RunnerLimits, runner};
 use crate::server::services::feature_impact::{self as results, FeatureImpactRecord};
 use crate::server::services::jobs::version_subject;
 use crate::server::services::models::find_model;
@@ -256,11 +256,16 @@ pub async fn latest_job(
 pub struct FeatureImpactJob {
     pool: AnyPool,
     blobs: BlobStore,
+    limits: RunnerLimits,
 }
 
 impl FeatureImpactJob {
-    pub fn new(pool: AnyPool, blobs: BlobStore) -> Self {
-        Self { pool, blobs }
+    pub fn new(pool: AnyPool, blobs: BlobStore, limits: RunnerLimits) -> Self {
+        Self {
+            pool,
+            blobs,
+            limits,
+        }
     }
 
     async fn predictor(
@@ -273,10 +278,14 @@ impl FeatureImpactJob {
                 let unreadable =
                     |e| JobError::Failed(format!("The model file '{path}' cannot be read: {e}."));
                 let file = self.blobs.local_file(sha256).await.map_err(unreadable)?;
-                let bytes = tokio::fs::read(file.path()).await.map_err(unreadable)?;
-                let model = tokio::task::spawn_blocking(move || OnnxModel::load(&bytes))
-                    .await
-                    .map_err(|e| JobError::Failed(format!("Loading the model failed: {e}")))?
+                let limits = self.limits.clone();
+                // `file` moves along, so a cached copy stays while the model's process reads it.
+                let opened =
+                    tokio::task::spawn_blocking(move || runner::open(file.path(), &limits))
+                        .await
+                        .map_err(|e| JobError::Failed(format!("Loading the model failed: {e}")))?;
+                let model = opened
+                    .model
                     .map_err(|e| JobError::Failed(format!("{e} {}", e.solution())))?;
                 Ok(Arc::new(model))
             }

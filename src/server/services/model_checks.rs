@@ -1,14 +1,13 @@
 //! Checking uploaded model files: an ONNX file is loaded once per content (the check is keyed by
-//! its SHA-256), and what was found — it runs here, the operators it lacks, or why it is not a
+//! its SHA-256), in a process of its own with a memory and time budget, and what was found — it runs here, the operators it lacks, or why it is not a
 //! usable model — is shown with the file and decides whether feature impact can run in-process.
 
 use crate::domain::model_check::{CheckStatus, ModelCheck, is_checked_model_file};
 use crate::server::db;
 use crate::server::error::{AppError, AppResult};
-use crate::server::predict::{ModelInfo, OnnxModel, PredictError, Task, inspect};
+use crate::server::predict::{ModelInfo, PredictError, RunnerLimits, Task, runner};
 use crate::server::state::AppState;
 use std::collections::HashMap;
-use tokio::io::AsyncReadExt;
 
 /// Model files larger than this are not loaded on upload (they are checked when feature impact
 /// needs them).
@@ -48,11 +47,17 @@ fn describe(info: Option<&ModelInfo>, result: Result<(), PredictError>) -> Model
     check
 }
 
-/// Loads the model and says what was found. CPU-bound: call it from `spawn_blocking`.
-pub fn check_bytes(bytes: &[u8]) -> ModelCheck {
-    let info = inspect(bytes).ok();
-    let result = OnnxModel::load(bytes).map(|_| ());
-    describe(info.as_ref(), result)
+/// Loads the model in a process of its own, within `limits`, and says what was found, and
+/// whether that is a lasting finding about the file (not, say, a process that could not start).
+/// Blocking: call it from `spawn_blocking`.
+pub fn check_file(path: &std::path::Path, limits: &RunnerLimits) -> (ModelCheck, bool) {
+    let opened = runner::open(path, limits);
+    // Loading a model never fails with `Prediction`: only its process does.
+    let lasting = !matches!(opened.model, Err(PredictError::Prediction(_)));
+    (
+        describe(opened.info.as_ref(), opened.model.map(drop)),
+        lasting,
+    )
 }
 
 fn not_checked(size: u64) -> ModelCheck {
@@ -82,13 +87,20 @@ pub async fn check_blob(state: &AppState, sha256: &str, size: u64) -> AppResult<
     if size > MAX_CHECKED_BYTES {
         return Ok(not_checked(size));
     }
-    let io = |e: std::io::Error| AppError::Internal(format!("reading blob {sha256}: {e}"));
-    let mut file = state.blobs.open_blob(sha256).await.map_err(io)?;
-    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-    file.read_to_end(&mut bytes).await.map_err(io)?;
-    let check = tokio::task::spawn_blocking(move || check_bytes(&bytes))
+    let file = state
+        .blobs
+        .local_file(sha256)
+        .await
+        .map_err(|e| AppError::Internal(format!("reading blob {sha256}: {e}")))?;
+    let limits = state.settings.model_limits.clone();
+    // `file` moves along, so a cached copy stays while the model's process reads it.
+    let (check, lasting) = tokio::task::spawn_blocking(move || check_file(file.path(), &limits))
         .await
         .map_err(|e| AppError::Internal(format!("checking a model file: {e}")))?;
+    if !lasting {
+        tracing::warn!(sha256, message = %check.message, "a model file could not be checked");
+        return Ok(check);
+    }
     sqlx::query(
         "INSERT INTO model_checks (sha256, result, checked_at) VALUES ($1, $2, $3)
          ON CONFLICT (sha256) DO NOTHING",
@@ -154,6 +166,15 @@ pub async fn checks_of(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::predict::{OnnxModel, inspect};
+
+    /// What the model's process would report, found in this process.
+    fn check_bytes(bytes: &[u8]) -> ModelCheck {
+        describe(
+            inspect(bytes).ok().as_ref(),
+            OnnxModel::load(bytes).map(drop),
+        )
+    }
 
     fn fixture(name: &str) -> Vec<u8> {
         let path = format!(
