@@ -273,8 +273,10 @@ fn table() -> Vec<Row> {
         delete(MODEL_ROUTE,                 [401, 403, 403, 204, 204, 404, 401, 401]).at("model", "own-<p>"),
         get("/api/v1/models/{model}/access",   [401, 200, 200, 200, 200, 404, 401, 401]),
         patch("/api/v1/models/{model}/access", [401, 403, 403, 200, 200, 404, 401, 401]).json(r#"{"data": [{"username": "bystander", "role": "VIEWER"}]}"#),
-        // A copy needs only sight of the model: whoever may download every file may copy them.
-        post("/api/v1/models/{model}/copy",    [401, 201, 201, 201, 201, 404, 401, 401]).json(r#"{"name": "copy-<p>"}"#),
+        // A copy needs Editor: its new Owner decides who sees it, so a Viewer could otherwise
+        // publish a private model's files.
+        post("/api/v1/models/{model}/copy",    [401, 403, 201, 201, 201, 404, 401, 401]).json(r#"{"name": "copy-<p>"}"#),
+        post("/api/v1/models/{model}/copy",    [401, 403, 201, 201, 201, 403, 401, 401]).at("model", PUBLIC_MODEL).json(r#"{"name": "pubcopy-<p>"}"#),
         put("/api/v1/models/{model}/primary",  [401, 403, 403, 200, 200, 404, 401, 401]).json(r#"{"version": "0.1.0"}"#),
 
         // Versions and files.
@@ -372,7 +374,7 @@ fn table() -> Vec<Row> {
         func("set_model_alias", "model=vault&alias=production&version=0.1.0&protected=on",
                                                                                  [401, 403, 403, 200, 200, 404, 401, 401]),
         func("delete_model_alias", "model=vault&alias=fntmp-<p>",                [401, 403, 200, 200, 200, 404, 401, 401]),
-        func("copy_model", "model=vault&name=fncopy-<p>",                        [401, 200, 200, 200, 200, 404, 401, 401]),
+        func("copy_model", "model=vault&name=fncopy-<p>",                        [401, 403, 200, 200, 200, 404, 401, 401]),
         func("delete_model", "model=fnown-<p>",                                  [401, 403, 403, 200, 200, 404, 401, 401]),
 
         // Datasets and training data.

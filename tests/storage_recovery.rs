@@ -252,6 +252,75 @@ async fn a_server_killed_mid_upload_marks_the_version_failed_and_cleans_up() {
     assert_eq!(deleted["model_deleted"], true);
 }
 
+#[tokio::test]
+async fn a_version_cut_off_by_a_kill_is_never_latest_and_serves_no_files() {
+    let mut server = TestServer::start().await;
+    let token = setup(&server).await;
+    let ready = create_draft(&server, &token).await;
+    assert_eq!(ready["version"], "0.1.0");
+
+    // One whole file, then a second that never ends.
+    let (tx, body) = channel_body();
+    let form = reqwest::multipart::Form::new()
+        .text("bump", "major")
+        .part(
+            "files",
+            reqwest::multipart::Part::bytes(b"complete".to_vec()).file_name("notes.txt"),
+        )
+        .part(
+            "files",
+            reqwest::multipart::Part::stream(body).file_name("weights.bin"),
+        );
+    let request = server
+        .post("/api/v1/models/churn/versions")
+        .bearer_auth(&token)
+        .multipart(form)
+        .send();
+    let upload = tokio::spawn(request);
+    tx.send(Ok(vec![3u8; 512 * 1024]))
+        .await
+        .expect("send a chunk");
+    eventually("the version shows as pending", async || {
+        let list = versions(&server, &token).await;
+        list["data"][0]["registration"] == "pending"
+    })
+    .await;
+    // Pending is not latest either.
+    let model = server.get_json("/api/v1/models/churn", &token).await;
+    assert_eq!(model["latest_version"], "0.1.0", "{model}");
+
+    server.crash_and_restart().await;
+    drop(tx);
+    let _ = upload.await;
+
+    let failed = server
+        .get_json("/api/v1/models/churn/versions/1.0.0", &token)
+        .await;
+    assert_eq!(failed["registration"], "failed", "{failed}");
+    let model = server.get_json("/api/v1/models/churn", &token).await;
+    assert_eq!(model["latest_version"], "0.1.0", "{model}");
+    let latest = server
+        .get_json("/api/v1/models/churn/versions/latest", &token)
+        .await;
+    assert_eq!(latest["version"], "0.1.0", "{latest}");
+    for path in ["download", "files/notes.txt", "files/weights.bin"] {
+        let resp = server
+            .get(&format!("/api/v1/models/churn/versions/1.0.0/{path}"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("GET a file of the failed version");
+        let error = assert_error(resp, 409, "VERSION_NOT_READY").await;
+        assert!(
+            error["error_msg"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("failed"),
+            "{error}"
+        );
+    }
+}
+
 async fn put_file(server: &TestServer, token: &str, version: &str, path: &str, bytes: &[u8]) {
     let resp = server
         .client

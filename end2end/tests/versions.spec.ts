@@ -338,6 +338,11 @@ test('an owner copies a model, then deletes the copy with its only version', asy
   await expect(page.getByRole('heading', { name: copy, exact: true })).toBeVisible();
   await expect(page.getByText('Primary version')).toBeVisible();
   await expect(page.getByText(version, { exact: true }).first()).toBeVisible();
+  // It says where it came from, with a link back.
+  const origin = page.getByTestId('copied-from');
+  await expect(origin).toContainText(`Copied from`);
+  await expect(origin).toContainText(`${source}, version ${version}`);
+  await expect(origin.getByRole('link', { name: source })).toHaveAttribute('href', `/models/${source}`);
 
   // Deleting the copy's only version says it takes the model along, and does so.
   await page.goto(`/models/${copy}/versions`);

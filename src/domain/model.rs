@@ -185,6 +185,19 @@ pub struct Model {
     pub created_by: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Set on a copy: the model and versions it was made from.
+    #[serde(default)]
+    pub copied_from: Option<CopySource>,
+}
+
+/// Where a copied model came from, as it was when the copy was made.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CopySource {
+    pub model_id: String,
+    /// The source's name at the time (it may have been renamed or deleted since).
+    pub model_name: String,
+    /// The versions copied, oldest first.
+    pub versions: Vec<String>,
 }
 
 /// A new model, as submitted. Fields not given take their defaults.

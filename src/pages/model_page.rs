@@ -71,6 +71,15 @@ fn ModelDetails(view: ModelView, overview: ModelOverview) -> impl IntoView {
                 <dt class="text-slate-500">"Updated"</dt>
                 <dd>{m.updated_at.format("%Y-%m-%d %H:%M UTC").to_string()}</dd>
             </div>
+            {m.copied_from.clone().map(|source| view! {
+                <div class="sm:col-span-3" data-testid="copied-from">
+                    <dt class="text-slate-500">"Copied from"</dt>
+                    <dd>
+                        <a class="link" href=format!("/models/{}", source.model_name)>{source.model_name.clone()}</a>
+                        {format!(", {}", copied_versions(&source.versions))}
+                    </dd>
+                </div>
+            })}
             <div class="sm:col-span-3">
                 <dt class="text-slate-500">"Tags"</dt>
                 <dd>
@@ -195,5 +204,15 @@ fn Aliases(model: Model) -> impl IntoView {
             </div>
             {body}
         </section>
+    }
+}
+
+/// The versions a copy was made from, in a few words.
+fn copied_versions(versions: &[String]) -> String {
+    match versions {
+        [] => "no versions".to_owned(),
+        [one] => format!("version {one}"),
+        few if few.len() <= 5 => format!("versions {}", few.join(", ")),
+        [first, .., last] => format!("{} versions, {first} to {last}", versions.len()),
     }
 }

@@ -10,6 +10,7 @@ use crate::server::auth::Caller;
 use crate::server::db;
 use crate::server::error::{AppError, AppResult};
 use crate::server::services::models::find_model;
+use crate::server::services::sweep::discard_refused;
 use crate::server::services::versions::{
     VersionRow, content_type_for, find_version, refresh_dependencies, too_many_files, upsert_file,
 };
@@ -99,6 +100,7 @@ pub async fn find_file(
 ) -> AppResult<FileForDownload> {
     let model = find_model(&state.db, caller, model_key).await?;
     let row = find_version(&state.db, &model, reference).await?;
+    require_ready(&row)?;
     let version = row.number().to_string();
     let path = normalize_file_path(raw_path)?;
     let file: Option<(i64, String, String)> = sqlx::query_as(
@@ -131,6 +133,7 @@ pub async fn files_for_archive(
 ) -> AppResult<(String, String, Vec<VersionFile>)> {
     let model = find_model(&state.db, caller, model_key).await?;
     let row = find_version(&state.db, &model, reference).await?;
+    require_ready(&row)?;
     let files = files_of_version(state, &row.id).await?;
     Ok((model.name, row.number().to_string(), files))
 }
@@ -146,12 +149,18 @@ fn require_writable(row: &VersionRow) -> AppResult<()> {
         )
         .into());
     }
+    require_ready(row)
+}
+
+/// A pending or failed version's files are incomplete: they are neither changed nor served.
+fn require_ready(row: &VersionRow) -> AppResult<()> {
     if row.registration() != Registration::Ready {
         return Err(ApiError::new(
             409,
             "VERSION_NOT_READY",
             format!(
-                "Version {number} is {}: its uploads did not finish.",
+                "Version {} is {}: its uploads did not finish, so its files are incomplete.",
+                row.number(),
                 row.registration().as_str()
             ),
             "Wait for a pending version, or delete a failed one and upload it again.",
@@ -184,65 +193,77 @@ where
         .put_stream(body, state.settings.max_upload_bytes)
         .await
         .map_err(|e| put_error(&path, e))?;
-    let now = db::now();
-    let mut tx = db::begin_write(&state.db).await?;
-    // The version may have been published while the bytes were arriving.
-    let current: Option<(String, String)> =
-        sqlx::query_as("SELECT state, registration FROM versions WHERE id = $1")
-            .bind(&row.id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    match current {
-        None => {
-            return Err(crate::server::services::versions::version_not_found(
-                &model.name,
-                reference,
-            )
-            .into());
-        }
-        Some((s, _)) if s != "draft" => {
-            return Err(ApiError::new(
-                409,
-                "VERSION_PUBLISHED",
-                format!("Version {} was published during the upload.", row.number()),
-                "Create a new version from it (base_version) and upload the file there.",
-            )
-            .into());
-        }
-        Some(_) => {}
-    }
-    let exists: Option<(String,)> =
-        sqlx::query_as("SELECT path FROM version_files WHERE version_id = $1 AND path = $2")
-            .bind(&row.id)
-            .bind(&path)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if exists.is_none() {
-        let (count,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM version_files WHERE version_id = $1")
+    // Bytes this upload stored are removed again if the file is refused now.
+    let recorded: AppResult<bool> = async {
+        let now = db::now();
+        let mut tx = db::begin_write(&state.db).await?;
+        // The version may have been published while the bytes were arriving.
+        let current: Option<(String, String)> =
+            sqlx::query_as("SELECT state, registration FROM versions WHERE id = $1")
                 .bind(&row.id)
-                .fetch_one(&mut *tx)
+                .fetch_optional(&mut *tx)
                 .await?;
-        if usize::try_from(count).unwrap_or(usize::MAX) >= state.settings.max_files_per_version {
-            return Err(too_many_files(state.settings.max_files_per_version).into());
+        match current {
+            None => {
+                return Err(crate::server::services::versions::version_not_found(
+                    &model.name,
+                    reference,
+                )
+                .into());
+            }
+            Some((s, _)) if s != "draft" => {
+                return Err(ApiError::new(
+                    409,
+                    "VERSION_PUBLISHED",
+                    format!("Version {} was published during the upload.", row.number()),
+                    "Create a new version from it (base_version) and upload the file there.",
+                )
+                .into());
+            }
+            Some(_) => {}
         }
-    }
-    upsert_file(&mut tx, &row.id, &path, &blob, &now).await?;
-    let content_type = content_type_for(&path);
-    sqlx::query("UPDATE versions SET updated_at = $1 WHERE id = $2")
-        .bind(&now)
-        .bind(&row.id)
-        .execute(&mut *tx)
+        let exists: Option<(String,)> =
+            sqlx::query_as("SELECT path FROM version_files WHERE version_id = $1 AND path = $2")
+                .bind(&row.id)
+                .bind(&path)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if exists.is_none() {
+            let (count,): (i64,) =
+                sqlx::query_as("SELECT COUNT(*) FROM version_files WHERE version_id = $1")
+                    .bind(&row.id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            if usize::try_from(count).unwrap_or(usize::MAX) >= state.settings.max_files_per_version {
+                return Err(too_many_files(state.settings.max_files_per_version).into());
+            }
+        }
+        upsert_file(&mut tx, &row.id, &path, &blob, &now).await?;
+            sqlx::query("UPDATE versions SET updated_at = $1 WHERE id = $2")
+            .bind(&now)
+            .bind(&row.id)
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut tx,
+            Some(&caller.user_id),
+            "file.put",
+            &format!("version:{}", row.id),
+            json!({"model": model.name, "version": row.number().to_string(), "path": path, "sha256": blob.sha256}),
+        )
         .await?;
-    audit::record(
-        &mut tx,
-        Some(&caller.user_id),
-        "file.put",
-        &format!("version:{}", row.id),
-        json!({"model": model.name, "version": row.number().to_string(), "path": path, "sha256": blob.sha256}),
-    )
-    .await?;
-    tx.commit().await?;
+        tx.commit().await?;
+        Ok(exists.is_none())
+    }
+    .await;
+    let is_new = match recorded {
+        Ok(is_new) => is_new,
+        Err(e) => {
+            discard_refused(&state.db, &state.blobs, &[blob]).await;
+            return Err(e);
+        }
+    };
+    let content_type = content_type_for(&path);
     if file_name(&path) == "requirements.txt" {
         refresh_dependencies(state, &row.id).await?;
     }
@@ -252,7 +273,7 @@ where
         None
     };
     Ok((
-        exists.is_none(),
+        is_new,
         VersionFile {
             path,
             size: blob.size as i64,

@@ -28,9 +28,10 @@ static MODEL_COLUMNS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| 
     format!(
         "m.id, m.name, m.description, m.readme, m.target_type, m.target_name,
     m.class_labels, m.tags, m.metadata, m.visibility, m.archived, u.username AS created_by,
-    m.created_at, m.updated_at,
+    m.created_at, m.updated_at, m.copied_from,
     (SELECT COUNT(*) FROM versions v WHERE v.model_id = m.id) AS version_count,
-    (SELECT v.major || '.' || v.minor || '.' || v.patch FROM versions v WHERE v.model_id = m.id
+    (SELECT v.major || '.' || v.minor || '.' || v.patch FROM versions v
+        WHERE v.model_id = m.id AND v.registration = 'ready'
         ORDER BY v.major DESC, v.minor DESC, v.patch DESC LIMIT 1) AS latest_version,
     (SELECT v.major || '.' || v.minor || '.' || v.patch FROM versions v
         WHERE v.id = {PRIMARY_VERSION_ID}) AS primary_version"
@@ -54,6 +55,7 @@ struct ModelRow {
     created_by: String,
     created_at: String,
     updated_at: String,
+    copied_from: Option<String>,
     version_count: i64,
     latest_version: Option<String>,
     primary_version: Option<String>,
@@ -126,6 +128,10 @@ impl ModelRow {
             created_by: self.created_by,
             created_at: db::parse_time(&self.created_at),
             updated_at: db::parse_time(&self.updated_at),
+            copied_from: self
+                .copied_from
+                .as_deref()
+                .and_then(|c| serde_json::from_str(c).ok()),
         }
     }
 }

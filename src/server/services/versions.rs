@@ -18,7 +18,7 @@ use crate::domain::version_number::{Bump, VersionNumber, VersionRef};
 use crate::server::auth::Caller;
 use crate::server::db;
 use crate::server::db::QueryBuilder;
-use crate::server::error::AppResult;
+use crate::server::error::{AppError, AppResult};
 use crate::server::services::models::{self, ModelRef, PRIMARY_VERSION_ID, find_model};
 use crate::server::services::{audit, model_checks};
 use crate::server::state::AppState;
@@ -226,8 +226,9 @@ pub(crate) async fn find_version(
             q.push(" AND v.patch = ");
             q.push_bind(i64::from(n.patch));
         }
+        // A pending or failed version is never the latest: its files are incomplete.
         VersionRef::Latest => {
-            q.push(" ORDER BY v.major DESC, v.minor DESC, v.patch DESC LIMIT 1");
+            q.push(" AND v.registration = 'ready' ORDER BY v.major DESC, v.minor DESC, v.patch DESC LIMIT 1");
         }
         VersionRef::Primary => {
             q.push(format!(" AND v.id = {PRIMARY_VERSION_ID}"));
@@ -1081,8 +1082,10 @@ pub async fn metric_series(
     Ok(series)
 }
 
-/// Copies a model with all its versions, files and aliases under a new name; the caller owns
-/// the copy. File bytes are shared, not copied.
+/// Copies a model with its complete versions (not pending or failed ones), their files and
+/// aliases under a new name; the caller owns the copy, which records where it came from. File
+/// bytes are shared, not copied. Copying needs Editor on the source: its Owner decides who
+/// sees the copy, so a Viewer could otherwise publish a private model's files.
 pub async fn copy_model(
     state: &AppState,
     caller: &Caller,
@@ -1090,10 +1093,29 @@ pub async fn copy_model(
     new_name: &str,
 ) -> AppResult<Model> {
     let source = find_model(&state.db, Some(caller), model_key).await?;
+    source.require(Role::Editor, "copy this model")?;
     let name = crate::domain::model::validate_model_name(new_name)?;
     let id = db::new_id();
     let now = db::now();
     let mut tx = db::begin_write(&state.db).await?;
+    let copied: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT major, minor, patch FROM versions WHERE model_id = $1 AND registration = 'ready'
+         ORDER BY major, minor, patch",
+    )
+    .bind(&source.id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let copied: Vec<String> = copied
+        .into_iter()
+        .map(|(major, minor, patch)| format!("{major}.{minor}.{patch}"))
+        .collect();
+    let copied_from = crate::domain::model::CopySource {
+        model_id: source.id.clone(),
+        model_name: source.name.clone(),
+        versions: copied.clone(),
+    };
+    let copied_from =
+        serde_json::to_string(&copied_from).map_err(|e| AppError::Internal(e.to_string()))?;
     let taken: Option<(String,)> = sqlx::query_as("SELECT id FROM models WHERE name = $1")
         .bind(&name)
         .fetch_optional(&mut *tx)
@@ -1103,15 +1125,16 @@ pub async fn copy_model(
     }
     sqlx::query(
         "INSERT INTO models (id, name, description, readme, target_type, target_name, class_labels,
-            tags, metadata, visibility, archived, created_by, created_at, updated_at)
+            tags, metadata, visibility, archived, created_by, created_at, updated_at, copied_from)
          SELECT $1, $2, description, readme, target_type, target_name, class_labels, tags, metadata,
-            'private', 0, $3, $4, $5 FROM models WHERE id = $6",
+            'private', 0, $3, $4, $5, $6 FROM models WHERE id = $7",
     )
     .bind(&id)
     .bind(&name)
     .bind(&caller.user_id)
     .bind(&now)
     .bind(&now)
+    .bind(&copied_from)
     .bind(&source.id)
     .execute(&mut *tx)
     .await?;
@@ -1132,7 +1155,8 @@ pub async fn copy_model(
         .execute(&mut *tx)
         .await?;
     sqlx::query(&format!(
-        "INSERT INTO version_copy (old_id, new_id) SELECT id, {new_version_id} FROM versions WHERE model_id = $1"
+        "INSERT INTO version_copy (old_id, new_id) SELECT id, {new_version_id} FROM versions
+         WHERE model_id = $1 AND registration = 'ready'"
     ))
     .bind(&source.id)
     .execute(&mut *tx)
@@ -1185,7 +1209,7 @@ pub async fn copy_model(
         Some(&caller.user_id),
         "model.copy",
         &format!("model:{id}"),
-        json!({"name": name, "source": source.name}),
+        json!({"name": name, "source": source.name, "source_id": source.id, "versions": copied}),
     )
     .await?;
     tx.commit().await?;
