@@ -18,3 +18,4 @@ pub mod requirements;
 pub mod version;
 pub mod version_form;
 pub mod version_number;
+pub mod whole_number;

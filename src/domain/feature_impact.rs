@@ -85,14 +85,20 @@ pub struct FeatureImpact {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FeatureImpactRequest {
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "crate::domain::whole_number::optional_u64"
+    )]
     pub row_count: Option<u64>,
     /// A prediction server's base URL (custom-model protocol); without it the version's ONNX file
     /// is run in-process.
     #[serde(default)]
     pub prediction_url: Option<String>,
     /// Seeds sampling and shuffling; the same seed on the same data gives the same numbers.
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "crate::domain::whole_number::optional_u64"
+    )]
     pub seed: Option<u64>,
 }
 
@@ -113,7 +119,10 @@ pub struct FeatureImpactImport {
     pub feature_impacts: Vec<ImportedImpact>,
     #[serde(default)]
     pub shap_based: Option<bool>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "crate::domain::whole_number::optional_u64"
+    )]
     pub row_count: Option<u64>,
 }
 

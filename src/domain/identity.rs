@@ -64,7 +64,10 @@ impl std::fmt::Debug for CreatedToken {
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     pub name: String,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "crate::domain::whole_number::optional_i64"
+    )]
     pub expires_in_days: Option<i64>,
 }
 

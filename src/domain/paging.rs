@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 1000;
+/// Far beyond any list's end, and small enough that `offset + limit` never overflows.
+pub const MAX_OFFSET: i64 = 1_000_000_000;
 
 /// A validated window into a list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,11 +19,11 @@ impl Paging {
     pub fn new(offset: Option<i64>, limit: Option<i64>) -> Result<Self, ApiError> {
         let offset = offset.unwrap_or(0);
         let limit = limit.unwrap_or(DEFAULT_LIMIT);
-        if offset < 0 {
+        if !(0..=MAX_OFFSET).contains(&offset) {
             return Err(ApiError::invalid(
                 "offset",
                 "INVALID_PAGING",
-                format!("offset must be 0 or more, not {offset}."),
+                format!("offset must be between 0 and {MAX_OFFSET}, not {offset}."),
                 "Start at offset=0 and follow the 'next' links.",
             ));
         }
@@ -37,7 +39,7 @@ impl Paging {
     }
 
     pub fn has_next(&self, total: i64) -> bool {
-        self.offset + self.limit < total
+        self.offset.saturating_add(self.limit) < total
     }
 
     pub fn previous_offset(&self) -> Option<i64> {
@@ -103,7 +105,14 @@ mod tests {
             })
         );
         assert!(Paging::new(Some(0), Some(1000)).is_ok());
-        for (o, l) in [(-1, 10), (0, 0), (0, 1001)] {
+        assert!(Paging::new(Some(MAX_OFFSET), Some(MAX_LIMIT)).is_ok());
+        for (o, l) in [
+            (-1, 10),
+            (0, 0),
+            (0, 1001),
+            (MAX_OFFSET + 1, 10),
+            (i64::MAX, 1),
+        ] {
             assert_eq!(
                 Paging::new(Some(o), Some(l))
                     .expect_err("bounds")

@@ -21,9 +21,9 @@ use axum::middleware::map_response;
 use axum::response::Response;
 use axum::routing::{MethodRouter, delete, get, post, put};
 
-/// Every REST endpoint: its path and the handlers of its methods. The router and
-/// [`route_paths`] are both built from this one table, so what is served and what is listed
-/// cannot differ.
+/// Every REST endpoint whose request bodies are JSON: its path and the handlers of its methods.
+/// The router and [`route_paths`] are both built from this table and [`upload_endpoints`], so
+/// what is served and what is listed cannot differ.
 fn endpoints() -> Vec<(&'static str, MethodRouter<AppState>)> {
     vec![
         ("/api/v1/me", get(identity::me)),
@@ -74,14 +74,6 @@ fn endpoints() -> Vec<(&'static str, MethodRouter<AppState>)> {
             put(versions::promote_version),
         ),
         (
-            "/api/v1/models/{model}/versions",
-            get(versions::list_versions)
-                .post(versions::create_version)
-                // Uploads are bounded per file by the upload limit, not by the JSON limit.
-                .layer(DefaultBodyLimit::disable())
-                .layer(map_response(close_after_refused_upload)),
-        ),
-        (
             "/api/v1/models/{model}/versions/{version}",
             get(versions::get_version)
                 .patch(versions::update_version)
@@ -90,13 +82,6 @@ fn endpoints() -> Vec<(&'static str, MethodRouter<AppState>)> {
         (
             "/api/v1/models/{model}/versions/{version}/files",
             get(versions::list_files),
-        ),
-        (
-            "/api/v1/models/{model}/versions/{version}/files/{*path}",
-            get(versions::get_file)
-                .put(versions::put_file)
-                .delete(versions::delete_file)
-                .layer(map_response(close_after_refused_upload)),
         ),
         (
             "/api/v1/models/{model}/versions/{version}/download",
@@ -138,14 +123,6 @@ fn endpoints() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ),
         ("/api/v1/jobs/{id}/log", get(jobs::job_log)),
         (
-            "/api/v1/datasets",
-            get(datasets::list_datasets)
-                .post(datasets::create_dataset)
-                // Bounded by the upload limit, like version uploads.
-                .layer(DefaultBodyLimit::disable())
-                .layer(map_response(close_after_refused_upload)),
-        ),
-        (
             "/api/v1/datasets/{id}",
             get(datasets::get_dataset).delete(datasets::delete_dataset),
         ),
@@ -158,9 +135,45 @@ fn endpoints() -> Vec<(&'static str, MethodRouter<AppState>)> {
     ]
 }
 
-pub fn routes() -> Router<AppState> {
-    endpoints()
-        .into_iter()
+/// The endpoints that take uploads (files, datasets), bounded per file by the upload limit
+/// instead of the JSON limit; their other methods take no body.
+fn upload_endpoints() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        (
+            "/api/v1/models/{model}/versions",
+            get(versions::list_versions).post(versions::create_version),
+        ),
+        (
+            "/api/v1/models/{model}/versions/{version}/files/{*path}",
+            get(versions::get_file)
+                .put(versions::put_file)
+                .delete(versions::delete_file),
+        ),
+        (
+            "/api/v1/datasets",
+            get(datasets::list_datasets).post(datasets::create_dataset),
+        ),
+    ]
+}
+
+/// The REST router; JSON bodies are bounded by `max_json_bytes` (413 beyond).
+pub fn routes(max_json_bytes: usize) -> Router<AppState> {
+    let bounded = endpoints().into_iter().map(|(path, methods)| {
+        let methods = methods.layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| {
+                extract::bound_body(max_json_bytes, request, next)
+            },
+        ));
+        (path, methods)
+    });
+    let uploads = upload_endpoints().into_iter().map(|(path, methods)| {
+        let methods = methods
+            .layer(DefaultBodyLimit::disable())
+            .layer(map_response(close_after_refused_upload));
+        (path, methods)
+    });
+    bounded
+        .chain(uploads)
         .fold(Router::new(), |router, (path, methods)| {
             router.route(path, methods)
         })
@@ -170,7 +183,11 @@ pub fn routes() -> Router<AppState> {
 
 /// The path of every REST endpoint, in the router's syntax (`/api/v1/models/{model}`).
 pub fn route_paths() -> Vec<&'static str> {
-    endpoints().into_iter().map(|(path, _)| path).collect()
+    endpoints()
+        .into_iter()
+        .chain(upload_endpoints())
+        .map(|(path, _)| path)
+        .collect()
 }
 
 /// An upload refused before its body was read leaves the rest of that body on the connection;

@@ -24,6 +24,7 @@ pub fn app(state: AppState) -> Router {
     let pkg_dir = std::path::Path::new(&*state.leptos.site_root).join(&*state.leptos.site_pkg_dir);
     let options = state.leptos.clone();
     let context_state = state.clone();
+    let max_json_bytes = state.settings.max_json_bytes;
     let fallback_state = state.clone();
     // Static files from the built site; anything else renders the app, whose router answers 404.
     let static_or_page = leptos_axum::file_and_error_handler_with_context::<AppState, _>(
@@ -32,9 +33,16 @@ pub fn app(state: AppState) -> Router {
     );
     let router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .merge(rest::routes())
+        .merge(rest::routes(state.settings.max_json_bytes))
         .route("/api/{*rest}", any(rest::api_not_found))
-        .route("/fn/{*name}", post(server_fn_handler))
+        .route(
+            "/fn/{*name}",
+            post(server_fn_handler).layer(axum::middleware::from_fn(
+                move |request: Request, next: axum::middleware::Next| {
+                    rest::extract::bound_body(max_json_bytes, request, next)
+                },
+            )),
+        )
         // The WASM, JavaScript and CSS bundles, gzipped for browsers that accept it (the WASM
         // shrinks to about a third). Downloads of model files are never compressed.
         .nest_service(

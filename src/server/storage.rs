@@ -41,12 +41,25 @@ pub type BlobStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>
 /// A blob's bytes as an async reader.
 pub type BlobReader = Box<dyn AsyncRead + Send + Unpin>;
 
-/// A stored blob's identity.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A stored blob's identity, and whether the upload that answered it stored the bytes.
+#[derive(Clone, Debug)]
 pub struct StoredBlob {
     pub sha256: String,
     pub size: u64,
+    /// When this upload wrote the bytes, as the store keeps it; `None` when they were already
+    /// stored. Only bytes an upload wrote are removed when that upload is refused
+    /// ([`BlobStore::discard`]).
+    written_at: Option<SystemTime>,
 }
+
+/// Blobs are the same when their content is.
+impl PartialEq for StoredBlob {
+    fn eq(&self, other: &Self) -> bool {
+        self.sha256 == other.sha256 && self.size == other.size
+    }
+}
+
+impl Eq for StoredBlob {}
 
 /// Why storing a stream failed.
 #[derive(Debug, thiserror::Error)]
@@ -212,6 +225,18 @@ impl BlobStore {
         }
     }
 
+    /// Removes the bytes of a refused upload if that upload stored them and no other upload
+    /// has used them since. The caller checks first that no row refers to them.
+    pub async fn discard(&self, blob: &StoredBlob) -> std::io::Result<bool> {
+        let Some(written_at) = blob.written_at else {
+            return Ok(false);
+        };
+        match &*self.backend {
+            Backend::Local(store) => store.remove_if_unchanged(&blob.sha256, written_at).await,
+            Backend::S3(store) => store.remove_if_unreused(&blob.sha256).await,
+        }
+    }
+
     /// Removes this instance's temporary files older than `grace` (all of them at start):
     /// uploads and downloads that never finished.
     pub async fn clear_temp(&self, grace: Duration) -> std::io::Result<usize> {
@@ -306,6 +331,7 @@ where
         blob: StoredBlob {
             sha256: hex::encode(hasher.finalize()),
             size,
+            written_at: None,
         },
     })
 }

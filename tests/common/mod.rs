@@ -150,7 +150,12 @@ impl TestServer {
     /// A server on SQLite and local files even when the suite runs on PostgreSQL and S3 (the
     /// embedded setup a registry moves away from).
     pub async fn start_local() -> Self {
-        let mut server = Self::unstarted(&[]);
+        Self::start_local_with_env(&[]).await
+    }
+
+    /// [`TestServer::start_local`] with extra environment variables.
+    pub async fn start_local_with_env(env: &[(&str, &str)]) -> Self {
+        let mut server = Self::unstarted(env);
         server.local = true;
         server.spawn_until_healthy().await;
         server
@@ -195,6 +200,18 @@ impl TestServer {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.origin(), path)
+    }
+
+    /// The most memory the server process has held so far (its peak resident set), in bytes.
+    pub fn peak_memory_bytes(&self) -> u64 {
+        let pid = self.child.as_ref().expect("the server is running").id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+        let kib: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM in /proc status");
+        kib * 1024
     }
 
     /// Everything the server wrote to stderr (across restarts), without terminal colour codes.

@@ -1,5 +1,6 @@
 //! The OpenAPI 3.1 description of every REST route, served at `/api/v1/openapi.json`.
 
+use crate::domain::paging::{MAX_LIMIT, MAX_OFFSET};
 use crate::server::services::tokens::{MAX_TOKENS_PER_WINDOW, TOKEN_WINDOW_MINUTES};
 use axum::Json;
 use serde_json::{Value, json};
@@ -85,9 +86,9 @@ pub fn document() -> Value {
                     "security": [{"bearer": []}, {"session": []}, {}],
                     "parameters": [
                         query_param("search", json!({"type": "string"}), "Matches name, description and tags, ignoring case."),
-                        query_param("order_by", json!({"type": "string", "enum": ["name", "-name", "created", "-created", "updated", "-updated"], "default": "-updated"}), "Sort order; '-' for descending."),
+                        query_param("order_by", json!({"type": "string", "enum": ["", "name", "-name", "created", "-created", "updated", "-updated"], "default": "-updated"}), "Sort order; '-' for descending. Empty is the same as leaving it out."),
                         query_param("tag", json!({"type": "string"}), "Only models with this tag (ignoring case)."),
-                        query_param("target_type", json!({"$ref": "#/components/schemas/TargetType"}), "Only models of this target type."),
+                        query_param("target_type", json!({"anyOf": [{"$ref": "#/components/schemas/TargetType"}, {"const": ""}]}), "Only models of this target type; empty is the same as leaving it out."),
                         query_param("offset", json!({"type": "integer", "minimum": 0, "default": 0}), "Items to skip."),
                         query_param("limit", json!({"type": "integer", "minimum": 1, "maximum": 1000, "default": 50}), "Items per page.")
                     ],
@@ -791,7 +792,96 @@ pub fn full_document() -> Value {
             }
         }
     }
+    document_common_refusals(&mut doc);
     doc
+}
+
+/// The refusals every operation of a kind can answer, added where an operation does not
+/// already describe them, so the document says what the server sends: any JSON body can be
+/// malformed (400), too large (413), of another type (415), not an object or with a wrong
+/// field (422); any query string can hold a value of the wrong type (400); a paged list
+/// refuses an offset or a limit out of range (422).
+fn document_common_refusals(doc: &mut Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for item in paths.values_mut() {
+        for method in ["get", "post", "put", "patch", "delete"] {
+            let Some(op) = item.get_mut(method).and_then(Value::as_object_mut) else {
+                continue;
+            };
+            let takes_json = op
+                .get("requestBody")
+                .and_then(|b| b.pointer("/content/application~1json"))
+                .is_some();
+            let mut query: Vec<String> = Vec::new();
+            if let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) {
+                for param in params.iter_mut().filter(|p| p["in"] == "query") {
+                    let name = param["name"].as_str().unwrap_or_default().to_owned();
+                    if name == "offset" {
+                        param["schema"]["minimum"] = json!(0);
+                        param["schema"]["maximum"] = json!(MAX_OFFSET);
+                    }
+                    query.push(name);
+                }
+            }
+            let paged = query.iter().any(|q| q == "offset" || q == "limit");
+            let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            let mut refusal = |status: &str, code: &str, what: &str| {
+                let entry = responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| error_ref(""));
+                let described = entry["description"].as_str().unwrap_or_default().to_owned();
+                if !described.contains(code) {
+                    let joined = if described.is_empty() {
+                        format!("{code}: {what}")
+                    } else {
+                        format!("{described} {code}: {what}")
+                    };
+                    entry["description"] = json!(joined);
+                }
+            };
+            if takes_json {
+                refusal("400", "MALFORMED_JSON", "the body is not valid JSON.");
+                refusal(
+                    "413",
+                    "BODY_TOO_LARGE",
+                    "the body is larger than the JSON limit (--max-json-bytes).",
+                );
+                refusal(
+                    "415",
+                    "UNSUPPORTED_MEDIA_TYPE",
+                    "the body is not sent as application/json.",
+                );
+                refusal(
+                    "422",
+                    "BODY_NOT_AN_OBJECT",
+                    "the body is JSON but not an object.",
+                );
+                refusal(
+                    "422",
+                    "INVALID_FIELD",
+                    "a field is missing, unknown or of the wrong type; 'field' names it.",
+                );
+            }
+            if !query.is_empty() {
+                refusal(
+                    "400",
+                    "INVALID_QUERY",
+                    "a query parameter has the wrong type.",
+                );
+            }
+            if paged {
+                refusal(
+                    "422",
+                    "INVALID_PAGING",
+                    &format!("offset is outside 0..{MAX_OFFSET} or limit outside 1..{MAX_LIMIT}."),
+                );
+            }
+        }
+    }
 }
 
 pub async fn openapi() -> Json<Value> {
@@ -813,6 +903,47 @@ mod tests {
                 "{served} is not documented"
             );
         }
+    }
+
+    #[test]
+    fn every_operation_documents_the_refusals_of_its_inputs() {
+        let doc = full_document();
+        let paths = doc["paths"].as_object().expect("paths");
+        let mut json_bodies = 0;
+        for (path, item) in paths {
+            for method in ["get", "post", "put", "patch", "delete"] {
+                let Some(op) = item.get(method) else { continue };
+                let responses = &op["responses"];
+                let mentions = |status: &str, code: &str| {
+                    responses[status]["description"]
+                        .as_str()
+                        .is_some_and(|d| d.contains(code))
+                };
+                if op
+                    .pointer("/requestBody/content/application~1json")
+                    .is_some()
+                {
+                    json_bodies += 1;
+                    for (status, code) in [
+                        ("400", "MALFORMED_JSON"),
+                        ("413", "BODY_TOO_LARGE"),
+                        ("415", "UNSUPPORTED_MEDIA_TYPE"),
+                        ("422", "BODY_NOT_AN_OBJECT"),
+                    ] {
+                        assert!(mentions(status, code), "{method} {path}: {status} {code}");
+                    }
+                }
+                let params = op["parameters"].as_array().cloned().unwrap_or_default();
+                if params.iter().any(|p| p["in"] == "query") {
+                    assert!(mentions("400", "INVALID_QUERY"), "{method} {path}");
+                }
+                if let Some(offset) = params.iter().find(|p| p["name"] == "offset") {
+                    assert!(mentions("422", "INVALID_PAGING"), "{method} {path}");
+                    assert_eq!(offset["schema"]["maximum"], json!(MAX_OFFSET), "{path}");
+                }
+            }
+        }
+        assert!(json_bodies > 10, "{json_bodies} operations take JSON");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::domain::version::{
 use crate::server::archive::zip_body;
 use crate::server::auth::{Caller, MaybeCaller};
 use crate::server::error::{AppError, AppResult};
-use crate::server::rest::extract::{ApiJson, ApiQuery, body_too_large, json_rejection};
+use crate::server::rest::extract::{ApiJson, ApiQuery, is_json, parse_object, read_bounded};
 use crate::server::services::{aliases, files, uploads, versions};
 use crate::server::state::AppState;
 use axum::Json;
@@ -22,15 +22,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-/// Reads a JSON body no larger than `max` bytes, with the same error codes as [`ApiJson`].
+/// Reads a JSON object body no larger than `max` bytes, with the same error codes as
+/// [`ApiJson`].
 async fn read_json<T: serde::de::DeserializeOwned>(request: Request, max: usize) -> AppResult<T> {
-    let bytes = axum::body::to_bytes(request.into_body(), max)
-        .await
-        .map_err(|_| AppError::from(body_too_large()))?;
-    match Json::<T>::from_bytes(&bytes) {
-        Ok(Json(value)) => Ok(value),
-        Err(rejection) => Err(json_rejection(rejection).into()),
-    }
+    let bytes = read_bounded(request.into_body(), max).await?;
+    Ok(parse_object(&bytes)?)
 }
 
 fn is_multipart(headers: &HeaderMap) -> bool {
@@ -38,16 +34,6 @@ fn is_multipart(headers: &HeaderMap) -> bool {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"))
-}
-
-fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            let v = v.to_ascii_lowercase();
-            v.starts_with("application/json") || v.contains("+json")
-        })
 }
 
 pub async fn list_versions(

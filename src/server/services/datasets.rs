@@ -20,6 +20,7 @@ use crate::server::error::{AppError, AppResult};
 use crate::server::services::audit;
 use crate::server::services::files::put_error;
 use crate::server::services::models::{self, ModelRef, find_model};
+use crate::server::services::sweep::discard_refused;
 use crate::server::services::uploads::{drain_multipart, multipart_error, read_text};
 use crate::server::services::versions::{VersionRow, find_version, record_blob, to_version};
 use crate::server::state::AppState;
@@ -409,6 +410,9 @@ pub async fn create_from_multipart(
     .await;
     if let Err(e) = result {
         drain_multipart(&mut multipart).await;
+        if let Some((_, blob)) = upload {
+            discard_refused(&state.db, &state.blobs, &[blob]).await;
+        }
         return Err(e);
     }
     let Some((file_name, blob)) = upload else {
@@ -418,17 +422,35 @@ pub async fn create_from_multipart(
             "Choose a CSV file (the multipart part 'file').",
         ));
     };
-    let name = dataset_name(given_name.as_deref(), file_name.as_deref())?;
-    create_from_blob(state, caller, &name, blob).await
+    match dataset_name(given_name.as_deref(), file_name.as_deref()) {
+        Ok(name) => create_from_blob(state, caller, &name, blob).await,
+        Err(e) => {
+            discard_refused(&state.db, &state.blobs, &[blob]).await;
+            Err(e.into())
+        }
+    }
 }
 
-/// Reads a stored file as CSV and records the dataset. A file that is not a valid dataset is
-/// left for the sweep.
+/// Reads a stored file as CSV and records the dataset. The bytes of a file that is not a valid
+/// dataset are removed again (unless something else holds the same bytes).
 pub(crate) async fn create_from_blob(
     state: &AppState,
     caller: &Caller,
     name: &str,
     blob: StoredBlob,
+) -> AppResult<Dataset> {
+    let created = record_dataset(state, caller, name, &blob).await;
+    if created.is_err() {
+        discard_refused(&state.db, &state.blobs, &[blob]).await;
+    }
+    created
+}
+
+async fn record_dataset(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+    blob: &StoredBlob,
 ) -> AppResult<Dataset> {
     let profile = profile_blob(state, &blob.sha256).await?;
     let id = db::new_id();
@@ -438,7 +460,7 @@ pub(crate) async fn create_from_blob(
     let preview_rows = serde_json::to_string(&profile.preview)
         .map_err(|e| AppError::Internal(format!("preview as JSON: {e}")))?;
     let mut tx = db::begin_write(&state.db).await?;
-    record_blob(&mut tx, &blob, &now).await?;
+    record_blob(&mut tx, blob, &now).await?;
     sqlx::query(
         "INSERT INTO datasets (id, name, sha256, size, row_count, columns, preview, created_by, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -475,7 +497,7 @@ pub(crate) async fn create_from_blob(
         columns: profile.columns,
         row_count: profile.row_count,
         size: blob.size,
-        sha256: blob.sha256,
+        sha256: blob.sha256.clone(),
         created_by: caller.username.clone(),
         created_at: db::parse_time(&now),
         preview: Some(profile.preview),

@@ -7,7 +7,7 @@ use crate::server::db;
 use crate::server::error::AppResult;
 use crate::server::services::versions::fail_stale_pending;
 use crate::server::state::AppState;
-use crate::server::storage::{BlobStore, SWEEP_GRACE};
+use crate::server::storage::{BlobStore, SWEEP_GRACE, StoredBlob};
 use sqlx::AnyPool;
 use std::time::Duration;
 
@@ -31,15 +31,7 @@ pub async fn sweep(pool: &AnyPool, blobs: &BlobStore, grace: Duration) -> AppRes
     let io = |e: std::io::Error| crate::server::error::AppError::Internal(format!("sweep: {e}"));
     report.removed_temp_files = blobs.clear_temp(grace).await.map_err(io)?;
     for sha256 in blobs.old_blobs(grace).await.map_err(io)? {
-        let referenced: Option<(i64,)> = sqlx::query_as(
-            "SELECT 1 FROM version_files WHERE sha256 = $1
-             UNION ALL SELECT 1 FROM datasets WHERE sha256 = $2 LIMIT 1",
-        )
-        .bind(&sha256)
-        .bind(&sha256)
-        .fetch_optional(pool)
-        .await?;
-        if referenced.is_some() {
+        if is_referenced(pool, &sha256).await? {
             continue;
         }
         if blobs.remove_if_old(&sha256, grace).await.map_err(io)? {
@@ -57,6 +49,36 @@ pub async fn sweep(pool: &AnyPool, blobs: &BlobStore, grace: Duration) -> AppRes
         }
     }
     Ok(report)
+}
+
+/// Removes the bytes of refused uploads at once rather than at the next sweep: those that the
+/// refused upload itself stored, that no version file or dataset refers to, and that no other
+/// upload has used since. Failing is only logged; the sweep remains the safety net.
+pub async fn discard_refused(pool: &AnyPool, blobs: &BlobStore, refused: &[StoredBlob]) {
+    for blob in refused {
+        match is_referenced(pool, &blob.sha256).await {
+            Ok(false) => {
+                if let Err(e) = blobs.discard(blob).await {
+                    tracing::warn!(error = %e, sha256 = blob.sha256, "cannot remove a refused upload");
+                }
+            }
+            Ok(true) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot check a refused upload's references"),
+        }
+    }
+}
+
+/// Whether a version's file or a dataset holds these bytes.
+async fn is_referenced(pool: &AnyPool, sha256: &str) -> Result<bool, sqlx::Error> {
+    let referenced: Option<(i64,)> = sqlx::query_as(
+        "SELECT 1 FROM version_files WHERE sha256 = $1
+         UNION ALL SELECT 1 FROM datasets WHERE sha256 = $2 LIMIT 1",
+    )
+    .bind(sha256)
+    .bind(sha256)
+    .fetch_optional(pool)
+    .await?;
+    Ok(referenced.is_some())
 }
 
 /// Runs the sweep every hour, the first time right away.

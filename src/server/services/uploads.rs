@@ -11,11 +11,13 @@ use crate::domain::version_form::apply_text_field;
 use crate::server::auth::Caller;
 use crate::server::error::AppResult;
 use crate::server::services::files::put_error;
+use crate::server::services::sweep::discard_refused;
 use crate::server::services::versions::{
     PendingVersion, Upload, abandon_version, begin_version, find_version, finish_version,
     to_version, too_many_files,
 };
 use crate::server::state::AppState;
+use crate::server::storage::StoredBlob;
 use axum::extract::Multipart;
 use axum::extract::multipart::Field;
 use bytes::Bytes;
@@ -163,11 +165,13 @@ pub async fn create_version_from_multipart(
         Ok(())
     }
     .await;
+    let stored: Vec<StoredBlob> = uploads.iter().map(|u| u.blob.clone()).collect();
     if let Err(e) = result {
         if let Some(p) = &pending {
             abandon_version(state, p).await;
         }
         drain_multipart(&mut multipart).await;
+        discard_refused(&state.db, &state.blobs, &stored).await;
         return Err(e);
     }
     let pending = match pending {
@@ -176,6 +180,7 @@ pub async fn create_version_from_multipart(
     };
     if let Err(e) = finish_version(state, &pending, &new, uploads).await {
         abandon_version(state, &pending).await;
+        discard_refused(&state.db, &state.blobs, &stored).await;
         return Err(e);
     }
     let row = find_version(&state.db, &pending.model, &pending.number.to_string()).await?;

@@ -62,6 +62,9 @@ impl LocalStore {
             }
             tokio::fs::rename(spooled.file.path(), &target).await?;
             spooled.file.keep();
+            // A later upload of the same bytes refreshes this time (above), which tells a
+            // refused upload that its bytes are in use.
+            spooled.blob.written_at = Some(tokio::fs::metadata(&target).await?.modified()?);
         }
         Ok(spooled.blob)
     }
@@ -122,6 +125,31 @@ impl LocalStore {
         })
         .await
         .map_err(join_error)?
+    }
+
+    /// Removes a blob whose file was last modified at `written_at`: no upload reused it since.
+    pub async fn remove_if_unchanged(
+        &self,
+        sha256: &str,
+        written_at: SystemTime,
+    ) -> std::io::Result<bool> {
+        if !is_sha256(sha256) {
+            return Ok(false);
+        }
+        let path = self.blob_path(sha256);
+        let modified = match tokio::fs::metadata(&path).await {
+            Ok(meta) => meta.modified()?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        if modified != written_at {
+            return Ok(false);
+        }
+        match tokio::fs::remove_file(&path).await {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     pub async fn remove_if_old(&self, sha256: &str, grace: Duration) -> std::io::Result<bool> {

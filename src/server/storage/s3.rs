@@ -228,7 +228,7 @@ impl S3Store {
         E: std::fmt::Display,
     {
         let spooled = super::spool(&self.temp_dir, body, limit).await?;
-        let blob = spooled.blob;
+        let mut blob = spooled.blob;
         let key = self.key(BLOBS, &blob.sha256);
         match self.store.head(&key).await {
             Ok(_) => {
@@ -241,6 +241,7 @@ impl S3Store {
             }
             Err(e) if is_not_found(&e) => {
                 self.upload(&key, spooled.file.path(), blob.size).await?;
+                blob.written_at = Some(std::time::SystemTime::now());
             }
             Err(e) => return Err(io(e).into()),
         }
@@ -407,6 +408,28 @@ impl S3Store {
         let mut out: Vec<String> = old.into_iter().collect();
         out.sort();
         Ok(out)
+    }
+
+    /// Removes a blob unless an upload marked it as reused after it was last written.
+    pub async fn remove_if_unreused(&self, sha256: &str) -> std::io::Result<bool> {
+        if !is_sha256(sha256) {
+            return Ok(false);
+        }
+        let key = self.key(BLOBS, sha256);
+        let written = match self.store.head(&key).await {
+            Ok(meta) => meta.last_modified,
+            Err(e) if is_not_found(&e) => return Ok(false),
+            Err(e) => return Err(io(e)),
+        };
+        match self.store.head(&self.key(REUSED, sha256)).await {
+            Ok(marker) if marker.last_modified >= written => return Ok(false),
+            Ok(_) => {}
+            Err(e) if is_not_found(&e) => {}
+            Err(e) => return Err(io(e)),
+        }
+        self.store.delete(&key).await.map_err(io)?;
+        self.cache.remove(sha256).await?;
+        Ok(true)
     }
 
     pub async fn remove_if_old(&self, sha256: &str, grace: Duration) -> std::io::Result<bool> {

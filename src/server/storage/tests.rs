@@ -139,6 +139,7 @@ on_both_backends!(
     large_files_stream_through,
     the_sweep_removes_only_old_blobs,
     leftover_temporary_files_are_cleared,
+    a_refused_upload_takes_away_only_bytes_it_wrote,
 );
 
 fn chunks(parts: &[&'static [u8]]) -> impl Stream<Item = Result<Bytes, std::io::Error>> + use<> {
@@ -369,4 +370,35 @@ async fn leftover_temporary_files_are_cleared(f: &Fixture) {
     );
     assert_eq!(f.store.clear_temp(Duration::ZERO).await.expect("clear"), 1);
     assert_eq!(f.temp_files(), 0);
+}
+
+async fn a_refused_upload_takes_away_only_bytes_it_wrote(f: &Fixture) {
+    let refused = f
+        .store
+        .put_stream(chunks(&[b"refused bytes"]), 100)
+        .await
+        .expect("put");
+    assert!(f.store.discard(&refused).await.expect("discard"));
+    let gone = read_all(&f.store, &refused.sha256)
+        .await
+        .map_err(|e| e.kind());
+    assert_eq!(gone.err(), Some(std::io::ErrorKind::NotFound));
+
+    // Bytes that another upload stored first, or used since, stay.
+    let first = f
+        .store
+        .put_stream(chunks(&[b"shared bytes"]), 100)
+        .await
+        .expect("put");
+    let second = f
+        .store
+        .put_stream(chunks(&[b"shared bytes"]), 100)
+        .await
+        .expect("put");
+    assert!(!f.store.discard(&second).await.expect("discard"));
+    assert!(!f.store.discard(&first).await.expect("discard"));
+    assert_eq!(
+        read_all(&f.store, &first.sha256).await.expect("read"),
+        b"shared bytes"
+    );
 }
