@@ -491,14 +491,17 @@ async fn refused_uploads_take_their_bytes_with_them() {
     assert_eq!(blob_files(&data), Vec::<String>::new());
 
     // A version upload refused after its first file was stored.
-    let form = Form::new()
-        .part("files", Part::bytes(b"first".to_vec()).file_name("a.txt"))
-        .part("files", Part::bytes(b"second".to_vec()).file_name("b.txt"));
-    let resp = server
-        .post("/api/v1/models/churn/versions")
-        .bearer_auth(&token)
-        .multipart(form)
-        .send()
+    let two_files = |first: &'static [u8], second: &'static [u8]| {
+        let form = Form::new()
+            .part("files", Part::bytes(first).file_name("a.txt"))
+            .part("files", Part::bytes(second).file_name("b.txt"));
+        server
+            .post("/api/v1/models/churn/versions")
+            .bearer_auth(&token)
+            .multipart(form)
+            .send()
+    };
+    let resp = two_files(b"first", b"second")
         .await
         .expect("POST a version");
     assert_error(resp, 413, "TOO_MANY_FILES").await;
@@ -535,16 +538,7 @@ async fn refused_uploads_take_their_bytes_with_them() {
     assert_eq!(blob_files(&data), kept);
 
     // Bytes a kept file holds are not taken by a refused upload of the same bytes.
-    let form = Form::new()
-        .part("files", Part::bytes(b"kept".to_vec()).file_name("a.txt"))
-        .part("files", Part::bytes(b"other".to_vec()).file_name("b.txt"));
-    let resp = server
-        .post("/api/v1/models/churn/versions")
-        .bearer_auth(&token)
-        .multipart(form)
-        .send()
-        .await
-        .expect("POST a version");
+    let resp = two_files(b"kept", b"other").await.expect("POST a version");
     assert_error(resp, 413, "TOO_MANY_FILES").await;
     assert_eq!(blob_files(&data), kept);
     let resp = server

@@ -180,28 +180,44 @@ async fn a_client_that_goes_away_mid_multipart_leaves_no_version() {
     assert_eq!(model["version_count"], 0);
 }
 
-#[tokio::test]
-async fn a_server_killed_mid_upload_marks_the_version_failed_and_cleans_up() {
-    let mut server = TestServer::start().await;
-    let token = setup(&server).await;
-
+/// Starts a version upload whose streamed part (fed through the returned sender) has sent one
+/// chunk, and waits until the version shows as pending.
+async fn upload_until_pending(
+    server: &TestServer,
+    token: &str,
+    form: impl FnOnce(reqwest::Body) -> reqwest::multipart::Form,
+) -> (
+    mpsc::Sender<Chunk>,
+    tokio::task::JoinHandle<reqwest::Result<reqwest::Response>>,
+) {
     let (tx, body) = channel_body();
-    let form = reqwest::multipart::Form::new().text("bump", "major").part(
-        "file",
-        reqwest::multipart::Part::stream(body).file_name("weights.bin"),
-    );
     let request = server
         .post("/api/v1/models/churn/versions")
-        .bearer_auth(&token)
-        .multipart(form)
+        .bearer_auth(token)
+        .multipart(form(body))
         .send();
     let upload = tokio::spawn(request);
     tx.send(Ok(vec![3u8; 512 * 1024]))
         .await
         .expect("send a chunk");
     eventually("the version shows as pending", async || {
-        let list = versions(&server, &token).await;
+        let list = versions(server, token).await;
         list["data"][0]["registration"] == "pending"
+    })
+    .await;
+    (tx, upload)
+}
+
+#[tokio::test]
+async fn a_server_killed_mid_upload_marks_the_version_failed_and_cleans_up() {
+    let mut server = TestServer::start().await;
+    let token = setup(&server).await;
+
+    let (tx, upload) = upload_until_pending(&server, &token, |body| {
+        reqwest::multipart::Form::new().text("bump", "major").part(
+            "file",
+            reqwest::multipart::Part::stream(body).file_name("weights.bin"),
+        )
     })
     .await;
     let pending = versions(&server, &token).await["data"][0].clone();
@@ -260,29 +276,17 @@ async fn a_version_cut_off_by_a_kill_is_never_latest_and_serves_no_files() {
     assert_eq!(ready["version"], "0.1.0");
 
     // One whole file, then a second that never ends.
-    let (tx, body) = channel_body();
-    let form = reqwest::multipart::Form::new()
-        .text("bump", "major")
-        .part(
-            "files",
-            reqwest::multipart::Part::bytes(b"complete".to_vec()).file_name("notes.txt"),
-        )
-        .part(
-            "files",
-            reqwest::multipart::Part::stream(body).file_name("weights.bin"),
-        );
-    let request = server
-        .post("/api/v1/models/churn/versions")
-        .bearer_auth(&token)
-        .multipart(form)
-        .send();
-    let upload = tokio::spawn(request);
-    tx.send(Ok(vec![3u8; 512 * 1024]))
-        .await
-        .expect("send a chunk");
-    eventually("the version shows as pending", async || {
-        let list = versions(&server, &token).await;
-        list["data"][0]["registration"] == "pending"
+    let (tx, upload) = upload_until_pending(&server, &token, |body| {
+        reqwest::multipart::Form::new()
+            .text("bump", "major")
+            .part(
+                "files",
+                reqwest::multipart::Part::bytes(b"complete".to_vec()).file_name("notes.txt"),
+            )
+            .part(
+                "files",
+                reqwest::multipart::Part::stream(body).file_name("weights.bin"),
+            )
     })
     .await;
     // Pending is not latest either.

@@ -19,7 +19,7 @@
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, mpsc};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -85,15 +85,21 @@ pub struct Opened {
     pub model: Result<IsolatedModel, PredictError>,
 }
 
-/// A model loaded in a child process, ready to predict many times. Predictions are sent to it
-/// one batch at a time.
+/// A model loaded in child processes (one per thread that predicts at the same time), ready to
+/// predict many times. Each batch of predictions goes to a child that is not busy.
 pub struct IsolatedModel {
+    workers: Vec<Worker>,
+    next: AtomicUsize,
+    n_features: usize,
+}
+
+/// One child process holding the model.
+struct Worker {
     child: Arc<Mutex<Child>>,
     /// `None` once the child failed: every later call answers `failure`.
     pipes: Mutex<Option<Pipes>>,
     failure: Mutex<Option<PredictError>>,
     stderr: Mutex<Option<JoinHandle<Vec<u8>>>>,
-    n_features: usize,
     limits: RunnerLimits,
 }
 
@@ -105,8 +111,8 @@ struct Pipes {
 impl std::fmt::Debug for IsolatedModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IsolatedModel")
+            .field("processes", &self.workers.len())
             .field("n_features", &self.n_features)
-            .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
 }
@@ -120,81 +126,50 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// Starts a child for the model file at `path` and waits (within the time limit) until it has
 /// loaded it. Blocking: call it from `spawn_blocking`.
 pub fn open(path: &Path, limits: &RunnerLimits) -> Opened {
-    let spawned = Command::new(&limits.program)
-        .arg(SUBCOMMAND)
-        .arg("--model")
-        .arg(path)
-        .arg("--memory-bytes")
-        .arg(limits.memory_bytes.to_string())
-        .env_clear()
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn();
-    let mut child = match spawned {
-        Ok(child) => child,
-        Err(e) => {
-            return Opened {
-                info: None,
-                model: Err(PredictError::Prediction(format!(
-                    "the model's process could not be started: {e}"
-                ))),
-            };
-        }
-    };
-    let (Some(input), Some(output), Some(stderr)) =
-        (child.stdin.take(), child.stdout.take(), child.stderr.take())
-    else {
-        let _ = child.kill();
-        let _ = child.wait();
-        return Opened {
-            info: None,
-            model: Err(PredictError::Prediction(
-                "the model's process has no pipes".to_owned(),
-            )),
-        };
-    };
-    let stderr = std::thread::spawn(move || keep_tail(stderr));
-    let mut model = IsolatedModel {
-        child: Arc::new(Mutex::new(child)),
-        pipes: Mutex::new(Some(Pipes {
-            input: BufWriter::new(input),
-            output: BufReader::new(output),
-        })),
-        failure: Mutex::new(None),
-        stderr: Mutex::new(Some(stderr)),
-        n_features: 0,
-        limits: limits.clone(),
-    };
-    let loaded = model
-        .step("Loading the model", |pipes| read_frame(&mut pipes.output))
-        .and_then(|frame| {
-            serde_json::from_slice::<Loaded>(&frame).map_err(|e| {
-                PredictError::InvalidModel(format!("the model's process answered badly: {e}"))
-            })
-        });
-    match loaded {
-        Ok(Loaded {
-            info,
-            outcome: Ok(n_features),
-        }) => {
-            model.n_features = n_features;
-            Opened {
-                info,
-                model: Ok(model),
+    open_many(path, limits, 1)
+}
+
+/// Starts `processes` children for the model file at once, for as many threads predicting at
+/// the same time, and waits until each has loaded it. Each may use the whole memory budget.
+pub fn open_many(path: &Path, limits: &RunnerLimits, processes: usize) -> Opened {
+    let started: Vec<Result<Worker, PredictError>> = (0..processes.max(1))
+        .map(|_| Worker::spawn(path, limits))
+        .collect();
+    let mut workers = Vec::with_capacity(started.len());
+    let mut info = None;
+    let mut n_features = 0;
+    // Returning early drops (and so stops) the children not looked at yet.
+    for worker in started {
+        let loaded = worker.and_then(|worker| worker.load().map(|loaded| (worker, loaded)));
+        match loaded {
+            Ok((worker, loaded)) => match loaded.outcome {
+                Ok(n) => {
+                    info = info.or(loaded.info);
+                    n_features = n;
+                    workers.push(worker);
+                }
+                Err(e) => {
+                    return Opened {
+                        info: loaded.info,
+                        model: Err(e),
+                    };
+                }
+            },
+            Err(e) => {
+                return Opened {
+                    info: None,
+                    model: Err(e),
+                };
             }
         }
-        Ok(Loaded {
-            info,
-            outcome: Err(e),
-        }) => Opened {
-            info,
-            model: Err(e),
-        },
-        Err(e) => Opened {
-            info: None,
-            model: Err(e),
-        },
+    }
+    Opened {
+        info,
+        model: Ok(IsolatedModel {
+            workers,
+            next: AtomicUsize::new(0),
+            n_features,
+        }),
     }
 }
 
@@ -203,14 +178,77 @@ impl IsolatedModel {
         self.n_features
     }
 
+    /// A child no other thread is using, if there is one (with its pipes already held), else
+    /// the next one in turn.
+    fn idle_worker(&self) -> (&Worker, Option<MutexGuard<'_, Option<Pipes>>>) {
+        for worker in &self.workers {
+            match worker.pipes.try_lock() {
+                Ok(pipes) => return (worker, Some(pipes)),
+                Err(std::sync::TryLockError::Poisoned(p)) => return (worker, Some(p.into_inner())),
+                Err(std::sync::TryLockError::WouldBlock) => {}
+            }
+        }
+        let turn = self.next.fetch_add(1, Ordering::Relaxed) % self.workers.len();
+        (&self.workers[turn], None)
+    }
+}
+
+impl Worker {
+    fn spawn(path: &Path, limits: &RunnerLimits) -> Result<Worker, PredictError> {
+        let mut child = Command::new(&limits.program)
+            .arg(SUBCOMMAND)
+            .arg("--model")
+            .arg(path)
+            .arg("--memory-bytes")
+            .arg(limits.memory_bytes.to_string())
+            .env_clear()
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| {
+                PredictError::Prediction(format!("the model's process could not be started: {e}"))
+            })?;
+        let (Some(input), Some(output), Some(stderr)) =
+            (child.stdin.take(), child.stdout.take(), child.stderr.take())
+        else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(PredictError::Prediction(
+                "the model's process has no pipes".to_owned(),
+            ));
+        };
+        let stderr = std::thread::spawn(move || keep_tail(stderr));
+        Ok(Worker {
+            child: Arc::new(Mutex::new(child)),
+            pipes: Mutex::new(Some(Pipes {
+                input: BufWriter::new(input),
+                output: BufReader::new(output),
+            })),
+            failure: Mutex::new(None),
+            stderr: Mutex::new(Some(stderr)),
+            limits: limits.clone(),
+        })
+    }
+
+    /// Waits for what the child found in the model file.
+    fn load(&self) -> Result<Loaded, PredictError> {
+        let frame = self.step(lock(&self.pipes), "Loading the model", |pipes| {
+            read_frame(&mut pipes.output)
+        })?;
+        serde_json::from_slice::<Loaded>(&frame).map_err(|e| {
+            PredictError::InvalidModel(format!("the model's process answered badly: {e}"))
+        })
+    }
+
     /// Runs one exchange with the child within the time limit. When it fails, the child is
     /// stopped and the reason (out of memory, out of time, crashed) is kept for later calls.
     fn step<T>(
         &self,
+        mut pipes: MutexGuard<'_, Option<Pipes>>,
         what: &str,
         exchange: impl FnOnce(&mut Pipes) -> std::io::Result<T>,
     ) -> Result<T, PredictError> {
-        let mut pipes = lock(&self.pipes);
         let Some(current) = pipes.as_mut() else {
             return Err(lock(&self.failure).clone().unwrap_or_else(|| {
                 PredictError::Prediction("the model's process has stopped".to_owned())
@@ -302,7 +340,7 @@ fn name_allocation_failure(error: PredictError, what: &str, memory_bytes: u64) -
     over_memory(what, memory_bytes, &detail)
 }
 
-impl Drop for IsolatedModel {
+impl Drop for Worker {
     fn drop(&mut self) {
         let mut child = lock(&self.child);
         let _ = child.kill();
@@ -314,7 +352,9 @@ impl Predictor for IsolatedModel {
     fn predict(&self, features: &Features<'_>) -> Result<Predictions, PredictError> {
         check_table(features, self.n_features)?;
         let request = encode_request(features);
-        let answer = self.step("Predicting", |pipes| {
+        let (worker, pipes) = self.idle_worker();
+        let pipes = pipes.unwrap_or_else(|| lock(&worker.pipes));
+        let answer = worker.step(pipes, "Predicting", |pipes| {
             write_frame(&mut pipes.input, &request)?;
             read_frame(&mut pipes.output)
         })?;
@@ -494,8 +534,7 @@ fn decode_request(request: &[u8]) -> Option<Table> {
 /// The child's side: caps its own memory, loads the model and answers requests until its input
 /// closes. Runs in `modelyard model-runner`.
 pub fn serve_child(model_path: &Path, memory_bytes: u64) -> std::io::Result<()> {
-    // A server that dies (even by SIGKILL) takes its models' processes along.
-    rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))?;
+    exit_with_parent();
     limit_memory(memory_bytes)?;
     let mut input = BufReader::new(std::io::stdin().lock());
     let mut output = BufWriter::new(std::io::stdout().lock());
@@ -535,6 +574,21 @@ pub fn serve_child(model_path: &Path, memory_bytes: u64) -> std::io::Result<()> 
         };
         write_frame(&mut output, &encode_predictions(answer))?;
     }
+}
+
+/// Ends this process soon after the server that started it is gone, even killed with SIGKILL,
+/// rather than letting a long step run on. (A parent-death signal would not do: it follows the
+/// thread that started the child, and the server's blocking threads come and go.)
+fn exit_with_parent() {
+    let parent = std::os::unix::process::parent_id();
+    std::thread::spawn(move || {
+        loop {
+            std::thread::sleep(Duration::from_millis(500));
+            if std::os::unix::process::parent_id() != parent {
+                std::process::exit(1);
+            }
+        }
+    });
 }
 
 fn limit_memory(bytes: u64) -> std::io::Result<()> {

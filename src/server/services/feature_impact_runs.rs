@@ -279,11 +279,16 @@ impl FeatureImpactJob {
                     |e| JobError::Failed(format!("The model file '{path}' cannot be read: {e}."));
                 let file = self.blobs.local_file(sha256).await.map_err(unreadable)?;
                 let limits = self.limits.clone();
-                // `file` moves along, so a cached copy stays while the model's process reads it.
-                let opened =
-                    tokio::task::spawn_blocking(move || runner::open(file.path(), &limits))
-                        .await
-                        .map_err(|e| JobError::Failed(format!("Loading the model failed: {e}")))?;
+                // One process for each thread that shuffles features at the same time.
+                let processes = std::thread::available_parallelism()
+                    .map_or(1, |n| n.get())
+                    .min(engine::MAX_THREADS);
+                // `file` moves along, so a cached copy stays while the model's processes read it.
+                let opened = tokio::task::spawn_blocking(move || {
+                    runner::open_many(file.path(), &limits, processes)
+                })
+                .await
+                .map_err(|e| JobError::Failed(format!("Loading the model failed: {e}")))?;
                 let model = opened
                     .model
                     .map_err(|e| JobError::Failed(format!("{e} {}", e.solution())))?;

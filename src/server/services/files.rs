@@ -234,12 +234,13 @@ where
                     .bind(&row.id)
                     .fetch_one(&mut *tx)
                     .await?;
-            if usize::try_from(count).unwrap_or(usize::MAX) >= state.settings.max_files_per_version {
+            if usize::try_from(count).unwrap_or(usize::MAX) >= state.settings.max_files_per_version
+            {
                 return Err(too_many_files(state.settings.max_files_per_version).into());
             }
         }
         upsert_file(&mut tx, &row.id, &path, &blob, &now).await?;
-            sqlx::query("UPDATE versions SET updated_at = $1 WHERE id = $2")
+        sqlx::query("UPDATE versions SET updated_at = $1 WHERE id = $2")
             .bind(&now)
             .bind(&row.id)
             .execute(&mut *tx)
@@ -249,7 +250,12 @@ where
             Some(&caller.user_id),
             "file.put",
             &format!("version:{}", row.id),
-            json!({"model": model.name, "version": row.number().to_string(), "path": path, "sha256": blob.sha256}),
+            json!({
+                "model": model.name,
+                "version": row.number().to_string(),
+                "path": path,
+                "sha256": blob.sha256,
+            }),
         )
         .await?;
         tx.commit().await?;
