@@ -441,7 +441,10 @@ async fn json_bodies_that_are_not_objects_are_refused_everywhere() {
             ] {
                 let resp = server
                     .client
-                    .request(method.parse().expect("method"), server.url(&url))
+                    .request(
+                        method.to_uppercase().parse().expect("method"),
+                        server.url(&url),
+                    )
                     .bearer_auth(&admin)
                     .header("content-type", "application/json")
                     .body(body)

@@ -31,18 +31,25 @@ pub fn app(state: AppState) -> Router {
         move || provide_context(fallback_state.clone()),
         shell,
     );
+    // Pages and server functions first: their bodies (forms, server function arguments) are
+    // bounded by the JSON limit, and drained before a 413 (the layer covers only the routes
+    // registered before it). leptos registers each server function at its own path.
     let router = Router::new()
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(context_state.clone()),
+            move || shell(options.clone()),
+        )
+        .route("/fn/{*name}", post(server_fn_handler))
+        .route_layer(axum::middleware::from_fn(
+            move |request: Request, next: axum::middleware::Next| {
+                rest::extract::bound_body(max_json_bytes, request, next)
+            },
+        ))
         .route("/healthz", get(|| async { "ok" }))
         .merge(rest::routes(state.settings.max_json_bytes))
         .route("/api/{*rest}", any(rest::api_not_found))
-        .route(
-            "/fn/{*name}",
-            post(server_fn_handler).layer(axum::middleware::from_fn(
-                move |request: Request, next: axum::middleware::Next| {
-                    rest::extract::bound_body(max_json_bytes, request, next)
-                },
-            )),
-        )
         // The WASM, JavaScript and CSS bundles, gzipped for browsers that accept it (the WASM
         // shrinks to about a third). Downloads of model files are never compressed.
         .nest_service(
@@ -51,6 +58,7 @@ pub fn app(state: AppState) -> Router {
                 .layer(CompressionLayer::new())
                 .service(ServeDir::new(pkg_dir)),
         )
+        // The upload forms of the pages, bounded per file by the upload limit.
         .route(
             "/models/{name}/upload",
             post(upload_form::post_upload_form)
@@ -66,12 +74,6 @@ pub fn app(state: AppState) -> Router {
                 .layer(axum::middleware::map_response(
                     rest::close_after_refused_upload,
                 )),
-        )
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || provide_context(context_state.clone()),
-            move || shell(options.clone()),
         )
         .fallback(static_or_page)
         .layer(DefaultBodyLimit::max(state.settings.max_json_bytes))

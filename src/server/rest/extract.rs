@@ -69,11 +69,13 @@ fn malformed_json() -> ApiError {
 /// Decodes a body that the contract says is a JSON object. Serde would read a struct from an
 /// array of its fields in order (`["name", "description"]`); that is refused here.
 pub fn parse_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Syntax first: decoding into `T` can stop at an unknown field before it reaches the end of
+    // a body that is not JSON at all.
+    if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_err() {
+        return Err(malformed_json());
+    }
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace()).copied();
     if first != Some(b'{') {
-        if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_err() {
-            return Err(malformed_json());
-        }
         let kind = match first {
             Some(b'[') => "an array",
             Some(b'"') => "a string",
@@ -335,7 +337,7 @@ mod tests {
                 error.error_msg
             );
         }
-        for broken in ["", "[1,", "{", "nul"] {
+        for broken in ["", "[1,", "{", "nul", r#"{"unknown": "#] {
             let error = parse_object::<Named>(broken.as_bytes()).expect_err(broken);
             assert_eq!(error.error_code, "MALFORMED_JSON", "{broken:?}");
         }
