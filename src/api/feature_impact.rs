@@ -25,6 +25,10 @@ pub async fn get_feature_impact(
 pub struct ImpactJobView {
     pub job: crate::domain::job::Job,
     pub log: Vec<crate::domain::job::JobLogLine>,
+    /// When the server looked (milliseconds since the epoch): it makes each rendering's Refresh
+    /// link an address of its own, since following a link to the page's own address and anchor
+    /// only scrolls.
+    pub looked_at_ms: i64,
 }
 
 #[server(prefix = "/fn", endpoint = "get_feature_impact_job")]
@@ -47,7 +51,11 @@ pub async fn get_feature_impact_job(
     let log = jobs::job_log(&state.db, &state.jobs, &caller, &job.id)
         .await
         .map_err(fail)?;
-    Ok(Some(ImpactJobView { job, log }))
+    Ok(Some(ImpactJobView {
+        job,
+        log,
+        looked_at_ms: chrono::Utc::now().timestamp_millis(),
+    }))
 }
 
 /// Starts computing feature impact, from the panel's form: `row_count` empty means the default,

@@ -53,7 +53,7 @@ pub fn FeatureImpactPanel(
             }
         }
     });
-    let page_href = format!("/models/{model}/versions/{version}#{ANCHOR}");
+    let page_path = format!("/models/{model}/versions/{version}");
     let form = can_edit.then(|| {
         let result = Signal::derive(move || start.value().get());
         let (fm, fv) = (model.clone(), version.clone());
@@ -102,7 +102,7 @@ pub fn FeatureImpactPanel(
                         job=view.job
                         log=view.log
                         can_cancel=can_edit
-                        refresh_href=page_href.clone()
+                        refresh_href=format!("{page_path}?looked={}#{ANCHOR}", view.looked_at_ms)
                         on_done=Callback::new(move |_| refresh.update(|n| *n += 1))
                     />
                 </div>
