@@ -4,11 +4,32 @@
 # and without JavaScript). Exits non-zero if anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# Each step's wall-clock time is listed at the end, to see where a run's time goes.
+timings=()
+current_step=""
+step_started=$SECONDS
+end_step() {
+  if [ -n "$current_step" ]; then
+    timings+=("$(printf '%5ds  %s' $((SECONDS - step_started)) "$current_step")")
+  fi
+  current_step="${1:-}"
+  step_started=$SECONDS
+}
+step() {
+  end_step "$*"
+  printf '\n\033[1m==> %s\033[0m\n' "$*"
+}
+report_timings() {
+  end_step
+  printf '\nTime per step (%d s in all, set-up included):\n' "$SECONDS"
+  printf '%s\n' "${timings[@]}"
+}
+failures=()
+
+step "install what the tests need (skipped where present)"
 scripts/bootstrap.sh --tests
 source scripts/env.sh
-
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
-failures=()
 
 step "cargo fmt --check"
 cargo fmt --check || failures+=("cargo fmt")
@@ -65,6 +86,7 @@ sum() { { grep -aoE "$1" "$2" || true; } | awk '{ match($0, /[0-9]+/); s += subs
 passed=$(( $(sum '[0-9]+ passed;' "$outputs/cargo.txt") + $(sum '[0-9]+ passed;' "$outputs/cargo-scale.txt") + $(sum '^ *[0-9]+ passed' "$outputs/e2e.txt") ))
 failed=$(( $(sum '[0-9]+ failed;' "$outputs/cargo.txt") + $(sum '[0-9]+ failed;' "$outputs/cargo-scale.txt") + $(sum '^ *[0-9]+ failed' "$outputs/e2e.txt") ))
 
+report_timings
 if [ ${#failures[@]} -gt 0 ]; then
   printf '\n\033[31mFAILED: %s\033[0m\n' "${failures[*]}"
   [ "$failed" -gt 0 ] || failed=1

@@ -323,6 +323,26 @@ async fn a_version_cut_off_by_a_kill_is_never_latest_and_serves_no_files() {
             "{error}"
         );
     }
+
+    // The failed version keeps its number: the upload page says which number comes next, and
+    // the next version gets it.
+    let cookie = server
+        .login_cookie("ada", &common::default_password("ada"))
+        .await;
+    let page = server
+        .with_cookie(server.get("/models/churn/upload"), &cookie)
+        .send()
+        .await
+        .expect("GET the upload page")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        page.contains("The highest number so far is 1.0.0 (failed); this one will be 1.1.0."),
+        "{page}"
+    );
+    let next = create_draft(&server, &token).await;
+    assert_eq!(next["version"], "1.1.0");
 }
 
 async fn put_file(server: &TestServer, token: &str, version: &str, path: &str, bytes: &[u8]) {

@@ -14,7 +14,7 @@ use crate::components::upload::progress::{FileList, TotalProgress};
 use crate::components::upload::{UploadPhase, UploadState};
 use crate::domain::error::ApiError;
 use crate::domain::model::{Model, Role};
-use crate::domain::version::Version;
+use crate::domain::version::{Registration, Version};
 use crate::domain::version_number::{Bump, VersionNumber};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -106,10 +106,14 @@ fn UploadForm(model: Model, versions: Vec<Version>) -> impl IntoView {
     let initial_base = query.with_untracked(|q| q.get("base_version").unwrap_or_default());
     let base = RwSignal::new(initial_base.clone());
 
-    let latest = model
-        .latest_version
-        .as_deref()
-        .and_then(|v| VersionNumber::parse(v).ok());
+    // The server numbers a new version after the highest number taken, by any version: one
+    // that is pending or failed is never `latest`, but keeps its number.
+    let highest = versions.first().and_then(|v| {
+        VersionNumber::parse(&v.version)
+            .ok()
+            .map(|number| (number, v.registration))
+    });
+    let latest = highest.map(|(number, _)| number);
     let bump = RwSignal::new(Bump::default());
     let next_number = move || VersionNumber::next(latest, bump.get()).to_string();
 
@@ -227,8 +231,13 @@ fn UploadForm(model: Model, versions: Vec<Version>) -> impl IntoView {
                         .collect_view()}
                 </div>
                 <p class="mt-2 text-sm text-slate-600" aria-live="polite">
-                    {move || match latest {
-                        Some(l) => format!("The latest version is {l}; this one will be {}.", next_number()),
+                    {move || match highest {
+                        Some((l, Registration::Ready)) => format!("The latest version is {l}; this one will be {}.", next_number()),
+                        Some((l, unfinished)) => format!(
+                            "The highest number so far is {l} ({}); this one will be {}.",
+                            unfinished.as_str(),
+                            next_number()
+                        ),
                         None => "This is the model's first version: it will be 0.1.0.".to_owned(),
                     }}
                 </p>
