@@ -225,6 +225,7 @@ impl TestServer {
         // a few ports before giving up.
         for attempt in 1..=3 {
             self.port = free_port();
+            let log_start = std::fs::metadata(self.log_path()).map_or(0, |m| m.len());
             let log = OpenOptions::new()
                 .create(true)
                 .append(true)
@@ -253,7 +254,7 @@ impl TestServer {
             }
             let child = command.spawn().expect("spawn `modelyard serve`");
             self.child = Some(child);
-            match self.wait_until_healthy().await {
+            match self.wait_until_healthy(log_start).await {
                 Ok(()) => return,
                 Err(exit) => {
                     let log = self.log();
@@ -269,9 +270,18 @@ impl TestServer {
         }
     }
 
-    /// Ok once `/healthz` answers 200; Err with the exit status if the process died first.
-    /// Panics (showing the log) when the server stays silent for too long.
-    async fn wait_until_healthy(&mut self) -> Result<(), ExitStatus> {
+    /// The log this process wrote since `start` (a byte offset), without colour codes.
+    fn log_since(&self, start: u64) -> String {
+        let raw = std::fs::read(self.log_path()).unwrap_or_default();
+        let start = usize::try_from(start).unwrap_or(usize::MAX).min(raw.len());
+        strip_ansi(&String::from_utf8_lossy(&raw[start..]))
+    }
+
+    /// Ok once `/healthz` answers 200 and this process says it listens on the port (another
+    /// test's server may have taken the port first and answer the probe); Err with the exit
+    /// status if the process died first. Panics (showing the log) when the server stays silent
+    /// for too long.
+    async fn wait_until_healthy(&mut self, log_start: u64) -> Result<(), ExitStatus> {
         let deadline = Instant::now() + STARTUP_TIMEOUT;
         let health = self.url("/healthz");
         loop {
@@ -289,8 +299,10 @@ impl TestServer {
                 .timeout(Duration::from_secs(2))
                 .send()
                 .await;
+            let listening = format!("is listening on http://127.0.0.1:{}", self.port);
             if let Ok(resp) = probe
                 && resp.status() == StatusCode::OK
+                && self.log_since(log_start).contains(&listening)
             {
                 return Ok(());
             }
