@@ -53,6 +53,14 @@ pub const MAX_REPEATS: usize = 50;
 /// prediction server this is also the most requests in flight.
 pub const MAX_THREADS: usize = 4;
 
+/// Threads that shuffle features at once: the machine's cores, at most [`MAX_THREADS`]. A
+/// predictor that runs in other processes starts this many.
+pub fn worker_threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(MAX_THREADS)
+}
+
 /// What the model predicts, from the model's target type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Task {
@@ -300,11 +308,7 @@ fn shuffle_every_feature(
     on_feature: &mut dyn FnMut(usize, usize, f64) -> Result<(), FeatureImpactError>,
 ) -> Result<Vec<f64>, FeatureImpactError> {
     let n_features = table.n_features();
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(MAX_THREADS)
-        .min(n_features)
-        .max(1);
+    let threads = worker_threads().min(n_features).max(1);
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let mut impacts = vec![0.0; n_features];

@@ -159,10 +159,9 @@ fn upload_endpoints() -> Vec<(&'static str, MethodRouter<AppState>)> {
 /// The REST router; JSON bodies are bounded by `max_json_bytes` (413 beyond).
 pub fn routes(max_json_bytes: usize) -> Router<AppState> {
     let bounded = endpoints().into_iter().map(|(path, methods)| {
-        let methods = methods.layer(axum::middleware::from_fn(
-            move |request: axum::extract::Request, next: axum::middleware::Next| {
-                extract::bound_body(max_json_bytes, request, next)
-            },
+        let methods = methods.layer(axum::middleware::from_fn_with_state(
+            max_json_bytes,
+            extract::bound_body,
         ));
         (path, methods)
     });

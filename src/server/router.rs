@@ -24,7 +24,6 @@ pub fn app(state: AppState) -> Router {
     let pkg_dir = std::path::Path::new(&*state.leptos.site_root).join(&*state.leptos.site_pkg_dir);
     let options = state.leptos.clone();
     let context_state = state.clone();
-    let max_json_bytes = state.settings.max_json_bytes;
     let fallback_state = state.clone();
     // Static files from the built site; anything else renders the app, whose router answers 404.
     let static_or_page = leptos_axum::file_and_error_handler_with_context::<AppState, _>(
@@ -42,10 +41,9 @@ pub fn app(state: AppState) -> Router {
             move || shell(options.clone()),
         )
         .route("/fn/{*name}", post(server_fn_handler))
-        .route_layer(axum::middleware::from_fn(
-            move |request: Request, next: axum::middleware::Next| {
-                rest::extract::bound_body(max_json_bytes, request, next)
-            },
+        .route_layer(from_fn_with_state(
+            state.settings.max_json_bytes,
+            rest::extract::bound_body,
         ))
         .route("/healthz", get(|| async { "ok" }))
         .merge(rest::routes(state.settings.max_json_bytes))

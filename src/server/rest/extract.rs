@@ -7,7 +7,7 @@ use crate::server::services::uploads::discard_rest;
 use crate::server::state::AppState;
 use axum::body::Body;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
@@ -122,8 +122,9 @@ pub async fn read_bounded(body: Body, limit: usize) -> Result<Bytes, AppError> {
 
 /// Middleware for every route whose body is JSON (or a form) rather than an upload: a body
 /// declared or found larger than `limit` is refused with 413 after draining it (see
-/// [`read_bounded`]); otherwise the handler gets it buffered.
-pub async fn bound_body(limit: usize, request: Request, next: Next) -> Response {
+/// [`read_bounded`]); otherwise the handler gets it buffered. Installed with
+/// `from_fn_with_state(limit, bound_body)`.
+pub async fn bound_body(State(limit): State<usize>, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
     let declared = parts
         .headers

@@ -280,9 +280,7 @@ impl FeatureImpactJob {
                 let file = self.blobs.local_file(sha256).await.map_err(unreadable)?;
                 let limits = self.limits.clone();
                 // One process for each thread that shuffles features at the same time.
-                let processes = std::thread::available_parallelism()
-                    .map_or(1, |n| n.get())
-                    .min(engine::MAX_THREADS);
+                let processes = engine::worker_threads();
                 // `file` moves along, so a cached copy stays while the model's processes read it.
                 let opened = tokio::task::spawn_blocking(move || {
                     runner::open_many(file.path(), &limits, processes)

@@ -9,14 +9,14 @@ use crate::domain::version::{Registration, VersionFile, VersionState};
 use crate::server::auth::Caller;
 use crate::server::db;
 use crate::server::error::{AppError, AppResult};
-use crate::server::services::models::find_model;
+use crate::server::services::models::{ModelRef, find_model};
 use crate::server::services::sweep::discard_refused;
 use crate::server::services::versions::{
     VersionRow, content_type_for, find_version, refresh_dependencies, too_many_files, upsert_file,
 };
 use crate::server::services::{audit, model_checks};
 use crate::server::state::AppState;
-use crate::server::storage::PutError;
+use crate::server::storage::{PutError, StoredBlob};
 use bytes::Bytes;
 use futures_util::Stream;
 use serde_json::json;
@@ -194,75 +194,7 @@ where
         .await
         .map_err(|e| put_error(&path, e))?;
     // Bytes this upload stored are removed again if the file is refused now.
-    let recorded: AppResult<bool> = async {
-        let now = db::now();
-        let mut tx = db::begin_write(&state.db).await?;
-        // The version may have been published while the bytes were arriving.
-        let current: Option<(String, String)> =
-            sqlx::query_as("SELECT state, registration FROM versions WHERE id = $1")
-                .bind(&row.id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        match current {
-            None => {
-                return Err(crate::server::services::versions::version_not_found(
-                    &model.name,
-                    reference,
-                )
-                .into());
-            }
-            Some((s, _)) if s != "draft" => {
-                return Err(ApiError::new(
-                    409,
-                    "VERSION_PUBLISHED",
-                    format!("Version {} was published during the upload.", row.number()),
-                    "Create a new version from it (base_version) and upload the file there.",
-                )
-                .into());
-            }
-            Some(_) => {}
-        }
-        let exists: Option<(String,)> =
-            sqlx::query_as("SELECT path FROM version_files WHERE version_id = $1 AND path = $2")
-                .bind(&row.id)
-                .bind(&path)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if exists.is_none() {
-            let (count,): (i64,) =
-                sqlx::query_as("SELECT COUNT(*) FROM version_files WHERE version_id = $1")
-                    .bind(&row.id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-            if usize::try_from(count).unwrap_or(usize::MAX) >= state.settings.max_files_per_version
-            {
-                return Err(too_many_files(state.settings.max_files_per_version).into());
-            }
-        }
-        upsert_file(&mut tx, &row.id, &path, &blob, &now).await?;
-        sqlx::query("UPDATE versions SET updated_at = $1 WHERE id = $2")
-            .bind(&now)
-            .bind(&row.id)
-            .execute(&mut *tx)
-            .await?;
-        audit::record(
-            &mut tx,
-            Some(&caller.user_id),
-            "file.put",
-            &format!("version:{}", row.id),
-            json!({
-                "model": model.name,
-                "version": row.number().to_string(),
-                "path": path,
-                "sha256": blob.sha256,
-            }),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(exists.is_none())
-    }
-    .await;
-    let is_new = match recorded {
+    let is_new = match record_file(state, caller, &model, &row, reference, &path, &blob).await {
         Ok(is_new) => is_new,
         Err(e) => {
             discard_refused(&state.db, &state.blobs, &[blob]).await;
@@ -288,6 +220,83 @@ where
             model_check,
         },
     ))
+}
+
+/// Records a file whose bytes are stored, if the draft still takes it. Answers whether the
+/// path is new.
+async fn record_file(
+    state: &AppState,
+    caller: &Caller,
+    model: &ModelRef,
+    row: &VersionRow,
+    reference: &str,
+    path: &str,
+    blob: &StoredBlob,
+) -> AppResult<bool> {
+    let now = db::now();
+    let mut tx = db::begin_write(&state.db).await?;
+    // The version may have been published while the bytes were arriving.
+    let current: Option<(String, String)> =
+        sqlx::query_as("SELECT state, registration FROM versions WHERE id = $1")
+            .bind(&row.id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    match current {
+        None => {
+            return Err(crate::server::services::versions::version_not_found(
+                &model.name,
+                reference,
+            )
+            .into());
+        }
+        Some((s, _)) if s != "draft" => {
+            return Err(ApiError::new(
+                409,
+                "VERSION_PUBLISHED",
+                format!("Version {} was published during the upload.", row.number()),
+                "Create a new version from it (base_version) and upload the file there.",
+            )
+            .into());
+        }
+        Some(_) => {}
+    }
+    let exists: Option<(String,)> =
+        sqlx::query_as("SELECT path FROM version_files WHERE version_id = $1 AND path = $2")
+            .bind(&row.id)
+            .bind(path)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if exists.is_none() {
+        let (count,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM version_files WHERE version_id = $1")
+                .bind(&row.id)
+                .fetch_one(&mut *tx)
+                .await?;
+        if usize::try_from(count).unwrap_or(usize::MAX) >= state.settings.max_files_per_version {
+            return Err(too_many_files(state.settings.max_files_per_version).into());
+        }
+    }
+    upsert_file(&mut tx, &row.id, path, blob, &now).await?;
+    sqlx::query("UPDATE versions SET updated_at = $1 WHERE id = $2")
+        .bind(&now)
+        .bind(&row.id)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        Some(&caller.user_id),
+        "file.put",
+        &format!("version:{}", row.id),
+        json!({
+            "model": model.name,
+            "version": row.number().to_string(),
+            "path": path,
+            "sha256": blob.sha256,
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(exists.is_none())
 }
 
 /// Removes one file from a draft.

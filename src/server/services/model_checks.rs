@@ -1,6 +1,7 @@
 //! Checking uploaded model files: an ONNX file is loaded once per content (the check is keyed by
-//! its SHA-256), in a process of its own with a memory and time budget, and what was found — it runs here, the operators it lacks, or why it is not a
-//! usable model — is shown with the file and decides whether feature impact can run in-process.
+//! its SHA-256), in a process of its own with a memory and time budget, and what was found — it
+//! runs here, the operators it lacks, or why it is not a usable model — is shown with the file
+//! and decides whether feature impact can run the ONNX file itself.
 
 use crate::domain::model_check::{CheckStatus, ModelCheck, is_checked_model_file};
 use crate::server::db;
