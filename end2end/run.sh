@@ -2,9 +2,12 @@
 # Runs the Playwright end-to-end tests against two fresh Modelyard servers: one for the hydrated
 # project and one for the no-JS project (the first-admin setup can happen only once per database).
 #
-# Build first (`cargo leptos build`), then: end2end/run.sh [playwright args, e.g. --project=no-js]
+# Build first (`cargo build --features ssr` and scripts/build-site.sh), then:
+#   end2end/run.sh [playwright args, e.g. --project=no-js or tests/upload.spec.ts]
 #   MODELYARD_BIN        server binary (default: ${CARGO_TARGET_DIR:-target}/debug/modelyard)
 #   MODELYARD_SITE_ROOT  site with the WASM bundle (default: target/site)
+# With one --project=NAME only that project's server starts, and its results go to
+# test-results/NAME, so the two projects can run at the same time from two shells.
 # Relative paths are taken from the repository root. Exits with Playwright's status.
 set -euo pipefail
 
@@ -22,11 +25,11 @@ server_bin="$(from_repo_root "${MODELYARD_BIN:-${CARGO_TARGET_DIR:-target}/debug
 site_root="$(from_repo_root "${MODELYARD_SITE_ROOT:-target/site}")"
 
 if [[ ! -x "$server_bin" ]]; then
-  echo "run.sh: no server binary at $server_bin; build it (cargo leptos build) or set MODELYARD_BIN" >&2
+  echo "run.sh: no server binary at $server_bin; build it (cargo build --features ssr) or set MODELYARD_BIN" >&2
   exit 2
 fi
 if [[ ! -d "$site_root/pkg" ]]; then
-  echo "run.sh: no WASM bundle in $site_root/pkg; build it (cargo leptos build) or set MODELYARD_SITE_ROOT" >&2
+  echo "run.sh: no WASM bundle in $site_root/pkg; build it (cargo build --features ssr) or set MODELYARD_SITE_ROOT" >&2
   exit 2
 fi
 
@@ -107,10 +110,34 @@ wait_until_healthy() {
   done
 }
 
-start_server hydrated "$hydrated_port"
-start_server no-js "$nojs_port"
-wait_until_healthy hydrated "$hydrated_port" "${server_pids[0]}"
-wait_until_healthy no-js "$nojs_port" "${server_pids[1]}"
+# The projects named by --project=NAME, or both.
+projects=()
+for arg in "$@"; do
+  case "$arg" in
+    --project=*) projects+=("${arg#--project=}") ;;
+  esac
+done
+[[ ${#projects[@]} -gt 0 ]] || projects=(hydrated no-js)
+extra_args=()
+if [[ ${#projects[@]} -eq 1 ]]; then
+  extra_args+=("--output=test-results/${projects[0]}")
+fi
+
+for project in "${projects[@]}"; do
+  case "$project" in
+    hydrated) port=$hydrated_port ;;
+    no-js) port=$nojs_port ;;
+    *) echo "run.sh: unknown project $project (hydrated or no-js)" >&2; exit 2 ;;
+  esac
+  start_server "$project" "$port"
+done
+for i in "${!projects[@]}"; do
+  case "${projects[$i]}" in
+    hydrated) port=$hydrated_port ;;
+    no-js) port=$nojs_port ;;
+  esac
+  wait_until_healthy "${projects[$i]}" "$port" "${server_pids[$i]}"
+done
 
 status=0
 (
@@ -119,7 +146,7 @@ status=0
     E2E_HYDRATED_LOG="$work_dir/hydrated/server.log" \
     E2E_NOJS_URL="http://127.0.0.1:$nojs_port" \
     E2E_NOJS_LOG="$work_dir/no-js/server.log" \
-    npx --no-install playwright test "$@"
+    npx --no-install playwright test ${extra_args[@]+"${extra_args[@]}"} "$@"
 ) || status=$?
 
 if ((status != 0)); then

@@ -1,21 +1,22 @@
 #!/usr/bin/env bash
 # A throwaway S3-compatible server (moto, in memory) on a free loopback port, for the tests.
 #
+#   scripts/s3-server.sh install                       install moto (done by scripts/bootstrap.sh)
 #   eval "$(scripts/s3-server.sh start [STATE_DIR])"   start it; prints the export lines
 #   scripts/s3-server.sh stop [STATE_DIR]              stop it
 #
 # STATE_DIR (default $MODELYARD_S3_STATE_DIR, else /tmp/modelyard-s3) keeps its PID, endpoint,
 # log and the export lines (`env`). moto comes from a virtual environment under
-# ~/.cache/modelyard/venv-s3, installed from PyPI the first time, unless a `moto_server` is
-# already on PATH. The bucket ($MODELYARD_TEST_S3_BUCKET, default modelyard-test) is created at
-# start. Everything but the export lines goes to stderr.
+# ~/.cache/modelyard, one per version of scripts/s3-server-requirements.txt (every package
+# pinned), installed from PyPI the first time. The bucket ($MODELYARD_TEST_S3_BUCKET, default
+# modelyard-test) is created at start. Everything but the export lines goes to stderr.
 set -euo pipefail
 
 command=${1:-}
 state=${2:-${MODELYARD_S3_STATE_DIR:-${TMPDIR:-/tmp}/modelyard-s3}}
 bucket=${MODELYARD_TEST_S3_BUCKET:-modelyard-test}
-venv="${XDG_CACHE_HOME:-$HOME/.cache}/modelyard/venv-s3"
-moto_version=5.2.1
+requirements="$(cd "$(dirname "$0")" && pwd)/s3-server-requirements.txt"
+venv="${XDG_CACHE_HOME:-$HOME/.cache}/modelyard/venv-s3-$(sha256sum "$requirements" | cut -c1-16)"
 
 say() { printf '%s\n' "$*" >&2; }
 
@@ -27,18 +28,14 @@ running() {
     tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q moto
 }
 
-moto_server_command() {
-  if [ -x "$venv/bin/moto_server" ]; then
-    echo "$venv/bin/moto_server"
-  elif command -v moto_server >/dev/null 2>&1 && moto_server --help >/dev/null 2>&1; then
-    command -v moto_server
-  else
-    say "Installing moto[server] $moto_version into $venv (PyPI)..."
-    python3 -m venv "$venv" ||
-      { say "python3 -m venv failed: install Python 3 with venv (Debian: python3-venv)"; exit 1; }
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$moto_version" >&2
-    echo "$venv/bin/moto_server"
-  fi
+install() {
+  [ -f "$venv/.complete" ] && return
+  say "Installing moto (scripts/s3-server-requirements.txt) into $venv (PyPI)..."
+  rm -rf "$venv"
+  python3 -m venv "$venv" ||
+    { say "python3 -m venv failed: install Python 3 with venv (Debian: python3-venv)"; exit 1; }
+  "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$requirements" >&2
+  touch "$venv/.complete"
 }
 
 free_port() {
@@ -70,7 +67,8 @@ start() {
     return
   fi
   local moto port endpoint pid
-  moto=$(moto_server_command)
+  install
+  moto="$venv/bin/moto_server"
   port=$(free_port)
   endpoint="http://127.0.0.1:$port"
   # setsid: the server outlives this script and the shell that ran it.
@@ -125,10 +123,11 @@ stop() {
 }
 
 case "$command" in
+  install) install ;;
   start) start ;;
   stop) stop ;;
   *)
-    say "usage: $0 start|stop [STATE_DIR]"
+    say "usage: $0 install|start|stop [STATE_DIR]"
     exit 2
     ;;
 esac

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need, then runs every check and test: formatting, clippy for the
-# server and the WASM build, unit and HTTP integration tests, and Playwright in Chromium (with
-# and without JavaScript). Exits non-zero if anything fails.
+# server and the WASM build, unit and HTTP integration tests (on SQLite and local files, then on
+# PostgreSQL and S3-compatible storage), and Playwright in Chromium (with and without
+# JavaScript). Exits non-zero if anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,62 +28,116 @@ report_timings() {
 }
 failures=()
 
-step "install what the tests need (skipped where present)"
-scripts/bootstrap.sh --tests
-source scripts/env.sh
-
-step "cargo fmt --check"
-cargo fmt --check || failures+=("cargo fmt")
-
-step "clippy: server build"
-cargo clippy --features ssr --all-targets -- -D warnings || failures+=("clippy (ssr)")
-
-step "clippy: WASM build"
-cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings ||
-  failures+=("clippy (hydrate)")
-
-# The server binary comes from `cargo test` (it builds the binary the HTTP tests start), so
-# only the browser side is built here: compiling the server twice would double the build time.
-step "build: WASM and CSS"
-cargo leptos build --frontend-only
-
 outputs=$(mktemp -d)
 # The PostgreSQL cluster runs as the `postgres` user when this runs as root: it must reach it.
 services=$(mktemp -d)
 chmod 755 "$services"
+job_pids=()
 cleanup() {
+  local pid
+  for pid in ${job_pids[@]+"${job_pids[@]}"}; do
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  done
   scripts/pg-server.sh stop "$services/pg" || true
   scripts/s3-server.sh stop "$services/s3" || true
   rm -rf "$outputs" "$services"
 }
 trap cleanup EXIT
 
-step "unit and HTTP integration tests"
+# Test passes that run side by side: each writes to its own file, shown whole once it ends, so
+# the output reads as if they had run one after another.
+declare -A job_pid job_title
+start_job() {
+  local name="$1" title="$2"
+  shift 2
+  job_title[$name]="$title"
+  printf '    started: %s\n' "$title"
+  # A process group of its own (set -m), so cleanup can stop everything the pass started.
+  set -m
+  (
+    started=$SECONDS
+    status=0
+    "$@" >"$outputs/$name.txt" 2>&1 || status=$?
+    echo $((SECONDS - started)) >"$outputs/$name.seconds"
+    exit "$status"
+  ) &
+  set +m
+  job_pid[$name]=$!
+  job_pids+=("$!")
+}
+# Waits for a pass, prints its output and timing; answers its exit status.
+finish_job() {
+  local name="$1" status=0
+  wait "${job_pid[$name]}" || status=$?
+  printf '\n\033[1m==> %s\033[0m\n' "${job_title[$name]}"
+  cat "$outputs/$name.txt"
+  timings+=("$(printf '%5ds  %s' "$(cat "$outputs/$name.seconds" 2>/dev/null || echo 0)" "  ${job_title[$name]}")")
+  return "$status"
+}
+
+step "install what the tests need (skipped where present)"
+scripts/bootstrap.sh --tests
+source scripts/env.sh
+
+step "cargo fmt --check"
+cargo fmt --all --check || failures+=("cargo fmt")
+
+# Clippy's lints are applied while the test build compiles the crate (clippy's driver compiles
+# as rustc does), so the crate and its dependencies are compiled once, not once to check and
+# once more to build. The same variables stay set for the test runs below, or cargo would
+# compile the crate again without them.
+clippy_driver="$(rustup which clippy-driver 2>/dev/null || command -v clippy-driver)"
+step "build: server and tests, with clippy's lints (-D warnings)"
+export RUSTC_WORKSPACE_WRAPPER="$clippy_driver" CLIPPY_ARGS="-Dwarnings"
+if ! cargo test --features ssr --lib --tests --no-run; then
+  failures+=("clippy (ssr) or the server build")
+  # Whatever the lints found, the tests still run: build once more without them.
+  unset RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
+  cargo test --features ssr --lib --tests --no-run || failures+=("server build")
+fi
+
+step "build: WASM and CSS, with clippy's lints (-D warnings)"
+if ! scripts/build-site.sh --lint; then
+  failures+=("clippy (hydrate) or the WASM build")
+  scripts/build-site.sh || failures+=("WASM build")
+fi
+
+step "unit and HTTP integration tests (SQLite, local files)"
 # No doc tests: the crate has none, and an empty run would close the output.
-cargo test --features ssr --lib --bins --tests 2>&1 | tee "$outputs/cargo.txt" ||
+cargo test --features ssr --lib --tests 2>&1 | tee "$outputs/cargo.txt" ||
   failures+=("cargo test")
 
-step "unit and HTTP integration tests again, on PostgreSQL and S3-compatible storage"
+# The second pass of the HTTP tests and the browser tests use different servers and databases,
+# and the browser tests leave a core idle most of the time: they run side by side.
+step "concurrently: tests on PostgreSQL and S3, and end-to-end tests"
+scale_tests() {
+  eval "$pg_env"
+  eval "$s3_env"
+  export MODELYARD_TEST_S3_URL=s3://modelyard-test MODELYARD_TEST_S3_BUCKET=modelyard-test
+  export MODELYARD_REQUIRE_S3_TESTS=1
+  cargo test --features ssr --lib --tests
+}
+end_to_end() {
+  MODELYARD_BIN="$CARGO_TARGET_DIR/debug/modelyard" end2end/run.sh "$@"
+}
+scale_started=false
 # A PostgreSQL server and an S3-compatible server on loopback, for this run only; every test
 # server gets its own database and its own prefix in the bucket (tests/common/mod.rs).
 if pg_env=$(scripts/pg-server.sh start "$services/pg") && s3_env=$(scripts/s3-server.sh start "$services/s3"); then
-  (
-    eval "$pg_env"
-    eval "$s3_env"
-    export MODELYARD_TEST_S3_URL=s3://modelyard-test MODELYARD_TEST_S3_BUCKET=modelyard-test
-    export MODELYARD_REQUIRE_S3_TESTS=1
-    cargo test --features ssr --lib --bins --tests
-  ) 2>&1 | tee "$outputs/cargo-scale.txt" || failures+=("cargo test (PostgreSQL + S3)")
+  start_job scale "unit and HTTP integration tests again, on PostgreSQL and S3-compatible storage" scale_tests
+  scale_started=true
 else
   failures+=("starting PostgreSQL and the S3-compatible server")
 fi
-
-step "end-to-end tests (Playwright, Chromium)"
-MODELYARD_BIN="$CARGO_TARGET_DIR/debug/modelyard" end2end/run.sh 2>&1 | tee "$outputs/e2e.txt" ||
-  failures+=("end-to-end")
+start_job e2e "end-to-end tests (Playwright, Chromium, with and without JavaScript)" end_to_end
+if $scale_started; then
+  finish_job scale || failures+=("cargo test (PostgreSQL + S3)")
+  cp "$outputs/scale.txt" "$outputs/cargo-scale.txt"
+fi
+finish_job e2e || failures+=("end-to-end")
 
 # One closing line for every test run above.
-sum() { { grep -aoE "$1" "$2" || true; } | awk '{ match($0, /[0-9]+/); s += substr($0, RSTART, RLENGTH) } END { print s + 0 }'; }
+sum() { { grep -aoE "$1" "$2" 2>/dev/null || true; } | awk '{ match($0, /[0-9]+/); s += substr($0, RSTART, RLENGTH) } END { print s + 0 }'; }
 passed=$(( $(sum '[0-9]+ passed;' "$outputs/cargo.txt") + $(sum '[0-9]+ passed;' "$outputs/cargo-scale.txt") + $(sum '^ *[0-9]+ passed' "$outputs/e2e.txt") ))
 failed=$(( $(sum '[0-9]+ failed;' "$outputs/cargo.txt") + $(sum '[0-9]+ failed;' "$outputs/cargo-scale.txt") + $(sum '^ *[0-9]+ failed' "$outputs/e2e.txt") ))
 

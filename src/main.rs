@@ -13,7 +13,7 @@ async fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    // Without a subcommand (as `cargo leptos serve` starts it) the binary serves.
+    // Without a subcommand the binary serves.
     let cli = if std::env::args_os().len() <= 1 {
         Cli {
             command: Cli::parse_from(["modelyard", "serve"]).command,

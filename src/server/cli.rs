@@ -241,7 +241,7 @@ async fn serve(args: ServeArgs) -> Result<(), AppError> {
     if !site_root.join("pkg").exists() {
         tracing::warn!(
             site_root = %site_root.display(),
-            "no built site found: pages will render without styles or interactivity; build with 'cargo leptos build' or pass --site-root"
+            "no built site found: pages will render without styles or interactivity; build it with scripts/build-site.sh or pass --site-root"
         );
     }
     let public_url = args.public_url();

@@ -241,7 +241,7 @@ impl ServeArgs {
         )
     }
 
-    /// Where the built site is: the flag, cargo-leptos's variable, or the usual build outputs.
+    /// Where the built site is: the flag, leptos's `LEPTOS_SITE_ROOT`, or the usual build outputs.
     pub fn site_root(&self) -> PathBuf {
         if let Some(root) = &self.site_root {
             return root.clone();

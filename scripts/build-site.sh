@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Builds the browser side of Modelyard into $MODELYARD_SITE_ROOT (default target/site): the WASM
+# bundle with its JavaScript (pkg/modelyard.wasm, pkg/modelyard.js), the stylesheet
+# (pkg/modelyard.css) and the files of public/.
+#
+#   scripts/build-site.sh            development build, as the tests use it
+#   scripts/build-site.sh --release  optimized for size (wasm-opt) and minified, as scripts/run.sh serves it
+#   scripts/build-site.sh --lint     also applies clippy's lints (-D warnings) while compiling
+#
+# The server finds the site through --site-root or MODELYARD_SITE_ROOT (scripts/env.sh sets it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+
+release=false
+lint=false
+for arg in "$@"; do
+  case "$arg" in
+    --release) release=true ;;
+    --lint) lint=true ;;
+    *) echo "usage: scripts/build-site.sh [--release] [--lint]" >&2; exit 2 ;;
+  esac
+done
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+profile=dev profile_dir=debug
+if $release; then profile=wasm-release profile_dir=wasm-release; fi
+if $lint; then
+  # The lints run inside the build itself (clippy's driver compiles as rustc does), so the crate
+  # is compiled once, not once to check and once to build.
+  export RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver 2>/dev/null || command -v clippy-driver)"
+  export CLIPPY_ARGS="-Dwarnings"
+fi
+
+say "WASM: compiling the app for the browser ($profile)"
+cargo rustc --lib --crate-type cdylib --target wasm32-unknown-unknown \
+  --no-default-features --features hydrate --profile "$profile"
+
+say "WASM: generating its JavaScript"
+cargo build --quiet -p modelyard-site
+pkg="$MODELYARD_SITE_ROOT/pkg"
+rm -rf "$pkg"
+mkdir -p "$pkg"
+"$CARGO_TARGET_DIR/debug/modelyard-site" \
+  "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$profile_dir/modelyard.wasm" "$pkg" modelyard
+
+if $release; then
+  say "WASM: optimizing for size (wasm-opt)"
+  wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+    "$pkg/modelyard.wasm" -o "$pkg/modelyard.wasm"
+fi
+
+say "CSS: Tailwind"
+minify=()
+$release && minify=(--minify)
+tailwindcss --input style/tailwind.css --output "$pkg/modelyard.css" ${minify[@]+"${minify[@]}"}
+
+cp -R public/. "$MODELYARD_SITE_ROOT/"
+say "Site built in $MODELYARD_SITE_ROOT"
