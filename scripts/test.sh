@@ -102,10 +102,19 @@ if ! scripts/build-site.sh --lint; then
   scripts/build-site.sh || failures+=("WASM build")
 fi
 
+# cargo-nextest (on the machines this runs on) runs the tests of all binaries side by side, each
+# in a process of its own, and every one of them even when some fail; cargo test is the fallback.
+# No doc tests: the crate has none.
+run_tests() {
+  if cargo nextest --version >/dev/null 2>&1; then
+    cargo nextest run --features ssr --lib --tests --no-fail-fast --hide-progress-bar
+  else
+    cargo test --features ssr --lib --tests --no-fail-fast
+  fi
+}
+
 step "unit and HTTP integration tests (SQLite, local files)"
-# No doc tests: the crate has none, and an empty run would close the output.
-cargo test --features ssr --lib --tests 2>&1 | tee "$outputs/cargo.txt" ||
-  failures+=("cargo test")
+run_tests 2>&1 | tee "$outputs/cargo.txt" || failures+=("unit and HTTP integration tests")
 
 # The second pass of the HTTP tests and the browser tests use different servers and databases,
 # and the browser tests leave a core idle most of the time: they run side by side.
@@ -115,7 +124,7 @@ scale_tests() {
   eval "$s3_env"
   export MODELYARD_TEST_S3_URL=s3://modelyard-test MODELYARD_TEST_S3_BUCKET=modelyard-test
   export MODELYARD_REQUIRE_S3_TESTS=1
-  cargo test --features ssr --lib --tests
+  run_tests
 }
 end_to_end() {
   MODELYARD_BIN="$CARGO_TARGET_DIR/debug/modelyard" end2end/run.sh "$@"
@@ -136,10 +145,20 @@ if $scale_started; then
 fi
 finish_job e2e || failures+=("end-to-end")
 
-# One closing line for every test run above.
-sum() { { grep -aoE "$1" "$2" 2>/dev/null || true; } | awk '{ match($0, /[0-9]+/); s += substr($0, RSTART, RLENGTH) } END { print s + 0 }'; }
-passed=$(( $(sum '[0-9]+ passed;' "$outputs/cargo.txt") + $(sum '[0-9]+ passed;' "$outputs/cargo-scale.txt") + $(sum '^ *[0-9]+ passed' "$outputs/e2e.txt") ))
-failed=$(( $(sum '[0-9]+ failed;' "$outputs/cargo.txt") + $(sum '[0-9]+ failed;' "$outputs/cargo-scale.txt") + $(sum '^ *[0-9]+ failed' "$outputs/e2e.txt") ))
+# One closing line for every test run above: the summaries of cargo test ("test result: ok. 5
+# passed; 0 failed"), cargo-nextest ("430 tests run: 428 passed, 2 failed") and Playwright
+# ("  43 passed").
+count() {
+  local what="$1" file
+  shift
+  for file in "$@"; do
+    { grep -aE 'test result:|tests run:|^ *[0-9]+ (passed|failed|flaky|timed out)' "$file" 2>/dev/null || true; } |
+      { grep -oE "[0-9]+ $what" || true; }
+  done | awk '{ s += $1 } END { print s + 0 }'
+}
+test_outputs=("$outputs/cargo.txt" "$outputs/cargo-scale.txt" "$outputs/e2e.txt")
+passed=$(count passed "${test_outputs[@]}")
+failed=$(( $(count failed "${test_outputs[@]}") + $(count 'timed out' "${test_outputs[@]}") ))
 
 report_timings
 if [ ${#failures[@]} -gt 0 ]; then
