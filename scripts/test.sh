@@ -145,15 +145,21 @@ if $scale_started; then
 fi
 finish_job e2e || failures+=("end-to-end")
 
-# One closing line for every test run above: the summaries of cargo test ("test result: ok. 5
-# passed; 0 failed"), cargo-nextest ("430 tests run: 428 passed, 2 failed") and Playwright
-# ("  43 passed").
+# One closing line for every test run above, from the summaries of cargo-nextest ("430 tests
+# run: 428 passed, 2 failed"; the output of a failed test, which it shows, has libtest's own
+# summary line, counted only when nextest did not run), cargo test ("test result: ok. 5 passed;
+# 0 failed") and Playwright ("  43 passed").
 count() {
-  local what="$1" file
+  local what="$1" file summaries
   shift
   for file in "$@"; do
-    { grep -aE 'test result:|tests run:|^ *[0-9]+ (passed|failed|flaky|timed out)' "$file" 2>/dev/null || true; } |
-      { grep -oE "[0-9]+ $what" || true; }
+    [ -f "$file" ] || continue
+    if grep -aq 'tests run:' "$file"; then
+      summaries='tests run:'
+    else
+      summaries='test result:|^ *[0-9]+ (passed|failed|flaky|timed out)'
+    fi
+    { grep -aE "$summaries" "$file" || true; } | { grep -oE "[0-9]+ $what" || true; }
   done | awk '{ s += $1 } END { print s + 0 }'
 }
 test_outputs=("$outputs/cargo.txt" "$outputs/cargo-scale.txt" "$outputs/e2e.txt")
