@@ -123,20 +123,16 @@ if [[ ${#projects[@]} -eq 1 ]]; then
   extra_args+=("--output=test-results/${projects[0]}")
 fi
 
+declare -A port_of=([hydrated]=$hydrated_port [no-js]=$nojs_port)
 for project in "${projects[@]}"; do
-  case "$project" in
-    hydrated) port=$hydrated_port ;;
-    no-js) port=$nojs_port ;;
-    *) echo "run.sh: unknown project $project (hydrated or no-js)" >&2; exit 2 ;;
-  esac
-  start_server "$project" "$port"
+  if [[ -z "${port_of[$project]:-}" ]]; then
+    echo "run.sh: unknown project $project (hydrated or no-js)" >&2
+    exit 2
+  fi
+  start_server "$project" "${port_of[$project]}"
 done
 for i in "${!projects[@]}"; do
-  case "${projects[$i]}" in
-    hydrated) port=$hydrated_port ;;
-    no-js) port=$nojs_port ;;
-  esac
-  wait_until_healthy "${projects[$i]}" "$port" "${server_pids[$i]}"
+  wait_until_healthy "${projects[$i]}" "${port_of[${projects[$i]}]}" "${server_pids[$i]}"
 done
 
 status=0

@@ -26,12 +26,7 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 profile=dev profile_dir=debug
 if $release; then profile=wasm-release profile_dir=wasm-release; fi
-if $lint; then
-  # The lints run inside the build itself (clippy's driver compiles as rustc does), so the crate
-  # is compiled once, not once to check and once to build.
-  export RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver 2>/dev/null || command -v clippy-driver)"
-  export CLIPPY_ARGS="-Dwarnings"
-fi
+$lint && use_clippy_lints
 
 say "WASM: compiling the app for the browser ($profile)"
 cargo rustc --lib --crate-type cdylib --target wasm32-unknown-unknown \

@@ -86,9 +86,8 @@ cargo fmt --all --check || failures+=("cargo fmt")
 # as rustc does), so the crate and its dependencies are compiled once, not once to check and
 # once more to build. The same variables stay set for the test runs below, or cargo would
 # compile the crate again without them.
-clippy_driver="$(rustup which clippy-driver 2>/dev/null || command -v clippy-driver)"
 step "build: server and tests, with clippy's lints (-D warnings)"
-export RUSTC_WORKSPACE_WRAPPER="$clippy_driver" CLIPPY_ARGS="-Dwarnings"
+use_clippy_lints
 if ! cargo test --features ssr --lib --tests --no-run; then
   failures+=("clippy (ssr) or the server build")
   # Whatever the lints found, the tests still run: build once more without them.
