@@ -212,6 +212,12 @@ async fn values_at_the_limits_are_accepted() {
         metadata.insert(format!("key-{i}"), json!("value"));
     }
     metadata.insert("k".repeat(128), json!("v".repeat(4096)));
+    // Any JSON value, as a version's metadata takes.
+    metadata.insert("threshold".to_owned(), json!(0.5));
+    metadata.insert(
+        "owners".to_owned(),
+        json!({"team": "risk", "on_call": ["ana", "bo"]}),
+    );
     let name = "n".repeat(64);
 
     let model = server
@@ -234,7 +240,9 @@ async fn values_at_the_limits_are_accepted() {
     assert_eq!(model["class_labels"].as_array().map(Vec::len), Some(1000));
     assert_eq!(model["tags"].as_array().map(Vec::len), Some(32));
     assert_eq!(model["tags"][31], "t".repeat(64).as_str());
-    assert_eq!(model["metadata"].as_object().map(|m| m.len()), Some(64));
+    assert_eq!(model["metadata"].as_object().map(|m| m.len()), Some(66));
+    assert_eq!(model["metadata"]["threshold"], 0.5);
+    assert_eq!(model["metadata"]["owners"]["on_call"][1], "bo");
     assert_eq!(
         model["description"].as_str().map(|d| d.chars().count()),
         Some(1024)
@@ -247,7 +255,7 @@ fn invalid_model_bodies() -> Vec<(Value, &'static str, &'static str)> {
     let many_labels: Vec<String> = (0..1001).map(|i| format!("c{i}")).collect();
     let many_tags: Vec<String> = (0..33).map(|i| format!("t{i}")).collect();
     let many_keys: serde_json::Map<String, Value> =
-        (0..65).map(|i| (format!("k{i}"), json!("v"))).collect();
+        (0..257).map(|i| (format!("k{i}"), json!("v"))).collect();
     let with = |field: &str, value: Value| {
         let mut body = json!({"name": "valid-name"});
         body[field] = value;
@@ -321,7 +329,7 @@ fn invalid_model_bodies() -> Vec<(Value, &'static str, &'static str)> {
             "metadata",
         ),
         (
-            with("metadata", json!({"bad key": "v"})),
+            with("metadata", json!({"bell\u{7}key": "v"})),
             "INVALID_METADATA",
             "metadata",
         ),
@@ -331,7 +339,7 @@ fn invalid_model_bodies() -> Vec<(Value, &'static str, &'static str)> {
             "metadata",
         ),
         (
-            with("metadata", json!({"k": "v".repeat(4097)})),
+            with("metadata", json!({"k": "v".repeat(65_537)})),
             "INVALID_METADATA",
             "metadata",
         ),
@@ -887,7 +895,7 @@ async fn patch_validates_like_create_and_leaves_the_model_unchanged() {
         ),
         (json!({"tags": ["  "]}), "INVALID_TAGS", "tags"),
         (
-            json!({"metadata": {"bad key": "v"}}),
+            json!({"metadata": {"k": [[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]}}),
             "INVALID_METADATA",
             "metadata",
         ),

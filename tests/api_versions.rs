@@ -539,7 +539,7 @@ async fn the_model_summarizes_its_versions() {
     assert_eq!(model["primary_version"], "0.1.0");
     assert_eq!(
         model["aliases"],
-        json!([{"alias": "production", "version": "0.1.0", "protected": false}])
+        json!([{"alias": "production", "version": "0.1.0", "protected": false, "version_active": true}])
     );
 }
 
@@ -1628,6 +1628,90 @@ async fn publishing_freezes_a_version_and_may_be_repeated() {
 }
 
 #[tokio::test]
+async fn a_published_version_keeps_its_metrics_and_lineage_but_not_its_words() {
+    let (server, token) = server_with_model("frozen").await;
+    create_version(
+        &server,
+        &token,
+        "frozen",
+        json!({"metrics": [{"key": "rmse", "value": 1.5}], "framework": {"library_name": "sklearn"}}),
+    )
+    .await;
+    publish(&server, &token, "frozen", "0.1.0").await;
+
+    for (body, field) in [
+        (
+            json!({"metrics": [{"key": "rmse", "value": 0.1}]}),
+            "metrics",
+        ),
+        (json!({"metrics": null}), "metrics"),
+        (
+            json!({"framework": {"library_name": "xgboost"}}),
+            "framework",
+        ),
+        (
+            json!({"environment": {"python_version": "3.12"}}),
+            "environment",
+        ),
+        (
+            json!({"run_id": "another-run", "description": "fine"}),
+            "run_id",
+        ),
+    ] {
+        let resp = server
+            .patch(&version_url("frozen", "0.1.0"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .expect("PATCH");
+        let error = assert_error(resp, 409, "VERSION_PUBLISHED").await;
+        assert_eq!(error["field"], field, "{body}");
+        assert!(
+            error["solution_msg"]
+                .as_str()
+                .is_some_and(|s| s.contains("base_version")),
+            "{error}"
+        );
+    }
+    let version = get_version(&server, &token, "frozen", "0.1.0").await;
+    assert_eq!(version["metrics"], json!([{"key": "rmse", "value": 1.5}]));
+    assert_eq!(
+        version["description"], "",
+        "a refused PATCH changes nothing"
+    );
+
+    // Sending the same metrics back changes nothing, so it is not refused.
+    let resp = server
+        .patch(&version_url("frozen", "0.1.0"))
+        .bearer_auth(&token)
+        .json(&json!({
+            "metrics": [{"key": "rmse", "value": 1.5}],
+            "description": "the release",
+            "tags": ["stable"],
+            "metadata": {"threshold": 0.5, "owners": ["risk"]}
+        }))
+        .send()
+        .await
+        .expect("PATCH");
+    let patched = expect_json(resp, StatusCode::OK).await;
+    assert_eq!(patched["description"], "the release");
+    assert_eq!(patched["tags"], json!(["stable"]));
+    assert_eq!(patched["metadata"]["threshold"], 0.5);
+
+    let audit = server.get_json("/api/v1/audit?model=frozen", &token).await;
+    let update = audit["data"]
+        .as_array()
+        .and_then(|events| events.iter().find(|e| e["action"] == "version.update"))
+        .cloned()
+        .unwrap_or_else(|| panic!("an audited update: {audit}"));
+    assert_eq!(
+        update["details"]["fields"],
+        json!(["description", "metadata", "tags"])
+    );
+}
+
+#[tokio::test]
 async fn a_draft_cannot_be_primary() {
     let (server, token) = server_with_model("unready").await;
     create_version(&server, &token, "unready", json!({})).await;
@@ -1990,7 +2074,7 @@ async fn a_protected_alias_moves_only_for_an_owner() {
     assert_eq!(alias["protected"], true);
     assert_eq!(
         get_model(&server, &alice, "guarded").await["aliases"],
-        json!([{"alias": "production", "version": "0.1.0", "protected": true}])
+        json!([{"alias": "production", "version": "0.1.0", "protected": true, "version_active": true}])
     );
 
     // bob sees the model (internal) but holds no role on it.
@@ -2516,9 +2600,103 @@ async fn deleting_a_version_drops_its_aliases_and_its_promotion() {
             &token,
         )
         .await;
+    assert_eq!(history["total_count"], 2, "{history}");
+    assert_eq!(history["data"][0]["from_version"], "0.2.0");
+    assert_eq!(history["data"][0]["to_version"], Value::Null);
     assert_eq!(
-        history["data"][0]["to_version"], "0.2.0",
+        history["data"][0]["reason"], "version 0.2.0 was deleted",
+        "the removal is in the history: {history}"
+    );
+    assert_eq!(
+        history["data"][1]["to_version"], "0.2.0",
         "history outlives the version: {history}"
+    );
+}
+
+#[tokio::test]
+async fn a_protected_alias_keeps_its_version_in_use_until_it_moves() {
+    let (server, token) = server_with_model("guarded").await;
+    for number in ["0.1.0", "0.2.0"] {
+        create_version(&server, &token, "guarded", json!({})).await;
+        publish(&server, &token, "guarded", number).await;
+    }
+    let alias =
+        |version: &str, protected: bool| json!({"version": version, "protected": protected});
+    let resp = set_alias(
+        &server,
+        &token,
+        "guarded",
+        "production",
+        alias("0.1.0", true),
+    )
+    .await;
+    expect_json(resp, StatusCode::OK).await;
+    let resp = set_alias(&server, &token, "guarded", "staging", alias("0.1.0", false)).await;
+    expect_json(resp, StatusCode::OK).await;
+
+    let post = |path: String| server.post(&path).bearer_auth(&token).send();
+    let resp = post(format!("{}/deactivate", version_url("guarded", "0.1.0")))
+        .await
+        .expect("deactivate");
+    let error = assert_error(resp, 409, "VERSION_HAS_PROTECTED_ALIAS").await;
+    assert!(
+        error["error_msg"]
+            .as_str()
+            .is_some_and(|m| m.contains("'production'")),
+        "{error}"
+    );
+    let resp = server
+        .delete(&version_url("guarded", "0.1.0"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("DELETE");
+    assert_error(resp, 409, "VERSION_HAS_PROTECTED_ALIAS").await;
+    assert_eq!(
+        get_version(&server, &token, "guarded", "0.1.0").await["active"],
+        true
+    );
+
+    // Once production moves, 0.1.0 may be withdrawn; staging stays on it, and says so.
+    let resp = set_alias(
+        &server,
+        &token,
+        "guarded",
+        "production",
+        alias("0.2.0", true),
+    )
+    .await;
+    expect_json(resp, StatusCode::OK).await;
+    let resp = post(format!("{}/deactivate", version_url("guarded", "0.1.0")))
+        .await
+        .expect("deactivate");
+    expect_json(resp, StatusCode::OK).await;
+    let aliases = server
+        .get_json("/api/v1/models/guarded/aliases", &token)
+        .await;
+    assert_eq!(aliases["total_count"], 2, "{aliases}");
+    assert_eq!(aliases["data"][0]["alias"], "production");
+    assert_eq!(aliases["data"][0]["version_active"], true);
+    assert_eq!(aliases["data"][1]["alias"], "staging");
+    assert_eq!(aliases["data"][1]["version_active"], false);
+    let model = get_model(&server, &token, "guarded").await;
+    assert_eq!(model["aliases"][1]["version_active"], false, "{model}");
+
+    // A protected alias never points at an inactive version.
+    let resp = set_alias(
+        &server,
+        &token,
+        "guarded",
+        "production",
+        alias("0.1.0", true),
+    )
+    .await;
+    assert_error(resp, 409, "VERSION_INACTIVE").await;
+    let resp = set_alias(&server, &token, "guarded", "staging", alias("0.1.0", true)).await;
+    assert_error(resp, 409, "VERSION_INACTIVE").await;
+    assert_eq!(
+        get_model(&server, &token, "guarded").await["aliases"][0]["version"],
+        "0.2.0"
     );
 }
 
@@ -2577,7 +2755,7 @@ async fn copy_duplicates_versions_files_and_aliases_without_touching_the_source(
     assert_eq!(copy["primary_version"], "0.1.0");
     assert_eq!(
         copy["aliases"],
-        json!([{"alias": "production", "version": "0.1.0", "protected": true}])
+        json!([{"alias": "production", "version": "0.1.0", "protected": true, "version_active": true}])
     );
 
     let copied_versions = server.get_json(&versions_url("clone"), &token).await;

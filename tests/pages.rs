@@ -32,7 +32,6 @@ async fn unknown_page_is_a_404_page() {
 async fn signed_out_visitors_are_sent_to_sign_in() {
     let server = TestServer::start().await;
     for path in [
-        "/models",
         "/models/new",
         "/settings/tokens",
         "/settings/password",
@@ -54,6 +53,84 @@ async fn signed_out_visitors_are_sent_to_sign_in() {
             "{path}"
         );
     }
+}
+
+#[tokio::test]
+async fn anonymous_visitors_browse_public_models_and_see_only_tabs_they_can_use() {
+    let server = TestServer::start().await;
+    let token = server.user_with_token("owner", false);
+    for (name, visibility) in [
+        ("open-model", "public"),
+        ("team-model", "internal"),
+        ("secret-model", "private"),
+    ] {
+        server
+            .create_model(
+                &token,
+                serde_json::json!({"name": name, "visibility": visibility}),
+            )
+            .await;
+    }
+
+    let resp = server
+        .get("/models")
+        .header(ACCEPT, HTML)
+        .send()
+        .await
+        .expect("GET /models");
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.headers().get(LOCATION).is_none(), "no redirect header");
+    // Type-erased views close dynamic text with a `<!>` hydration marker.
+    let body = resp.text().await.expect("body").replace("<!>", "");
+    assert!(body.contains(">open-model</a>"), "{body}");
+    assert!(
+        !body.contains("team-model"),
+        "internal models need an account"
+    );
+    assert!(!body.contains("secret-model"));
+    assert!(body.contains(r#"href="/login""#), "a sign-in link: {body}");
+    assert!(
+        !body.contains("New model"),
+        "creating a model needs an account"
+    );
+
+    let page = server
+        .get("/models/open-model")
+        .header(ACCEPT, HTML)
+        .send()
+        .await
+        .expect("GET model page");
+    assert_eq!(page.status(), StatusCode::OK);
+    let body = page.text().await.expect("body");
+    assert!(body.contains(r#"href="/login""#), "{body}");
+    for tab in [
+        "/models/open-model/settings",
+        "/models/open-model/sharing",
+        "/models/open-model/activity",
+    ] {
+        assert!(
+            !body.contains(&format!(r#"href="{tab}""#)),
+            "{tab} is not offered: {body}"
+        );
+    }
+    assert!(body.contains(r#"href="/models/open-model/versions""#));
+
+    // A signed-in viewer gets Settings (aliases, copying) and Sharing.
+    let cookie = server
+        .login_cookie("owner", &default_password("owner"))
+        .await;
+    let page = server
+        .with_cookie(server.get("/models/open-model"), &cookie)
+        .header(ACCEPT, HTML)
+        .send()
+        .await
+        .expect("GET model page signed in");
+    let body = page.text().await.expect("body");
+    assert!(
+        body.contains(r#"href="/models/open-model/settings""#),
+        "{body}"
+    );
+    assert!(body.contains("Sign out"));
 }
 
 #[tokio::test]
@@ -192,6 +269,78 @@ async fn token_created_without_javascript_is_shown_exactly_once() {
     assert!(!second.contains("Copy this token now"));
     assert!(!second.contains(&shown), "the secret is shown only once");
     assert!(second.contains("laptop"), "the token is still listed");
+}
+
+#[tokio::test]
+async fn class_labels_are_shown_and_edited_on_the_pages() {
+    let server = TestServer::start().await;
+    let token = server.user_with_token("labeler", false);
+    let model = server
+        .create_model(
+            &token,
+            serde_json::json!({"name": "churn", "target_type": "binary", "class_labels": ["stays", "leaves"]}),
+        )
+        .await;
+    let cookie = server
+        .login_cookie("labeler", &default_password("labeler"))
+        .await;
+    let overview = |server: &TestServer| {
+        server
+            .with_cookie(server.get("/models/churn"), &cookie)
+            .send()
+    };
+    let html = overview(&server)
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("body");
+    let labels = html
+        .split("data-testid=\"class-labels\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</div>").next())
+        .expect("the overview lists the class labels")
+        .replace("<!>", "");
+    assert!(labels.contains("Class labels (2)"), "{labels}");
+    assert!(
+        labels.contains(">stays</span>") && labels.contains(">leaves</span>"),
+        "{labels}"
+    );
+
+    let edit = server
+        .with_cookie(server.get("/models/churn/edit"), &cookie)
+        .send()
+        .await
+        .expect("GET edit")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        edit.contains("stays\nleaves"),
+        "the form holds one label per line: {edit}"
+    );
+
+    // Labels may hold commas; one per line, blank lines dropped.
+    let id = model["id"].as_str().expect("id").to_owned();
+    let resp = server
+        .with_cookie(server.post("/fn/update_model"), &cookie)
+        .header(ACCEPT, HTML)
+        .header(REFERER, server.url("/models/churn/edit"))
+        .form(&[
+            ("key", id.as_str()),
+            ("form[name]", "churn"),
+            ("form[target_type]", "binary"),
+            ("form[class_labels]", "stays, for now\n\n  leaves  \n"),
+        ])
+        .send()
+        .await
+        .expect("POST update_model");
+    assert_eq!(resp.status(), StatusCode::FOUND);
+    let api = server.get_json("/api/v1/models/churn", &token).await;
+    assert_eq!(
+        api["class_labels"],
+        serde_json::json!(["stays, for now", "leaves"])
+    );
 }
 
 #[tokio::test]

@@ -46,6 +46,9 @@ pub struct ModelForm {
     pub target_name: String,
     #[serde(default)]
     pub tags: String,
+    /// One class label per line (labels may contain commas).
+    #[serde(default)]
+    pub class_labels: String,
     #[serde(default)]
     pub visibility: String,
     #[serde(default)]
@@ -54,7 +57,7 @@ pub struct ModelForm {
 
 #[server(prefix = "/fn", endpoint = "create_model")]
 pub async fn create_model(form: ModelForm) -> Result<(), ApiError> {
-    use crate::domain::model::{NewModel, split_tags};
+    use crate::domain::model::{NewModel, split_lines, split_tags};
     let caller = require_caller().await?;
     let new = NewModel {
         name: form.name.trim().to_owned(),
@@ -62,7 +65,7 @@ pub async fn create_model(form: ModelForm) -> Result<(), ApiError> {
         readme: Some(form.readme),
         target_type: Some(form.target_type),
         target_name: Some(form.target_name),
-        class_labels: None,
+        class_labels: Some(split_lines(&form.class_labels)),
         tags: Some(split_tags(&form.tags)),
         metadata: None,
         visibility: Some(form.visibility).filter(|v| !v.is_empty()),
@@ -76,7 +79,7 @@ pub async fn create_model(form: ModelForm) -> Result<(), ApiError> {
 
 #[server(prefix = "/fn", endpoint = "update_model")]
 pub async fn update_model(key: String, form: ModelForm) -> Result<(), ApiError> {
-    use crate::domain::model::{ModelPatch, Patch, split_tags};
+    use crate::domain::model::{ModelPatch, Patch, split_lines, split_tags};
     let caller = require_caller().await?;
     let mut patch = ModelPatch {
         name: Patch::Set(form.name.trim().to_owned()),
@@ -85,6 +88,7 @@ pub async fn update_model(key: String, form: ModelForm) -> Result<(), ApiError> 
         target_type: Patch::Set(form.target_type),
         target_name: Patch::Set(form.target_name),
         tags: Patch::Set(split_tags(&form.tags)),
+        class_labels: Patch::Set(split_lines(&form.class_labels)),
         ..ModelPatch::default()
     };
     if !form.visibility.is_empty() {

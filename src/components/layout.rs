@@ -31,7 +31,15 @@ pub fn Header() -> impl IntoView {
                             Some(user) => user.await.ok().flatten(),
                             None => None,
                         };
-                        me.map(|me| {
+                        let Some(me) = me else {
+                            // Public models can be browsed without an account.
+                            return view! {
+                                <A href="/models" attr:class="nav-link">"Models"</A>
+                                <a href="/login" class="ml-auto btn-secondary">"Sign in"</a>
+                            }
+                            .into_any();
+                        };
+                        {
                             view! {
                                 <A href="/models" attr:class="nav-link">"Models"</A>
                                 <A href="/models/new" attr:class="nav-link">"New model"</A>
@@ -47,7 +55,8 @@ pub fn Header() -> impl IntoView {
                                     <button type="submit" class="btn-secondary">"Sign out"</button>
                                 </form>
                             }
-                        })
+                            .into_any()
+                        }
                     })}
                 </Suspense>
             </nav>

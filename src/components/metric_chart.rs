@@ -114,9 +114,9 @@ pub fn MetricChart(series: MetricSeries, index: usize) -> impl IntoView {
         .map(|p| p.version.clone())
         .unwrap_or_default();
     let description = format!(
-        "{} across {} versions ({} to {}): lowest {}, highest {}, latest {}.",
+        "{} across {} ({} to {}): lowest {}, highest {}, latest {}.",
         series.key,
-        values.len(),
+        crate::domain::text::counted(values.len() as i64, "version", "versions"),
         first,
         last,
         format_value(min),

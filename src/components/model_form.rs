@@ -14,6 +14,7 @@ pub const INLINE_FIELDS: &[&str] = &[
     "target_type",
     "target_name",
     "tags",
+    "class_labels",
     "visibility",
     "readme",
 ];
@@ -97,6 +98,14 @@ pub fn ModelFormFields<T: Send + Sync + 'static>(
             <label for="tags" class="label">"Tags"</label>
             <input id="tags" name="form[tags]" class="input" placeholder="comma-separated, e.g. tabular, churn" aria-describedby="tags-error" value=initial.tags />
             <FieldMessage id="tags-error" message=field_error(result, "tags") />
+        </div>
+        <div>
+            <label for="class_labels" class="label">"Class labels"</label>
+            <textarea id="class_labels" name="form[class_labels]" rows="3" class="input font-mono" aria-describedby="class-labels-help class-labels-error" prop:value=initial.class_labels.clone()>
+                {textarea_text(&initial.class_labels)}
+            </textarea>
+            <p id="class-labels-help" class="mt-1 text-xs text-slate-500">"For classification: one label per line, in the order the model's outputs use them."</p>
+            <FieldMessage id="class-labels-error" message=field_error(result, "class_labels") />
         </div>
         <div>
             <label for="visibility" class="label">"Visibility"</label>

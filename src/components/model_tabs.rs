@@ -6,6 +6,7 @@ use crate::components::forms::{ErrorAlert, PageError, set_http_status};
 use crate::components::layout::CurrentUser;
 use crate::domain::error::ApiError;
 use crate::domain::model::{Model, Role};
+use crate::domain::text::markdown_to_plain;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
@@ -96,7 +97,7 @@ pub fn ModelHeader(model: Model, tab: ModelTab) -> impl IntoView {
                 <div class="min-w-0">
                     <h1 class="page-title mb-1 break-all">{name.clone()}</h1>
                     {(!model.description.is_empty())
-                        .then(|| view! { <p class="text-slate-700">{model.description.clone()}</p> })}
+                        .then(|| view! { <p class="text-slate-700">{markdown_to_plain(&model.description)}</p> })}
                 </div>
                 <div class="flex flex-wrap gap-2">
                     {can_edit
@@ -114,9 +115,10 @@ pub fn ModelHeader(model: Model, tab: ModelTab) -> impl IntoView {
             <nav aria-label="Model sections" class="mt-4 flex gap-2 border-b border-slate-200">
                 {tab_link(base.clone(), "Overview", ModelTab::Overview)}
                 {tab_link(format!("{base}/versions"), "Versions", ModelTab::Versions)}
-                {tab_link(format!("{base}/settings"), "Settings", ModelTab::Settings)}
-                // Grants are listed to signed-in callers who can see the model; the audit log to
-                // its owners.
+                // Settings (aliases and their history, copying) and grants are for signed-in
+                // callers who can see the model; the audit log for its owners. A visitor who is
+                // not signed in sees only what they can use.
+                {model.role.is_some().then(|| tab_link(format!("{base}/settings"), "Settings", ModelTab::Settings))}
                 {model.role.is_some().then(|| tab_link(format!("{base}/sharing"), "Sharing", ModelTab::Sharing))}
                 {(model.role >= Some(Role::Owner)).then(|| tab_link(format!("{base}/activity"), "Activity", ModelTab::Activity))}
             </nav>

@@ -3,7 +3,7 @@
 use super::error::ApiError;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
-use std::collections::BTreeMap;
+use serde_json::{Map, Value};
 
 pub const MAX_NAME_CHARS: usize = 64;
 pub const MAX_DESCRIPTION_CHARS: usize = 1024;
@@ -13,9 +13,13 @@ pub const MAX_CLASS_LABELS: usize = 1000;
 pub const MAX_CLASS_LABEL_CHARS: usize = 256;
 pub const MAX_TAGS: usize = 32;
 pub const MAX_TAG_CHARS: usize = 64;
-pub const MAX_METADATA_KEYS: usize = 64;
+/// Metadata (of a model or a version) is a JSON object of at most this many keys…
+pub const MAX_METADATA_KEYS: usize = 256;
 pub const MAX_METADATA_KEY_CHARS: usize = 128;
-pub const MAX_METADATA_VALUE_CHARS: usize = 4096;
+/// …taking at most this many bytes as JSON…
+pub const MAX_METADATA_BYTES: usize = 65_536;
+/// …nested at most this deep (an object of objects of values is 2).
+pub const MAX_METADATA_DEPTH: usize = 16;
 
 /// What a model predicts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -161,6 +165,14 @@ pub struct AliasRef {
     pub alias: String,
     pub version: String,
     pub protected: bool,
+    /// Whether the version it points at is active; an alias on an inactive version serves a
+    /// version nobody should use any more.
+    #[serde(default = "crate::domain::model::yes")]
+    pub version_active: bool,
+}
+
+pub(crate) fn yes() -> bool {
+    true
 }
 
 /// A model as clients see it.
@@ -174,7 +186,7 @@ pub struct Model {
     pub target_name: String,
     pub class_labels: Vec<String>,
     pub tags: Vec<String>,
-    pub metadata: BTreeMap<String, String>,
+    pub metadata: Map<String, Value>,
     pub visibility: Visibility,
     pub archived: bool,
     pub primary_version: Option<String>,
@@ -218,7 +230,7 @@ pub struct NewModel {
     #[serde(default)]
     pub tags: Option<Vec<String>>,
     #[serde(default)]
-    pub metadata: Option<BTreeMap<String, String>>,
+    pub metadata: Option<Map<String, Value>>,
     #[serde(default)]
     pub visibility: Option<String>,
 }
@@ -261,7 +273,7 @@ pub struct ModelPatch {
     #[serde(default)]
     pub tags: Patch<Vec<String>>,
     #[serde(default)]
-    pub metadata: Patch<BTreeMap<String, String>>,
+    pub metadata: Patch<Map<String, Value>>,
     #[serde(default)]
     pub visibility: Patch<String>,
     #[serde(default)]
@@ -278,7 +290,7 @@ pub struct ModelFields {
     pub target_name: String,
     pub class_labels: Vec<String>,
     pub tags: Vec<String>,
-    pub metadata: BTreeMap<String, String>,
+    pub metadata: Map<String, Value>,
     pub visibility: Visibility,
     pub archived: bool,
 }
@@ -553,16 +565,18 @@ pub fn validate_tags(tags: Vec<String>) -> Result<Vec<String>, ApiError> {
     Ok(out)
 }
 
-pub fn validate_metadata(
-    metadata: BTreeMap<String, String>,
-) -> Result<BTreeMap<String, String>, ApiError> {
+/// One rule for the metadata of models and versions: any JSON values under at most
+/// [`MAX_METADATA_KEYS`] keys of 1 to [`MAX_METADATA_KEY_CHARS`] characters (no control
+/// characters), at most [`MAX_METADATA_BYTES`] as JSON and [`MAX_METADATA_DEPTH`] levels deep.
+pub fn validate_metadata(metadata: Map<String, Value>) -> Result<Map<String, Value>, ApiError> {
     let invalid = |msg: String| {
         ApiError::invalid(
             "metadata",
             "INVALID_METADATA",
             msg,
             format!(
-                "Use at most {MAX_METADATA_KEYS} keys of 1 to {MAX_METADATA_KEY_CHARS} letters, digits, '-', '_' or '.', with text values of at most {MAX_METADATA_VALUE_CHARS} characters."
+                "Send a JSON object of at most {MAX_METADATA_KEYS} keys of 1 to {MAX_METADATA_KEY_CHARS} characters, at most {} KiB in all; put large documents in files of a version.",
+                MAX_METADATA_BYTES / 1024
             ),
         )
     };
@@ -572,21 +586,38 @@ pub fn validate_metadata(
             metadata.len()
         )));
     }
-    for (key, value) in &metadata {
+    for key in metadata.keys() {
         let chars = key.chars().count();
-        if chars == 0 || chars > MAX_METADATA_KEY_CHARS || !key.chars().all(is_name_char) {
+        if chars == 0 || chars > MAX_METADATA_KEY_CHARS || key.chars().any(char::is_control) {
             return Err(invalid(format!(
                 "Metadata key '{}' is not allowed.",
                 preview(key)
             )));
         }
-        if value.chars().count() > MAX_METADATA_VALUE_CHARS {
-            return Err(invalid(format!(
-                "The value of metadata key '{key}' is longer than {MAX_METADATA_VALUE_CHARS} characters."
-            )));
-        }
+    }
+    let bytes = serde_json::to_string(&metadata)
+        .map(|s| s.len())
+        .unwrap_or(usize::MAX);
+    if bytes > MAX_METADATA_BYTES {
+        return Err(invalid(format!(
+            "The metadata takes {bytes} bytes as JSON; at most {MAX_METADATA_BYTES} are allowed."
+        )));
+    }
+    if metadata.values().any(|v| depth(v) >= MAX_METADATA_DEPTH) {
+        return Err(invalid(format!(
+            "The metadata is nested more than {MAX_METADATA_DEPTH} levels deep."
+        )));
     }
     Ok(metadata)
+}
+
+/// How many arrays or objects deep a value goes (a scalar is 0).
+fn depth(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+        Value::Object(fields) => 1 + fields.values().map(depth).max().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 /// Splits a comma-separated tag list as typed in a form.
@@ -595,6 +626,16 @@ pub fn split_tags(input: &str) -> Vec<String> {
         .split(',')
         .map(str::trim)
         .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Splits a one-item-per-line list as typed in a text area (class labels), dropping blank lines.
+pub fn split_lines(input: &str) -> Vec<String> {
+    input
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
         .map(str::to_owned)
         .collect()
 }
@@ -745,18 +786,35 @@ mod tests {
     }
 
     #[test]
-    fn metadata_keys_and_values_are_bounded() {
-        let ok: BTreeMap<_, _> = [("team".to_owned(), "risk".to_owned())].into();
-        assert!(validate_metadata(ok).is_ok());
-        let bad_key: BTreeMap<_, _> = [("a b".to_owned(), "x".to_owned())].into();
+    fn metadata_takes_any_json_within_bounds() {
+        let ok = serde_json::json!({"threshold": 0.5, "team": "risk", "params": {"depth": 6}, "tags": ["a"], "on": true});
+        let Value::Object(ok) = ok else {
+            unreachable!()
+        };
+        assert_eq!(validate_metadata(ok.clone()), Ok(ok));
+        let bad = |v: Value| match v {
+            Value::Object(m) => validate_metadata(m).expect_err("invalid").error_code,
+            _ => unreachable!(),
+        };
+        assert_eq!(bad(serde_json::json!({"": 1})), "INVALID_METADATA");
+        assert_eq!(bad(serde_json::json!({"bell\u{7}": 1})), "INVALID_METADATA");
         assert_eq!(
-            validate_metadata(bad_key).expect_err("bad key").error_code,
+            bad(serde_json::json!({"k".repeat(129): 1})),
             "INVALID_METADATA"
         );
-        let long_value: BTreeMap<_, _> = [("k".to_owned(), "v".repeat(4097))].into();
-        assert!(validate_metadata(long_value).is_err());
-        let many: BTreeMap<_, _> = (0..65).map(|i| (format!("k{i}"), String::new())).collect();
-        assert!(validate_metadata(many).is_err());
+        assert_eq!(
+            bad(serde_json::json!({"k": "v".repeat(MAX_METADATA_BYTES)})),
+            "INVALID_METADATA"
+        );
+        let many: Map<String, Value> = (0..=MAX_METADATA_KEYS)
+            .map(|i| (format!("k{i}"), Value::Null))
+            .collect();
+        assert_eq!(bad(Value::Object(many)), "INVALID_METADATA");
+        let mut deep = Value::Null;
+        for _ in 0..MAX_METADATA_DEPTH {
+            deep = serde_json::json!([deep]);
+        }
+        assert_eq!(bad(serde_json::json!({"deep": deep})), "INVALID_METADATA");
     }
 
     #[test]

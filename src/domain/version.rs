@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub const MAX_VERSION_DESCRIPTION_CHARS: usize = 4096;
-pub const MAX_VERSION_METADATA_BYTES: usize = 65_536;
+pub const MAX_VERSION_METADATA_BYTES: usize = crate::domain::model::MAX_METADATA_BYTES;
 pub const MAX_METRICS: usize = 1000;
 pub const MAX_METRIC_KEY_CHARS: usize = 128;
 pub const MAX_FIELD_CHARS: usize = 256;
@@ -271,7 +271,9 @@ impl VersionFields {
     pub fn from_new(new: &NewVersion) -> Result<Self, ApiError> {
         Ok(Self {
             description: validate_version_description(new.description.as_deref().unwrap_or(""))?,
-            metadata: validate_version_metadata(new.metadata.clone().unwrap_or_default())?,
+            metadata: crate::domain::model::validate_metadata(
+                new.metadata.clone().unwrap_or_default(),
+            )?,
             tags: validate_tags(new.tags.clone().unwrap_or_default())?,
             metrics: validate_metrics(new.metrics.clone().unwrap_or_default())?,
             framework: validate_framework(new.framework.clone().unwrap_or_default())?,
@@ -290,7 +292,7 @@ impl VersionFields {
         match patch.metadata {
             Patch::Keep => {}
             Patch::Clear => self.metadata.clear(),
-            Patch::Set(m) => self.metadata = validate_version_metadata(m)?,
+            Patch::Set(m) => self.metadata = crate::domain::model::validate_metadata(m)?,
         }
         if let Some(tags) = list_patch(patch.tags) {
             self.tags = validate_tags(tags)?;
@@ -325,6 +327,55 @@ impl VersionFields {
     }
 }
 
+impl VersionFields {
+    /// The fields that differ between `self` and `after`, by their API names.
+    pub fn changed_fields(&self, after: &Self) -> Vec<&'static str> {
+        let changes = [
+            ("description", self.description != after.description),
+            ("metadata", self.metadata != after.metadata),
+            ("tags", self.tags != after.tags),
+            ("metrics", self.metrics != after.metrics),
+            ("framework", self.framework != after.framework),
+            ("environment", self.environment != after.environment),
+            ("git", self.git != after.git),
+            ("source_uri", self.source_uri != after.source_uri),
+            ("run_id", self.run_id != after.run_id),
+        ];
+        changes
+            .into_iter()
+            .filter_map(|(name, changed)| changed.then_some(name))
+            .collect()
+    }
+}
+
+/// The fields a published version still lets people change: what describes it, not what it is.
+/// Its files, metrics, framework, environment and lineage (git, source, run) are frozen, so a
+/// chart or a comparison never rewrites history.
+pub const EDITABLE_WHEN_PUBLISHED: [&str; 3] = ["description", "tags", "metadata"];
+
+/// Refuses a change to a published version's frozen fields (409 `VERSION_PUBLISHED`).
+pub fn check_published_change(number: &str, changed: &[&str]) -> Result<(), ApiError> {
+    let frozen: Vec<&str> = changed
+        .iter()
+        .copied()
+        .filter(|f| !EDITABLE_WHEN_PUBLISHED.contains(f))
+        .collect();
+    if frozen.is_empty() {
+        return Ok(());
+    }
+    let mut error = ApiError::new(
+        409,
+        "VERSION_PUBLISHED",
+        format!(
+            "Version {number} is published; its {} can no longer change.",
+            frozen.join(", ")
+        ),
+        "Only description, tags and metadata of a published version can change. Create a new version from it (base_version) with the new values.",
+    );
+    error.field = frozen.first().map(|f| (*f).to_owned());
+    Err(error)
+}
+
 pub fn validate_version_description(value: &str) -> Result<String, ApiError> {
     bounded_text(
         value,
@@ -336,36 +387,6 @@ pub fn validate_version_description(value: &str) -> Result<String, ApiError> {
 }
 
 /// Version metadata is any JSON object, bounded by its serialized size.
-pub fn validate_version_metadata(
-    metadata: Map<String, Value>,
-) -> Result<Map<String, Value>, ApiError> {
-    let bytes = serde_json::to_string(&metadata)
-        .map(|s| s.len())
-        .unwrap_or(usize::MAX);
-    if bytes > MAX_VERSION_METADATA_BYTES {
-        return Err(ApiError::invalid(
-            "metadata",
-            "INVALID_METADATA",
-            format!(
-                "The metadata takes {bytes} bytes as JSON; at most {MAX_VERSION_METADATA_BYTES} are allowed."
-            ),
-            "Keep metadata small (settings, identifiers); upload large documents as files of the version.",
-        ));
-    }
-    if metadata
-        .keys()
-        .any(|k| k.is_empty() || k.chars().count() > MAX_METRIC_KEY_CHARS)
-    {
-        return Err(ApiError::invalid(
-            "metadata",
-            "INVALID_METADATA",
-            "A metadata key is empty or too long.",
-            format!("Use metadata keys of 1 to {MAX_METRIC_KEY_CHARS} characters."),
-        ));
-    }
-    Ok(metadata)
-}
-
 fn is_metric_key_char(c: char) -> bool {
     c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | ' ' | ':' | '@')
 }
@@ -625,6 +646,9 @@ pub struct Alias {
     pub alias: String,
     pub version: String,
     pub protected: bool,
+    /// Whether the version it points at is active.
+    #[serde(default = "crate::domain::model::yes")]
+    pub version_active: bool,
     pub updated_by: String,
     pub updated_at: DateTime<Utc>,
 }
@@ -647,6 +671,10 @@ pub struct AliasMove {
     pub protected: bool,
     pub actor: Option<String>,
     pub moved_at: DateTime<Utc>,
+    /// Why the alias moved when nobody moved it by hand (its version was deleted); empty
+    /// otherwise.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
 }
 
 /// `PUT /models/{model}/primary`.
@@ -686,6 +714,31 @@ pub struct MetricPoint {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn published_versions_change_only_what_describes_them() {
+        let before = VersionFields::default();
+        let mut after = before.clone();
+        after.description = "better words".into();
+        after.tags = vec!["nightly".into()];
+        let changed = before.changed_fields(&after);
+        assert_eq!(changed, ["description", "tags"]);
+        assert!(check_published_change("1.0.0", &changed).is_ok());
+
+        after.metrics = vec![Metric {
+            key: "rmse".into(),
+            value: 1.5,
+            step: None,
+            timestamp: None,
+        }];
+        after.run_id = "run-2".into();
+        let changed = before.changed_fields(&after);
+        let e = check_published_change("1.0.0", &changed).expect_err("frozen");
+        assert_eq!(e.status, 409);
+        assert_eq!(e.error_code, "VERSION_PUBLISHED");
+        assert_eq!(e.field.as_deref(), Some("metrics"));
+        assert!(e.error_msg.contains("metrics, run_id"), "{}", e.error_msg);
+    }
 
     #[test]
     fn new_version_fields_take_defaults() {
@@ -761,19 +814,6 @@ mod tests {
             };
             assert!(validate_environment(e).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn metadata_is_bounded() {
-        let mut big = Map::new();
-        big.insert(
-            "k".into(),
-            Value::String("x".repeat(MAX_VERSION_METADATA_BYTES)),
-        );
-        assert!(validate_version_metadata(big).is_err());
-        let mut small = Map::new();
-        small.insert("nested".into(), serde_json::json!({"a": [1, 2]}));
-        assert!(validate_version_metadata(small).is_ok());
     }
 
     #[test]

@@ -227,7 +227,7 @@ fn ComparisonTables(
                 <p class="text-xl font-semibold"><a href=href class="link font-mono">{v.version.clone()}</a></p>
                 <VersionBadges version=v.clone() />
                 <p class="mt-1 text-sm text-slate-600">
-                    {format!("{} files · {} · by {}", v.file_count, format_bytes(v.total_size), v.created_by)}
+                    {format!("{} · {} · by {}", crate::domain::text::counted(v.file_count, "file", "files"), format_bytes(v.total_size), v.created_by)}
                 </p>
             </div>
         }

@@ -55,6 +55,7 @@ fn EditForm(view: ModelView) -> impl IntoView {
             .unwrap_or_default(),
         target_name: m.target_name.clone(),
         tags: m.tags.join(", "),
+        class_labels: m.class_labels.join("\n"),
         visibility: m.visibility.as_str().to_owned(),
         readme: m.readme.clone(),
     };

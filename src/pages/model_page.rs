@@ -34,6 +34,9 @@ pub fn ModelPage() -> impl IntoView {
     }
 }
 
+/// How many class labels the overview lists before it says how many more there are.
+const SHOWN_LABELS: usize = 50;
+
 #[component]
 fn ModelDetails(view: ModelView, overview: ModelOverview) -> impl IntoView {
     let m = view.model;
@@ -59,6 +62,17 @@ fn ModelDetails(view: ModelView, overview: ModelOverview) -> impl IntoView {
                 <dt class="text-slate-500">"Visibility"</dt>
                 <dd>{m.visibility.label()}</dd>
             </div>
+            {(!m.class_labels.is_empty()).then(|| view! {
+                <div class="sm:col-span-3" data-testid="class-labels">
+                    <dt class="text-slate-500">{format!("Class labels ({})", m.class_labels.len())}</dt>
+                    <dd class="flex flex-wrap gap-1">
+                        {m.class_labels.iter().take(SHOWN_LABELS).map(|l| view! { <span class="tag font-mono">{l.clone()}</span> }).collect_view()}
+                        {(m.class_labels.len() > SHOWN_LABELS).then(|| view! {
+                            <span class="text-slate-500">{format!("and {} more (Edit shows them all)", m.class_labels.len() - SHOWN_LABELS)}</span>
+                        })}
+                    </dd>
+                </div>
+            })}
             <div>
                 <dt class="text-slate-500">"Versions"</dt>
                 <dd>{m.version_count}</dd>
@@ -127,7 +141,7 @@ fn PrimaryVersion(model: Model, overview: ModelOverview) -> impl IntoView {
                     <dt class="text-slate-500">"Published"</dt>
                     <dd>{published}</dd>
                     <dt class="text-slate-500">"Files"</dt>
-                    <dd>{format!("{} · {}", v.file_count, format_bytes(v.total_size))}</dd>
+                    <dd>{format!("{} · {}", crate::domain::text::counted(v.file_count, "file", "files"), format_bytes(v.total_size))}</dd>
                     <dt class="text-slate-500">"By"</dt>
                     <dd>{v.created_by.clone()}</dd>
                 </dl>
@@ -188,11 +202,15 @@ fn Aliases(model: Model) -> impl IntoView {
                                 {a.protected.then(|| view! {
                                     <span class="rounded-full bg-amber-100 px-2 py-0.5 text-xs text-amber-900">"protected"</span>
                                 })}
+                                {(!a.version_active).then(|| view! {
+                                    <span class="rounded-full bg-red-100 px-2 py-0.5 text-xs text-red-800">"inactive version"</span>
+                                })}
                             </li>
                         }
                     })
                     .collect_view()}
             </ul>
+            <StaleAliasWarning model=model.clone() can_edit />
         }
         .into_any()
     };
@@ -205,6 +223,48 @@ fn Aliases(model: Model) -> impl IntoView {
             {body}
         </section>
     }
+}
+
+/// Aliases on deactivated versions still resolve, so whoever uses them gets a version its team
+/// withdrew: say so, and where to move them.
+#[component]
+fn StaleAliasWarning(model: Model, can_edit: bool) -> impl IntoView {
+    let stale: Vec<String> = model
+        .aliases
+        .iter()
+        .filter(|a| !a.version_active)
+        .map(|a| format!("'{}' ({})", a.alias, a.version))
+        .collect();
+    if stale.is_empty() {
+        return ().into_any();
+    }
+    let what = if stale.len() == 1 {
+        format!(
+            "The alias {} points at an inactive version.",
+            stale.join("")
+        )
+    } else {
+        format!(
+            "The aliases {} point at inactive versions.",
+            stale.join(", ")
+        )
+    };
+    view! {
+        <p role="alert" class="mt-3 rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-900">
+            {what}
+            {if can_edit {
+                view! {
+                    " "
+                    <a href=format!("/models/{}/settings#aliases", model.name) class="link">"Move them in Settings"</a>
+                    " or reactivate the version."
+                }
+                .into_any()
+            } else {
+                " Ask an editor of the model to move them.".into_any()
+            }}
+        </p>
+    }
+    .into_any()
 }
 
 /// The versions a copy was made from, in a few words.

@@ -64,6 +64,11 @@ pub fn ModelSettingsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let signed_in = is_signed_in(user).await;
                 match (model.await, versions.await) {
+                    // Nothing here is for a visitor who is not signed in; a model they cannot
+                    // see stays not found.
+                    (Ok(_), Ok(_)) if !signed_in => {
+                        view! { <leptos_router::components::Redirect path="/login" /> }.into_any()
+                    }
                     (Ok(view), Ok(versions)) => {
                         let model = view.model;
                         view! {

@@ -266,7 +266,7 @@ fn VersionRow(
             </td>
             <td class="px-4 py-2 text-right whitespace-nowrap text-slate-600">
                 {format_bytes(version.total_size)}
-                <span class="block text-xs text-slate-500">{format!("{} files", version.file_count)}</span>
+                <span class="block text-xs text-slate-500">{crate::domain::text::counted(version.file_count, "file", "files")}</span>
             </td>
             <td class="px-4 py-2">
                 <div class="flex flex-wrap justify-end gap-2">{publish}{promote}{toggle}{delete}</div>

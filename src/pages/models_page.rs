@@ -2,7 +2,8 @@
 
 use crate::api::models::list_models;
 use crate::components::forms::PageError;
-use crate::components::layout::RequireUser;
+use crate::components::layout::use_current_user;
+use crate::components::model_tabs::is_signed_in;
 use crate::domain::model::{Model, ModelOrder, ModelQuery};
 use crate::domain::paging::Page;
 use leptos::prelude::*;
@@ -29,24 +30,42 @@ pub fn ModelsPage() -> impl IntoView {
         })
     });
     let models = Resource::new(move || model_query.get(), list_models);
+    let user = use_current_user();
 
+    // Visitors who are not signed in browse the public models; creating one needs an account.
     view! {
         <Title text="Models" />
-        <RequireUser>
-            <div class="flex items-center justify-between">
-                <h1 class="page-title">"Models"</h1>
-                <a href="/models/new" class="btn-primary">"New model"</a>
-            </div>
-            <SearchForm query=model_query />
-            <Transition fallback=|| view! { <p class="text-slate-500">"Loading models…"</p> }>
-                {move || Suspend::new(async move {
-                    match models.await {
-                        Ok(page) => view! { <ModelTable page searching=model_query.get_untracked().search.is_some() /> }.into_any(),
-                        Err(error) => view! { <PageError error /> }.into_any(),
+        <Transition fallback=|| view! { <p class="text-slate-500">"Loading models…"</p> }>
+            {move || Suspend::new(async move {
+                let signed_in = is_signed_in(user).await;
+                let list = match models.await {
+                    Ok(page) => {
+                        let searching = model_query.get_untracked().search.is_some();
+                        view! { <ModelTable page searching signed_in /> }.into_any()
                     }
-                })}
-            </Transition>
-        </RequireUser>
+                    Err(error) => view! { <PageError error /> }.into_any(),
+                };
+                view! {
+                    <div class="flex items-center justify-between">
+                        <h1 class="page-title">"Models"</h1>
+                        {if signed_in {
+                            view! { <a href="/models/new" class="btn-primary">"New model"</a> }.into_any()
+                        } else {
+                            view! {
+                                <p class="text-sm text-slate-600">
+                                    "Public models. "
+                                    <a href="/login" class="link">"Sign in"</a>
+                                    " to see the models shared with you."
+                                </p>
+                            }
+                            .into_any()
+                        }}
+                    </div>
+                    <SearchForm query=model_query />
+                    {list}
+                }
+            })}
+        </Transition>
     }
 }
 
@@ -95,11 +114,19 @@ fn SearchForm(query: Memo<ModelQuery>) -> impl IntoView {
 }
 
 #[component]
-fn ModelTable(page: Page<Model>, searching: bool) -> impl IntoView {
+fn ModelTable(page: Page<Model>, searching: bool, signed_in: bool) -> impl IntoView {
     if page.total_count == 0 {
         return if searching {
             view! {
                 <p class="empty">"No models match your search. Try fewer or other words."</p>
+            }
+            .into_any()
+        } else if !signed_in {
+            view! {
+                <div class="empty">
+                    <p>"No public models yet."</p>
+                    <a href="/login" class="link">"Sign in to see yours"</a>
+                </div>
             }
             .into_any()
         } else {
@@ -137,7 +164,7 @@ fn ModelTable(page: Page<Model>, searching: bool) -> impl IntoView {
                                 <td class="px-4 py-2 font-medium">
                                     <a href=format!("/models/{}", m.name) class="link">{m.name.clone()}</a>
                                 </td>
-                                <td class="max-w-xs truncate px-4 py-2 text-slate-600">{m.description.clone()}</td>
+                                <td class="max-w-xs truncate px-4 py-2 text-slate-600">{crate::domain::text::markdown_to_plain(&m.description)}</td>
                                 <td class="px-4 py-2">{m.target_type.map(|t| t.label()).unwrap_or("—")}</td>
                                 <td class="px-4 py-2">
                                     {m.tags.iter().map(|t| view! { <span class="tag">{t.clone()}</span> }).collect_view()}

@@ -158,7 +158,7 @@ fn VersionDetails(
             </div>
             <div>
                 <dt class="text-slate-500">"Files"</dt>
-                <dd>{format!("{} · {}", version.file_count, format_bytes(version.total_size))}</dd>
+                <dd>{format!("{} · {}", crate::domain::text::counted(version.file_count, "file", "files"), format_bytes(version.total_size))}</dd>
             </div>
             <div>
                 <dt class="text-slate-500">"Based on"</dt>

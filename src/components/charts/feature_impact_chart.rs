@@ -6,6 +6,7 @@
 
 use crate::components::metric_chart::format_value;
 use crate::domain::feature_impact::{CHART_TOP, FeatureImpact, FeatureImpactItem, ImpactMethod};
+use crate::domain::text::counted;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_query_map};
 use std::sync::Arc;
@@ -79,12 +80,13 @@ pub fn caption(impact: &FeatureImpact) -> String {
         }
     }
     if let Some(rows) = impact.row_count {
-        parts.push(match rows {
-            1 => "1 row".to_owned(),
-            n => format!("{n} rows"),
-        });
+        parts.push(counted(rows, "row", "rows"));
     }
-    parts.push(format!("{} features", impact.feature_impacts.len()));
+    parts.push(counted(
+        impact.feature_impacts.len() as i64,
+        "feature",
+        "features",
+    ));
     let verb = match impact.method {
         ImpactMethod::Permutation => "computed",
         ImpactMethod::Imported => "imported",

@@ -186,7 +186,7 @@ pub fn document() -> Value {
                     "readme": {"type": "string"}, "target_type": {"oneOf": [{"$ref": "#/components/schemas/TargetType"}, {"type": "null"}]},
                     "target_name": {"type": "string"}, "class_labels": {"type": "array", "items": {"type": "string"}},
                     "tags": {"type": "array", "items": {"type": "string"}},
-                    "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "metadata": {"type": "object", "description": "Any JSON object: at most 256 keys, 64 KiB as JSON, 16 levels deep."},
                     "visibility": {"$ref": "#/components/schemas/Visibility"}, "archived": {"type": "boolean"},
                     "primary_version": {"type": ["string", "null"]}, "latest_version": {"type": ["string", "null"]},
                     "version_count": {"type": "integer"},
@@ -211,7 +211,7 @@ fn model_properties() -> Value {
         "target_name": {"type": "string", "maxLength": 256},
         "class_labels": {"type": "array", "maxItems": 1000, "items": {"type": "string", "minLength": 1, "maxLength": 256}},
         "tags": {"type": "array", "maxItems": 32, "items": {"type": "string", "minLength": 1, "maxLength": 64}},
-        "metadata": {"type": "object", "maxProperties": 64, "additionalProperties": {"type": "string", "maxLength": 4096}},
+        "metadata": {"type": "object", "maxProperties": 256, "description": "Any JSON values: keys of 1 to 128 characters, at most 64 KiB as JSON, 16 levels deep."},
         "visibility": {"$ref": "#/components/schemas/Visibility"}
     })
 }
@@ -267,12 +267,12 @@ fn version_paths() -> Value {
         "/api/v1/models/{model}/versions/{version}": {
             "get": {"summary": "One version with files, dependencies, fqn and usage snippet", "operationId": "get_version",
                 "parameters": [model, version], "responses": {"200": version_ok, "404": e404}},
-            "patch": {"summary": "Change version-level fields (never files, never the model); absent = keep, null = clear", "operationId": "update_version",
+            "patch": {"summary": "Change version-level fields (never files, never the model); absent = keep, null = clear. A published version changes only description, tags and metadata", "operationId": "update_version",
                 "parameters": [model, version], "requestBody": body("VersionPatch"),
-                "responses": {"200": version_ok, "401": e401, "403": e403, "404": e404, "422": error_ref("A field is invalid.")}},
+                "responses": {"200": version_ok, "401": e401, "403": e403, "404": e404, "409": error_ref("VERSION_PUBLISHED: a published version's metrics, framework, environment, git, source_uri and run_id are frozen."), "422": error_ref("A field is invalid.")}},
             "delete": {"summary": "Delete a version for good; the model goes with its last version unless keep_model=true", "operationId": "delete_version",
                 "parameters": [model, version, query_param("keep_model", json!({"type": "boolean", "default": false}), "Keep the model (without versions) when this is its last version.")],
-                "responses": {"200": ok("What was deleted.", "VersionDeleted"), "401": e401, "403": e403, "404": e404}}
+                "responses": {"200": ok("What was deleted; unprotected aliases on it go with it, recorded in their history.", "VersionDeleted"), "401": e401, "403": e403, "404": e404, "409": error_ref("VERSION_HAS_PROTECTED_ALIAS: move the protected alias first.")}}
         },
         "/api/v1/models/{model}/versions/{version}/files": {
             "get": {"summary": "A version's files", "operationId": "list_files", "parameters": [model, version],
@@ -304,7 +304,7 @@ fn version_paths() -> Value {
         },
         "/api/v1/models/{model}/versions/{version}/deactivate": {
             "post": {"summary": "Deactivate a version", "operationId": "deactivate_version",
-                "parameters": [model, version], "responses": {"200": version_ok, "401": e401, "403": e403, "404": e404, "409": error_ref("VERSION_IS_PRIMARY: promote another version first.")}}
+                "parameters": [model, version], "responses": {"200": version_ok, "401": e401, "403": e403, "404": e404, "409": error_ref("VERSION_IS_PRIMARY: promote another version first; VERSION_HAS_PROTECTED_ALIAS: move the protected alias first.")}}
         },
         "/api/v1/models/{model}/versions/{version}/activate": {
             "post": {"summary": "Reactivate a version", "operationId": "activate_version",
@@ -323,13 +323,13 @@ fn version_paths() -> Value {
         },
         "/api/v1/models/{model}/aliases": {
             "get": {"summary": "A model's aliases", "operationId": "list_aliases", "parameters": [model],
-                "responses": {"200": {"description": "{count, data: [Alias]}"}, "404": e404}}
+                "responses": {"200": {"description": "{count, total_count, data: [Alias]}"}, "404": e404}}
         },
         "/api/v1/models/{model}/aliases/{alias}": {
             "put": {"summary": "Point an alias at a version (a protected alias, or protection itself, needs an Owner)", "operationId": "set_alias",
                 "parameters": [model, alias], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["version"], "properties": {"version": {"type": "string"}, "protected": {"type": "boolean"}}}}}},
                 "responses": {"200": ok("The alias.", "Alias"), "401": e401, "403": error_ref("FORBIDDEN or ALIAS_PROTECTED."), "404": e404,
-                    "409": error_ref("VERSION_NOT_READY."), "422": error_ref("INVALID_ALIAS, or the version does not exist.")}},
+                    "409": error_ref("VERSION_NOT_READY, or VERSION_INACTIVE for a protected alias."), "422": error_ref("INVALID_ALIAS, or the version does not exist.")}},
             "delete": {"summary": "Remove an alias", "operationId": "delete_alias", "parameters": [model, alias],
                 "responses": {"204": {"description": "Removed."}, "401": e401, "403": error_ref("FORBIDDEN or ALIAS_PROTECTED."), "404": error_ref("ALIAS_NOT_FOUND.")}}
         },
@@ -339,7 +339,7 @@ fn version_paths() -> Value {
         },
         "/api/v1/limits": {
             "get": {"summary": "The limits in force", "operationId": "get_limits", "security": [{}],
-                "responses": {"200": {"description": "{max_upload_bytes, max_files_per_version, max_json_bytes, max_path_bytes, max_path_depth, max_metrics_per_version, max_version_metadata_bytes, max_tags, max_page_size}"}}}
+                "responses": {"200": {"description": "{max_upload_bytes, max_files_per_version, max_json_bytes, max_path_bytes, max_path_depth, max_metrics_per_version, max_version_metadata_bytes, max_metadata_bytes, max_tags, max_page_size}"}}}
         }
     })
 }
@@ -347,7 +347,7 @@ fn version_paths() -> Value {
 fn version_schemas() -> Value {
     let fields = json!({
         "description": {"type": "string", "maxLength": 4096},
-        "metadata": {"type": "object", "description": "Any JSON object, at most 64 KiB as JSON."},
+        "metadata": {"type": "object", "description": "Any JSON object: at most 256 keys, 64 KiB as JSON, 16 levels deep (the same rule as a model's)."},
         "tags": {"type": "array", "maxItems": 32, "items": {"type": "string"}},
         "metrics": {"type": "array", "maxItems": 1000, "items": {"$ref": "#/components/schemas/Metric"}},
         "framework": {"type": "object", "properties": {"library_name": {"type": "string"}, "pipeline_tag": {"type": "string"}, "base_model": {"type": "string"}}},
@@ -398,7 +398,7 @@ fn version_schemas() -> Value {
         }, "allOf": [{"properties": fields}]},
         "VersionList": list_schema("Version"),
         "VersionDeleted": {"type": "object", "properties": {"version": {"type": "string"}, "model_deleted": {"type": "boolean"}}},
-        "Alias": {"type": "object", "properties": {"alias": {"type": "string"}, "version": {"type": "string"}, "protected": {"type": "boolean"},
+        "Alias": {"type": "object", "properties": {"alias": {"type": "string"}, "version": {"type": "string"}, "protected": {"type": "boolean"}, "version_active": {"type": "boolean"},
             "updated_by": {"type": "string"}, "updated_at": {"type": "string", "format": "date-time"}}}
     })
 }

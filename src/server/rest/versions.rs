@@ -179,7 +179,10 @@ pub async fn list_files(
     Path((model, version)): Path<(String, String)>,
 ) -> AppResult<Json<serde_json::Value>> {
     let data = files::list_files(&state, caller.as_ref(), &model, &version).await?;
-    Ok(Json(serde_json::json!({"count": data.len(), "data": data})))
+    // Every file of a version fits one answer, so the count is also the total.
+    Ok(Json(
+        serde_json::json!({"count": data.len(), "total_count": data.len(), "data": data}),
+    ))
 }
 
 pub async fn put_file(
@@ -349,7 +352,10 @@ pub async fn list_aliases(
     Path(model): Path<String>,
 ) -> AppResult<Json<serde_json::Value>> {
     let data: Vec<Alias> = aliases::list_aliases(&state, caller.as_ref(), &model).await?;
-    Ok(Json(serde_json::json!({"count": data.len(), "data": data})))
+    // Every alias of a model fits one answer, so the count is also the total.
+    Ok(Json(
+        serde_json::json!({"count": data.len(), "total_count": data.len(), "data": data}),
+    ))
 }
 
 pub async fn set_alias(
@@ -411,6 +417,7 @@ pub async fn limits(State(state): State<AppState>) -> Json<serde_json::Value> {
         "max_path_depth": file_path::MAX_PATH_DEPTH,
         "max_metrics_per_version": version::MAX_METRICS,
         "max_version_metadata_bytes": version::MAX_VERSION_METADATA_BYTES,
+        "max_metadata_bytes": model::MAX_METADATA_BYTES,
         "max_tags": model::MAX_TAGS,
         "max_page_size": crate::domain::paging::MAX_LIMIT,
     }))

@@ -23,6 +23,7 @@ type MoveRow = (
     db::Flag,
     Option<String>,
     String,
+    String,
 );
 
 #[derive(sqlx::FromRow)]
@@ -31,6 +32,8 @@ struct AliasRow {
     version: String,
     #[sqlx(try_from = "db::Flag")]
     protected: bool,
+    #[sqlx(try_from = "db::Flag")]
+    version_active: bool,
     updated_by: String,
     updated_at: String,
 }
@@ -41,6 +44,7 @@ impl From<AliasRow> for Alias {
             alias: r.name,
             version: r.version,
             protected: r.protected,
+            version_active: r.version_active,
             updated_by: r.updated_by,
             updated_at: db::parse_time(&r.updated_at),
         }
@@ -48,7 +52,7 @@ impl From<AliasRow> for Alias {
 }
 
 const ALIAS_SELECT: &str = "SELECT a.name, v.major || '.' || v.minor || '.' || v.patch AS version,
-    a.protected, u.username AS updated_by, a.updated_at
+    a.protected, v.active AS version_active, u.username AS updated_by, a.updated_at
     FROM aliases a JOIN versions v ON v.id = a.version_id JOIN users u ON u.id = a.updated_by";
 
 fn alias_not_found(model: &str, alias: &str) -> ApiError {
@@ -89,36 +93,122 @@ async fn current(
     .await?)
 }
 
+/// One move of an alias, as `alias_moves` keeps it.
+struct Move<'a> {
+    alias: &'a str,
+    from: Option<&'a str>,
+    to: Option<&'a str>,
+    protected: bool,
+    reason: &'a str,
+}
+
 async fn record_move(
     conn: &mut AnyConnection,
     model: &ModelRef,
     caller: &Caller,
-    alias: &str,
-    from: Option<&str>,
-    to: Option<&str>,
-    protected: bool,
+    m: Move<'_>,
 ) -> AppResult<()> {
     sqlx::query(
-        "INSERT INTO alias_moves (model_id, alias, from_version, to_version, protected, actor_id, moved_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO alias_moves (model_id, alias, from_version, to_version, protected, actor_id, moved_at, reason)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&model.id)
-    .bind(alias)
-    .bind(from)
-    .bind(to)
-    .bind(db::flag(protected))
+    .bind(m.alias)
+    .bind(m.from)
+    .bind(m.to)
+    .bind(db::flag(m.protected))
     .bind(&caller.user_id)
     .bind(db::now())
+    .bind(m.reason)
     .execute(&mut *conn)
     .await?;
+    let mut details = json!({"model": model.name, "alias": m.alias, "from": m.from, "to": m.to, "protected": m.protected});
+    if !m.reason.is_empty() {
+        details["reason"] = json!(m.reason);
+    }
     audit::record(
         conn,
         Some(&caller.user_id),
-        if to.is_some() { "alias.set" } else { "alias.delete" },
+        if m.to.is_some() {
+            "alias.set"
+        } else {
+            "alias.delete"
+        },
         &format!("model:{}", model.id),
-        json!({"model": model.name, "alias": alias, "from": from, "to": to, "protected": protected}),
+        details,
     )
     .await?;
+    Ok(())
+}
+
+/// The aliases that point at a version, protected or not.
+async fn aliases_on(conn: &mut AnyConnection, version_id: &str) -> AppResult<Vec<(String, bool)>> {
+    let rows: Vec<(String, db::Flag)> =
+        sqlx::query_as("SELECT name, protected FROM aliases WHERE version_id = $1 ORDER BY name")
+            .bind(version_id)
+            .fetch_all(conn)
+            .await?;
+    Ok(rows.into_iter().map(|(name, p)| (name, p.0)).collect())
+}
+
+/// Refuses to take a version out of use (`doing`: "deactivate", "delete") while a protected
+/// alias points at it: whoever relies on `production` must not be left on a version that is
+/// gone or withdrawn.
+pub async fn check_no_protected_alias(
+    conn: &mut AnyConnection,
+    model: &ModelRef,
+    version_id: &str,
+    number: &str,
+    doing: &str,
+) -> AppResult<()> {
+    let protected: Vec<String> = aliases_on(conn, version_id)
+        .await?
+        .into_iter()
+        .filter_map(|(name, p)| p.then_some(name))
+        .collect();
+    let Some(first) = protected.first() else {
+        return Ok(());
+    };
+    let names = protected
+        .iter()
+        .map(|n| format!("'{n}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Err(ApiError::new(
+        409,
+        "VERSION_HAS_PROTECTED_ALIAS",
+        format!(
+            "Version {number} of '{}' is what the protected alias {names} points at.",
+            model.name
+        ),
+        format!(
+            "Move the alias '{first}' to another version first (Settings, or PUT /api/v1/models/{}/aliases/{first}), then {doing} this version.",
+            model.name
+        ),
+    )
+    .into())
+}
+
+/// Records, in each alias's history, that the aliases on a version about to be deleted go with
+/// it. Call in the deleting transaction, before the delete.
+pub async fn record_removal_with_version(
+    conn: &mut AnyConnection,
+    model: &ModelRef,
+    caller: &Caller,
+    version_id: &str,
+    number: &str,
+) -> AppResult<()> {
+    let reason = format!("version {number} was deleted");
+    for (alias, protected) in aliases_on(conn, version_id).await? {
+        let m = Move {
+            alias: &alias,
+            from: Some(number),
+            to: None,
+            protected,
+            reason: &reason,
+        };
+        record_move(conn, model, caller, m).await?;
+    }
     Ok(())
 }
 
@@ -160,6 +250,18 @@ pub async fn set_alias(
         )
         .into());
     }
+    if protected && !version.active {
+        return Err(ApiError::new(
+            409,
+            "VERSION_INACTIVE",
+            format!(
+                "Version {} is inactive: the protected alias '{alias}' cannot point at it.",
+                version.number()
+            ),
+            "Reactivate the version first, or point the alias at an active one.",
+        )
+        .into());
+    }
     let to = version.number().to_string();
     let unchanged = before
         .as_ref()
@@ -181,16 +283,14 @@ pub async fn set_alias(
         .bind(&now)
         .execute(&mut *tx)
         .await?;
-        record_move(
-            &mut tx,
-            &model,
-            caller,
-            &alias,
-            before.as_ref().map(|b| b.version.as_str()),
-            Some(&to),
+        let m = Move {
+            alias: &alias,
+            from: before.as_ref().map(|b| b.version.as_str()),
+            to: Some(&to),
             protected,
-        )
-        .await?;
+            reason: "",
+        };
+        record_move(&mut tx, &model, caller, m).await?;
     }
     let after = current(&mut tx, &model, &alias)
         .await?
@@ -226,16 +326,14 @@ pub async fn delete_alias(
         .bind(&alias)
         .execute(&mut *tx)
         .await?;
-    record_move(
-        &mut tx,
-        &model,
-        caller,
-        &alias,
-        Some(&before.version),
-        None,
-        before.protected,
-    )
-    .await?;
+    let m = Move {
+        alias: &alias,
+        from: Some(&before.version),
+        to: None,
+        protected: before.protected,
+        reason: "",
+    };
+    record_move(&mut tx, &model, caller, m).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -263,7 +361,7 @@ pub async fn alias_history(
         return Err(alias_not_found(&model.name, &alias).into());
     }
     let rows: Vec<MoveRow> = sqlx::query_as(
-        "SELECT h.from_version, h.to_version, h.protected, u.username, h.moved_at
+        "SELECT h.from_version, h.to_version, h.protected, u.username, h.moved_at, h.reason
              FROM alias_moves h LEFT JOIN users u ON u.id = h.actor_id
              WHERE h.model_id = $1 AND h.alias = $2 ORDER BY h.id DESC LIMIT $3 OFFSET $4",
     )
@@ -276,13 +374,14 @@ pub async fn alias_history(
     let data: Vec<AliasMove> = rows
         .into_iter()
         .map(
-            |(from_version, to_version, protected, actor, moved_at)| AliasMove {
+            |(from_version, to_version, protected, actor, moved_at, reason)| AliasMove {
                 alias: alias.clone(),
                 from_version,
                 to_version,
                 protected: protected.0,
                 actor,
                 moved_at: db::parse_time(&moved_at),
+                reason,
             },
         )
         .collect();

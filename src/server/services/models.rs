@@ -300,17 +300,19 @@ async fn model_aliases(
         return Ok(out);
     }
     let mut q = QueryBuilder::new(
-        "SELECT a.model_id, a.name, v.major || '.' || v.minor || '.' || v.patch, a.protected
+        "SELECT a.model_id, a.name, v.major || '.' || v.minor || '.' || v.patch, a.protected, v.active
          FROM aliases a JOIN versions v ON v.id = a.version_id WHERE a.model_id IN (",
     );
     q.push_binds(model_ids.iter().cloned());
     q.push(") ORDER BY a.name");
-    let rows: Vec<(String, String, String, db::Flag)> = q.build_query_as().fetch_all(pool).await?;
-    for (model_id, alias, version, protected) in rows {
+    let rows: Vec<(String, String, String, db::Flag, db::Flag)> =
+        q.build_query_as().fetch_all(pool).await?;
+    for (model_id, alias, version, protected, active) in rows {
         out.entry(model_id).or_default().push(AliasRef {
             alias,
             version,
             protected: protected.0,
+            version_active: active.0,
         });
     }
     Ok(out)

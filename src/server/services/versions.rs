@@ -13,12 +13,14 @@ use crate::domain::requirements::{
 use crate::domain::version::{
     self, Environment, Metric, MetricPoint, MetricSeries, NewVersion, Registration, Version,
     VersionDeleted, VersionFields, VersionFile, VersionPatch, VersionQuery, VersionState,
+    check_published_change,
 };
 use crate::domain::version_number::{Bump, VersionNumber, VersionRef};
 use crate::server::auth::Caller;
 use crate::server::db;
 use crate::server::db::QueryBuilder;
 use crate::server::error::{AppError, AppResult};
+use crate::server::services::aliases;
 use crate::server::services::models::{self, ModelRef, PRIMARY_VERSION_ID, find_model};
 use crate::server::services::{audit, model_checks};
 use crate::server::state::AppState;
@@ -63,7 +65,7 @@ pub(crate) struct VersionRow {
     state: String,
     registration: String,
     #[sqlx(try_from = "db::Flag")]
-    active: bool,
+    pub active: bool,
     description: String,
     metadata: String,
     tags: String,
@@ -788,7 +790,11 @@ pub async fn update_version(
     let row = find_version(&state.db, &model, reference).await?;
     let before = row.fields();
     let after = before.clone().apply(patch)?;
-    if after != before {
+    let changed = before.changed_fields(&after);
+    if row.state() == VersionState::Published {
+        check_published_change(&row.number().to_string(), &changed)?;
+    }
+    if !changed.is_empty() {
         let now = db::now();
         let mut tx = db::begin_write(&state.db).await?;
         store_fields(&mut tx, &row.id, &after, &now).await?;
@@ -797,7 +803,7 @@ pub async fn update_version(
             Some(&caller.user_id),
             "version.update",
             &format!("version:{}", row.id),
-            json!({"model": model.name, "version": row.number().to_string()}),
+            json!({"model": model.name, "version": row.number().to_string(), "fields": changed}),
         )
         .await?;
         tx.commit().await?;
@@ -887,6 +893,11 @@ pub async fn set_active(
     if row.active != active {
         let now = db::now();
         let mut tx = db::begin_write(&state.db).await?;
+        if !active {
+            let number = row.number().to_string();
+            aliases::check_no_protected_alias(&mut tx, &model, &row.id, &number, "deactivate")
+                .await?;
+        }
         sqlx::query("UPDATE versions SET active = $1, updated_at = $2 WHERE id = $3")
             .bind(db::flag(active))
             .bind(&now)
@@ -1012,6 +1023,8 @@ pub async fn delete_version(
             .execute(&mut *tx)
             .await?;
     } else {
+        aliases::check_no_protected_alias(&mut tx, &model, &row.id, &number, "delete").await?;
+        aliases::record_removal_with_version(&mut tx, &model, caller, &row.id, &number).await?;
         sqlx::query("DELETE FROM versions WHERE id = $1")
             .bind(&row.id)
             .execute(&mut *tx)
