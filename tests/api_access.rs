@@ -1506,8 +1506,24 @@ async fn every_change_is_in_the_audit_log_and_owners_see_their_models() {
             .as_array()
             .expect("data")
             .iter()
-            .all(|e| e["model"] == "churn")
+            .all(|e| e["model"] == "churn" && e["model_deleted"] == true)
     );
+    // The admin audit page names the deleted model without linking to a page that is gone.
+    let admin_cookie = server.login_cookie("root", &default_password("root")).await;
+    let page = server
+        .with_cookie(server.get("/admin/audit"), &admin_cookie)
+        .send()
+        .await
+        .expect("GET /admin/audit")
+        .text()
+        .await
+        .expect("body")
+        .replace("<!>", "");
+    assert!(
+        page.contains("churn</span> <span class=\"text-xs text-slate-500\">(deleted)"),
+        "{page}"
+    );
+    assert!(!page.contains(r#"href="/models/churn""#), "{page}");
 }
 
 #[tokio::test]

@@ -505,7 +505,11 @@ async fn a_prediction_server_computes_and_can_be_canceled_or_down() {
         .send()
         .await
         .expect("DELETE");
-    assert_eq!(resp.status(), StatusCode::OK);
+    let canceling = expect_json(resp, StatusCode::OK).await;
+    assert_eq!(
+        canceling["state"], "canceling",
+        "the answer says at once that the job is stopping: {canceling}"
+    );
     let done = finished(&server, &setup.token, &id).await;
     assert_eq!(done["state"], "canceled");
     let after = server

@@ -44,7 +44,16 @@ pub fn AuditTable(
                         .map(|e| {
                             let model = show_model.then(|| {
                                 let cell = e.model.clone().map(|m| {
-                                    view! { <a href=format!("/models/{m}") class="link">{m.clone()}</a> }
+                                    if e.model_deleted {
+                                        view! {
+                                            <span class="text-slate-600">{m.clone()}</span>
+                                            " "
+                                            <span class="text-xs text-slate-500">"(deleted)"</span>
+                                        }
+                                        .into_any()
+                                    } else {
+                                        view! { <a href=format!("/models/{m}") class="link">{m.clone()}</a> }.into_any()
+                                    }
                                 });
                                 view! { <td class="px-4 py-2">{cell}</td> }
                             });

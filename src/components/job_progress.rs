@@ -17,6 +17,7 @@ fn state_label(state: JobState) -> &'static str {
     match state {
         JobState::Queued => "Queued",
         JobState::Running => "Running",
+        JobState::Canceling => "Canceling…",
         JobState::Succeeded => "Finished",
         JobState::Failed => "Failed",
         JobState::Canceled => "Canceled",
@@ -84,6 +85,7 @@ pub fn JobProgress(
     let refresh_href = StoredValue::new(refresh_href);
     let percent = move || (job.with(|j| j.progress) * 100.0).clamp(0.0, 100.0);
     let active = move || !job.with(|j| j.state.is_finished());
+    let cancelable = move || job.with(|j| matches!(j.state, JobState::Queued | JobState::Running));
     view! {
         <div class="space-y-2" data-job-state=move || job.with(|j| j.state.as_str())>
             <div class="flex items-center gap-3 text-sm">
@@ -91,7 +93,7 @@ pub fn JobProgress(
                     {move || state_label(job.with(|j| j.state))}
                 </span>
                 <span class="text-slate-600">{move || format!("{:.0}%", percent())}</span>
-                <Show when=move || can_cancel && active()>
+                <Show when=move || can_cancel && cancelable()>
                     <ActionForm action=cancel>
                         <input type="hidden" name="id" value=job_id.get_value() />
                         <button type="submit" class="btn-danger">

@@ -15,6 +15,9 @@ pub struct AuditEvent {
     pub target: String,
     /// The model the change belongs to, if any: its current name, or its name when deleted.
     pub model: Option<String>,
+    /// The model named by `model` no longer exists (so there is no page to link to).
+    #[serde(default)]
+    pub model_deleted: bool,
     pub details: Value,
     pub created_at: DateTime<Utc>,
 }
@@ -217,6 +220,7 @@ mod tests {
             action: action.into(),
             target: "model:x".into(),
             model: Some("churn".into()),
+            model_deleted: false,
             details,
             created_at: Utc::now(),
         }

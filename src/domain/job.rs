@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 pub enum JobState {
     Queued,
     Running,
+    /// Running, and asked to stop: it stops at its next checkpoint (between batches of
+    /// predictions), then is canceled.
+    Canceling,
     Succeeded,
     Failed,
     Canceled,
@@ -18,6 +21,7 @@ impl JobState {
         match self {
             JobState::Queued => "queued",
             JobState::Running => "running",
+            JobState::Canceling => "canceling",
             JobState::Succeeded => "succeeded",
             JobState::Failed => "failed",
             JobState::Canceled => "canceled",
@@ -28,6 +32,7 @@ impl JobState {
         Some(match value {
             "queued" => JobState::Queued,
             "running" => JobState::Running,
+            "canceling" => JobState::Canceling,
             "succeeded" => JobState::Succeeded,
             "failed" => JobState::Failed,
             "canceled" => JobState::Canceled,

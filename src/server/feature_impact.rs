@@ -43,7 +43,7 @@ use std::sync::mpsc;
 
 use crate::domain::dataset::ColumnType;
 use crate::domain::feature_impact::{FeatureImpactItem, MAX_ROW_COUNT, normalize};
-use crate::server::predict::{Features, Predictor};
+use crate::server::predict::{Features, Predictions, Predictor};
 
 /// Shuffles per feature when none is asked for (scikit-learn's fixtures use 5 too).
 pub const DEFAULT_REPEATS: usize = 5;
@@ -181,6 +181,20 @@ pub fn compute(
     settings: &Settings,
     on_progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
 ) -> Result<Computed, FeatureImpactError> {
+    compute_until(predictor, table, settings, &|| false, on_progress)
+}
+
+/// [`compute`], also stopping (with [`FeatureImpactError::Canceled`]) as soon as `should_stop`
+/// says so: it is asked before every prediction, so a cancel waits for at most one prediction
+/// per thread rather than for a whole feature. A prediction that fails once `should_stop` is
+/// set (a prediction server's batches stop early too) counts as canceled.
+pub fn compute_until(
+    predictor: &dyn Predictor,
+    table: &TrainingTable,
+    settings: &Settings,
+    should_stop: &(dyn Fn() -> bool + Sync),
+    on_progress: &mut dyn FnMut(Progress) -> ControlFlow<()>,
+) -> Result<Computed, FeatureImpactError> {
     settings.validate()?;
     check_fit(predictor, table)?;
     let features = table.features()?;
@@ -189,7 +203,10 @@ pub fn compute(
     let metric = score::metric_name(&table.target);
     let steps = (n_features + 2) as f64;
 
-    let base_score = score::score(&table.target, &predictor.predict(&features)?)?;
+    let base_score = score::score(
+        &table.target,
+        &predict_until(predictor, &features, should_stop)?,
+    )?;
     report(
         on_progress,
         1.0 / steps,
@@ -203,6 +220,7 @@ pub fn compute(
         &features,
         &permutations,
         base_score,
+        should_stop,
         &mut |done, feature, impact| {
             report(
                 on_progress,
@@ -305,6 +323,7 @@ fn shuffle_every_feature(
     features: &Features<'_>,
     permutations: &[Vec<u32>],
     base_score: f64,
+    should_stop: &(dyn Fn() -> bool + Sync),
     on_feature: &mut dyn FnMut(usize, usize, f64) -> Result<(), FeatureImpactError>,
 ) -> Result<Vec<f64>, FeatureImpactError> {
     let n_features = table.n_features();
@@ -332,7 +351,7 @@ fn shuffle_every_feature(
                         permutations,
                         base_score,
                         &mut shuffled,
-                        stop,
+                        &|| stop.load(Ordering::Relaxed) || should_stop(),
                     );
                     if sender.send((feature, result)).is_err() {
                         break;
@@ -356,6 +375,24 @@ fn shuffle_every_feature(
     Ok(impacts)
 }
 
+/// Predicts unless `should_stop` says to stop first; a failure once it does is a cancel.
+fn predict_until(
+    predictor: &dyn Predictor,
+    features: &Features<'_>,
+    should_stop: &dyn Fn() -> bool,
+) -> Result<Predictions, FeatureImpactError> {
+    if should_stop() {
+        return Err(FeatureImpactError::Canceled);
+    }
+    predictor.predict(features).map_err(|e| {
+        if should_stop() {
+            FeatureImpactError::Canceled
+        } else {
+            e.into()
+        }
+    })
+}
+
 /// One feature's mean score increase over the permutations.
 #[allow(clippy::too_many_arguments)]
 fn feature_impact(
@@ -366,7 +403,7 @@ fn feature_impact(
     permutations: &[Vec<u32>],
     base_score: f64,
     shuffled: &mut [f64],
-    stop: &AtomicBool,
+    should_stop: &dyn Fn() -> bool,
 ) -> Result<f64, FeatureImpactError> {
     let column = table.column(feature);
     if column
@@ -377,14 +414,12 @@ fn feature_impact(
     }
     let mut total = 0.0;
     for permutation in permutations {
-        if stop.load(Ordering::Relaxed) {
-            return Err(FeatureImpactError::Canceled);
-        }
         for (slot, &row) in shuffled.iter_mut().zip(permutation) {
             *slot = column[row as usize];
         }
         let table_shuffled = features.with_column(feature, shuffled)?;
-        let score = score::score(&table.target, &predictor.predict(&table_shuffled)?)?;
+        let predictions = predict_until(predictor, &table_shuffled, should_stop)?;
+        let score = score::score(&table.target, &predictions)?;
         total += score - base_score;
     }
     Ok(total / permutations.len().max(1) as f64)

@@ -164,6 +164,9 @@ pub struct JobRunner {
     stopping: Arc<AtomicBool>,
     /// Jobs this process is running now.
     running: Arc<AtomicUsize>,
+    /// The cancel flags of the jobs this process runs, by job id: a cancel reaching this
+    /// instance stops its job at the next checkpoint without waiting for a heartbeat.
+    cancel_flags: Arc<std::sync::Mutex<HashMap<String, Arc<AtomicBool>>>>,
 }
 
 pub fn job_not_found(id: &str) -> ApiError {
@@ -187,6 +190,7 @@ struct JobRow {
     created_at: String,
     started_at: Option<String>,
     finished_at: Option<String>,
+    cancel_requested: db::Flag,
 }
 
 impl JobRow {
@@ -194,7 +198,11 @@ impl JobRow {
         Job {
             id: self.id,
             kind: self.kind,
-            state: JobState::parse(&self.state).unwrap_or(JobState::Failed),
+            state: match JobState::parse(&self.state).unwrap_or(JobState::Failed) {
+                // Clients see at once that the job is stopping, before it reaches a checkpoint.
+                JobState::Running if self.cancel_requested.0 => JobState::Canceling,
+                state => state,
+            },
             progress: self.progress,
             error: self.error,
             result: self.result.and_then(|r| serde_json::from_str(&r).ok()),
@@ -206,8 +214,7 @@ impl JobRow {
     }
 }
 
-const JOB_COLUMNS: &str =
-    "id, kind, state, progress, error, result, attempts, created_at, started_at, finished_at";
+const JOB_COLUMNS: &str = "id, kind, state, progress, error, result, attempts, created_at, started_at, finished_at, cancel_requested";
 
 impl JobRunner {
     pub fn new(pool: AnyPool, kinds: Vec<Arc<dyn JobKind>>, timings: JobTimings) -> Self {
@@ -220,6 +227,7 @@ impl JobRunner {
             timings,
             stopping: Arc::new(AtomicBool::new(false)),
             running: Arc::new(AtomicUsize::new(0)),
+            cancel_flags: Arc::default(),
         }
     }
 
@@ -357,7 +365,14 @@ impl JobRunner {
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
+                if let Ok(flags) = self.cancel_flags.lock()
+                    && let Some(flag) = flags.get(id)
+                {
+                    flag.store(true, Ordering::Relaxed);
+                }
             }
+            // Asked already: asking again changes nothing.
+            JobState::Canceling => {}
             state => {
                 return Err(ApiError::new(
                     409,
@@ -496,6 +511,9 @@ impl JobRunner {
         tracing::info!(job = %claimed.id, kind = %claimed.kind, instance = %self.instance, "job started");
         self.running.fetch_add(1, Ordering::SeqCst);
         let cancel = Arc::new(AtomicBool::new(false));
+        if let Ok(mut flags) = self.cancel_flags.lock() {
+            flags.insert(claimed.id.clone(), cancel.clone());
+        }
         let heartbeat = tokio::spawn(beat(
             self.pool.clone(),
             claimed.id.clone(),
@@ -530,6 +548,9 @@ impl JobRunner {
             }
         };
         heartbeat.abort();
+        if let Ok(mut flags) = self.cancel_flags.lock() {
+            flags.remove(&claimed.id);
+        }
         let recorded = if self.stopping.load(Ordering::SeqCst) && outcome == Err(JobError::Canceled)
         {
             self.release(&claimed.id).await

@@ -415,6 +415,48 @@ fn models_refuse_tables_they_cannot_take() {
     assert!(compute(&classifier, &table, &settings, &mut quietly).is_ok());
 }
 
+/// Counts the predictions asked of a model.
+struct Counting {
+    inner: OnnxModel,
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+impl Predictor for Counting {
+    fn predict(&self, features: &Features<'_>) -> Result<Predictions, PredictError> {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.predict(features)
+    }
+
+    fn input_width(&self) -> Option<usize> {
+        self.inner.input_width()
+    }
+}
+
+#[test]
+fn a_cancel_is_seen_before_the_next_prediction_not_after_the_feature() {
+    let settings = Settings {
+        row_count: 100,
+        seed: 1,
+        n_repeats: 5,
+    };
+    let table = fixture_table("diabetes_gradient_boosting", &settings);
+    let model = Counting {
+        inner: load("diabetes_gradient_boosting"),
+        calls: Default::default(),
+    };
+    let calls = || model.calls.load(std::sync::atomic::Ordering::SeqCst);
+    // Asked to stop once the baseline and two shuffles are predicted: one feature has five
+    // repeats, so stopping only between features would take three more predictions per thread.
+    let error = compute_until(&model, &table, &settings, &|| calls() >= 3, &mut quietly)
+        .expect_err("canceled");
+    assert!(error.is_canceled(), "{error}");
+    assert!(
+        calls() < 3 + worker_threads(),
+        "{} predictions after the cancel",
+        calls() - 3
+    );
+}
+
 #[test]
 fn progress_is_reported_and_cancel_stops_the_work() {
     let model = load("diabetes_gradient_boosting");

@@ -17,6 +17,7 @@
 //! A URL may carry credentials (sent as HTTP basic auth); they and the query string are left
 //! out of every message and log line.
 
+use crate::server::jobs::StopSignal;
 use std::time::Duration;
 
 use reqwest::header::CONTENT_TYPE;
@@ -50,6 +51,8 @@ pub struct RemoteOptions {
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
     pub max_response_bytes: usize,
+    /// Checked between batches: once set, no further batch is sent.
+    pub stop: Option<StopSignal>,
 }
 
 impl Default for RemoteOptions {
@@ -60,6 +63,7 @@ impl Default for RemoteOptions {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            stop: None,
         }
     }
 }
@@ -386,6 +390,11 @@ impl Predictor for RemotePredictor {
         let mut answers = Vec::with_capacity(n_rows);
         let mut start = 0;
         while start < n_rows {
+            if self.options.stop.as_ref().is_some_and(StopSignal::is_set) {
+                return Err(PredictError::Server(
+                    "Stopped before the next batch: the work was canceled.".to_owned(),
+                ));
+            }
             let end = (start + self.options.batch_rows).min(n_rows);
             let body = serde_json::to_vec(&Batch {
                 features,

@@ -625,6 +625,7 @@ fn access_schemas() -> Value {
         "NewTeam": {"type": "object", "required": ["name"], "additionalProperties": false, "properties": {"name": {"type": "string"}, "description": {"type": "string", "maxLength": 1000}}},
         "AuditEvent": {"type": "object", "properties": {"id": {"type": "integer"}, "actor": {"type": ["string", "null"]},
             "action": {"type": "string", "examples": ["alias.set"]}, "target": {"type": "string"}, "model": {"type": ["string", "null"]},
+            "model_deleted": {"type": "boolean", "description": "The model no longer exists; model is its name when deleted."},
             "details": {"type": "object", "description": "What changed (never secrets)."}, "created_at": {"type": "string", "format": "date-time"}}},
         "AuditList": list_schema("AuditEvent")
     })

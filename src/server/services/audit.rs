@@ -55,6 +55,7 @@ impl EventRow {
         let details: serde_json::Value =
             serde_json::from_str(&self.details).unwrap_or(serde_json::Value::Null);
         // A deleted model's events still name it, from what was recorded.
+        let model_deleted = self.model_name.is_none();
         let model = self.model_name.or_else(|| {
             ["model", "name"]
                 .iter()
@@ -68,6 +69,7 @@ impl EventRow {
             actor: self.actor,
             action: self.action,
             target: self.target,
+            model_deleted: model_deleted && model.is_some(),
             model,
             details,
             created_at: db::parse_time(&self.created_at),

@@ -12,7 +12,7 @@ use crate::domain::model_check::is_checked_model_file;
 use crate::server::auth::Caller;
 use crate::server::error::{AppError, AppResult};
 use crate::server::feature_impact::{self as engine, Progress, Settings, Task};
-use crate::server::jobs::{JobContext, JobError, JobFuture, JobKind};
+use crate::server::jobs::{JobContext, JobError, JobFuture, JobKind, StopSignal};
 use crate::server::predict::remote::{self, RemoteOptions, RemotePredictor};
 use crate::server::predict::{Predictor, RunnerLimits, runner};
 use crate::server::services::feature_impact::{self as results, FeatureImpactRecord};
@@ -272,6 +272,7 @@ impl FeatureImpactJob {
         &self,
         backend: &Backend,
         class_labels: Vec<String>,
+        stop: StopSignal,
     ) -> Result<Arc<dyn Predictor>, JobError> {
         match backend {
             Backend::Onnx { path, sha256 } => {
@@ -295,6 +296,7 @@ impl FeatureImpactJob {
             Backend::Server { url } => {
                 let options = RemoteOptions {
                     class_labels,
+                    stop: Some(stop),
                     ..RemoteOptions::default()
                 };
                 let remote = RemotePredictor::connect(url, options)
@@ -351,20 +353,27 @@ impl FeatureImpactJob {
         .map_err(|e| JobError::Failed(format!("{e} {}", e.solution())))?;
         ctx.log(table.summary()).await?;
         let predictor = self
-            .predictor(&params.backend, table.class_labels().to_vec())
+            .predictor(
+                &params.backend,
+                table.class_labels().to_vec(),
+                ctx.stop_signal(),
+            )
             .await?;
         ctx.checkpoint()?;
         let stop = ctx.stop_signal();
         let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel::<Progress>();
         let work = tokio::task::spawn_blocking(move || {
-            engine::compute(&*predictor, &table, &settings, &mut |progress| {
-                let _ = sender.send(progress);
-                if stop.is_set() {
-                    ControlFlow::Break(())
-                } else {
+            let should_stop = || stop.is_set();
+            engine::compute_until(
+                &*predictor,
+                &table,
+                &settings,
+                &should_stop,
+                &mut |progress| {
+                    let _ = sender.send(progress);
                     ControlFlow::Continue(())
-                }
-            })
+                },
+            )
         });
         // Progress and log lines are written as the computation reports them.
         while let Some(progress) = receiver.recv().await {
