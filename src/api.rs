@@ -50,7 +50,7 @@ pub mod context {
     /// Turns a server error into what the page shows; the HTTP status is set for script callers
     /// (a form post must stay a redirect so the browser comes back to the form).
     pub fn fail(error: impl Into<AppError>) -> ApiError {
-        let error = error.into().into_api_error();
+        let error = error.into().into_api_error().for_page();
         if !is_form_post()
             && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
             && let Ok(status) = axum::http::StatusCode::from_u16(error.status)

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod error;
 pub mod feature_impact;
 pub mod jobs;
+pub mod kept_input;
 pub mod markdown;
 pub mod predict;
 pub mod rest;

@@ -344,6 +344,153 @@ async fn class_labels_are_shown_and_edited_on_the_pages() {
 }
 
 #[tokio::test]
+async fn a_refused_form_comes_back_filled_in_without_javascript() {
+    let server = TestServer::start().await;
+    let token = server.user_with_token("typist", false);
+    server
+        .create_model(&token, serde_json::json!({"name": "taken"}))
+        .await;
+    let cookie = server
+        .login_cookie("typist", &default_password("typist"))
+        .await;
+    let resp = server
+        .with_cookie(server.post("/fn/create_model"), &cookie)
+        .header(ACCEPT, HTML)
+        .header(REFERER, server.url("/models/new"))
+        .form(&[
+            ("form[name]", "taken"),
+            ("form[description]", "Scores churn <weekly>"),
+            ("form[target_type]", "binary"),
+            ("form[tags]", "tabular, churn"),
+            ("form[class_labels]", "stays\nleaves"),
+            ("form[visibility]", "internal"),
+            ("form[readme]", "# Card\n\nKept & sound"),
+        ])
+        .send()
+        .await
+        .expect("POST create_model");
+    assert_eq!(resp.status(), StatusCode::FOUND);
+    let location = resp
+        .headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .expect("back to the form")
+        .trim_start_matches(&server.origin())
+        .to_owned();
+    assert!(location.starts_with("/models/new?"), "{location}");
+    let page = server
+        .with_cookie(server.get(&location), &cookie)
+        .send()
+        .await
+        .expect("GET the form again")
+        .text()
+        .await
+        .expect("body")
+        .replace("<!>", "");
+    assert!(page.contains("already"), "the refusal is shown: {page}");
+    assert!(page.contains(r#"value="taken""#), "{page}");
+    assert!(
+        page.contains(r#"value="Scores churn &lt;weekly&gt;""#),
+        "{page}"
+    );
+    assert!(page.contains(r#"value="tabular, churn""#), "{page}");
+    assert!(
+        page.contains(r#"<option value="binary" selected"#),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"<option value="internal" selected"#),
+        "{page}"
+    );
+    assert!(page.contains("stays\nleaves</textarea>"), "{page}");
+    assert!(
+        page.contains("# Card\n\nKept &amp; sound</textarea>"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("/api/v1"),
+        "messages are written for the page: {page}"
+    );
+
+    // Once it succeeds, nothing typed earlier lingers in the address.
+    let resp = server
+        .with_cookie(server.post("/fn/create_model"), &cookie)
+        .header(ACCEPT, HTML)
+        .header(REFERER, server.url(&location))
+        .form(&[("form[name]", "fresh"), ("form[visibility]", "private")])
+        .send()
+        .await
+        .expect("POST create_model");
+    let location = resp
+        .headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .trim_start_matches(&server.origin())
+        .to_owned();
+    assert_eq!(location, "/models/fresh");
+}
+
+#[tokio::test]
+async fn a_refused_upload_form_keeps_what_was_typed_and_asks_for_the_files_again() {
+    let server = TestServer::start().await;
+    let token = server.user_with_token("uploader", false);
+    server
+        .create_model(&token, serde_json::json!({"name": "scored"}))
+        .await;
+    let cookie = server
+        .login_cookie("uploader", &default_password("uploader"))
+        .await;
+    let form = reqwest::multipart::Form::new()
+        .text("bump", "major")
+        .text("description", "Retrained <weekly>")
+        .text("tags", "nightly")
+        .text("framework.library_name", "xgboost")
+        .text("metrics", r#"[{"key": "auc", "value": }]"#)
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"weights".to_vec()).file_name("model.bin"),
+        );
+    let resp = server
+        .with_cookie(server.post("/models/scored/upload"), &cookie)
+        .header(ACCEPT, HTML)
+        .multipart(form)
+        .send()
+        .await
+        .expect("POST the upload form");
+    assert!(resp.status().is_redirection(), "{}", resp.status());
+    let location = resp
+        .headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .expect("back to the form")
+        .to_owned();
+    let page = server
+        .with_cookie(server.get(&location), &cookie)
+        .send()
+        .await
+        .expect("GET the form again")
+        .text()
+        .await
+        .expect("body")
+        .replace("<!>", "");
+    assert!(page.contains("choose them again"), "{page}");
+    assert!(page.contains("Retrained &lt;weekly></textarea>"), "{page}");
+    assert!(page.contains(r#"value="nightly""#), "{page}");
+    assert!(page.contains(r#"value="xgboost""#), "{page}");
+    assert!(
+        page.contains(r#"[{"key": "auc", "value": }]</textarea>"#),
+        "{page}"
+    );
+    assert!(page.contains(r#"value="major" checked"#), "{page}");
+    assert!(!page.contains("/api/v1/openapi.json"), "{page}");
+    let versions = server
+        .get_json("/api/v1/models/scored/versions", &token)
+        .await;
+    assert_eq!(versions["total_count"], 0, "nothing was created");
+}
+
+#[tokio::test]
 async fn model_card_is_rendered_sanitized() {
     let server = TestServer::start().await;
     let token = server.user_with_token("carol", false);

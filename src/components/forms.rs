@@ -14,6 +14,20 @@ pub fn ErrorAlert(error: ApiError) -> impl IntoView {
     }
 }
 
+/// What was typed into `field` of a form posted to `server_fn_path` that was refused without
+/// JavaScript: the server sends it back in the page's address, so the form starts from it
+/// instead of from empty.
+pub fn kept_input(server_fn_path: &'static str, field: &'static str) -> Option<String> {
+    use crate::domain::error::KEPT_INPUT_PREFIX;
+    let query = leptos_router::hooks::use_query_map();
+    query.with_untracked(|q| {
+        if q.get("__path").as_deref() != Some(server_fn_path) {
+            return None;
+        }
+        q.get(&format!("{KEPT_INPUT_PREFIX}{field}"))
+    })
+}
+
 /// The message of the last submission's error, if it is about `field`.
 pub fn field_error<T: Send + Sync + 'static>(
     result: Signal<Option<Result<T, ApiError>>>,
@@ -74,4 +88,12 @@ pub fn set_http_status(status: u16) {
     }
     #[cfg(not(feature = "ssr"))]
     let _ = status;
+}
+
+/// The renderer writes a `<textarea>`'s children to the page unescaped (as it does for
+/// `<script>`), so text shown in one is escaped here: a model card containing `</textarea>`
+/// must not end the element and add its own markup to the page. The browser decodes the
+/// entities again, so the form shows and submits the card unchanged.
+pub fn textarea_text(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;")
 }

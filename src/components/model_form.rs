@@ -2,7 +2,7 @@
 //! typed with the same rule the server applies.
 
 use crate::api::models::ModelForm;
-use crate::components::forms::{FieldMessage, field_error};
+use crate::components::forms::{FieldMessage, field_error, kept_input, textarea_text};
 use crate::domain::error::ApiError;
 use crate::domain::model::{TargetType, Visibility, validate_model_name};
 use leptos::prelude::*;
@@ -18,6 +18,29 @@ pub const INLINE_FIELDS: &[&str] = &[
     "visibility",
     "readme",
 ];
+
+impl ModelForm {
+    /// This form as it was typed when a plain post of it to `server_fn_path` was refused; as
+    /// given otherwise.
+    pub fn or_kept(mut self, server_fn_path: &'static str) -> Self {
+        let fields: [(&'static str, &mut String); 8] = [
+            ("form[name]", &mut self.name),
+            ("form[description]", &mut self.description),
+            ("form[target_type]", &mut self.target_type),
+            ("form[target_name]", &mut self.target_name),
+            ("form[tags]", &mut self.tags),
+            ("form[class_labels]", &mut self.class_labels),
+            ("form[visibility]", &mut self.visibility),
+            ("form[readme]", &mut self.readme),
+        ];
+        for (name, value) in fields {
+            if let Some(kept) = kept_input(server_fn_path, name) {
+                *value = kept;
+            }
+        }
+        self
+    }
+}
 
 #[component]
 pub fn ModelFormFields<T: Send + Sync + 'static>(
@@ -131,17 +154,9 @@ pub fn ModelFormFields<T: Send + Sync + 'static>(
     }
 }
 
-/// The renderer writes a `<textarea>`'s children to the page unescaped (as it does for
-/// `<script>`), so text shown in one is escaped here: a model card containing `</textarea>`
-/// must not end the element and add its own markup to the page. The browser decodes the
-/// entities again, so the form shows and submits the card unchanged.
-fn textarea_text(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;")
-}
-
 #[cfg(test)]
 mod tests {
-    use super::textarea_text;
+    use crate::components::forms::textarea_text;
 
     #[test]
     fn textarea_text_cannot_close_the_element() {

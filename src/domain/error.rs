@@ -21,6 +21,66 @@ pub struct ApiError {
     pub retry_after_secs: Option<u64>,
 }
 
+/// How a refused plain form's fields come back in the address of the form's page:
+/// `__in.<field name>=<typed value>` (see `server::kept_input`).
+pub const KEPT_INPUT_PREFIX: &str = "__in.";
+
+/// Whether a piece of text names a REST route.
+fn names_api(text: &str) -> bool {
+    text.contains("/api/v1")
+}
+
+/// `text` without parenthesized REST routes and without sentences (or `;` clauses) that name
+/// one.
+fn page_words(text: &str) -> String {
+    let mut kept = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find(" (") {
+        let Some(len) = rest[open..].find(')') else {
+            break;
+        };
+        let inside = &rest[open..open + len + 1];
+        kept.push_str(&rest[..open]);
+        if !names_api(inside) {
+            kept.push_str(inside);
+        }
+        rest = &rest[open + len + 1..];
+    }
+    kept.push_str(rest);
+    let mut out = String::with_capacity(kept.len());
+    for sentence in sentences(&kept) {
+        if !names_api(sentence) {
+            out.push_str(sentence);
+        }
+    }
+    let out = out.trim();
+    // A clause dropped after a `;` leaves the sentence ending in one.
+    match out.strip_suffix(';') {
+        Some(cut) => format!("{}.", cut.trim_end()),
+        None => out.to_owned(),
+    }
+}
+
+/// `text` cut after each ". " or "; " (the mark and its space stay with the piece before), so
+/// version numbers and file names with dots stay whole.
+fn sentences(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let end = rest
+            .match_indices(". ")
+            .chain(rest.match_indices("; "))
+            .map(|(i, _)| i + 2)
+            .min()
+            .unwrap_or(rest.len());
+        let (piece, after) = rest.split_at(end);
+        rest = after;
+        Some(piece)
+    })
+}
+
 impl ApiError {
     pub fn new(
         status: u16,
@@ -49,6 +109,20 @@ impl ApiError {
             field: Some(field.to_owned()),
             ..Self::new(422, error_code, error_msg, solution_msg)
         }
+    }
+
+    /// The same error, worded for someone on a page rather than a script: REST routes named in
+    /// parentheses ("(PUT /api/v1/…)") and sentences that only point at the API are left out.
+    /// The page offers the way to do it.
+    pub fn for_page(mut self) -> Self {
+        self.error_msg = page_words(&self.error_msg);
+        let solution = page_words(&self.solution_msg);
+        self.solution_msg = if solution.is_empty() {
+            "Check the form and try again.".to_owned()
+        } else {
+            solution
+        };
+        self
     }
 
     pub fn with_status(mut self, status: u16) -> Self {
@@ -121,5 +195,48 @@ impl FromServerFnError for ApiError {
             ),
             _ => Self::internal(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(error_msg: &str, solution_msg: &str) -> ApiError {
+        ApiError::new(409, "X", error_msg, solution_msg).for_page()
+    }
+
+    #[test]
+    fn pages_get_words_without_rest_routes() {
+        let e = page(
+            "Version 0.1.0 is the model's promoted primary version.",
+            "Promote another version first (PUT /api/v1/models/churn/primary), then deactivate this one.",
+        );
+        assert_eq!(
+            e.error_msg,
+            "Version 0.1.0 is the model's promoted primary version."
+        );
+        assert_eq!(
+            e.solution_msg,
+            "Promote another version first, then deactivate this one."
+        );
+
+        let e = page(
+            "x",
+            "Send the fields as an object; see GET /api/v1/openapi.json.",
+        );
+        assert_eq!(e.solution_msg, "Send the fields as an object.");
+
+        let e = page(
+            "x",
+            "See GET /api/v1/openapi.json for the endpoints that exist.",
+        );
+        assert_eq!(e.solution_msg, "Check the form and try again.");
+
+        let e = page("x", "Use a name like churn-v2 (letters, digits and '-').");
+        assert_eq!(
+            e.solution_msg,
+            "Use a name like churn-v2 (letters, digits and '-')."
+        );
     }
 }

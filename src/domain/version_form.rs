@@ -15,7 +15,7 @@ fn json_field<T: DeserializeOwned>(name: &str, value: &str) -> Result<T, ApiErro
             name,
             "INVALID_FIELD",
             format!("The form field '{name}' is not valid JSON of the expected shape: {e}"),
-            "See the version fields in GET /api/v1/openapi.json; objects and lists are sent as JSON text.",
+            "Objects and lists are sent as JSON text; see the version fields in GET /api/v1/openapi.json.",
         )
     })
 }
@@ -86,7 +86,7 @@ pub fn apply_text_field(new: &mut NewVersion, name: &str, value: String) -> Resu
                 other,
                 "INVALID_FIELD",
                 format!("'{other}' is not a field of a new version."),
-                "See the version fields in GET /api/v1/openapi.json; file parts need a file name.",
+                "File parts need a file name; see the version fields in GET /api/v1/openapi.json.",
             ));
         }
     }

@@ -9,6 +9,7 @@ use crate::domain::error::ApiError;
 use crate::domain::model::Role;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
@@ -58,7 +59,8 @@ fn EditForm(view: ModelView) -> impl IntoView {
         class_labels: m.class_labels.join("\n"),
         visibility: m.visibility.as_str().to_owned(),
         readme: m.readme.clone(),
-    };
+    }
+    .or_kept(UpdateModel::PATH);
     let title = format!("Edit {}", m.name);
     let visibility_locked = m.role < Some(Role::Owner);
     view! {

@@ -5,7 +5,7 @@ use crate::api::versions::{
     CopyModel, DeleteModel, DeleteModelAlias, SetModelAlias, list_model_versions,
     model_alias_history,
 };
-use crate::components::forms::{FieldMessage, FormError, field_error};
+use crate::components::forms::{FieldMessage, FormError, field_error, kept_input};
 use crate::components::layout::use_current_user;
 use crate::components::model_tabs::{ModelHeader, ModelTab, is_signed_in, load_error_view};
 use crate::domain::model::{Model, Role};
@@ -13,6 +13,7 @@ use crate::domain::paging::MAX_LIMIT;
 use crate::domain::version::Version;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -187,7 +188,7 @@ fn AliasSection(model: Model, versions: Vec<Version>, actions: SettingsActions) 
                 <input type="hidden" name="model" value=model.name.clone() />
                 <div>
                     <label for="alias-name" class="label">"Alias"</label>
-                    <input id="alias-name" name="alias" class="input" required maxlength="64" placeholder="e.g. production" aria-describedby="alias-name-error" />
+                    <input id="alias-name" name="alias" class="input" required maxlength="64" placeholder="e.g. production" aria-describedby="alias-name-error" value=kept_input(SetModelAlias::PATH, "alias") />
                     <FieldMessage id="alias-name-error" message=field_error(set_result, "alias") />
                 </div>
                 <div>
@@ -288,7 +289,7 @@ fn CopySection(model: Model, actions: SettingsActions) -> impl IntoView {
                 <input type="hidden" name="model" value=model.name.clone() />
                 <div class="grow">
                     <label for="copy-name" class="label">"New model name"</label>
-                    <input id="copy-name" name="name" class="input" required maxlength="100" value=format!("{}-copy", model.name) aria-describedby="copy-name-error" />
+                    <input id="copy-name" name="name" class="input" required maxlength="100" value=kept_input(CopyModel::PATH, "name").unwrap_or_else(|| format!("{}-copy", model.name)) aria-describedby="copy-name-error" />
                     <FieldMessage id="copy-name-error" message=field_error(result, "name") />
                 </div>
                 <button type="submit" class="btn-secondary mb-6">"Copy model"</button>

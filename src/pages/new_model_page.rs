@@ -6,6 +6,7 @@ use crate::components::layout::RequireUser;
 use crate::components::model_form::{INLINE_FIELDS, ModelFormFields};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 
 #[component]
@@ -29,7 +30,7 @@ fn NewModelForm() -> impl IntoView {
         </p>
         <FormError result inline_fields=INLINE_FIELDS />
         <ActionForm action=create attr:class="card space-y-4">
-            <ModelFormFields initial=ModelForm::default() result />
+            <ModelFormFields initial=ModelForm::default().or_kept(CreateModel::PATH) result />
             <div class="flex gap-3">
                 <button type="submit" class="btn-primary">"Create model"</button>
                 <a href="/models" class="btn-secondary">"Cancel"</a>

@@ -1,12 +1,13 @@
 //! The caller's API tokens: create (the secret is shown once), list, revoke.
 
 use crate::api::identity::{CreateToken, RevokeToken, TokensView, list_tokens};
-use crate::components::forms::{FieldMessage, FormError, PageError, field_error};
+use crate::components::forms::{FieldMessage, FormError, PageError, field_error, kept_input};
 use crate::components::layout::RequireUser;
 use crate::domain::error::ApiError;
 use crate::domain::identity::{CreatedToken, TokenInfo};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 
 #[component]
@@ -47,12 +48,12 @@ fn Tokens(
         <ActionForm action=create attr:class="card flex flex-wrap items-end gap-4">
             <div class="grow">
                 <label for="token-name" class="label">"Token name"</label>
-                <input id="token-name" name="name" class="input" required maxlength="64" placeholder="e.g. ci-pipeline" aria-describedby="token-name-error" />
+                <input id="token-name" name="name" class="input" required maxlength="64" placeholder="e.g. ci-pipeline" aria-describedby="token-name-error" value=kept_input(CreateToken::PATH, "name") />
                 <FieldMessage id="token-name-error" message=field_error(created, "name") />
             </div>
             <div>
                 <label for="token-days" class="label">"Expires in days"</label>
-                <input id="token-days" name="expires_in_days" class="input" inputmode="numeric" placeholder="never" aria-describedby="token-days-error" />
+                <input id="token-days" name="expires_in_days" class="input" inputmode="numeric" placeholder="never" aria-describedby="token-days-error" value=kept_input(CreateToken::PATH, "expires_in_days") />
                 <FieldMessage id="token-days-error" message=field_error(created, "expires_in_days") />
             </div>
             <button type="submit" class="btn-primary mb-6">"Create token"</button>

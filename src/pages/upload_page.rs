@@ -6,7 +6,7 @@
 
 use crate::api::models::get_model;
 use crate::api::versions::{get_model_version, list_model_versions};
-use crate::components::forms::{ErrorAlert, PageError};
+use crate::components::forms::{ErrorAlert, PageError, textarea_text};
 use crate::components::layout::RequireUser;
 use crate::components::upload::file_picker::FilePicker;
 use crate::components::upload::metrics_editor::{MetricRow, MetricsEditor};
@@ -77,6 +77,15 @@ fn query_error() -> (Memo<Option<ApiError>>, Memo<String>) {
     (error, field)
 }
 
+/// What was typed into `field` before a plain post of the form was refused (the server sends it
+/// back in the address), or empty.
+fn kept(field: &str) -> String {
+    use crate::domain::error::KEPT_INPUT_PREFIX;
+    use_query_map()
+        .with_untracked(|q| q.get(&format!("{KEPT_INPUT_PREFIX}{field}")))
+        .unwrap_or_default()
+}
+
 #[component]
 fn UploadForm(model: Model, versions: Vec<Version>) -> impl IntoView {
     let state = UploadState::new(model.name.clone());
@@ -114,7 +123,8 @@ fn UploadForm(model: Model, versions: Vec<Version>) -> impl IntoView {
             .map(|number| (number, v.registration))
     });
     let latest = highest.map(|(number, _)| number);
-    let bump = RwSignal::new(Bump::default());
+    let kept_bump = Bump::parse(&kept("bump")).unwrap_or_default();
+    let bump = RwSignal::new(kept_bump);
     let next_number = move || VersionNumber::next(latest, bump.get()).to_string();
 
     let name = model.name.clone();
@@ -190,7 +200,12 @@ fn UploadForm(model: Model, versions: Vec<Version>) -> impl IntoView {
             "Files, metrics and where the version came from. It starts as a draft; publishing freezes its files."
         </p>
         <div id="upload-error">
-            {move || query_error.get().map(|error| view! { <ErrorAlert error /> })}
+            {move || query_error.get().map(|error| view! {
+                <ErrorAlert error />
+                <p class="notice" role="status">
+                    "Your entries are filled in again. Files cannot be kept when a form is refused: choose them again."
+                </p>
+            })}
             {move || state.error.get().map(|error| view! { <ErrorAlert error /> })}
         </div>
         <form
@@ -221,7 +236,7 @@ fn UploadForm(model: Model, versions: Vec<Version>) -> impl IntoView {
                                         type="radio"
                                         name="bump"
                                         value=b.as_str()
-                                        checked=b == Bump::default()
+                                        checked=b == kept_bump
                                         on:change=move |_| bump.set(b)
                                     />
                                     {format!("{label} ({number})")}
@@ -289,11 +304,11 @@ fn UploadForm(model: Model, versions: Vec<Version>) -> impl IntoView {
                 <h2 id="details-heading" class="text-lg font-semibold">"Details"</h2>
                 <div>
                     <label for="description" class="label">"Description"</label>
-                    <textarea id="description" name="description" rows="2" class="input" aria-invalid=aria_invalid(&["description"])></textarea>
+                    <textarea id="description" name="description" rows="2" class="input" aria-invalid=aria_invalid(&["description"])>{textarea_text(&kept("description"))}</textarea>
                 </div>
                 <div>
                     <label for="tags" class="label">"Tags"</label>
-                    <input id="tags" name="tags" class="input" placeholder="comma-separated, e.g. baseline, xgboost" aria-invalid=aria_invalid(&["tags"]) />
+                    <input id="tags" name="tags" class="input" placeholder="comma-separated, e.g. baseline, xgboost" aria-invalid=aria_invalid(&["tags"]) value=kept("tags") />
                 </div>
                 <MetricsEditor rows=metric_rows hydrated invalid=invalid(&["metrics"]) />
             </section>
@@ -320,7 +335,7 @@ fn UploadForm(model: Model, versions: Vec<Version>) -> impl IntoView {
                         placeholder="one per line, e.g. scikit-learn==1.5.0"
                         aria-describedby="pip-help"
                         aria-invalid=aria_invalid(&["environment.pip_packages", "environment"])
-                    ></textarea>
+                    >{textarea_text(&kept("environment.pip_packages"))}</textarea>
                     <p id="pip-help" class="mt-1 text-xs text-slate-500">
                         "A requirements.txt among the files is read too."
                     </p>
@@ -344,6 +359,7 @@ fn UploadForm(model: Model, versions: Vec<Version>) -> impl IntoView {
                     <input
                         type="checkbox"
                         name="publish"
+                        checked=!kept("publish").is_empty()
                         value="on"
                         aria-describedby="publish-help"
                         on:change=move |ev| publish.set(event_target_checked(&ev))
@@ -400,6 +416,7 @@ fn TextField(
                 class="input"
                 placeholder=placeholder
                 aria-invalid=move || invalid.get().then_some("true")
+                value=kept(id)
             />
         </div>
     }

@@ -43,6 +43,10 @@ pub fn app(state: AppState) -> Router {
         .route("/fn/{*name}", post(server_fn_handler))
         .route_layer(from_fn_with_state(
             state.settings.max_json_bytes,
+            crate::server::kept_input::keep_refused_input,
+        ))
+        .route_layer(from_fn_with_state(
+            state.settings.max_json_bytes,
             rest::extract::bound_body,
         ))
         .route("/healthz", get(|| async { "ok" }))

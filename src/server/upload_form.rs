@@ -3,16 +3,22 @@
 //! with a redirect — to what was made, or back to the form with the error to show.
 
 use crate::domain::error::ApiError;
+use crate::domain::error::KEPT_INPUT_PREFIX;
 use crate::server::auth::MaybeCaller;
 use crate::server::services::datasets;
-use crate::server::services::uploads::create_version_from_multipart;
+use crate::server::services::uploads::create_version_keeping_fields;
 use crate::server::state::AppState;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
+/// The longest typed value, and the most in all, a refused upload form gets back.
+const KEPT_VALUE_BYTES: usize = 16 * 1024;
+const KEPT_TOTAL_BYTES: usize = 48 * 1024;
+
 /// `?error=…&solution=…&field=…`: how a form page learns why its post failed.
-fn error_query(e: &ApiError) -> String {
+fn error_query(e: ApiError) -> String {
+    let e = e.for_page();
     let mut query = form_urlencoded::Serializer::new(String::new());
     query.append_pair("error", &e.error_msg);
     query.append_pair("solution", &e.solution_msg);
@@ -31,14 +37,29 @@ pub async fn post_upload_form(
     let Some(caller) = caller else {
         return Redirect::to("/login").into_response();
     };
-    match create_version_from_multipart(&state, &caller, &model, multipart).await {
+    let mut texts = Vec::new();
+    match create_version_keeping_fields(&state, &caller, &model, multipart, &mut texts).await {
         Ok(version) => Redirect::to(&format!(
             "/models/{}/versions/{}",
             version.model_name, version.version
         ))
         .into_response(),
         Err(e) => {
-            let query = error_query(&e.into_api_error());
+            let mut query = error_query(e.into_api_error());
+            // What was typed comes back (files cannot: the page asks for them again).
+            let mut kept = form_urlencoded::Serializer::new(String::new());
+            let mut total = 0;
+            for (name, value) in texts.iter().filter(|(_, v)| v.len() <= KEPT_VALUE_BYTES) {
+                total += name.len() + value.len();
+                if total > KEPT_TOTAL_BYTES {
+                    break;
+                }
+                kept.append_pair(&format!("{KEPT_INPUT_PREFIX}{name}"), value);
+            }
+            let kept = kept.finish();
+            if !kept.is_empty() {
+                query = format!("{query}&{kept}");
+            }
             let model = form_urlencoded::byte_serialize(model.as_bytes()).collect::<String>();
             Redirect::to(&format!("/models/{model}/upload?{query}")).into_response()
         }
@@ -62,7 +83,7 @@ pub async fn post_dataset_form(
     match datasets::create_from_multipart(&state, &caller, multipart).await {
         Ok(dataset) => Redirect::to(&format!("/datasets/{}", dataset.id)).into_response(),
         Err(e) => {
-            let query = error_query(&e.into_api_error());
+            let query = error_query(e.into_api_error());
             Redirect::to(&format!("/datasets?{query}")).into_response()
         }
     }

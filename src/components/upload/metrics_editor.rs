@@ -57,6 +57,15 @@ pub fn rows_to_metrics(rows: &[MetricRow]) -> Result<Vec<Metric>, ApiError> {
     Ok(metrics)
 }
 
+/// The metrics JSON typed before a plain post of the form was refused, escaped for the text area.
+fn kept_metrics() -> String {
+    use crate::domain::error::KEPT_INPUT_PREFIX;
+    let typed = leptos_router::hooks::use_query_map()
+        .with_untracked(|q| q.get(&format!("{KEPT_INPUT_PREFIX}metrics")))
+        .unwrap_or_default();
+    crate::components::forms::textarea_text(&typed)
+}
+
 #[component]
 pub fn MetricsEditor(
     rows: RwSignal<Vec<MetricRow>>,
@@ -79,7 +88,7 @@ pub fn MetricsEditor(
                         placeholder=r#"[{"key": "auc", "value": 0.91, "step": 10}]"#
                         aria-describedby="metrics-help"
                         aria-invalid=move || invalid.get().then_some("true")
-                    ></textarea>
+                    >{kept_metrics()}</textarea>
                     <p id="metrics-help" class="mt-1 text-xs text-slate-500">
                         "A list of objects with key, value and an optional step."
                     </p>

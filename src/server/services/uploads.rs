@@ -108,7 +108,19 @@ pub async fn create_version_from_multipart(
     state: &AppState,
     caller: &Caller,
     model_key: &str,
+    multipart: Multipart,
+) -> AppResult<Version> {
+    create_version_keeping_fields(state, caller, model_key, multipart, &mut Vec::new()).await
+}
+
+/// [`create_version_from_multipart`], also noting in `texts` the text fields read (name and
+/// value), so a refused form can be shown again as it was filled in.
+pub async fn create_version_keeping_fields(
+    state: &AppState,
+    caller: &Caller,
+    model_key: &str,
     mut multipart: Multipart,
+    texts: &mut Vec<(String, String)>,
 ) -> AppResult<Version> {
     let mut new = NewVersion::default();
     let mut pending: Option<PendingVersion> = None;
@@ -158,6 +170,7 @@ pub async fn create_version_from_multipart(
                         .into());
                     }
                     let value = read_text(field, &name, state.settings.max_json_bytes).await?;
+                    texts.push((name.clone(), value.clone()));
                     apply_text_field(&mut new, &name, value)?;
                 }
             }
