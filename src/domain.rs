@@ -15,6 +15,7 @@ pub mod model;
 pub mod model_check;
 pub mod paging;
 pub mod requirements;
+pub mod signature;
 pub mod version;
 pub mod version_form;
 pub mod version_number;

@@ -395,6 +395,8 @@ mod tests {
             created_at: Default::default(),
             updated_at: Default::default(),
             published_at: None,
+            signature: None,
+            signature_note: None,
         }
     }
 
