@@ -447,7 +447,7 @@ fn feature_impact_paths() -> Value {
                     "403": error_ref("FORBIDDEN: computing needs an Editor or Owner role."),
                     "404": e404.clone(),
                     "409": error_ref("JOB_ALREADY_RUNNING: a computation for this version is queued or running."),
-                    "422": error_ref("NO_TRAINING_DATA, INVALID_ROW_COUNT (outside 10..100000), DATASET_TOO_SMALL, UNSUPPORTED_TARGET_TYPE, NO_RUNNABLE_MODEL, SEVERAL_MODELS, UNSUPPORTED_OPERATORS (names them), MODEL_CANNOT_RUN, INVALID_PREDICTION_URL, PREDICTION_HOST_NOT_ALLOWED or INVALID_FIELD.")
+                    "422": error_ref("NO_TRAINING_DATA, INVALID_ROW_COUNT (outside 10..100000), DATASET_TOO_SMALL, UNSUPPORTED_TARGET_TYPE, DATASET_COLUMNS_MISSING (the training data lacks input columns the version's signature names; error_msg lists them), NO_RUNNABLE_MODEL, SEVERAL_MODELS, UNSUPPORTED_OPERATORS (names them), MODEL_CANNOT_RUN, INVALID_PREDICTION_URL, PREDICTION_HOST_NOT_ALLOWED or INVALID_FIELD.")
                 }
             },
             "put": {
