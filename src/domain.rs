@@ -15,6 +15,7 @@ pub mod model;
 pub mod model_check;
 pub mod paging;
 pub mod requirements;
+pub mod signature;
 pub mod text;
 pub mod version;
 pub mod version_form;

@@ -4,6 +4,7 @@
 
 use super::feature_impact::FeatureImpactItem;
 use super::requirements::Dependency;
+use super::signature::{Signature, SignatureField};
 use super::version::{Metric, Version};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -68,6 +69,104 @@ pub struct VersionComparison {
     pub dependencies: Vec<DependencyDiff>,
     pub files: Vec<FileDiff>,
     pub unchanged_files: usize,
+    /// Inputs and outputs added, removed or changed (type or shape).
+    #[serde(default)]
+    pub signature: Vec<SignatureDiff>,
+}
+
+/// Whether a signature field is one of the model's inputs or outputs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignatureSide {
+    Input,
+    Output,
+}
+
+impl SignatureSide {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignatureSide::Input => "input",
+            SignatureSide::Output => "output",
+        }
+    }
+}
+
+/// An input or output that differs between two versions; `a` and `b` are its type and shape
+/// as text (`float32 [?, 4]`) where the version has it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignatureDiff {
+    pub side: SignatureSide,
+    pub name: String,
+    pub change: Change,
+    pub a: Option<String>,
+    pub b: Option<String>,
+}
+
+/// Fields by name (an unnamed one by its position, `#1`), with their type and shape as text.
+fn keyed_fields(fields: &[SignatureField]) -> Vec<(String, String)> {
+    fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let key = f.name.clone().unwrap_or_else(|| format!("#{}", i + 1));
+            let text = if f.optional {
+                format!("{} (optional)", f.describe())
+            } else {
+                f.describe()
+            };
+            (key, text)
+        })
+        .collect()
+}
+
+/// How B's inputs and outputs differ from A's: fields matched by name (unnamed ones by
+/// position); a field whose type, shape or optionality differs is changed. A version without a
+/// signature has no fields, so every field of the other is added or removed. Rows follow A's
+/// order, then the fields only B has.
+pub fn compare_signatures(a: Option<&Signature>, b: Option<&Signature>) -> Vec<SignatureDiff> {
+    let mut diffs = Vec::new();
+    for side in [SignatureSide::Input, SignatureSide::Output] {
+        let fields = |s: Option<&Signature>| {
+            s.map(|s| match side {
+                SignatureSide::Input => keyed_fields(&s.inputs),
+                SignatureSide::Output => keyed_fields(&s.outputs),
+            })
+            .unwrap_or_default()
+        };
+        let (fa, fb) = (fields(a), fields(b));
+        let find = |fields: &[(String, String)], key: &str| {
+            fields
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, t)| t.clone())
+        };
+        for (key, text) in &fa {
+            let change = match find(&fb, key) {
+                None => Change::Removed,
+                Some(other) if &other != text => Change::Changed,
+                Some(_) => continue,
+            };
+            diffs.push(SignatureDiff {
+                side,
+                name: key.clone(),
+                change,
+                a: Some(text.clone()),
+                b: find(&fb, key),
+            });
+        }
+        for (key, text) in &fb {
+            if find(&fa, key).is_none() {
+                diffs.push(SignatureDiff {
+                    side,
+                    name: key.clone(),
+                    change: Change::Added,
+                    a: None,
+                    b: Some(text.clone()),
+                });
+            }
+        }
+    }
+    diffs
 }
 
 fn last_values(metrics: &[Metric]) -> BTreeMap<String, f64> {
@@ -222,9 +321,11 @@ pub fn compare_versions(a: Version, b: Version) -> VersionComparison {
         });
     }
 
+    let signature = compare_signatures(a.signature.as_ref(), b.signature.as_ref());
     VersionComparison {
         a,
         b,
+        signature,
         fields,
         metrics,
         dependencies,
@@ -354,6 +455,7 @@ pub fn compare_feature_impacts(
 mod tests {
     use super::*;
     use crate::domain::requirements::{DependencySource, parse_pip_packages};
+    use crate::domain::signature::{Dim, SignatureKind, SignatureSource};
     use crate::domain::version::{
         Environment, Framework, GitInfo, Registration, UsageSnippet, VersionFile, VersionState,
     };
@@ -395,6 +497,8 @@ mod tests {
             created_at: Default::default(),
             updated_at: Default::default(),
             published_at: None,
+            signature: None,
+            signature_note: None,
         }
     }
 
@@ -554,5 +658,127 @@ mod tests {
         assert_eq!(fchange("same.txt"), None);
         assert_eq!(c.unchanged_files, 1);
         let _ = DependencySource::PipPackages;
+    }
+
+    fn field(name: Option<&str>, r#type: &str, shape: Option<Vec<Dim>>) -> SignatureField {
+        SignatureField {
+            name: name.map(str::to_owned),
+            r#type: r#type.to_owned(),
+            shape,
+            optional: false,
+        }
+    }
+
+    fn sig(inputs: Vec<SignatureField>, outputs: Vec<SignatureField>) -> Signature {
+        Signature {
+            inputs,
+            outputs,
+            source: SignatureSource::Mlmodel,
+            kind: SignatureKind::Columns,
+        }
+    }
+
+    #[test]
+    fn signature_inputs_added_removed_and_changed() {
+        let a = sig(
+            vec![
+                field(Some("age"), "double", None),
+                field(Some("bmi"), "double", None),
+                field(Some("sex"), "string", None),
+            ],
+            vec![field(None, "float32", Some(vec![Dim::Unknown]))],
+        );
+        let mut optional_sex = field(Some("sex"), "string", None);
+        optional_sex.optional = true;
+        let b = sig(
+            vec![
+                field(Some("bmi"), "float", None),
+                field(Some("age"), "double", None),
+                optional_sex,
+                field(Some("bp"), "double", None),
+            ],
+            vec![field(None, "float32", Some(vec![Dim::Unknown]))],
+        );
+        let diffs = compare_signatures(Some(&a), Some(&b));
+        type Row<'a> = (SignatureSide, &'a str, Change, Option<&'a str>, Option<&'a str>);
+        let rows: Vec<Row<'_>> = diffs
+            .iter()
+            .map(|d| {
+                (
+                    d.side,
+                    d.name.as_str(),
+                    d.change,
+                    d.a.as_deref(),
+                    d.b.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (
+                    SignatureSide::Input,
+                    "bmi",
+                    Change::Changed,
+                    Some("double"),
+                    Some("float")
+                ),
+                (
+                    SignatureSide::Input,
+                    "sex",
+                    Change::Changed,
+                    Some("string"),
+                    Some("string (optional)")
+                ),
+                (
+                    SignatureSide::Input,
+                    "bp",
+                    Change::Added,
+                    None,
+                    Some("double")
+                ),
+            ]
+        );
+        assert!(compare_signatures(Some(&a), Some(&a)).is_empty());
+    }
+
+    #[test]
+    fn unnamed_tensors_match_by_position_and_a_missing_signature_has_no_fields() {
+        let a = sig(
+            vec![field(
+                None,
+                "float32",
+                Some(vec![Dim::Unknown, Dim::Fixed(4)]),
+            )],
+            vec![],
+        );
+        let b = sig(
+            vec![field(
+                None,
+                "float32",
+                Some(vec![Dim::Unknown, Dim::Fixed(5)]),
+            )],
+            vec![field(Some("label"), "int64", Some(vec![Dim::Unknown]))],
+        );
+        let diffs = compare_signatures(Some(&a), Some(&b));
+        assert_eq!(diffs.len(), 2);
+        assert_eq!(diffs[0].name, "#1");
+        assert_eq!(diffs[0].change, Change::Changed);
+        assert_eq!(diffs[0].a.as_deref(), Some("float32 [?, 4]"));
+        assert_eq!(diffs[0].b.as_deref(), Some("float32 [?, 5]"));
+        assert_eq!(
+            (diffs[1].side, diffs[1].change),
+            (SignatureSide::Output, Change::Added)
+        );
+
+        let gone = compare_signatures(Some(&a), None);
+        assert_eq!(gone.len(), 1);
+        assert_eq!(gone[0].change, Change::Removed);
+        assert!(compare_signatures(None, None).is_empty());
+
+        let mut va = version("0.1.0");
+        let vb = version("0.2.0");
+        va.signature = Some(a);
+        assert_eq!(compare_versions(va, vb).signature.len(), 1);
     }
 }

@@ -5,6 +5,7 @@ use super::dataset::DatasetRef;
 use super::error::ApiError;
 use super::model::{Patch, bounded_text, list_patch, preview, text_patch, validate_tags};
 use super::requirements::{Dependency, UnparsedLine};
+use super::signature::Signature;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -184,6 +185,13 @@ pub struct Version {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,
+    /// The model's inputs and outputs, read from its `MLmodel` file or ONNX graph; `None` when
+    /// no file declares them (or none could be read: see `signature_note`).
+    #[serde(default)]
+    pub signature: Option<Signature>,
+    /// Why a file that should declare the signature could not be read, for people.
+    #[serde(default)]
+    pub signature_note: Option<String>,
 }
 
 impl Version {

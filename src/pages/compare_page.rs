@@ -218,7 +218,14 @@ fn ComparisonTables(
         dependencies,
         files,
         unchanged_files,
+        signature,
     } = comparison;
+    let signature_note = match (&a.signature, &b.signature) {
+        (None, None) => Some("Neither version declares a signature."),
+        (Some(_), None) => Some("Only version A declares a signature."),
+        (None, Some(_)) => Some("Only version B declares a signature."),
+        (Some(_), Some(_)) => None,
+    };
     let version_head = |v: &Version, side: &'static str| {
         let href = format!("/models/{}/versions/{}", model.name, v.version);
         view! {
@@ -271,6 +278,42 @@ fn ComparisonTables(
         </section>
 
         <FeatureImpactSection a=an.clone() b=bn.clone() impact_a impact_b />
+
+        <section class="mb-8" aria-labelledby="signature-diff-heading">
+            <h3 id="signature-diff-heading" class="mb-2 text-lg font-semibold">"Signature"</h3>
+            {signature_note.map(|note| view! { <p class="mb-2 text-sm text-slate-600">{note}</p> })}
+            {if signature.is_empty() {
+                (a.signature.is_some() || b.signature.is_some()).then(|| view! {
+                    <p class="empty">"The inputs and outputs are the same."</p>
+                }).into_any()
+            } else {
+                view! {
+                    <table class=TABLE aria-label="Signature differences">
+                        <thead class=HEAD>
+                            <tr>
+                                <th scope="col" class=CELL>"Name"</th>
+                                <th scope="col" class=CELL>"Kind"</th>
+                                <th scope="col" class=CELL>"Change"</th>
+                                <th scope="col" class=CELL>{an.clone()}</th>
+                                <th scope="col" class=CELL>{bn.clone()}</th>
+                            </tr>
+                        </thead>
+                        <tbody class="bg-white">
+                            {signature.into_iter().map(|d| view! {
+                                <tr class="border-t border-slate-100">
+                                    <th scope="row" class=format!("{CELL} break-all font-mono")>{d.name}</th>
+                                    <td class=CELL>{d.side.as_str()}</td>
+                                    <td class=CELL>{change_badge(d.change)}</td>
+                                    <td class=format!("{CELL} font-mono")>{d.a.unwrap_or_else(|| "—".to_owned())}</td>
+                                    <td class=format!("{CELL} font-mono")>{d.b.unwrap_or_else(|| "—".to_owned())}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }
+                .into_any()
+            }}
+        </section>
 
         <section class="mb-8" aria-labelledby="dependency-diff-heading">
             <h3 id="dependency-diff-heading" class="mb-2 text-lg font-semibold">"Dependencies"</h3>

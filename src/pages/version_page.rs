@@ -16,6 +16,7 @@ use crate::components::model_tabs::{is_signed_in, load_error_view};
 use crate::components::training_data::TrainingDataSection;
 use crate::components::version_badges::VersionBadges;
 use crate::domain::model::{Model, Role};
+use crate::domain::signature::SignatureSource;
 use crate::domain::version::{Version, VersionState};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -180,6 +181,7 @@ fn VersionDetails(
         </section>
         <TrainingDataSection model=model.clone() version=version.clone() />
         <UsageSection version=version.clone() />
+        <SignatureSection version=version.clone() />
         <MetricsSection version=version.clone() />
         <FeatureImpactPanel model=m.clone() version=v.clone() can_edit />
         <DependenciesSection version=version.clone() />
@@ -263,6 +265,76 @@ fn Snippet(title: &'static str, text: String) -> impl IntoView {
             </figcaption>
             <pre class="overflow-x-auto p-3 font-mono text-xs" tabindex="0" data-testid=format!("usage-{}", title.to_lowercase())>{text}</pre>
         </figure>
+    }
+}
+
+/// The model's inputs and outputs, as its MLmodel file or ONNX graph declares them.
+#[component]
+fn SignatureSection(version: Version) -> impl IntoView {
+    let note = version
+        .signature_note
+        .clone()
+        .map(|note| view! { <p class="mb-2 text-sm text-amber-800" role="note">{note}</p> });
+    let body = match version.signature {
+        None => view! {
+            <p class="empty">
+                "No signature: no MLmodel file or ONNX model of this version declares its inputs and outputs."
+            </p>
+        }
+        .into_any(),
+        Some(signature) => {
+            let source = match signature.source {
+                SignatureSource::Mlmodel => "Read from the MLmodel file.",
+                SignatureSource::Onnx => "Read from the ONNX graph.",
+            };
+            let rows = signature
+                .inputs
+                .iter()
+                .map(|f| ("input", f))
+                .chain(signature.outputs.iter().map(|f| ("output", f)))
+                .map(|(side, f)| {
+                    let name = f.name.clone().unwrap_or_else(|| "(unnamed)".to_owned());
+                    let r#type = if f.optional {
+                        format!("{} (optional)", f.r#type)
+                    } else {
+                        f.r#type.clone()
+                    };
+                    let shape = Some(f.shape_text())
+                        .filter(|s| !s.is_empty())
+                        .unwrap_or_else(|| "—".to_owned());
+                    view! {
+                        <tr class="border-t border-slate-100">
+                            <td class="px-4 py-2">{side}</td>
+                            <th scope="row" class="break-all px-4 py-2 font-mono font-medium">{name}</th>
+                            <td class="px-4 py-2 font-mono">{r#type}</td>
+                            <td class="px-4 py-2 font-mono">{shape}</td>
+                        </tr>
+                    }
+                })
+                .collect_view();
+            view! {
+                <p class="mb-2 text-sm text-slate-600">{source}</p>
+                <table class="w-full rounded-lg border border-slate-200 bg-white text-left text-sm" aria-label="Signature">
+                    <thead class="bg-slate-100 text-slate-600">
+                        <tr>
+                            <th scope="col" class="px-4 py-2">"Kind"</th>
+                            <th scope="col" class="px-4 py-2">"Name"</th>
+                            <th scope="col" class="px-4 py-2">"Type"</th>
+                            <th scope="col" class="px-4 py-2">"Shape"</th>
+                        </tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            }
+            .into_any()
+        }
+    };
+    view! {
+        <section class="mb-8" aria-labelledby="signature-heading">
+            <h2 id="signature-heading" class="mb-3 text-lg font-semibold">"Signature"</h2>
+            {note}
+            {body}
+        </section>
     }
 }
 

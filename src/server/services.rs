@@ -10,6 +10,7 @@ pub mod files;
 pub mod jobs;
 pub mod model_checks;
 pub mod models;
+pub mod signatures;
 pub mod sweep;
 pub mod teams;
 pub mod tokens;

@@ -15,6 +15,10 @@ use tract_onnx::pb::{self, GraphProto, ModelProto, NodeProto, ValueInfoProto};
 use tract_onnx::prelude::*;
 use tract_onnx::tract_hir::internal::*;
 
+use crate::domain::signature::{
+    Dim, MAX_FIELD_NAME_CHARS, MAX_RANK, MAX_SIGNATURE_FIELDS, SignatureField,
+};
+
 use super::ops;
 use super::{Features, PredictError, Predictions, Predictor, Task};
 
@@ -61,6 +65,11 @@ pub struct ModelInfo {
     pub class_labels: Vec<String>,
     /// Operators needed for the predictions that cannot be run here, sorted, each named once.
     pub unsupported_operators: Vec<Operator>,
+    /// The graph's inputs (stored weights excluded) and outputs: name, element type, shape.
+    #[serde(default)]
+    pub input_specs: Vec<SignatureField>,
+    #[serde(default)]
+    pub output_specs: Vec<SignatureField>,
 }
 
 /// Reads what a model file holds without running it. An upload can report unsupported
@@ -475,6 +484,11 @@ fn analyse(proto: &ModelProto) -> Result<Analysis, PredictError> {
         .iter()
         .filter(|i| !initialized.contains(&*i.name))
         .collect();
+    let input_specs: Vec<SignatureField> = inputs
+        .iter()
+        .take(MAX_SIGNATURE_FIELDS)
+        .map(|i| field_spec(i))
+        .collect();
     let producers: HashMap<&str, usize> = graph
         .node
         .iter()
@@ -512,6 +526,13 @@ fn analyse(proto: &ModelProto) -> Result<Analysis, PredictError> {
         task,
         class_labels,
         unsupported_operators: unsupported.into_iter().collect(),
+        input_specs,
+        output_specs: graph
+            .output
+            .iter()
+            .take(MAX_SIGNATURE_FIELDS)
+            .map(field_spec)
+            .collect(),
     };
     Ok(Analysis { info, input_type })
 }
@@ -685,6 +706,61 @@ fn class_labels(node: &NodeProto) -> Vec<String> {
 fn tensor_type(value: &ValueInfoProto) -> Option<&pb::type_proto::Tensor> {
     let pb::type_proto::Value::TensorType(tensor) = value.r#type.as_ref()?.value.as_ref()?;
     Some(tensor)
+}
+
+/// An element type as people write it: `float32`, `int64`, `string`.
+fn element_type_name(elem_type: i32) -> String {
+    match DataType::try_from(elem_type) {
+        Ok(DataType::Float) => "float32".to_owned(),
+        Ok(DataType::Double) => "float64".to_owned(),
+        Ok(DataType::Float16) => "float16".to_owned(),
+        Ok(DataType::Undefined) => "undefined".to_owned(),
+        Ok(other) => other.as_str_name().to_ascii_lowercase(),
+        Err(_) => format!("type {elem_type}"),
+    }
+}
+
+fn bounded_name(name: &str) -> String {
+    match name.char_indices().nth(MAX_FIELD_NAME_CHARS) {
+        Some((cut, _)) => format!("{}…", &name[..cut]),
+        None => name.to_owned(),
+    }
+}
+
+/// A graph input or output as a signature field: a fixed dimension, a named (symbolic) one, or
+/// one the file leaves open.
+fn field_spec(value: &ValueInfoProto) -> SignatureField {
+    use pb::tensor_shape_proto::dimension::Value;
+    let name = (!value.name.is_empty()).then(|| bounded_name(&value.name));
+    let (r#type, shape) = match (tensor_type(value), &value.r#type) {
+        (Some(tensor), _) => {
+            let shape = tensor.shape.as_ref().and_then(|shape| {
+                (shape.dim.len() <= MAX_RANK).then(|| {
+                    shape
+                        .dim
+                        .iter()
+                        .map(|d| match &d.value {
+                            Some(Value::DimValue(n)) if *n >= 0 => Dim::Fixed(*n),
+                            Some(Value::DimParam(p)) if !p.is_empty() => {
+                                Dim::Named(bounded_name(p))
+                            }
+                            _ => Dim::Unknown,
+                        })
+                        .collect()
+                })
+            });
+            (element_type_name(tensor.elem_type), shape)
+        }
+        // Sequences and maps (a ZipMap's output) are types this decoder skips.
+        (None, Some(_)) => ("not a tensor".to_owned(), None),
+        (None, None) => ("undeclared".to_owned(), None),
+    };
+    SignatureField {
+        name,
+        r#type,
+        shape,
+        optional: false,
+    }
 }
 
 /// The fixed `features` of a declared `[rows, features]` shape.

@@ -394,8 +394,20 @@ fn version_schemas() -> Value {
                 "marker": {"type": ["string", "null"]}, "line": {"type": "string"}, "line_number": {"type": "integer"}}}},
             "unparsed_dependencies": {"type": "array", "items": {"type": "object", "properties": {"line": {"type": "string"}, "line_number": {"type": "integer"}, "reason": {"type": "string"}}}},
             "usage_snippet": {"type": "object", "properties": {"curl": {"type": "string"}, "python": {"type": "string"}}},
+            "signature": {"oneOf": [{"$ref": "#/components/schemas/Signature"}, {"type": "null"}], "description": "The model's inputs and outputs, read whenever the version's files change: the `signature:` of its MLflow `MLmodel` file (the shallowest one) when it declares one, else the inputs and outputs of the ONNX graph it runs (its only .onnx file, or model.onnx). Null when no file declares them."},
+            "signature_note": {"type": ["string", "null"], "description": "Why a file that should declare the signature could not be read (a malformed MLmodel, say); the upload itself succeeds."},
             "created_by": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"}
         }, "allOf": [{"properties": fields}]},
+        "SignatureField": {"type": "object", "required": ["name", "type", "shape"], "properties": {
+            "name": {"type": ["string", "null"], "description": "Null for an unnamed tensor or column."},
+            "type": {"type": "string", "description": "Element type of a tensor (float32, float64, int64, string, bool, …) or MLflow column type (double, long, string, array<string>, …).", "examples": ["float32", "double"]},
+            "shape": {"type": ["array", "null"], "items": {"type": ["integer", "string", "null"]}, "description": "A tensor's dimensions: a size, the name of a symbolic dimension, or null where it varies (MLflow's -1). Null for a column (one value per row) or an undeclared shape.", "examples": [[null, 4]]},
+            "optional": {"type": "boolean", "default": false, "description": "An MLflow column marked \"required\": false; present only when true."}}},
+        "Signature": {"type": "object", "required": ["inputs", "outputs", "source", "kind"], "properties": {
+            "inputs": {"type": "array", "maxItems": 1000, "items": {"$ref": "#/components/schemas/SignatureField"}},
+            "outputs": {"type": "array", "maxItems": 1000, "items": {"$ref": "#/components/schemas/SignatureField"}},
+            "source": {"type": "string", "enum": ["onnx", "mlmodel"]},
+            "kind": {"type": "string", "enum": ["columns", "tensors"], "description": "columns: an MLflow column-based schema, whose input names are dataset columns (feature impact refuses training data lacking one). tensors: tensors; their names are dataset columns only when there are several, each 1-D or [rows, 1]."}}},
         "VersionList": list_schema("Version"),
         "VersionDeleted": {"type": "object", "properties": {"version": {"type": "string"}, "model_deleted": {"type": "boolean"}}},
         "Alias": {"type": "object", "properties": {"alias": {"type": "string"}, "version": {"type": "string"}, "protected": {"type": "boolean"}, "version_active": {"type": "boolean"},
@@ -435,7 +447,7 @@ fn feature_impact_paths() -> Value {
                     "403": error_ref("FORBIDDEN: computing needs an Editor or Owner role."),
                     "404": e404.clone(),
                     "409": error_ref("JOB_ALREADY_RUNNING: a computation for this version is queued or running."),
-                    "422": error_ref("NO_TRAINING_DATA, INVALID_ROW_COUNT (outside 10..100000), DATASET_TOO_SMALL, UNSUPPORTED_TARGET_TYPE, NO_RUNNABLE_MODEL, SEVERAL_MODELS, UNSUPPORTED_OPERATORS (names them), MODEL_CANNOT_RUN, INVALID_PREDICTION_URL, PREDICTION_HOST_NOT_ALLOWED or INVALID_FIELD.")
+                    "422": error_ref("NO_TRAINING_DATA, INVALID_ROW_COUNT (outside 10..100000), DATASET_TOO_SMALL, UNSUPPORTED_TARGET_TYPE, DATASET_COLUMNS_MISSING (the training data lacks input columns the version's signature names; error_msg lists them), NO_RUNNABLE_MODEL, SEVERAL_MODELS, UNSUPPORTED_OPERATORS (names them), MODEL_CANNOT_RUN, INVALID_PREDICTION_URL, PREDICTION_HOST_NOT_ALLOWED or INVALID_FIELD.")
                 }
             },
             "put": {

@@ -8,7 +8,7 @@ use crate::domain::feature_impact::{
 };
 use crate::domain::job::Job;
 use crate::domain::model::Role;
-use crate::domain::model_check::is_checked_model_file;
+use crate::domain::model_check::{is_checked_model_file, runnable_model_file};
 use crate::server::auth::Caller;
 use crate::server::error::{AppError, AppResult};
 use crate::server::feature_impact::{self as engine, Progress, Settings, Task};
@@ -117,9 +117,8 @@ async fn onnx_backend(state: &AppState, version_id: &str) -> AppResult<Backend> 
             .into());
         }
         [only] => only,
-        several => several
-            .iter()
-            .find(|(path, _, _)| path.rsplit('/').next() == Some("model.onnx"))
+        several => runnable_model_file(several.iter().map(|(path, _, _)| path.as_str()))
+            .and_then(|chosen| several.iter().find(|(path, _, _)| path == chosen))
             .ok_or_else(|| {
                 ApiError::new(
                     422,
@@ -166,6 +165,32 @@ fn no_training_data() -> ApiError {
     )
 }
 
+/// The training data lacks inputs the version's signature names: every permutation would fail.
+fn columns_missing(dataset: &str, missing: &[&str]) -> ApiError {
+    let quoted: Vec<String> = missing.iter().map(|c| format!("'{c}'")).collect();
+    ApiError::new(
+        422,
+        "DATASET_COLUMNS_MISSING",
+        format!(
+            "The training dataset '{dataset}' lacks {} the model's signature names as \
+             {}: {}.",
+            if missing.len() == 1 {
+                "a column"
+            } else {
+                "columns"
+            },
+            if missing.len() == 1 {
+                "an input"
+            } else {
+                "inputs"
+            },
+            quoted.join(", ")
+        ),
+        "Assign training data that has every input column of the signature (PUT …/training-data), \
+         or upload a version whose MLmodel or ONNX file names the dataset's columns.",
+    )
+}
+
 /// Checks everything that can be checked now and queues the job; answers its id.
 pub async fn start(
     state: &AppState,
@@ -187,6 +212,13 @@ pub async fn start(
         .await?
         .ok_or_else(no_training_data)?;
     let row_count = resolve_row_count(request.row_count, dataset.row_count)?;
+    if let Some(signature) = version.signature() {
+        let columns: Vec<&str> = dataset.columns.iter().map(|c| c.name.as_str()).collect();
+        let missing = signature.missing_columns(&columns);
+        if !missing.is_empty() {
+            return Err(columns_missing(&dataset.name, &missing).into());
+        }
+    }
     let backend = match request.prediction_url.as_deref() {
         Some(raw) => {
             let url = remote::validate_url(raw).map_err(|e| {

@@ -14,7 +14,7 @@ use crate::server::services::sweep::discard_refused;
 use crate::server::services::versions::{
     VersionRow, content_type_for, find_version, refresh_dependencies, too_many_files, upsert_file,
 };
-use crate::server::services::{audit, model_checks};
+use crate::server::services::{audit, model_checks, signatures};
 use crate::server::state::AppState;
 use crate::server::storage::{PutError, StoredBlob};
 use bytes::Bytes;
@@ -210,6 +210,9 @@ where
     } else {
         None
     };
+    if signatures::declares_signature(&path) {
+        signatures::refresh_signature(state, &row.id).await;
+    }
     Ok((
         is_new,
         VersionFile {
@@ -336,6 +339,9 @@ pub async fn delete_file(
     tx.commit().await?;
     if file_name(&path) == "requirements.txt" {
         refresh_dependencies(state, &row.id).await?;
+    }
+    if signatures::declares_signature(&path) {
+        signatures::refresh_signature(state, &row.id).await;
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! and decides whether feature impact can run the ONNX file itself.
 
 use crate::domain::model_check::{CheckStatus, ModelCheck, is_checked_model_file};
+use crate::domain::signature::{Signature, SignatureKind, SignatureSource};
 use crate::server::db;
 use crate::server::error::{AppError, AppResult};
 use crate::server::predict::{ModelInfo, PredictError, RunnerLimits, Task, runner};
@@ -26,6 +27,12 @@ fn describe(info: Option<&ModelInfo>, result: Result<(), PredictError>) -> Model
         task,
         n_features: info.and_then(|i| i.n_features),
         class_labels: info.map(|i| i.class_labels.clone()).unwrap_or_default(),
+        signature: info.map(|i| Signature {
+            inputs: i.input_specs.clone(),
+            outputs: i.output_specs.clone(),
+            source: SignatureSource::Onnx,
+            kind: SignatureKind::Tensors,
+        }),
     };
     match result {
         Ok(()) => {
@@ -72,17 +79,21 @@ fn not_checked(size: u64) -> ModelCheck {
         task: None,
         n_features: None,
         class_labels: Vec::new(),
+        signature: None,
     }
 }
 
-/// The stored check of a blob, running it first if it was never checked.
+/// The stored check of a blob, running it first if it was never checked (or was checked before
+/// signatures were read).
 pub async fn check_blob(state: &AppState, sha256: &str, size: u64) -> AppResult<ModelCheck> {
     let stored: Option<(String,)> =
         sqlx::query_as("SELECT result FROM model_checks WHERE sha256 = $1")
             .bind(sha256)
             .fetch_optional(&state.db)
             .await?;
-    if let Some(check) = stored.and_then(|(r,)| serde_json::from_str::<ModelCheck>(&r).ok()) {
+    if let Some(check) = stored.and_then(|(r,)| serde_json::from_str::<ModelCheck>(&r).ok())
+        && !check.lacks_signature()
+    {
         return Ok(check);
     }
     if size > MAX_CHECKED_BYTES {
@@ -104,7 +115,7 @@ pub async fn check_blob(state: &AppState, sha256: &str, size: u64) -> AppResult<
     }
     sqlx::query(
         "INSERT INTO model_checks (sha256, result, checked_at) VALUES ($1, $2, $3)
-         ON CONFLICT (sha256) DO NOTHING",
+         ON CONFLICT (sha256) DO UPDATE SET result = excluded.result, checked_at = excluded.checked_at",
     )
     .bind(sha256)
     .bind(serde_json::to_string(&check).map_err(|e| AppError::Internal(e.to_string()))?)
@@ -191,6 +202,15 @@ mod tests {
         assert_eq!(check.status, CheckStatus::Ok, "{}", check.message);
         assert_eq!(check.n_features, Some(10));
         assert_eq!(check.task.as_deref(), Some("regression"));
+        let signature = check.signature.unwrap_or_else(|| panic!("no signature"));
+        assert_eq!(signature.source, SignatureSource::Onnx);
+        assert_eq!(signature.inputs.len(), 1);
+        assert_eq!(signature.inputs[0].r#type, "float32");
+        assert_eq!(
+            signature.inputs[0].shape.as_ref().and_then(|s| s.get(1)),
+            Some(&crate::domain::signature::Dim::Fixed(10))
+        );
+        assert_eq!(signature.required_columns(), None);
     }
 
     #[test]

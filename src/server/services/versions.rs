@@ -10,6 +10,7 @@ use crate::domain::paging::{Page, Paging};
 use crate::domain::requirements::{
     Dependencies, DependencySource, parse_pip_packages, parse_requirements,
 };
+use crate::domain::signature::Signature;
 use crate::domain::version::{
     self, Environment, Metric, MetricPoint, MetricSeries, NewVersion, Registration, Version,
     VersionDeleted, VersionFields, VersionFile, VersionPatch, VersionQuery, VersionState,
@@ -22,7 +23,7 @@ use crate::server::db::QueryBuilder;
 use crate::server::error::{AppError, AppResult};
 use crate::server::services::aliases;
 use crate::server::services::models::{self, ModelRef, PRIMARY_VERSION_ID, find_model};
-use crate::server::services::{audit, model_checks};
+use crate::server::services::{audit, model_checks, signatures};
 use crate::server::state::AppState;
 use crate::server::storage::StoredBlob;
 use serde_json::json;
@@ -39,7 +40,7 @@ fn version_columns() -> String {
         v.registration, v.active, v.description, v.metadata, v.tags, v.metrics, v.framework,
         v.environment, v.git, v.source_uri, v.run_id, v.dependencies, v.base_version,
         u.username AS created_by, v.created_at, v.updated_at, v.published_at,
-        v.training_dataset_id, (SELECT d.name FROM datasets d WHERE d.id = v.training_dataset_id) AS training_dataset_name,
+        v.signature, v.signature_note, v.training_dataset_id, (SELECT d.name FROM datasets d WHERE d.id = v.training_dataset_id) AS training_dataset_name,
         v.holdout_dataset_id, (SELECT d.name FROM datasets d WHERE d.id = v.holdout_dataset_id) AS holdout_dataset_name,
         CASE WHEN v.id = {PRIMARY_VERSION_ID} THEN 1 ELSE 0 END AS is_primary,
         (SELECT COUNT(*) FROM version_files f WHERE f.version_id = v.id) AS file_count,
@@ -81,6 +82,8 @@ pub(crate) struct VersionRow {
     created_at: String,
     updated_at: String,
     published_at: Option<String>,
+    signature: Option<String>,
+    signature_note: Option<String>,
     training_dataset_id: Option<String>,
     training_dataset_name: Option<String>,
     holdout_dataset_id: Option<String>,
@@ -107,6 +110,13 @@ impl VersionRow {
 
     pub fn registration(&self) -> Registration {
         Registration::parse(&self.registration)
+    }
+
+    /// The stored signature (none if what is stored cannot be read back).
+    pub fn signature(&self) -> Option<Signature> {
+        self.signature
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok())
     }
 
     fn fields(&self) -> VersionFields {
@@ -139,6 +149,8 @@ impl VersionRow {
             })
         };
         Version {
+            signature: self.signature(),
+            signature_note: self.signature_note,
             training_dataset: dataset(self.training_dataset_id, self.training_dataset_name),
             holdout_dataset: dataset(self.holdout_dataset_id, self.holdout_dataset_name),
             fqn: version::fqn(&self.model_name, &number),
@@ -560,6 +572,7 @@ pub async fn begin_version(
     let pending = PendingVersion { id, model, number };
     if registration == Registration::Ready {
         refresh_dependencies(state, &pending.id).await?;
+        signatures::refresh_signature(state, &pending.id).await;
     }
     Ok(pending)
 }
@@ -672,6 +685,7 @@ pub async fn finish_version(
     tx.commit().await?;
     refresh_dependencies(state, &pending.id).await?;
     model_checks::check_version_files(state, &pending.id).await;
+    signatures::refresh_signature(state, &pending.id).await;
     Ok(())
 }
 
@@ -1178,11 +1192,11 @@ pub async fn copy_model(
         "INSERT INTO versions (id, model_id, major, minor, patch, state, registration, active,
             description, metadata, tags, metrics, framework, environment, git, source_uri, run_id,
             dependencies, base_version, created_by, created_at, updated_at, published_at,
-            training_dataset_id, holdout_dataset_id)
+            training_dataset_id, holdout_dataset_id, signature, signature_note)
          SELECT c.new_id, $1, major, minor, patch, state, registration, active, description, metadata,
             tags, metrics, framework, environment, git, source_uri, run_id, dependencies,
             base_version, created_by, created_at, updated_at, published_at,
-            training_dataset_id, holdout_dataset_id
+            training_dataset_id, holdout_dataset_id, signature, signature_note
          FROM versions v JOIN version_copy c ON c.old_id = v.id",
     )
     .bind(&id)
