@@ -55,6 +55,9 @@ pub async fn complete_setup(
     display_name: String,
     password: String,
     confirm_password: String,
+    /// "on" when the box "Load the demo models" is ticked.
+    #[server(default)]
+    load_demo: Option<String>,
 ) -> Result<(), ApiError> {
     use crate::server::services::users;
     if password != confirm_password {
@@ -71,10 +74,31 @@ pub async fn complete_setup(
         password,
         is_admin: true,
     };
-    users::complete_setup(&state().db, &token, new)
+    let username = new.username.clone();
+    let display_name = new.display_name.clone();
+    let state = state();
+    let admin = users::complete_setup(&state.db, &token, new)
         .await
         .map_err(fail)?;
-    leptos_axum::redirect("/login?setup=done");
+    if load_demo.is_some_and(|v| !v.is_empty()) {
+        let owner = crate::server::auth::Caller {
+            user_id: admin,
+            username,
+            display_name,
+            is_admin: true,
+            method: crate::server::auth::AuthMethod::Session,
+        };
+        // Feature impact takes a few seconds per version: the models appear at once and fill
+        // in while the admin signs in.
+        tokio::spawn(async move {
+            if let Err(e) = crate::server::demo::populate(&state, &owner).await {
+                tracing::error!("loading the demo models: {e:?}");
+            }
+        });
+        leptos_axum::redirect("/login?setup=done&demo=loading");
+    } else {
+        leptos_axum::redirect("/login?setup=done");
+    }
     Ok(())
 }
 

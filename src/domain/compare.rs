@@ -700,7 +700,13 @@ mod tests {
             vec![field(None, "float32", Some(vec![Dim::Unknown]))],
         );
         let diffs = compare_signatures(Some(&a), Some(&b));
-        type Row<'a> = (SignatureSide, &'a str, Change, Option<&'a str>, Option<&'a str>);
+        type Row<'a> = (
+            SignatureSide,
+            &'a str,
+            Change,
+            Option<&'a str>,
+            Option<&'a str>,
+        );
         let rows: Vec<Row<'_>> = diffs
             .iter()
             .map(|d| {

@@ -14,6 +14,7 @@ pub fn LoginPage() -> impl IntoView {
     let attempt = ServerAction::<Login>::new();
     let query = use_query_map();
     let setup_done = move || query.with(|q| q.get("setup").as_deref() == Some("done"));
+    let demo_loading = move || query.with(|q| q.get("demo").as_deref() == Some("loading"));
     view! {
         <Title text="Sign in" />
         <section class="mx-auto max-w-sm">
@@ -24,6 +25,7 @@ pub fn LoginPage() -> impl IntoView {
                         view! {
                             <p role="status" class="notice">
                                 "Admin created. Sign in."
+                                {demo_loading().then_some(" The demo models are loading: they appear under Models within a minute.")}
                             </p>
                         }
                     })

@@ -51,6 +51,15 @@ pub fn SetupPage() -> impl IntoView {
                                         <input id="confirm_password" name="confirm_password" type="password" class="input" autocomplete="new-password" aria-describedby="confirm-error" required minlength="8" />
                                         <FieldMessage id="confirm-error" message=field_error(result, "confirm_password") />
                                     </div>
+                                    <label class="flex items-start gap-2 text-sm">
+                                        <input type="checkbox" name="load_demo" value="on" class="mt-1" aria-describedby="demo-help" />
+                                        <span>
+                                            "Load the demo models"
+                                            <span id="demo-help" class="block text-xs text-slate-500">
+                                                "Two scikit-learn models with versions, metrics, aliases, training data and feature impact, to look around with. Delete them any time."
+                                            </span>
+                                        </span>
+                                    </label>
                                     <button type="submit" class="btn-primary w-full">"Create admin"</button>
                                 </form>
                             }

@@ -136,7 +136,8 @@ pub async fn setup_link_is_valid(pool: &AnyPool, secret: &str) -> AppResult<bool
 }
 
 /// Creates the first admin with a setup link; the link (and every other) stops working.
-pub async fn complete_setup(pool: &AnyPool, secret: &str, new: NewUser) -> AppResult<()> {
+/// Creates the first admin with a setup link; answers the new admin's id.
+pub async fn complete_setup(pool: &AnyPool, secret: &str, new: NewUser) -> AppResult<String> {
     if !setup_link_is_valid(pool, secret).await? {
         return Err(setup_link_invalid().into());
     }
@@ -171,7 +172,7 @@ pub async fn complete_setup(pool: &AnyPool, secret: &str, new: NewUser) -> AppRe
     )
     .await?;
     tx.commit().await?;
-    Ok(())
+    Ok(id)
 }
 
 fn wrong_credentials() -> ApiError {
