@@ -10,6 +10,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod feature_impact;
+pub mod highlight;
 pub mod jobs;
 pub mod kept_input;
 pub mod markdown;

@@ -4,14 +4,14 @@
 use crate::domain::version::MetricSeries;
 use leptos::prelude::*;
 
-const WIDTH: f64 = 640.0;
-const HEIGHT: f64 = 220.0;
+const WIDTH: f64 = 420.0;
+const HEIGHT: f64 = 200.0;
 const LEFT: f64 = 64.0;
 const RIGHT: f64 = 16.0;
 const TOP: f64 = 16.0;
 const BOTTOM: f64 = 48.0;
 /// More version labels than this overlap; only every n-th is written.
-const MAX_X_LABELS: usize = 10;
+const MAX_X_LABELS: usize = 6;
 
 /// A number short enough for an axis: up to 4 significant digits, no trailing zeros.
 pub fn format_value(value: f64) -> String {
@@ -145,7 +145,7 @@ pub fn MetricChart(series: MetricSeries, index: usize) -> impl IntoView {
                         y=format!("{:.1}", bottom + 16.0)
                         text-anchor="middle"
                         class="fill-slate-600"
-                        font-size="11"
+                        font-size="13"
                     >
                         {p.version.clone()}
                     </text>
@@ -177,13 +177,13 @@ pub fn MetricChart(series: MetricSeries, index: usize) -> impl IntoView {
                 // Lowest and highest value, with guide lines.
                 <line x1=LEFT y1=format!("{y_max:.1}") x2=WIDTH - RIGHT y2=format!("{y_max:.1}") class="stroke-slate-200" stroke-dasharray="4 4" />
                 <line x1=LEFT y1=format!("{y_min:.1}") x2=WIDTH - RIGHT y2=format!("{y_min:.1}") class="stroke-slate-200" stroke-dasharray="4 4" />
-                <text x=LEFT - 6.0 y=format!("{:.1}", y_max + 4.0) text-anchor="end" font-size="11" class="fill-slate-600">
+                <text x=LEFT - 6.0 y=format!("{:.1}", y_max + 4.0) text-anchor="end" font-size="13" class="fill-slate-600">
                     {format_value(max)}
                 </text>
-                <text x=LEFT - 6.0 y=format!("{:.1}", y_min + 4.0) text-anchor="end" font-size="11" class="fill-slate-600">
+                <text x=LEFT - 6.0 y=format!("{:.1}", y_min + 4.0) text-anchor="end" font-size="13" class="fill-slate-600">
                     {format_value(min)}
                 </text>
-                <text x=(LEFT + WIDTH - RIGHT) / 2.0 y=HEIGHT - 6.0 text-anchor="middle" font-size="11" class="fill-slate-500">
+                <text x=(LEFT + WIDTH - RIGHT) / 2.0 y=HEIGHT - 6.0 text-anchor="middle" font-size="13" class="fill-slate-500">
                     "Version"
                 </text>
                 <path d=path fill="none" class="stroke-indigo-600" stroke-width="2" stroke-linejoin="round" />

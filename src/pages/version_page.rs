@@ -263,7 +263,7 @@ fn Snippet(title: &'static str, text: String) -> impl IntoView {
                 <span id=heading_id class="text-sm font-medium">{title}</span>
                 <CopyButton text=text.clone() label=format!("Copy {title} snippet") />
             </figcaption>
-            <pre class="overflow-x-auto p-3 font-mono text-xs" tabindex="0" data-testid=format!("usage-{}", title.to_lowercase())>{text}</pre>
+            <pre class="whitespace-pre-wrap break-words p-3 font-mono text-xs" data-testid=format!("usage-{}", title.to_lowercase())>{text}</pre>
         </figure>
     }
 }

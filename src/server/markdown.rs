@@ -1,7 +1,8 @@
 //! Model cards: Markdown rendered to HTML and sanitized, so a card can format text but never run
 //! script or restyle the page.
 
-use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
+use crate::server::highlight;
+use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
 
 /// Renders Markdown to sanitized HTML. Headings move down one level: the page's own `h1` is the
 /// model name.
@@ -10,25 +11,50 @@ pub fn render_markdown(source: &str) -> String {
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_TASKLISTS
         | Options::ENABLE_FOOTNOTES;
-    let events = Parser::new_ext(source, options).map(|event| match event {
-        Event::Start(Tag::Heading {
-            level,
-            id,
-            classes,
-            attrs,
-        }) => Event::Start(Tag::Heading {
-            level: demote(level),
-            id,
-            classes,
-            attrs,
-        }),
-        Event::End(TagEnd::Heading(level)) => Event::End(TagEnd::Heading(demote(level))),
-        other => other,
-    });
+    let mut events = Vec::new();
+    // A fenced block in a language the highlighter knows: its language and text so far.
+    let mut code: Option<(String, String)> = None;
+    for event in Parser::new_ext(source, options) {
+        match (event, &mut code) {
+            (Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(lang))), None)
+                if highlight::highlight(&lang, "").is_some() =>
+            {
+                code = Some((lang.to_string(), String::new()));
+            }
+            (Event::Text(text), Some((_, body))) => body.push_str(&text),
+            (Event::End(TagEnd::CodeBlock), Some(_)) => {
+                if let Some((lang, body)) = code.take() {
+                    let html = highlight::highlight(&lang, &body).unwrap_or_default();
+                    events.push(Event::Html(html.into()));
+                }
+            }
+            (
+                Event::Start(Tag::Heading {
+                    level,
+                    id,
+                    classes,
+                    attrs,
+                }),
+                _,
+            ) => {
+                events.push(Event::Start(Tag::Heading {
+                    level: demote(level),
+                    id,
+                    classes,
+                    attrs,
+                }));
+            }
+            (Event::End(TagEnd::Heading(level)), _) => {
+                events.push(Event::End(TagEnd::Heading(demote(level))));
+            }
+            (other, _) => events.push(other),
+        }
+    }
     let mut unsafe_html = String::with_capacity(source.len() * 3 / 2);
-    html::push_html(&mut unsafe_html, events);
+    html::push_html(&mut unsafe_html, events.into_iter());
     ammonia::Builder::default()
         .link_rel(Some("noopener noreferrer nofollow"))
+        .add_allowed_classes("span", highlight::CLASSES)
         .clean(&unsafe_html)
         .to_string()
 }
@@ -62,6 +88,19 @@ mod tests {
         assert!(!html.contains("<script"), "{html}");
         assert!(!html.contains("onerror"), "{html}");
         assert!(!html.contains("javascript:"), "{html}");
+    }
+
+    #[test]
+    fn code_blocks_are_highlighted_and_stay_sanitized() {
+        let html = render_markdown(
+            "```python\nimport joblib  # load\n```\n\n```text\nplain <b>\n```\n\n<span class=\"tok-k\" onclick=\"x()\">k</span>",
+        );
+        assert!(
+            html.contains("<pre><code><span class=\"tok-k\">import</span> joblib  <span class=\"tok-c\"># load</span>"),
+            "{html}"
+        );
+        assert!(html.contains("plain &lt;b&gt;"), "{html}");
+        assert!(!html.contains("onclick"), "{html}");
     }
 
     #[test]
