@@ -4,6 +4,7 @@
 
 pub mod archive;
 pub mod auth;
+pub mod card;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -23,6 +24,7 @@ pub mod state;
 pub mod storage;
 pub mod transfer;
 pub mod upload_form;
+pub mod yaml;
 
 pub use error::AppError;
 pub use state::AppState;

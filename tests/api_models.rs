@@ -1384,3 +1384,93 @@ async fn concurrent_writes_all_succeed() {
     .await;
     assert_eq!(statuses(changed), vec![200; 4 * n]);
 }
+
+#[tokio::test]
+async fn a_cards_front_matter_becomes_fields_and_its_license_filters_the_list() {
+    let server = TestServer::start().await;
+    let token = server.user_with_token("carder", false);
+    let card = "---\nlicense: MIT\ndatasets:\n  - churn-2024\nlanguage: en\ntags: [tabular]\nmetrics: [auc]\n---\n# Churn\n\nScores churn.";
+    let model = server
+        .create_model(
+            &token,
+            json!({"name": "licensed", "readme": card, "visibility": "public"}),
+        )
+        .await;
+    assert_eq!(model["license"], "mit");
+    assert_eq!(
+        model["card_metadata"],
+        json!({"license": "mit", "datasets": ["churn-2024"], "language": ["en"], "tags": ["tabular"], "metrics": ["auc"]})
+    );
+    assert_eq!(model["readme"], card, "the card is kept as written");
+    server
+        .create_model(
+            &token,
+            json!({"name": "unlicensed", "readme": "# No front matter"}),
+        )
+        .await;
+
+    let listed = server.get_json("/api/v1/models?license=MIT", &token).await;
+    assert_eq!(names(&listed), ["licensed"]);
+    assert_eq!(
+        listed["data"][0]["card_metadata"]["datasets"][0],
+        "churn-2024"
+    );
+    let resp = server
+        .get("/api/v1/models?license=not%20a%20license")
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("GET");
+    assert_invalid(resp, "INVALID_MODEL_CARD", "license").await;
+
+    // A card whose front matter cannot be read is refused and the model keeps its card.
+    for bad in [
+        "---\nlicense: [a, b]\n---\n",
+        "---\ndatasets: {x: 1}\n---\n",
+        "---\nlicense: 'open\n---\n",
+    ] {
+        let resp = server
+            .patch("/api/v1/models/licensed")
+            .bearer_auth(&token)
+            .json(&json!({"readme": bad}))
+            .send()
+            .await
+            .expect("PATCH");
+        assert_invalid(resp, "INVALID_MODEL_CARD", "readme").await;
+    }
+    let resp = server
+        .patch("/api/v1/models/licensed")
+        .bearer_auth(&token)
+        .json(&json!({"readme": "---\nlicense: apache-2.0\n---\nNew words."}))
+        .send()
+        .await
+        .expect("PATCH");
+    let patched = expect_json(resp, StatusCode::OK).await;
+    assert_eq!(patched["license"], "apache-2.0");
+    assert_eq!(
+        names(&server.get_json("/api/v1/models?license=mit", &token).await),
+        Vec::<String>::new()
+    );
+
+    // The page shows the fields and the card without its front matter.
+    let page = server
+        .get("/models/licensed")
+        .send()
+        .await
+        .expect("GET the model page")
+        .text()
+        .await
+        .expect("body")
+        .replace("<!>", "");
+    assert!(
+        page.contains(r#"href="/models?license=apache-2.0""#),
+        "{page}"
+    );
+    let card_html = page
+        .split("data-testid=\"model-card\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</article>").next())
+        .expect("the card");
+    assert!(card_html.contains("New words."), "{card_html}");
+    assert!(!card_html.contains("license"), "{card_html}");
+}

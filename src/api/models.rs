@@ -30,7 +30,9 @@ pub async fn get_model(name: String) -> Result<ModelView, ApiError> {
     let model = crate::server::services::models::get_model(&state().db, caller.as_ref(), &name)
         .await
         .map_err(fail)?;
-    let readme_html = crate::server::markdown::render_markdown(&model.readme);
+    // The front matter is shown as fields, not as text.
+    let (_, card_body) = crate::domain::model::split_front_matter(&model.readme);
+    let readme_html = crate::server::markdown::render_markdown(card_body);
     Ok(ModelView { model, readme_html })
 }
 

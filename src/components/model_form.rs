@@ -148,7 +148,7 @@ pub fn ModelFormFields<T: Send + Sync + 'static>(
             <textarea id="readme" name="form[readme]" rows="10" class="input font-mono" aria-describedby="readme-help readme-error" prop:value=initial.readme.clone()>
                 {textarea_text(&initial.readme)}
             </textarea>
-            <p id="readme-help" class="mt-1 text-xs text-slate-500">"Markdown: what the model does, its data, its limits."</p>
+            <p id="readme-help" class="mt-1 text-xs text-slate-500">"Markdown: what the model does, its data, its limits. A YAML block between two '---' lines at the top sets its license, datasets, language, tags and metrics."</p>
             <FieldMessage id="readme-error" message=field_error(result, "readme") />
         </div>
     }

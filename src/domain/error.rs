@@ -125,6 +125,12 @@ impl ApiError {
         self
     }
 
+    /// The same error, about another input field.
+    pub fn with_field(mut self, field: &str) -> Self {
+        self.field = Some(field.to_owned());
+        self
+    }
+
     pub fn with_status(mut self, status: u16) -> Self {
         self.status = status;
         self

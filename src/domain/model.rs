@@ -175,6 +175,78 @@ pub(crate) fn yes() -> bool {
     true
 }
 
+/// What a model card's YAML front matter says about the model, the fields registries show
+/// (the Hugging Face convention): everything else in the front matter is left to the card.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CardMetadata {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub datasets: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub language: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub metrics: Vec<String>,
+}
+
+impl CardMetadata {
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+}
+
+/// A card's front matter (the YAML between a first line `---` and the next `---` line) and the
+/// Markdown after it. A card without front matter is all Markdown.
+pub fn split_front_matter(card: &str) -> (Option<&str>, &str) {
+    let card_start = card.strip_prefix('\u{feff}').unwrap_or(card);
+    let Some(after_open) = card_start
+        .strip_prefix("---\n")
+        .or_else(|| card_start.strip_prefix("---\r\n"))
+    else {
+        return (None, card);
+    };
+    let mut offset = 0;
+    for line in after_open.split_inclusive('\n') {
+        if line.trim_end() == "---" {
+            let yaml = &after_open[..offset];
+            let body = &after_open[offset + line.len()..];
+            return (Some(yaml), body);
+        }
+        offset += line.len();
+    }
+    (None, card)
+}
+
+/// The most items a card's list field may hold, and the longest item.
+pub const MAX_CARD_ITEMS: usize = 50;
+pub const MAX_CARD_ITEM_CHARS: usize = 128;
+
+/// A license identifier as cards write it (`mit`, `apache-2.0`, `cc-by-4.0`, `other`):
+/// lowercase letters, digits, `.`, `-` and `+`, 1 to 64 characters.
+pub fn validate_license(value: &str) -> Result<String, ApiError> {
+    let license = value.trim().to_ascii_lowercase();
+    let ok = !license.is_empty()
+        && license.len() <= 64
+        && license
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+'));
+    if ok {
+        Ok(license)
+    } else {
+        Err(ApiError::invalid(
+            "readme",
+            "INVALID_MODEL_CARD",
+            format!(
+                "The model card's license '{}' is not a license identifier.",
+                preview(value)
+            ),
+            "Write an SPDX-style identifier such as mit, apache-2.0 or cc-by-4.0, or 'other'.",
+        ))
+    }
+}
+
 /// A model as clients see it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Model {
@@ -200,6 +272,12 @@ pub struct Model {
     /// Set on a copy: the model and versions it was made from.
     #[serde(default)]
     pub copied_from: Option<CopySource>,
+    /// The license its card's front matter names, if any.
+    #[serde(default)]
+    pub license: Option<String>,
+    /// What its card's front matter says (license, datasets, language, tags, metrics).
+    #[serde(default)]
+    pub card_metadata: CardMetadata,
 }
 
 /// Where a copied model came from, as it was when the copy was made.
@@ -722,6 +800,9 @@ pub struct ModelQuery {
     pub tag: Option<String>,
     #[serde(default)]
     pub target_type: Option<String>,
+    /// Models whose card names this license.
+    #[serde(default)]
+    pub license: Option<String>,
     #[serde(default)]
     pub offset: Option<i64>,
     #[serde(default)]
@@ -815,6 +896,24 @@ mod tests {
             deep = serde_json::json!([deep]);
         }
         assert_eq!(bad(serde_json::json!({"deep": deep})), "INVALID_METADATA");
+    }
+
+    #[test]
+    fn front_matter_is_the_yaml_between_the_first_two_rules() {
+        assert_eq!(
+            split_front_matter("---\nlicense: mit\n---\n# Card\n"),
+            (Some("license: mit\n"), "# Card\n")
+        );
+        assert_eq!(split_front_matter("# Card\n---\n"), (None, "# Card\n---\n"));
+        assert_eq!(
+            split_front_matter("---\nnever closed\n"),
+            (None, "---\nnever closed\n")
+        );
+        assert_eq!(
+            validate_license(" Apache-2.0 "),
+            Ok("apache-2.0".to_owned())
+        );
+        assert!(validate_license("MIT License").is_err());
     }
 
     #[test]

@@ -34,6 +34,41 @@ pub fn ModelPage() -> impl IntoView {
     }
 }
 
+/// What the card's front matter says, as fields: the license (linking to the models under the
+/// same license), datasets, languages, and the card's own tags and metrics.
+#[component]
+fn CardFields(model: Model) -> impl IntoView {
+    let card = model.card_metadata;
+    let license = card.license.clone().map(|l| {
+        let href = format!("/models?license={}", crate::components::file_tree::encode_component(&l));
+        view! {
+            <div data-testid="card-license">
+                <dt class="text-slate-500">"License"</dt>
+                <dd><a href=href class="link font-mono" title="Models under this license">{l.clone()}</a></dd>
+            </div>
+        }
+    });
+    let list = |label: &'static str, testid: &'static str, items: Vec<String>| {
+        (!items.is_empty()).then(|| {
+            view! {
+                <div data-testid=testid>
+                    <dt class="text-slate-500">{label}</dt>
+                    <dd class="flex flex-wrap gap-1">
+                        {items.into_iter().map(|i| view! { <span class="tag">{i}</span> }).collect_view()}
+                    </dd>
+                </div>
+            }
+        })
+    };
+    view! {
+        {license}
+        {list("Datasets", "card-datasets", card.datasets)}
+        {list("Language", "card-language", card.language)}
+        {list("Card tags", "card-tags", card.tags)}
+        {list("Card metrics", "card-metrics", card.metrics)}
+    }
+}
+
 /// How many class labels the overview lists before it says how many more there are.
 const SHOWN_LABELS: usize = 50;
 
@@ -94,6 +129,7 @@ fn ModelDetails(view: ModelView, overview: ModelOverview) -> impl IntoView {
                     </dd>
                 </div>
             })}
+            <CardFields model=m.clone() />
             <div class="sm:col-span-3">
                 <dt class="text-slate-500">"Tags"</dt>
                 <dd>

@@ -24,6 +24,7 @@ pub fn ModelsPage() -> impl IntoView {
                 order_by: q.get("order_by").filter(|s| !s.is_empty()),
                 tag: q.get("tag").filter(|s| !s.is_empty()),
                 target_type: None,
+                license: q.get("license").filter(|s| !s.is_empty()),
                 offset: number("offset"),
                 limit: number("limit").or(Some(PAGE_SIZE)),
             }
@@ -108,8 +109,23 @@ fn SearchForm(query: Memo<ModelQuery>) -> impl IntoView {
                 </select>
             </div>
             {limit.map(|l| view! { <input type="hidden" name="limit" value=l.to_string() /> })}
+            {current.license.clone().map(|l| view! { <input type="hidden" name="license" value=l /> })}
             <button type="submit" class="btn-secondary">"Search"</button>
         </form>
+        {current.license.clone().map(|license| {
+            let mut without = current.clone();
+            without.license = None;
+            without.offset = None;
+            let href = list_href(&without);
+            view! {
+                <p class="-mt-3 mb-4 text-sm text-slate-700" data-testid="license-filter">
+                    "License: "
+                    <span class="tag font-mono">{license}</span>
+                    " "
+                    <a href=href class="link">"Show every license"</a>
+                </p>
+            }
+        })}
     }
 }
 
@@ -149,6 +165,7 @@ fn ModelTable(page: Page<Model>, searching: bool, signed_in: bool) -> impl IntoV
                     <th scope="col" class="px-4 py-2">"Description"</th>
                     <th scope="col" class="px-4 py-2">"Target"</th>
                     <th scope="col" class="px-4 py-2">"Tags"</th>
+                    <th scope="col" class="px-4 py-2">"License"</th>
                     <th scope="col" class="px-4 py-2">"Primary"</th>
                     <th scope="col" class="px-4 py-2 text-right">"Versions"</th>
                     <th scope="col" class="px-4 py-2">"Updated"</th>
@@ -168,6 +185,15 @@ fn ModelTable(page: Page<Model>, searching: bool, signed_in: bool) -> impl IntoV
                                 <td class="px-4 py-2">{m.target_type.map(|t| t.label()).unwrap_or("—")}</td>
                                 <td class="px-4 py-2">
                                     {m.tags.iter().map(|t| view! { <span class="tag">{t.clone()}</span> }).collect_view()}
+                                </td>
+                                <td class="px-4 py-2 font-mono text-xs">
+                                    {match m.license.clone() {
+                                        Some(l) => {
+                                            let href = list_href(&ModelQuery { license: Some(l.clone()), ..ModelQuery::default() });
+                                            view! { <a href=href class="link" title=format!("Models licensed {l}")>{l.clone()}</a> }.into_any()
+                                        }
+                                        None => view! { <span class="text-slate-400">"—"</span> }.into_any(),
+                                    }}
                                 </td>
                                 <td class="px-4 py-2 font-mono">
                                     {match m.primary_version.clone() {
@@ -196,4 +222,26 @@ fn ModelTable(page: Page<Model>, searching: bool, signed_in: bool) -> impl IntoV
         </nav>
     }
     .into_any()
+}
+
+/// The list's address for a query (search, order and license; paging starts over).
+fn list_href(query: &ModelQuery) -> String {
+    let mut pairs: Vec<String> = Vec::new();
+    let mut push = |key: &str, value: &Option<String>| {
+        if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
+            pairs.push(format!(
+                "{key}={}",
+                crate::components::file_tree::encode_component(v)
+            ));
+        }
+    };
+    push("search", &query.search);
+    push("order_by", &query.order_by);
+    push("tag", &query.tag);
+    push("license", &query.license);
+    if pairs.is_empty() {
+        "/models".to_owned()
+    } else {
+        format!("/models?{}", pairs.join("&"))
+    }
 }

@@ -32,7 +32,7 @@ const FIXTURES: [DemoModel; 2] = [
     DemoModel {
         name: "diabetes-progression",
         description: "Disease progression one year after baseline, from ten measurements.",
-        readme: "# Diabetes progression\n\nRegression on scikit-learn's diabetes data set \
+        readme: "---\nlicense: bsd-3-clause\ndatasets: [sklearn-diabetes]\nlanguage: en\ntags: [tabular-regression]\nmetrics: [rmse]\n---\n# Diabetes progression\n\nRegression on scikit-learn's diabetes data set \
                  (442 patients, ten baseline variables such as `bmi`, blood pressure `bp` and six \
                  blood serum measurements `s1`–`s6`). The target is a quantitative measure of \
                  disease progression one year later.\n\nEach version is a different scikit-learn \
@@ -65,7 +65,7 @@ const FIXTURES: [DemoModel; 2] = [
     DemoModel {
         name: "breast-cancer-screening",
         description: "Malignant or benign, from 30 features of a breast mass's cell nuclei.",
-        readme: "# Breast cancer screening\n\nBinary classification on scikit-learn's breast \
+        readme: "---\nlicense: bsd-3-clause\ndatasets: [sklearn-breast-cancer]\nlanguage: en\ntags: [tabular-classification]\nmetrics: [log_loss]\n---\n# Breast cancer screening\n\nBinary classification on scikit-learn's breast \
                  cancer data set (569 samples, 30 features computed from images of a fine \
                  needle aspirate). `target` is 1 for benign.\n\nMany of the features are \
                  strongly correlated (radius, perimeter and area), which the feature-impact \

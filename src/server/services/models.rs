@@ -5,10 +5,11 @@ use crate::domain::access::Sharer;
 use crate::domain::error::ApiError;
 use crate::domain::model::{
     AliasRef, Model, ModelFields, ModelOrder, ModelPatch, ModelQuery, NewModel, Role, TargetType,
-    Visibility,
+    Visibility, validate_license,
 };
 use crate::domain::paging::{Page, Paging};
 use crate::server::auth::Caller;
+use crate::server::card::card_metadata;
 use crate::server::db;
 use crate::server::db::QueryBuilder;
 use crate::server::error::{AppError, AppResult};
@@ -108,6 +109,8 @@ impl ModelRow {
 
     fn into_model(self, role: Option<Role>) -> Model {
         let f = self.fields();
+        // Saved cards were checked; one from before front matter was read shows what it can.
+        let card = card_metadata(&f.readme).unwrap_or_default();
         Model {
             id: self.id,
             name: f.name,
@@ -132,6 +135,8 @@ impl ModelRow {
                 .copied_from
                 .as_deref()
                 .and_then(|c| serde_json::from_str(c).ok()),
+            license: card.license.clone(),
+            card_metadata: card,
         }
     }
 }
@@ -326,6 +331,7 @@ pub fn page_url(base: &str, query: &ModelQuery, offset: i64, limit: i64) -> Stri
         ("order_by", &query.order_by),
         ("tag", &query.tag),
         ("target_type", &query.target_type),
+        ("license", &query.license),
     ] {
         if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
             s.append_pair(key, v);
@@ -363,6 +369,13 @@ pub async fn list_models(
         .as_deref()
         .map(str::trim)
         .filter(|t| !t.is_empty());
+    let license = query
+        .license
+        .as_deref()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| validate_license(l).map_err(|e| e.with_field("license")))
+        .transpose()?;
 
     let filters = |q: &mut QueryBuilder<'_>| {
         q.push(" WHERE ");
@@ -387,6 +400,10 @@ pub async fn list_models(
         if let Some(t) = target_type {
             q.push(" AND m.target_type = ");
             q.push_bind(t.as_str());
+        }
+        if let Some(license) = &license {
+            q.push(" AND m.license = ");
+            q.push_bind(license.clone());
         }
     };
 
@@ -437,6 +454,7 @@ fn map_unique(name: &str) -> impl FnOnce(sqlx::Error) -> AppError + '_ {
 /// Creates a model (and no version); the creator becomes its Owner.
 pub async fn create_model(pool: &AnyPool, caller: &Caller, new: NewModel) -> AppResult<Model> {
     let fields = ModelFields::from_new(new)?;
+    let card = card_metadata(&fields.readme)?;
     let id = db::new_id();
     let now = db::now();
     let mut tx = db::begin_write(pool).await?;
@@ -449,8 +467,8 @@ pub async fn create_model(pool: &AnyPool, caller: &Caller, new: NewModel) -> App
     }
     sqlx::query(
         "INSERT INTO models (id, name, description, readme, target_type, target_name, class_labels,
-            tags, metadata, visibility, archived, created_by, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $12, $13)",
+            tags, metadata, visibility, archived, created_by, created_at, updated_at, license)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $12, $13, $14)",
     )
     .bind(&id)
     .bind(&fields.name)
@@ -465,6 +483,7 @@ pub async fn create_model(pool: &AnyPool, caller: &Caller, new: NewModel) -> App
     .bind(&caller.user_id)
     .bind(&now)
     .bind(&now)
+    .bind(card.license.as_deref())
     .execute(&mut *tx)
     .await
     .map_err(map_unique(&fields.name))?;
@@ -508,6 +527,7 @@ pub async fn update_model(
     if after == before {
         return Ok(row.into_model(role));
     }
+    let card = card_metadata(&after.readme)?;
     let mut tx = db::begin_write(pool).await?;
     if !after.name.eq_ignore_ascii_case(&before.name) {
         let taken: Option<(String,)> =
@@ -522,7 +542,8 @@ pub async fn update_model(
     }
     sqlx::query(
         "UPDATE models SET name = $1, description = $2, readme = $3, target_type = $4, target_name = $5,
-            class_labels = $6, tags = $7, metadata = $8, visibility = $9, archived = $10, updated_at = $11
+            class_labels = $6, tags = $7, metadata = $8, visibility = $9, archived = $10, updated_at = $11,
+            license = $13
          WHERE id = $12",
     )
     .bind(&after.name)
@@ -537,6 +558,7 @@ pub async fn update_model(
     .bind(db::flag(after.archived))
     .bind(db::now())
     .bind(&row.id)
+    .bind(card.license.as_deref())
     .execute(&mut *tx)
     .await
     .map_err(map_unique(&after.name))?;

@@ -9,9 +9,7 @@ use crate::domain::signature::{Signature, SignatureKind, SignatureSource, parse_
 use crate::server::services::model_checks;
 use crate::server::state::AppState;
 use tokio::io::AsyncReadExt;
-use yaml_rust2::parser::{MarkedEventReceiver, Parser};
-use yaml_rust2::scanner::Marker;
-use yaml_rust2::{Event, Yaml, YamlLoader};
+use yaml_rust2::Yaml;
 
 /// The largest `MLmodel` file read; real ones are a few kilobytes.
 pub const MAX_MLMODEL_BYTES: u64 = 1024 * 1024;
@@ -41,31 +39,15 @@ fn schema_side(
     }
 }
 
-/// Counts aliases (`*name`): the YAML loader copies the anchored node for each, so a few lines
-/// of nested aliases would grow into gigabytes.
-#[derive(Default)]
-struct AliasCount(usize);
-
-impl MarkedEventReceiver for AliasCount {
-    fn on_event(&mut self, event: Event, _mark: Marker) {
-        if matches!(event, Event::Alias(_)) {
-            self.0 += 1;
-        }
-    }
-}
-
 /// The signature an `MLmodel` file declares: `None` when it declares none; the error says, for
 /// people, what is wrong with the file.
 pub fn parse_mlmodel(text: &str) -> Result<Option<Signature>, String> {
-    let invalid = |e: yaml_rust2::ScanError| format!("it is not valid YAML ({e})");
-    let mut aliases = AliasCount::default();
-    Parser::new_from_str(text)
-        .load(&mut aliases, true)
-        .map_err(invalid)?;
-    if aliases.0 > 0 {
-        return Err("it uses YAML aliases (*name), which MLflow never writes".to_owned());
-    }
-    let docs = YamlLoader::load_from_str(text).map_err(invalid)?;
+    let docs = crate::server::yaml::load(text).map_err(|e| match e {
+        crate::server::yaml::YamlError::Aliases => {
+            "it uses YAML aliases (*name), which MLflow never writes".to_owned()
+        }
+        crate::server::yaml::YamlError::Invalid(e) => format!("it is not valid YAML ({e})"),
+    })?;
     let Some(doc) = docs.first() else {
         return Ok(None);
     };
