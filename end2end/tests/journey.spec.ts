@@ -212,7 +212,13 @@ test('a new admin sets up Modelyard, manages a model and a token, and signs out'
   await page.getByRole('button', { name: 'Sign out', exact: true }).click();
   await expect(page).toHaveURL(path('/login'));
   await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+  // Signed out, the list holds only public models, with a way back in.
   await page.goto('/models');
+  await expect(page).toHaveURL(path('/models'));
+  await expect(page.getByRole('link', { name, exact: true })).toHaveCount(0);
+  await expect(nav(page).getByRole('link', { name: 'Sign in', exact: true })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Sign out', exact: true })).toHaveCount(0);
+  await page.goto('/models/new');
   await expect(page).toHaveURL(path('/login'));
   await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
 });
