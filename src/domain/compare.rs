@@ -499,6 +499,8 @@ mod tests {
             published_at: None,
             signature: None,
             signature_note: None,
+            download_count: 0,
+            last_download_at: None,
         }
     }
 
@@ -700,7 +702,13 @@ mod tests {
             vec![field(None, "float32", Some(vec![Dim::Unknown]))],
         );
         let diffs = compare_signatures(Some(&a), Some(&b));
-        type Row<'a> = (SignatureSide, &'a str, Change, Option<&'a str>, Option<&'a str>);
+        type Row<'a> = (
+            SignatureSide,
+            &'a str,
+            Change,
+            Option<&'a str>,
+            Option<&'a str>,
+        );
         let rows: Vec<Row<'_>> = diffs
             .iter()
             .map(|d| {
