@@ -6,6 +6,7 @@ pub mod audit;
 pub mod byte_range;
 pub mod compare;
 pub mod dataset;
+pub mod download;
 pub mod error;
 pub mod feature_impact;
 pub mod file_path;

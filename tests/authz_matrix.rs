@@ -278,6 +278,10 @@ fn table() -> Vec<Row> {
         post("/api/v1/models/{model}/copy",    [401, 403, 201, 201, 201, 404, 401, 401]).json(r#"{"name": "copy-<p>"}"#),
         post("/api/v1/models/{model}/copy",    [401, 403, 201, 201, 201, 403, 401, 401]).at("model", PUBLIC_MODEL).json(r#"{"name": "pubcopy-<p>"}"#),
         put("/api/v1/models/{model}/primary",  [401, 403, 403, 200, 200, 404, 401, 401]).json(r#"{"version": "0.1.0"}"#),
+        // Download figures: whoever reads the model reads them.
+        get("/api/v1/models/{model}/downloads", [404, 200, 200, 200, 200, 404, 401, 401]),
+        get("/api/v1/models/{model}/downloads", [404, 200, 200, 200, 200, 200, 401, 401]).at("model", INTERNAL_MODEL).query("days=7"),
+        get("/api/v1/models/{model}/downloads", [200, 200, 200, 200, 200, 200, 401, 401]).at("model", PUBLIC_MODEL),
 
         // Versions and files.
         get(VERSIONS,                       [404, 200, 200, 200, 200, 404, 401, 401]),

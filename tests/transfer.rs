@@ -114,6 +114,23 @@ async fn a_registry_moves_to_another_backend_with_everything_in_it() {
         "import impact: {}",
         resp.status()
     );
+    // Download counts move too (they are compared with the model and versions below).
+    download(
+        &source,
+        &token,
+        "/api/v1/models/churn/versions/0.1.0/files/README.md",
+    )
+    .await;
+    let mut counted = false;
+    for _ in 0..100 {
+        let model = source.get_json("/api/v1/models/churn", &token).await;
+        if model["download_count"] == 1 {
+            counted = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(counted, "the download was never counted");
     let before_model = source.get_json("/api/v1/models/churn", &token).await;
     let before_versions = source
         .get_json("/api/v1/models/churn/versions", &token)

@@ -2,6 +2,7 @@
 //! came from may no longer exist (a deleted version or model, a copy).
 
 use crate::domain::compare::VersionComparison;
+use crate::domain::download::ModelDownloads;
 use crate::domain::error::ApiError;
 use crate::domain::paging::Page;
 use crate::domain::version::{AliasMove, MetricSeries, Version};
@@ -42,6 +43,8 @@ pub async fn get_model_version(model: String, version: String) -> Result<Version
 pub struct ModelOverview {
     pub primary: Option<Version>,
     pub metrics: Vec<MetricSeries>,
+    /// Downloads over the last [`DEFAULT_DAYS`](crate::domain::download::DEFAULT_DAYS) days.
+    pub downloads: ModelDownloads,
 }
 
 #[server(prefix = "/fn", endpoint = "get_model_overview")]
@@ -62,7 +65,19 @@ pub async fn get_model_overview(model: String) -> Result<ModelOverview, ApiError
     let metrics = versions::metric_series(&state, caller.as_ref(), &model)
         .await
         .map_err(fail)?;
-    Ok(ModelOverview { primary, metrics })
+    let downloads = crate::server::services::downloads::model_downloads(
+        &state.db,
+        caller.as_ref(),
+        &model,
+        crate::domain::download::DEFAULT_DAYS,
+    )
+    .await
+    .map_err(fail)?;
+    Ok(ModelOverview {
+        primary,
+        metrics,
+        downloads,
+    })
 }
 
 /// The start of a text file, for previews.

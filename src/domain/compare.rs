@@ -499,6 +499,8 @@ mod tests {
             published_at: None,
             signature: None,
             signature_note: None,
+            download_count: 0,
+            last_download_at: None,
         }
     }
 

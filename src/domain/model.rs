@@ -264,6 +264,9 @@ pub struct Model {
     pub primary_version: Option<String>,
     pub latest_version: Option<String>,
     pub version_count: i64,
+    /// Every download of its versions' files and zips, ever.
+    #[serde(default)]
+    pub download_count: i64,
     pub aliases: Vec<AliasRef>,
     pub role: Option<Role>,
     pub created_by: String,

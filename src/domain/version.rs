@@ -192,6 +192,12 @@ pub struct Version {
     /// Why a file that should declare the signature could not be read, for people.
     #[serde(default)]
     pub signature_note: Option<String>,
+    /// Every download of one of its files or of its zip, ever.
+    #[serde(default)]
+    pub download_count: i64,
+    /// The last UTC day it was downloaded; `None` if never.
+    #[serde(default)]
+    pub last_download_at: Option<chrono::NaiveDate>,
 }
 
 impl Version {

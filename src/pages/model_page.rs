@@ -7,7 +7,9 @@ use crate::components::file_tree::format_bytes;
 use crate::components::layout::use_current_user;
 use crate::components::metric_chart::MetricCharts;
 use crate::components::model_tabs::{ModelHeader, ModelTab, is_signed_in, load_error_view};
+use crate::domain::download::ModelDownloads;
 use crate::domain::model::{Model, Role};
+use crate::domain::text::counted;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -112,6 +114,7 @@ fn ModelDetails(view: ModelView, overview: ModelOverview) -> impl IntoView {
                 <dt class="text-slate-500">"Versions"</dt>
                 <dd>{m.version_count}</dd>
             </div>
+            <RecentDownloads downloads=overview.downloads.clone() all_time=m.download_count />
             <div>
                 <dt class="text-slate-500">"Created"</dt>
                 <dd>{format!("{} by {}", m.created_at.format("%Y-%m-%d %H:%M UTC"), m.created_by)}</dd>
@@ -157,6 +160,47 @@ fn ModelDetails(view: ModelView, overview: ModelOverview) -> impl IntoView {
                 view! { <article class="prose card" data-testid="model-card" inner_html=view.readme_html /> }.into_any()
             }}
         </section>
+    }
+}
+
+/// The model's downloads of the last days: the number, and one bar per day (plain HTML, so it
+/// shows before the WASM loads and costs the browser build nothing).
+#[component]
+fn RecentDownloads(downloads: ModelDownloads, all_time: i64) -> impl IntoView {
+    let busiest = downloads
+        .by_day
+        .iter()
+        .map(|d| d.file + d.zip)
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let bars = downloads
+        .by_day
+        .iter()
+        .map(|d| {
+            let n = d.file + d.zip;
+            // Days without downloads keep a sliver, so the strip reads as a timeline.
+            let height = if n == 0 { 4 } else { (n * 100 / busiest).max(12) };
+            let title = format!(
+                "{}: {}",
+                d.day.format("%Y-%m-%d"),
+                counted(n, "download", "downloads")
+            );
+            let color = if n == 0 { "bg-slate-200" } else { "bg-indigo-500" };
+            view! {
+                <span class=format!("block w-1 rounded-sm {color}") style=format!("height: {height}%") title=title></span>
+            }
+        })
+        .collect_view();
+    view! {
+        <div data-testid="recent-downloads">
+            <dt class="text-slate-500">{format!("Downloads (last {} days)", downloads.days)}</dt>
+            <dd>
+                <span class="font-medium">{counted(downloads.total, "download", "downloads")}</span>
+                <span class="text-xs text-slate-500">{format!(" · {} in all", all_time)}</span>
+                <span class="mt-1 flex h-6 items-end gap-px" aria-hidden="true">{bars}</span>
+            </dd>
+        </div>
     }
 }
 

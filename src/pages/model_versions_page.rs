@@ -10,6 +10,7 @@ use crate::components::forms::FormError;
 use crate::components::layout::use_current_user;
 use crate::components::model_tabs::{ModelHeader, ModelTab, is_signed_in, load_error_view};
 use crate::components::version_badges::VersionBadges;
+use crate::domain::download::last_download_text;
 use crate::domain::model::{Model, Role};
 use crate::domain::paging::Page;
 use crate::domain::version::{Version, VersionState};
@@ -148,6 +149,7 @@ fn VersionTable(model: Model, page: Page<Version>, actions: VersionActions) -> i
                         <th scope="col" class="px-4 py-2">"Author"</th>
                         <th scope="col" class="px-4 py-2">"Created"</th>
                         <th scope="col" class="px-4 py-2 text-right">"Size"</th>
+                        <th scope="col" class="px-4 py-2 text-right">"Downloads"</th>
                         <th scope="col" class="px-4 py-2"><span class="sr-only">"Actions"</span></th>
                     </tr>
                 </thead>
@@ -209,6 +211,7 @@ fn VersionRow(
             </ActionForm>
         }
     });
+    let usage_id = format!("usage-{number}");
     let toggle = can_edit.then(|| {
         let fields = hidden_fields(&model.name, &number);
         let (label, value) = if version.active {
@@ -217,11 +220,13 @@ fn VersionRow(
             ("Reactivate", "true")
         };
         let aria = labels(label);
+        // Whoever deactivates a version hears whether it is still in use.
+        let described = version.active.then(|| usage_id.clone());
         view! {
             <ActionForm action=actions.set_active>
                 {fields}
                 <input type="hidden" name="active" value=value />
-                <button type="submit" class="btn-secondary px-3 py-1" aria-label=aria>{label}</button>
+                <button type="submit" class="btn-secondary px-3 py-1" aria-label=aria aria-describedby=described>{label}</button>
             </ActionForm>
         }
     });
@@ -267,6 +272,10 @@ fn VersionRow(
             <td class="px-4 py-2 text-right whitespace-nowrap text-slate-600">
                 {format_bytes(version.total_size)}
                 <span class="block text-xs text-slate-500">{crate::domain::text::counted(version.file_count, "file", "files")}</span>
+            </td>
+            <td class="px-4 py-2 text-right whitespace-nowrap text-slate-600">
+                {crate::domain::text::counted(version.download_count, "download", "downloads")}
+                <span id=usage_id class="block text-xs text-slate-500">{last_download_text(version.last_download_at)}</span>
             </td>
             <td class="px-4 py-2">
                 <div class="flex flex-wrap justify-end gap-2">{publish}{promote}{toggle}{delete}</div>

@@ -165,6 +165,13 @@ fn VersionDetails(
                 <dt class="text-slate-500">"Based on"</dt>
                 <dd>{version.base_version.clone().unwrap_or_else(|| "—".to_owned())}</dd>
             </div>
+            <div data-testid="version-downloads">
+                <dt class="text-slate-500">"Downloads"</dt>
+                <dd>
+                    {crate::domain::text::counted(version.download_count, "download", "downloads")}
+                    <span class="block text-xs text-slate-500">{crate::domain::download::last_download_text(version.last_download_at)}</span>
+                </dd>
+            </div>
             {(!version.tags.is_empty()).then(|| view! {
                 <div class="sm:col-span-4">
                     <dt class="text-slate-500">"Tags"</dt>

@@ -8,7 +8,7 @@
 //! queries need no second version; only what cannot be expressed that way (starting a write
 //! transaction, claiming a job) asks [`Backend`].
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use sqlx::any::{AnyArguments, AnyPoolOptions, AnyTypeInfoKind};
 use sqlx::migrate::MigrateDatabase;
 use sqlx::query::{Query, QueryAs, QueryScalar};
@@ -239,6 +239,21 @@ pub fn parse_time(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or_default()
+}
+
+/// Days (of download counts) are stored as `YYYY-MM-DD` text, UTC.
+pub const DAY_FORMAT: &str = "%Y-%m-%d";
+
+pub fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+pub fn day(d: NaiveDate) -> String {
+    d.format(DAY_FORMAT).to_string()
+}
+
+pub fn parse_day(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s, DAY_FORMAT).ok()
 }
 
 pub fn new_id() -> String {

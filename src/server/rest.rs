@@ -68,6 +68,10 @@ fn endpoints() -> Vec<(&'static str, MethodRouter<AppState>)> {
             "/api/v1/models/{model}/access",
             get(access::list_access).patch(access::update_access),
         ),
+        (
+            "/api/v1/models/{model}/downloads",
+            get(models::model_downloads),
+        ),
         ("/api/v1/models/{model}/copy", post(versions::copy_model)),
         (
             "/api/v1/models/{model}/primary",

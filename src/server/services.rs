@@ -4,6 +4,7 @@ pub mod access;
 pub mod aliases;
 pub mod audit;
 pub mod datasets;
+pub mod downloads;
 pub mod feature_impact;
 pub mod feature_impact_runs;
 pub mod files;

@@ -26,7 +26,7 @@ const FORMAT_VERSION: u32 = 1;
 
 /// Every table, parents before children, with the order rows are written in. `models` refers to
 /// `versions` through `primary_version_id`, so that column is filled in after the versions.
-const TABLES: [(&str, &str); 21] = [
+const TABLES: [(&str, &str); 22] = [
     ("users", "id"),
     ("sessions", "id_hash"),
     ("api_tokens", "id"),
@@ -48,6 +48,7 @@ const TABLES: [(&str, &str); 21] = [
     ("job_log", "id"),
     ("feature_impacts", "version_id"),
     ("model_checks", "sha256"),
+    ("version_downloads", "version_id, day, kind"),
 ];
 
 /// Tables whose integer ids the database hands out; PostgreSQL's counters move past the

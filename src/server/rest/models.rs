@@ -1,11 +1,12 @@
-//! `/models` and `/models/{model}`.
+//! `/models`, `/models/{model}` and its download figures.
 
+use crate::domain::download::{DownloadsQuery, ModelDownloads, window_days};
 use crate::domain::model::{Model, ModelPatch, ModelQuery, NewModel};
 use crate::domain::paging::Page;
 use crate::server::auth::{Caller, MaybeCaller};
 use crate::server::error::AppResult;
 use crate::server::rest::extract::{ApiJson, ApiQuery};
-use crate::server::services::models;
+use crate::server::services::{downloads, models};
 use crate::server::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -57,4 +58,17 @@ pub async fn delete_model(
 ) -> AppResult<StatusCode> {
     models::delete_model(&state.db, &caller, &key).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// How often the model's versions were downloaded over the last `days` days.
+pub async fn model_downloads(
+    State(state): State<AppState>,
+    MaybeCaller(caller): MaybeCaller,
+    Path(model): Path<String>,
+    ApiQuery(query): ApiQuery<DownloadsQuery>,
+) -> AppResult<Json<ModelDownloads>> {
+    let days = window_days(query.days)?;
+    Ok(Json(
+        downloads::model_downloads(&state.db, caller.as_ref(), &model, days).await?,
+    ))
 }

@@ -1,5 +1,6 @@
 //! The OpenAPI 3.1 description of every REST route, served at `/api/v1/openapi.json`.
 
+use crate::domain::download::{DEFAULT_DAYS, MAX_DAYS};
 use crate::domain::paging::{MAX_LIMIT, MAX_OFFSET};
 use crate::server::services::tokens::{MAX_TOKENS_PER_WINDOW, TOKEN_WINDOW_MINUTES};
 use axum::Json;
@@ -191,6 +192,7 @@ pub fn document() -> Value {
                     "visibility": {"$ref": "#/components/schemas/Visibility"}, "archived": {"type": "boolean"},
                     "primary_version": {"type": ["string", "null"]}, "latest_version": {"type": ["string", "null"]},
                     "version_count": {"type": "integer"},
+                    "download_count": {"type": "integer", "description": "Every download of its versions' files and zips, ever (GET /api/v1/models/{model}/downloads has them by day)."},
                     "aliases": {"type": "array", "items": {"type": "object", "properties": {"alias": {"type": "string"}, "version": {"type": "string"}, "protected": {"type": "boolean"}, "version_active": {"type": "boolean"}}}},
                     "license": {"type": ["string", "null"], "description": "The license the card's YAML front matter names."},
                     "card_metadata": {"type": "object", "description": "What the card's YAML front matter says (Hugging Face convention); a card whose front matter cannot be read is refused with 422 INVALID_MODEL_CARD.",
@@ -299,6 +301,13 @@ fn version_paths() -> Value {
                 "responses": {"204": {"description": "Removed."}, "401": e401, "403": e403, "404": error_ref("FILE_NOT_FOUND."),
                     "409": error_ref("VERSION_PUBLISHED.")}}
         },
+        "/api/v1/models/{model}/downloads": {
+            "get": {"summary": "How often the model's versions were downloaded over the last days (whoever can read the model; anyone for a public one)", "operationId": "model_downloads",
+                "parameters": [model, query_param("days", json!({"type": "integer", "minimum": 1, "maximum": MAX_DAYS, "default": DEFAULT_DAYS}), "The window: this many UTC days, today included.")],
+                "responses": {"200": ok("Downloads in the window: by day (every day, oldest first) and by version (every version, newest first, each with its last download ever).", "ModelDownloads"),
+                    "401": e401, "404": error_ref("MODEL_NOT_FOUND (also for models the caller cannot see)."),
+                    "422": error_ref(&format!("INVALID_FIELD: days is outside 1..{MAX_DAYS}; 'field' is days."))}}
+        },
         "/api/v1/models/{model}/versions/{version}/download": {
             "get": {"summary": "Every file of the version as one streamed zip (stored, ZIP64 when needed)", "operationId": "download_version",
                 "parameters": [model, version], "responses": {"200": {"description": "application/zip"}, "404": e404}}
@@ -401,6 +410,8 @@ fn version_schemas() -> Value {
             "usage_snippet": {"type": "object", "properties": {"curl": {"type": "string"}, "python": {"type": "string"}}},
             "signature": {"oneOf": [{"$ref": "#/components/schemas/Signature"}, {"type": "null"}], "description": "The model's inputs and outputs, read whenever the version's files change: the `signature:` of its MLflow `MLmodel` file (the shallowest one) when it declares one, else the inputs and outputs of the ONNX graph it runs (its only .onnx file, or model.onnx). Null when no file declares them."},
             "signature_note": {"type": ["string", "null"], "description": "Why a file that should declare the signature could not be read (a malformed MLmodel, say); the upload itself succeeds."},
+            "download_count": {"type": "integer", "description": "Every download of the version, ever: each GET of one of its files served from the first byte (a Range request from a later byte, a HEAD or a 304 does not count) and each GET of its zip."},
+            "last_download_at": {"type": ["string", "null"], "format": "date", "description": "The last UTC day the version was downloaded; null if never."},
             "created_by": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"}
         }, "allOf": [{"properties": fields}]},
         "SignatureField": {"type": "object", "required": ["name", "type", "shape"], "properties": {
@@ -414,6 +425,18 @@ fn version_schemas() -> Value {
             "source": {"type": "string", "enum": ["onnx", "mlmodel"]},
             "kind": {"type": "string", "enum": ["columns", "tensors"], "description": "columns: an MLflow column-based schema, whose input names are dataset columns (feature impact refuses training data lacking one). tensors: tensors; their names are dataset columns only when there are several, each 1-D or [rows, 1]."}}},
         "VersionList": list_schema("Version"),
+        "ModelDownloads": {"type": "object", "required": ["model", "days", "total", "by_day", "by_version"], "properties": {
+            "model": {"type": "string"}, "days": {"type": "integer"},
+            "total": {"type": "integer", "description": "Downloads in the window."},
+            "by_day": {"type": "array", "items": {"type": "object", "properties": {
+                "day": {"type": "string", "format": "date", "examples": ["2026-12-01"]},
+                "file": {"type": "integer", "description": "Downloads of single files."},
+                "zip": {"type": "integer", "description": "Downloads of the whole version as a zip."}}}},
+            "by_version": {"type": "array", "items": {"type": "object", "properties": {
+                "version": {"type": "string"},
+                "total": {"type": "integer", "description": "Its downloads in the window."},
+                "last_download_at": {"type": ["string", "null"], "format": "date", "description": "The last UTC day it was downloaded, in the window or before; null if never."}}}}
+        }},
         "VersionDeleted": {"type": "object", "properties": {"version": {"type": "string"}, "model_deleted": {"type": "boolean"}}},
         "Alias": {"type": "object", "properties": {"alias": {"type": "string"}, "version": {"type": "string"}, "protected": {"type": "boolean"}, "version_active": {"type": "boolean"},
             "updated_by": {"type": "string"}, "updated_at": {"type": "string", "format": "date-time"}}}

@@ -1,6 +1,7 @@
 //! `/models/{model}/versions…`, files, downloads, aliases, the primary version and copies.
 
 use crate::domain::byte_range::{ByteRange, parse_range};
+use crate::domain::download::{DownloadKind, counts_as_download};
 use crate::domain::error::ApiError;
 use crate::domain::file_path::file_name;
 use crate::domain::model::Model;
@@ -13,12 +14,12 @@ use crate::server::archive::zip_body;
 use crate::server::auth::{Caller, MaybeCaller};
 use crate::server::error::{AppError, AppResult};
 use crate::server::rest::extract::{ApiJson, ApiQuery, is_json, parse_object, read_bounded};
-use crate::server::services::{aliases, files, uploads, versions};
+use crate::server::services::{aliases, downloads, files, uploads, versions};
 use crate::server::state::AppState;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -250,11 +251,13 @@ fn etag_matches(header_value: &str, etag: &str) -> bool {
         .any(|t| t == "*" || t == etag)
 }
 
-/// One file, with `ETag` (its SHA-256), `If-None-Match`, `Range` and `If-Range`.
+/// One file, with `ETag` (its SHA-256), `If-None-Match`, `Range` and `If-Range`. A GET served
+/// from the first byte counts as a download of the version.
 pub async fn get_file(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
     Path((model, version, path)): Path<(String, String, String)>,
+    method: Method,
     headers: HeaderMap,
 ) -> AppResult<Response> {
     let found = files::find_file(&state, caller.as_ref(), &model, &version, &path).await?;
@@ -305,6 +308,9 @@ pub async fn get_file(
         .read_range(&file.sha256, start, len)
         .await
         .map_err(|e| AppError::Internal(format!("reading blob {}: {e}", file.sha256)))?;
+    if counts_as_download(method == Method::HEAD, start) {
+        downloads::record_download(&state.db, &found.version_id, DownloadKind::File);
+    }
     response
         .status(status)
         .header(header::CONTENT_TYPE, &file.content_type)
@@ -317,15 +323,25 @@ pub async fn get_file(
         .map_err(|e| AppError::Internal(e.to_string()))
 }
 
-/// Every file of a version as one streamed zip.
+/// Every file of a version as one streamed zip; a GET counts as a download of the version.
 pub async fn download_version(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
     Path((model, version)): Path<(String, String)>,
+    method: Method,
 ) -> AppResult<Response> {
-    let (model_name, number, files) =
-        files::files_for_archive(&state, caller.as_ref(), &model, &version).await?;
-    let body = zip_body(state.blobs.clone(), files);
+    let archive = files::files_for_archive(&state, caller.as_ref(), &model, &version).await?;
+    let (model_name, number) = (archive.model_name, archive.version);
+    let is_head = method == Method::HEAD;
+    if counts_as_download(is_head, 0) {
+        downloads::record_download(&state.db, &archive.version_id, DownloadKind::Zip);
+    }
+    // A HEAD answers the headers alone: no archive is written for it.
+    let body = if is_head {
+        Body::empty()
+    } else {
+        zip_body(state.blobs.clone(), archive.files)
+    };
     Ok((
         [
             (

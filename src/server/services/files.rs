@@ -26,7 +26,18 @@ use serde_json::json;
 pub struct FileForDownload {
     pub model_name: String,
     pub version: String,
+    /// Whose download count a download of the file adds to.
+    pub version_id: String,
     pub file: VersionFile,
+}
+
+/// Every file of a version, with what a zip download needs to name and count it.
+#[derive(Clone, Debug)]
+pub struct VersionForDownload {
+    pub model_name: String,
+    pub version: String,
+    pub version_id: String,
+    pub files: Vec<VersionFile>,
 }
 
 pub fn file_not_found(path: &str, version: &str) -> ApiError {
@@ -114,6 +125,7 @@ pub async fn find_file(
     Ok(FileForDownload {
         model_name: model.name,
         version,
+        version_id: row.id,
         file: VersionFile {
             path,
             size,
@@ -130,12 +142,17 @@ pub async fn files_for_archive(
     caller: Option<&Caller>,
     model_key: &str,
     reference: &str,
-) -> AppResult<(String, String, Vec<VersionFile>)> {
+) -> AppResult<VersionForDownload> {
     let model = find_model(&state.db, caller, model_key).await?;
     let row = find_version(&state.db, &model, reference).await?;
     require_ready(&row)?;
     let files = files_of_version(state, &row.id).await?;
-    Ok((model.name, row.number().to_string(), files))
+    Ok(VersionForDownload {
+        model_name: model.name,
+        version: row.number().to_string(),
+        version_id: row.id,
+        files,
+    })
 }
 
 fn require_writable(row: &VersionRow) -> AppResult<()> {

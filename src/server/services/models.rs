@@ -31,6 +31,8 @@ static MODEL_COLUMNS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| 
     m.class_labels, m.tags, m.metadata, m.visibility, m.archived, u.username AS created_by,
     m.created_at, m.updated_at, m.copied_from,
     (SELECT COUNT(*) FROM versions v WHERE v.model_id = m.id) AS version_count,
+    (SELECT CAST(COALESCE(SUM(d.count), 0) AS BIGINT) FROM version_downloads d
+        JOIN versions v ON v.id = d.version_id WHERE v.model_id = m.id) AS download_count,
     (SELECT v.major || '.' || v.minor || '.' || v.patch FROM versions v
         WHERE v.model_id = m.id AND v.registration = 'ready'
         ORDER BY v.major DESC, v.minor DESC, v.patch DESC LIMIT 1) AS latest_version,
@@ -58,6 +60,7 @@ struct ModelRow {
     updated_at: String,
     copied_from: Option<String>,
     version_count: i64,
+    download_count: i64,
     latest_version: Option<String>,
     primary_version: Option<String>,
     /// The strongest grant the caller holds on the model, directly or through a team
@@ -126,6 +129,7 @@ impl ModelRow {
             primary_version: self.primary_version,
             latest_version: self.latest_version,
             version_count: self.version_count,
+            download_count: self.download_count,
             aliases: Vec::new(),
             role,
             created_by: self.created_by,

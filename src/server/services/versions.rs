@@ -44,7 +44,9 @@ fn version_columns() -> String {
         v.holdout_dataset_id, (SELECT d.name FROM datasets d WHERE d.id = v.holdout_dataset_id) AS holdout_dataset_name,
         CASE WHEN v.id = {PRIMARY_VERSION_ID} THEN 1 ELSE 0 END AS is_primary,
         (SELECT COUNT(*) FROM version_files f WHERE f.version_id = v.id) AS file_count,
-        (SELECT CAST(COALESCE(SUM(f.size), 0) AS BIGINT) FROM version_files f WHERE f.version_id = v.id) AS total_size"
+        (SELECT CAST(COALESCE(SUM(f.size), 0) AS BIGINT) FROM version_files f WHERE f.version_id = v.id) AS total_size,
+        (SELECT CAST(COALESCE(SUM(d.count), 0) AS BIGINT) FROM version_downloads d WHERE d.version_id = v.id) AS download_count,
+        (SELECT MAX(d.day) FROM version_downloads d WHERE d.version_id = v.id) AS last_download_at"
     )
 }
 
@@ -92,6 +94,8 @@ pub(crate) struct VersionRow {
     is_primary: bool,
     file_count: i64,
     total_size: i64,
+    download_count: i64,
+    last_download_at: Option<String>,
 }
 
 impl VersionRow {
@@ -183,6 +187,8 @@ impl VersionRow {
             created_at: db::parse_time(&self.created_at),
             updated_at: db::parse_time(&self.updated_at),
             published_at: self.published_at.as_deref().map(db::parse_time),
+            download_count: self.download_count,
+            last_download_at: self.last_download_at.as_deref().and_then(db::parse_day),
         }
     }
 }
