@@ -498,7 +498,12 @@ async fn a_prediction_server_computes_and_can_be_canceled_or_down() {
     let id = started(&server, &setup, json!({"prediction_url": predictions.url})).await;
     let resp = start(&server, &setup, json!({"prediction_url": predictions.url})).await;
     assert_error(resp, 409, "JOB_ALREADY_RUNNING").await;
-    until(&server, &setup.token, &id, |j| j["state"] == "running").await;
+    // Once the baseline is scored it is shuffling, each batch taking 300 ms: a cancel now
+    // waits for the batch in flight, and the answer says so.
+    until(&server, &setup.token, &id, |j| {
+        j["state"] == "running" && j["progress"].as_f64().is_some_and(|p| p > 0.0)
+    })
+    .await;
     let resp = server
         .delete(&format!("/api/v1/jobs/{id}"))
         .bearer_auth(&setup.token)
