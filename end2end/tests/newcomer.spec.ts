@@ -124,3 +124,26 @@ test('a refused new model comes back with what was typed', async ({ page }, test
   await expect(page.getByLabel('Tags', { exact: true })).toHaveValue('tabular, churn');
   await expect(page.locator('main')).not.toContainText('/api/v1');
 });
+
+test('what is typed before the page hydrates survives hydration @js', async ({ page }) => {
+  await signIn(page);
+  // Hold the WASM back, as a slow connection does, while the person types.
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  await page.route('**/pkg/modelyard.wasm', async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto('/models/new');
+  await page.getByLabel('Name', { exact: true }).fill('typed-early');
+  await page.getByLabel('Class labels', { exact: true }).fill('yes\nno');
+  await page.getByLabel('Model card', { exact: true }).fill('# Typed early');
+  release();
+  await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
+  await expect(page.getByLabel('Name', { exact: true })).toHaveValue('typed-early');
+  await expect(page.getByLabel('Class labels', { exact: true })).toHaveValue('yes\nno');
+  await expect(page.getByLabel('Model card', { exact: true })).toHaveValue('# Typed early');
+  await page.unroute('**/pkg/modelyard.wasm');
+});

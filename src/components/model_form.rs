@@ -124,7 +124,9 @@ pub fn ModelFormFields<T: Send + Sync + 'static>(
         </div>
         <div>
             <label for="class_labels" class="label">"Class labels"</label>
-            <textarea id="class_labels" name="form[class_labels]" rows="3" class="input font-mono" aria-describedby="class-labels-help class-labels-error" prop:value=initial.class_labels.clone()>
+            // A text area starts from its content, never from a `prop:value`: hydration would set
+            // the property again and wipe what someone typed before the WASM arrived.
+            <textarea id="class_labels" name="form[class_labels]" rows="3" class="input font-mono" aria-describedby="class-labels-help class-labels-error">
                 {textarea_text(&initial.class_labels)}
             </textarea>
             <p id="class-labels-help" class="mt-1 text-xs text-slate-500">"For classification: one label per line, in the order the model's outputs use them."</p>
@@ -145,7 +147,7 @@ pub fn ModelFormFields<T: Send + Sync + 'static>(
         </div>
         <div>
             <label for="readme" class="label">"Model card"</label>
-            <textarea id="readme" name="form[readme]" rows="10" class="input font-mono" aria-describedby="readme-help readme-error" prop:value=initial.readme.clone()>
+            <textarea id="readme" name="form[readme]" rows="10" class="input font-mono" aria-describedby="readme-help readme-error">
                 {textarea_text(&initial.readme)}
             </textarea>
             <p id="readme-help" class="mt-1 text-xs text-slate-500">"Markdown: what the model does, its data, its limits. A YAML block between two '---' lines at the top sets its license, datasets, language, tags and metrics."</p>
