@@ -12,6 +12,7 @@ pub mod feature_impact;
 pub mod file_path;
 pub mod identity;
 pub mod job;
+pub mod limits;
 pub mod model;
 pub mod model_check;
 pub mod paging;

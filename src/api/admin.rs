@@ -177,6 +177,5 @@ pub async fn list_all_tokens(offset: i64) -> Result<Page<TokenInfo>, ApiError> {
 pub async fn get_limits() -> Result<serde_json::Value, ApiError> {
     let caller = require_caller().await?;
     crate::server::services::users::require_admin(&caller, "read the limits page").map_err(fail)?;
-    let limits = crate::server::rest::versions::limits(axum::extract::State(state())).await;
-    Ok(limits.0)
+    serde_json::to_value(state().settings.limits()).map_err(|_| ApiError::internal())
 }

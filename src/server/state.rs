@@ -47,6 +47,17 @@ pub struct Settings {
     pub model_limits: crate::server::predict::RunnerLimits,
 }
 
+impl Settings {
+    /// The limits in force with these settings (`GET /api/v1/limits`, the admin limits page).
+    pub fn limits(&self) -> crate::domain::limits::Limits {
+        crate::domain::limits::Limits::with_settings(
+            self.max_upload_bytes,
+            self.max_files_per_version,
+            self.max_json_bytes,
+        )
+    }
+}
+
 impl axum::extract::FromRef<AppState> for leptos::config::LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos.clone()

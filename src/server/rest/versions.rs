@@ -4,6 +4,7 @@ use crate::domain::byte_range::{ByteRange, parse_range};
 use crate::domain::download::{DownloadKind, counts_as_download};
 use crate::domain::error::ApiError;
 use crate::domain::file_path::file_name;
+use crate::domain::limits::Limits;
 use crate::domain::model::Model;
 use crate::domain::paging::Page;
 use crate::domain::version::{
@@ -423,18 +424,6 @@ pub async fn alias_history(
 }
 
 /// The limits in force.
-pub async fn limits(State(state): State<AppState>) -> Json<serde_json::Value> {
-    use crate::domain::{file_path, model, version};
-    Json(serde_json::json!({
-        "max_upload_bytes": state.settings.max_upload_bytes,
-        "max_files_per_version": state.settings.max_files_per_version,
-        "max_json_bytes": state.settings.max_json_bytes,
-        "max_path_bytes": file_path::MAX_PATH_BYTES,
-        "max_path_depth": file_path::MAX_PATH_DEPTH,
-        "max_metrics_per_version": version::MAX_METRICS,
-        "max_version_metadata_bytes": version::MAX_VERSION_METADATA_BYTES,
-        "max_metadata_bytes": model::MAX_METADATA_BYTES,
-        "max_tags": model::MAX_TAGS,
-        "max_page_size": crate::domain::paging::MAX_LIMIT,
-    }))
+pub async fn limits(State(state): State<AppState>) -> Json<Limits> {
+    Json(state.settings.limits())
 }
