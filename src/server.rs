@@ -3,6 +3,7 @@
 //! API and the command line.
 
 pub mod archive;
+pub mod audit;
 pub mod auth;
 pub mod card;
 pub mod cli;

@@ -7,10 +7,10 @@ use crate::domain::access::{
 };
 use crate::domain::error::ApiError;
 use crate::domain::model::Role;
+use crate::server::audit;
 use crate::server::auth::Caller;
 use crate::server::db;
 use crate::server::error::AppResult;
-use crate::server::services::audit;
 use crate::server::services::models::find_model;
 use serde_json::json;
 use sqlx::{AnyConnection, AnyPool};

@@ -1,5 +1,5 @@
-//! Audit events: written in the same transaction as the change they record, and listed for
-//! admins (everything) and owners (their models).
+//! The audit log as people read it: listed for admins (everything) and owners (their models).
+//! Writing an event is [`crate::server::audit::record`], below every service.
 
 use crate::domain::audit::{AuditEvent, AuditQuery};
 use crate::domain::error::ApiError;
@@ -10,34 +10,7 @@ use crate::server::db;
 use crate::server::db::QueryBuilder;
 use crate::server::error::AppResult;
 use crate::server::services::models;
-use sqlx::{AnyConnection, AnyPool};
-
-/// Records one change. The model it belongs to is taken from the target (`model:<id>`, or
-/// `version:<id>` looked up), so every model's history can be listed.
-pub async fn record(
-    conn: &mut AnyConnection,
-    actor_id: Option<&str>,
-    action: &str,
-    target: &str,
-    details: serde_json::Value,
-) -> Result<(), sqlx::Error> {
-    let model_id = target.strip_prefix("model:");
-    let version_id = target.strip_prefix("version:");
-    sqlx::query(
-        "INSERT INTO audit_events (actor_id, action, target, details, created_at, model_id)
-         VALUES ($1, $2, $3, $4, $5, COALESCE($6, (SELECT v.model_id FROM versions v WHERE v.id = $7)))",
-    )
-    .bind(actor_id)
-    .bind(action)
-    .bind(target)
-    .bind(details.to_string())
-    .bind(db::now())
-    .bind(model_id)
-    .bind(version_id)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
+use sqlx::AnyPool;
 
 #[derive(sqlx::FromRow)]
 struct EventRow {

@@ -7,10 +7,10 @@ use crate::domain::feature_impact::{
     FeatureImpact, FeatureImpactImport, FeatureImpactItem, ImpactMethod, imported_items,
 };
 use crate::domain::model::Role;
+use crate::server::audit;
 use crate::server::auth::Caller;
 use crate::server::db;
 use crate::server::error::{AppError, AppResult};
-use crate::server::services::audit;
 use crate::server::services::models::find_model;
 use crate::server::services::versions::find_version;
 use serde_json::json;

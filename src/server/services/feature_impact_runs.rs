@@ -9,6 +9,7 @@ use crate::domain::feature_impact::{
 use crate::domain::job::Job;
 use crate::domain::model::Role;
 use crate::domain::model_check::{is_checked_model_file, runnable_model_file};
+use crate::server::audit;
 use crate::server::auth::Caller;
 use crate::server::error::{AppError, AppResult};
 use crate::server::feature_impact::{self as engine, Progress, Settings, Task};
@@ -19,7 +20,7 @@ use crate::server::services::feature_impact::{self as results, FeatureImpactReco
 use crate::server::services::jobs::version_subject;
 use crate::server::services::models::find_model;
 use crate::server::services::versions::find_version;
-use crate::server::services::{audit, datasets, model_checks};
+use crate::server::services::{datasets, model_checks};
 use crate::server::state::AppState;
 use crate::server::storage::BlobStore;
 use serde::{Deserialize, Serialize};

@@ -6,6 +6,7 @@ use crate::domain::file_path::{file_name, normalize_file_path};
 use crate::domain::model::Role;
 use crate::domain::model_check::is_checked_model_file;
 use crate::domain::version::{Registration, VersionFile, VersionState};
+use crate::server::audit;
 use crate::server::auth::Caller;
 use crate::server::db;
 use crate::server::error::{AppError, AppResult};
@@ -14,7 +15,7 @@ use crate::server::services::sweep::discard_refused;
 use crate::server::services::versions::{
     VersionRow, content_type_for, find_version, refresh_dependencies, too_many_files, upsert_file,
 };
-use crate::server::services::{audit, model_checks, signatures};
+use crate::server::services::{model_checks, signatures};
 use crate::server::state::AppState;
 use crate::server::storage::{PutError, StoredBlob};
 use bytes::Bytes;

@@ -8,12 +8,12 @@ use crate::domain::model::{
     Visibility, validate_license,
 };
 use crate::domain::paging::{Page, Paging};
+use crate::server::audit;
 use crate::server::auth::Caller;
 use crate::server::card::card_metadata;
 use crate::server::db;
 use crate::server::db::QueryBuilder;
 use crate::server::error::{AppError, AppResult};
-use crate::server::services::audit;
 use serde_json::json;
 use sqlx::AnyPool;
 

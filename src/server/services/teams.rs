@@ -6,10 +6,10 @@ use crate::domain::identity::{
     NewTeam, Team, TeamMember, validate_team_description, validate_team_name,
 };
 use crate::domain::paging::{Page, Paging};
+use crate::server::audit;
 use crate::server::auth::Caller;
 use crate::server::db;
 use crate::server::error::AppResult;
-use crate::server::services::audit;
 use crate::server::services::users::{require_admin, user_not_found};
 use serde_json::json;
 use sqlx::{AnyConnection, AnyPool};

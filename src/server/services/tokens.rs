@@ -6,10 +6,10 @@ use crate::domain::identity::{
     CreatedToken, NewToken, TOKEN_PREFIX, TokenInfo, validate_token_request,
 };
 use crate::domain::paging::{Page, Paging};
+use crate::server::audit;
 use crate::server::auth::{self, Caller};
 use crate::server::db;
 use crate::server::error::AppResult;
-use crate::server::services::audit;
 use crate::server::services::users::require_admin;
 use chrono::{Duration, Utc};
 use serde_json::json;

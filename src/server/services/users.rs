@@ -6,10 +6,10 @@ use crate::domain::identity::{
     validate_username,
 };
 use crate::domain::paging::{Page, Paging};
+use crate::server::audit;
 use crate::server::auth::{self, Caller, PasswordHashText};
 use crate::server::db;
 use crate::server::error::AppResult;
-use crate::server::services::audit;
 use crate::server::state::AppState;
 use chrono::{Duration, Utc};
 use serde_json::json;

@@ -17,13 +17,14 @@ use crate::domain::version::{
     check_published_change,
 };
 use crate::domain::version_number::{Bump, VersionNumber, VersionRef};
+use crate::server::audit;
 use crate::server::auth::Caller;
 use crate::server::db;
 use crate::server::db::QueryBuilder;
 use crate::server::error::{AppError, AppResult};
 use crate::server::services::aliases;
 use crate::server::services::models::{self, ModelRef, PRIMARY_VERSION_ID, find_model};
-use crate::server::services::{audit, model_checks, signatures};
+use crate::server::services::{model_checks, signatures};
 use crate::server::state::AppState;
 use crate::server::storage::StoredBlob;
 use serde_json::json;
