@@ -147,7 +147,7 @@ pub async fn add_team_member(team: String, username: String) -> Result<Team, Api
         .map_err(|e| {
             // A user that does not exist is about the form's username box.
             let mut error = e.into_api_error();
-            if error.error_code == "USER_NOT_FOUND" {
+            if error.is(crate::domain::error::codes::USER_NOT_FOUND) {
                 error.field = Some("username".to_owned());
             }
             fail(error)

@@ -56,7 +56,7 @@ pub async fn get_model_overview(model: String) -> Result<ModelOverview, ApiError
         Ok(v) => Some(v),
         Err(e) => {
             let e = e.into_api_error();
-            if e.error_code != "VERSION_NOT_FOUND" {
+            if !e.is(crate::domain::error::codes::VERSION_NOT_FOUND) {
                 return Err(fail(e));
             }
             None

@@ -4,7 +4,7 @@
 
 use crate::components::forms::{ErrorAlert, PageError, set_http_status};
 use crate::components::layout::CurrentUser;
-use crate::domain::error::ApiError;
+use crate::domain::error::{ApiError, codes};
 use crate::domain::model::{Model, Role};
 use crate::domain::text::markdown_to_plain;
 use leptos::prelude::*;
@@ -38,10 +38,10 @@ pub async fn is_signed_in(user: Option<CurrentUser>) -> bool {
 /// Decided by the error code, not the status: the status stays on the server, and the browser
 /// must render the same view when it hydrates.
 pub fn load_error_view(error: ApiError, signed_in: bool, title: &'static str) -> AnyView {
-    if error.error_code == "NOT_AUTHENTICATED" {
+    if error.is(codes::NOT_AUTHENTICATED) {
         return view! { <Redirect path="/login" /> }.into_any();
     }
-    if error.error_code.ends_with("_NOT_FOUND") {
+    if error.error_code.ends_with(codes::NOT_FOUND_SUFFIX) {
         set_http_status(404);
         return view! {
             <Title text=title />

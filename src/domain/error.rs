@@ -21,6 +21,22 @@ pub struct ApiError {
     pub retry_after_secs: Option<u64>,
 }
 
+/// Error codes that code decides on (not only people): named once, matched by value.
+pub mod codes {
+    pub const NOT_AUTHENTICATED: &str = "NOT_AUTHENTICATED";
+    pub const VERSION_NOT_FOUND: &str = "VERSION_NOT_FOUND";
+    pub const USER_NOT_FOUND: &str = "USER_NOT_FOUND";
+    /// Every "… not found" code ends so; a page shows such an error as its 404.
+    pub const NOT_FOUND_SUFFIX: &str = "_NOT_FOUND";
+}
+
+impl ApiError {
+    /// Whether this is the error `code` (one of [`codes`]).
+    pub fn is(&self, code: &str) -> bool {
+        self.error_code == code
+    }
+}
+
 /// How a refused plain form's fields come back in the address of the form's page:
 /// `__in.<field name>=<typed value>` (see `server::kept_input`).
 pub const KEPT_INPUT_PREFIX: &str = "__in.";
@@ -144,7 +160,7 @@ impl ApiError {
     pub fn not_authenticated() -> Self {
         Self::new(
             401,
-            "NOT_AUTHENTICATED",
+            codes::NOT_AUTHENTICATED,
             "You are not signed in.",
             "Sign in, or send an API token as 'Authorization: Bearer <token>'.",
         )

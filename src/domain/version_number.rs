@@ -149,7 +149,7 @@ impl VersionRef {
         }
         Err(ApiError::new(
             404,
-            "VERSION_NOT_FOUND",
+            crate::domain::error::codes::VERSION_NOT_FOUND,
             format!(
                 "'{}' is neither a version number nor an alias.",
                 preview(value)

@@ -65,7 +65,7 @@ pub fn ModelActivityPage() -> impl IntoView {
                         };
                         view! { {list} {pages} }.into_any()
                     }
-                    Err(error) if error.error_code == "NOT_AUTHENTICATED" => {
+                    Err(error) if error.is(crate::domain::error::codes::NOT_AUTHENTICATED) => {
                         return load_error_view(error, signed_in, "Model not found");
                     }
                     Err(error) => view! { <PageError error /> }.into_any(),

@@ -62,7 +62,7 @@ async fn grants(conn: &mut AnyConnection, model_id: &str) -> AppResult<Vec<Acces
 fn unknown_principal(change: &GrantChange) -> ApiError {
     let (code, solution) = match change.principal.principal_type {
         PrincipalType::User => (
-            "USER_NOT_FOUND",
+            crate::domain::error::codes::USER_NOT_FOUND,
             "Check the username; an admin can list users with GET /api/v1/users.",
         ),
         PrincipalType::Team => (

@@ -241,7 +241,7 @@ pub async fn user_id_by_name(pool: &AnyPool, username: &str) -> AppResult<String
     row.map(|(id,)| id).ok_or_else(|| {
         ApiError::new(
             404,
-            "USER_NOT_FOUND",
+            crate::domain::error::codes::USER_NOT_FOUND,
             format!("No active user named '{username}'."),
             "Add the user first with 'modelyard user add NAME'.",
         )

@@ -271,7 +271,7 @@ pub fn require_admin(caller: &Caller, what: &str) -> AppResult<()> {
 pub(crate) fn user_not_found(username: &str) -> ApiError {
     ApiError::new(
         404,
-        "USER_NOT_FOUND",
+        crate::domain::error::codes::USER_NOT_FOUND,
         format!("No user named '{username}'."),
         "Check the username; admins can list users with GET /api/v1/users.",
     )

@@ -197,7 +197,7 @@ impl VersionRow {
 pub(crate) fn version_not_found(model: &str, version: &str) -> ApiError {
     ApiError::new(
         404,
-        "VERSION_NOT_FOUND",
+        crate::domain::error::codes::VERSION_NOT_FOUND,
         format!("Model '{model}' has no version '{version}'."),
         format!(
             "Check the number or alias, or list the versions with GET /api/v1/models/{model}/versions."
