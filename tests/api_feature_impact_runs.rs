@@ -60,24 +60,6 @@ async fn upload_dataset(server: &TestServer, token: &str, name: &str) -> String 
     dataset["id"].as_str().expect("dataset id").to_owned()
 }
 
-async fn upload_version(server: &TestServer, token: &str, model: &str, files: &[(&str, Vec<u8>)]) {
-    let mut form = Form::new();
-    for (path, bytes) in files {
-        form = form.part(
-            "files",
-            Part::bytes(bytes.clone()).file_name((*path).to_owned()),
-        );
-    }
-    let resp = server
-        .post(&format!("/api/v1/models/{model}/versions"))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .expect("POST a version");
-    expect_json(resp, StatusCode::CREATED).await;
-}
-
 async fn assign(server: &TestServer, token: &str, model: &str, version: &str, dataset: &str) {
     let resp = server
         .put(&format!(
@@ -101,11 +83,11 @@ async fn diabetes(server: &TestServer, name: &str, onnx: Option<&str>) -> Setup 
             json!({"name": name, "target_type": "regression", "target_name": "target"}),
         )
         .await;
-    let files = match onnx {
-        Some(file) => vec![("model.onnx", fixture(file))],
-        None => vec![("README.md", b"no model here".to_vec())],
+    let (path, bytes) = match onnx {
+        Some(file) => ("model.onnx", fixture(file)),
+        None => ("README.md", b"no model here".to_vec()),
     };
-    upload_version(server, &token, name, &files).await;
+    server.upload_version(&token, name, &[(path, &bytes)]).await;
     let dataset = upload_dataset(server, &token, "diabetes.csv").await;
     assign(server, &token, name, "0.1.0", &dataset).await;
     Setup {
@@ -351,13 +333,13 @@ async fn refusals_come_before_any_job_is_queued() {
             json!({"name": "bare", "target_type": "regression", "target_name": "target"}),
         )
         .await;
-    upload_version(
-        &server,
-        token,
-        "bare",
-        &[("model.onnx", fixture("diabetes_linear.onnx"))],
-    )
-    .await;
+    server
+        .upload_version(
+            token,
+            "bare",
+            &[("model.onnx", &fixture("diabetes_linear.onnx"))],
+        )
+        .await;
     let bare = Setup {
         token: token.clone(),
         model: "bare".into(),
@@ -387,13 +369,9 @@ async fn refusals_come_before_any_job_is_queued() {
             json!({"name": "junk", "target_type": "regression", "target_name": "target"}),
         )
         .await;
-    upload_version(
-        &server,
-        token,
-        "junk",
-        &[("model.onnx", b"not onnx".to_vec())],
-    )
-    .await;
+    server
+        .upload_version(token, "junk", &[("model.onnx", b"not onnx")])
+        .await;
     let version = server
         .get_json("/api/v1/models/junk/versions/0.1.0", token)
         .await;

@@ -11,7 +11,6 @@ use reqwest::header::{
     ACCEPT, CONTENT_DISPOSITION, CONTENT_SECURITY_POLICY, COOKIE, HeaderMap, ORIGIN,
     REFERRER_POLICY, RETRY_AFTER, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
-use reqwest::multipart::{Form, Part};
 use reqwest::{Response, StatusCode};
 use serde_json::json;
 
@@ -175,25 +174,6 @@ async fn assert_page_is_csp_clean(server: &TestServer, path: &str, cookie: Optio
     nonce
 }
 
-/// A model file upload: one version of `model` holding `files`.
-async fn upload_version(server: &TestServer, token: &str, model: &str, files: &[(&str, &[u8])]) {
-    let mut form = Form::new();
-    for (path, bytes) in files {
-        form = form.part(
-            "files",
-            Part::bytes(bytes.to_vec()).file_name((*path).to_owned()),
-        );
-    }
-    let resp = server
-        .post(&format!("/api/v1/models/{model}/versions"))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .expect("POST a version");
-    expect_json(resp, StatusCode::CREATED).await;
-}
-
 async fn create_token_rest(server: &TestServer, token: &str, name: &str) -> Response {
     server
         .post("/api/v1/tokens")
@@ -239,7 +219,9 @@ async fn every_page_has_a_nonce_policy_that_its_scripts_carry() {
             }),
         )
         .await;
-    upload_version(&server, &token, "carded", &[("model.bin", b"weights")]).await;
+    server
+        .upload_version(&token, "carded", &[("model.bin", b"weights")])
+        .await;
     let cookie = server.login_cookie("alice", &password).await;
 
     assert_page_is_csp_clean(&server, "/login", None).await;
@@ -330,7 +312,9 @@ async fn downloads_get_the_strict_policy_and_stay_attachments() {
     let token = server.user_with_token("alice", false);
     server.create_model(&token, json!({"name": "m"})).await;
     let page = b"<html><script>alert(document.cookie)</script></html>";
-    upload_version(&server, &token, "m", &[("report.html", page)]).await;
+    server
+        .upload_version(&token, "m", &[("report.html", page)])
+        .await;
 
     let file = server
         .get("/api/v1/models/m/versions/0.1.0/files/report.html")

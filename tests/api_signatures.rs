@@ -97,29 +97,6 @@ fn per_column_onnx(columns: &[&str]) -> Vec<u8> {
     .encode_to_vec()
 }
 
-async fn upload_version(
-    server: &TestServer,
-    token: &str,
-    model: &str,
-    files: &[(&str, Vec<u8>)],
-) -> Value {
-    let mut form = Form::new();
-    for (path, bytes) in files {
-        form = form.part(
-            "files",
-            Part::bytes(bytes.clone()).file_name((*path).to_owned()),
-        );
-    }
-    let resp = server
-        .post(&format!("/api/v1/models/{model}/versions"))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .expect("POST a version");
-    expect_json(resp, StatusCode::CREATED).await
-}
-
 async fn get_version(server: &TestServer, token: &str, model: &str, version: &str) -> Value {
     server
         .get_json(&format!("/api/v1/models/{model}/versions/{version}"), token)
@@ -142,13 +119,13 @@ async fn an_onnx_upload_shows_its_graph_inputs_and_outputs() {
     server
         .create_model(&token, json!({"name": "diabetes"}))
         .await;
-    let created = upload_version(
-        &server,
-        &token,
-        "diabetes",
-        &[("model.onnx", fixture("diabetes_linear.onnx"))],
-    )
-    .await;
+    let created = server
+        .upload_version(
+            &token,
+            "diabetes",
+            &[("model.onnx", &fixture("diabetes_linear.onnx"))],
+        )
+        .await;
     // The version answered at creation already carries it.
     assert_eq!(created["signature"]["source"], "onnx");
 
@@ -166,13 +143,13 @@ async fn an_onnx_upload_shows_its_graph_inputs_and_outputs() {
     assert_eq!(version["signature_note"], Value::Null);
 
     // Per-column inputs keep their symbolic dimension's name.
-    upload_version(
-        &server,
-        &token,
-        "diabetes",
-        &[("model.onnx", per_column_onnx(&["age", "bmi"]))],
-    )
-    .await;
+    server
+        .upload_version(
+            &token,
+            "diabetes",
+            &[("model.onnx", &per_column_onnx(&["age", "bmi"]))],
+        )
+        .await;
     let version = get_version(&server, &token, "diabetes", "0.2.0").await;
     assert_eq!(names(&version["signature"]["inputs"]), ["age", "bmi"]);
     assert_eq!(version["signature"]["inputs"][1]["shape"], json!(["N", 1]));
@@ -184,19 +161,19 @@ async fn an_mlmodel_signature_is_read_and_wins_over_the_onnx_graph() {
     let server = TestServer::start().await;
     let token = server.user_with_token("alice", false);
     server.create_model(&token, json!({"name": "iris"})).await;
-    upload_version(
-        &server,
-        &token,
-        "iris",
-        &[
-            (
-                "model/MLmodel",
-                mlmodel(&["sepal length (cm)", "petal width (cm)"]),
-            ),
-            ("model/model.onnx", fixture("diabetes_linear.onnx")),
-        ],
-    )
-    .await;
+    server
+        .upload_version(
+            &token,
+            "iris",
+            &[
+                (
+                    "model/MLmodel",
+                    &mlmodel(&["sepal length (cm)", "petal width (cm)"]),
+                ),
+                ("model/model.onnx", &fixture("diabetes_linear.onnx")),
+            ],
+        )
+        .await;
     let version = get_version(&server, &token, "iris", "0.1.0").await;
     let signature = &version["signature"];
     assert_eq!(signature["source"], "mlmodel", "{version}");
@@ -220,13 +197,9 @@ async fn a_malformed_mlmodel_gives_no_signature_and_a_note_but_the_upload_succee
     let token = server.user_with_token("alice", false);
     server.create_model(&token, json!({"name": "broken"})).await;
     let text = "signature:\n  inputs: '[{\"type\": \"double\", \"name\": '\n";
-    let created = upload_version(
-        &server,
-        &token,
-        "broken",
-        &[("MLmodel", text.as_bytes().to_vec())],
-    )
-    .await;
+    let created = server
+        .upload_version(&token, "broken", &[("MLmodel", text.as_bytes())])
+        .await;
     assert_eq!(created["registration"], "ready");
     assert_eq!(created["files"].as_array().map(Vec::len), Some(1));
     let version = get_version(&server, &token, "broken", "0.1.0").await;
@@ -241,7 +214,9 @@ async fn a_malformed_mlmodel_gives_no_signature_and_a_note_but_the_upload_succee
         b"signature: [unclosed".to_vec(),
         vec![0xff, 0xfe, 0x00, 0x9c],
     ] {
-        let created = upload_version(&server, &token, "broken", &[("MLmodel", garbage)]).await;
+        let created = server
+            .upload_version(&token, "broken", &[("MLmodel", &garbage)])
+            .await;
         assert_eq!(created["signature"], Value::Null);
         assert!(
             created["signature_note"]
@@ -345,16 +320,16 @@ async fn feature_impact_is_refused_on_data_lacking_the_signatures_columns() {
         .await;
 
     // 0.1.0: an MLmodel naming two columns diabetes.csv does not have.
-    upload_version(
-        &server,
-        &token,
-        "fi",
-        &[
-            ("MLmodel", mlmodel(&["age", "glucose", "bmi", "insulin"])),
-            ("model.onnx", fixture("diabetes_linear.onnx")),
-        ],
-    )
-    .await;
+    server
+        .upload_version(
+            &token,
+            "fi",
+            &[
+                ("MLmodel", &mlmodel(&["age", "glucose", "bmi", "insulin"])),
+                ("model.onnx", &fixture("diabetes_linear.onnx")),
+            ],
+        )
+        .await;
     diabetes_training_data(&server, &token, "fi", "0.1.0").await;
     let body = assert_error(
         start_feature_impact(&server, &token, "fi", "0.1.0").await,
@@ -370,13 +345,13 @@ async fn feature_impact_is_refused_on_data_lacking_the_signatures_columns() {
     assert!(solution.contains("training data"), "{solution}");
 
     // 0.2.0: an ONNX graph with one [N, 1] input per column, one of them missing.
-    upload_version(
-        &server,
-        &token,
-        "fi",
-        &[("model.onnx", per_column_onnx(&["age", "bmi", "glucose"]))],
-    )
-    .await;
+    server
+        .upload_version(
+            &token,
+            "fi",
+            &[("model.onnx", &per_column_onnx(&["age", "bmi", "glucose"]))],
+        )
+        .await;
     diabetes_training_data(&server, &token, "fi", "0.2.0").await;
     let body = assert_error(
         start_feature_impact(&server, &token, "fi", "0.2.0").await,
@@ -393,13 +368,13 @@ async fn feature_impact_is_refused_on_data_lacking_the_signatures_columns() {
 
     // 0.3.0: a single [rows, features] input takes the columns by position: no refusal, and
     // the job is queued.
-    upload_version(
-        &server,
-        &token,
-        "fi",
-        &[("model.onnx", fixture("diabetes_linear.onnx"))],
-    )
-    .await;
+    server
+        .upload_version(
+            &token,
+            "fi",
+            &[("model.onnx", &fixture("diabetes_linear.onnx"))],
+        )
+        .await;
     diabetes_training_data(&server, &token, "fi", "0.3.0").await;
     let resp = start_feature_impact(&server, &token, "fi", "0.3.0").await;
     assert_eq!(resp.status(), StatusCode::ACCEPTED);
@@ -410,20 +385,12 @@ async fn the_version_page_shows_the_signature_and_the_compare_page_its_changes()
     let server = TestServer::start().await;
     let token = server.user_with_token("alice", false);
     server.create_model(&token, json!({"name": "paged"})).await;
-    upload_version(
-        &server,
-        &token,
-        "paged",
-        &[("MLmodel", mlmodel(&["age", "bmi"]))],
-    )
-    .await;
-    upload_version(
-        &server,
-        &token,
-        "paged",
-        &[("MLmodel", mlmodel(&["bmi", "s5"]))],
-    )
-    .await;
+    server
+        .upload_version(&token, "paged", &[("MLmodel", &mlmodel(&["age", "bmi"]))])
+        .await;
+    server
+        .upload_version(&token, "paged", &[("MLmodel", &mlmodel(&["bmi", "s5"]))])
+        .await;
     let cookie = server
         .login_cookie("alice", &default_password("alice"))
         .await;

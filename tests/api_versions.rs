@@ -91,21 +91,6 @@ async fn post_multipart(server: &TestServer, token: &str, model: &str, form: For
         .expect("POST a multipart version")
 }
 
-/// Creates a version from a multipart upload, asserting 201, and returns it.
-async fn upload_version(
-    server: &TestServer,
-    token: &str,
-    model: &str,
-    fields: &[(&str, &str)],
-    files: &[(&str, &[u8])],
-) -> Value {
-    expect_json(
-        post_multipart(server, token, model, form(fields, files)).await,
-        StatusCode::CREATED,
-    )
-    .await
-}
-
 /// A version list without its download figures, which reading a file changes.
 fn without_usage(mut list: Value) -> Value {
     if let Some(items) = list["data"].as_array_mut() {
@@ -570,28 +555,28 @@ async fn multipart_create_stores_fields_and_files_under_their_relative_paths() {
         ("README.md", readme),
     ];
 
-    let version = upload_version(
-        &server,
-        &token,
-        "uploaded",
-        &[
-            ("description", "from a form"),
-            ("tags", r#"["cnn", "vision"]"#),
-            ("metadata", r#"{"epochs": 12}"#),
-            (
-                "metrics",
-                r#"[{"key": "accuracy", "value": 0.97, "step": 12}]"#,
-            ),
-            ("framework", r#"{"library_name": "torch"}"#),
-            (
-                "environment",
-                r#"{"python_version": "3.12", "pip_packages": []}"#,
-            ),
-            ("run_id", "run-7"),
-        ],
-        &files,
-    )
-    .await;
+    let version = server
+        .upload_version_with(
+            &token,
+            "uploaded",
+            &[
+                ("description", "from a form"),
+                ("tags", r#"["cnn", "vision"]"#),
+                ("metadata", r#"{"epochs": 12}"#),
+                (
+                    "metrics",
+                    r#"[{"key": "accuracy", "value": 0.97, "step": 12}]"#,
+                ),
+                ("framework", r#"{"library_name": "torch"}"#),
+                (
+                    "environment",
+                    r#"{"python_version": "3.12", "pip_packages": []}"#,
+                ),
+                ("run_id", "run-7"),
+            ],
+            &files,
+        )
+        .await;
 
     assert_eq!(version["version"], "0.1.0");
     assert_eq!(version["state"], "draft");
@@ -634,14 +619,14 @@ async fn multipart_create_stores_fields_and_files_under_their_relative_paths() {
         );
     }
 
-    let published = upload_version(
-        &server,
-        &token,
-        "uploaded",
-        &[("publish", "true")],
-        &[("model/weights.bin", &weights)],
-    )
-    .await;
+    let published = server
+        .upload_version_with(
+            &token,
+            "uploaded",
+            &[("publish", "true")],
+            &[("model/weights.bin", &weights)],
+        )
+        .await;
     assert_eq!(published["version"], "0.2.0");
     assert_eq!(published["state"], "published");
 }
@@ -693,14 +678,14 @@ async fn fields_that_decide_the_number_must_come_before_the_files() {
 async fn multipart_file_paths_are_normalized_and_typed_by_extension() {
     let (server, token) = server_with_model("tidy").await;
 
-    let version = upload_version(
-        &server,
-        &token,
-        "tidy",
-        &[],
-        &[("./model/./weights.bin", b"w"), ("config.json", b"{}")],
-    )
-    .await;
+    let version = server
+        .upload_version_with(
+            &token,
+            "tidy",
+            &[],
+            &[("./model/./weights.bin", b"w"), ("config.json", b"{}")],
+        )
+        .await;
     let files = version["files"].as_array().expect("files");
     let paths: Vec<&str> = files.iter().filter_map(|f| f["path"].as_str()).collect();
     assert_eq!(paths, ["config.json", "model/weights.bin"], "{version}");
@@ -771,17 +756,19 @@ async fn base_version_inherits_files_then_removes_and_replaces_some() {
         ("b.bin", b"bravo"),
         ("c/c.bin", b"charlie"),
     ];
-    upload_version(&server, &token, "layered", &[], &base_files).await;
+    server
+        .upload_version_with(&token, "layered", &[], &base_files)
+        .await;
     publish(&server, &token, "layered", "0.1.0").await;
 
-    let second = upload_version(
-        &server,
-        &token,
-        "layered",
-        &[("base_version", "0.1.0"), ("delete_paths", "b.bin")],
-        &[("c/c.bin", b"charlie-2"), ("d.bin", b"delta")],
-    )
-    .await;
+    let second = server
+        .upload_version_with(
+            &token,
+            "layered",
+            &[("base_version", "0.1.0"), ("delete_paths", "b.bin")],
+            &[("c/c.bin", b"charlie-2"), ("d.bin", b"delta")],
+        )
+        .await;
     assert_eq!(second["version"], "0.2.0");
     assert_eq!(second["base_version"], "0.1.0");
     let expected: [(&str, &[u8]); 3] = [
@@ -833,7 +820,9 @@ async fn base_version_inherits_files_then_removes_and_replaces_some() {
 #[tokio::test]
 async fn delete_paths_must_name_files_of_the_base_version() {
     let (server, token) = server_with_model("pruned").await;
-    upload_version(&server, &token, "pruned", &[], &[("a.bin", b"alpha")]).await;
+    server
+        .upload_version_with(&token, "pruned", &[], &[("a.bin", b"alpha")])
+        .await;
 
     let resp = post_version(
         &server,
@@ -862,7 +851,9 @@ async fn delete_paths_must_name_files_of_the_base_version() {
 #[tokio::test]
 async fn delete_paths_without_a_base_version_is_refused() {
     let (server, token) = server_with_model("baseless").await;
-    upload_version(&server, &token, "baseless", &[], &[("a.bin", b"alpha")]).await;
+    server
+        .upload_version_with(&token, "baseless", &[], &[("a.bin", b"alpha")])
+        .await;
 
     let resp = post_version(
         &server,
@@ -899,17 +890,17 @@ pandas[excel,performance]==2.2.1\n\
 scikit-learn\n\
 this is not a requirement!\n";
 
-    let version = upload_version(
-        &server,
-        &token,
-        "deps",
-        &[],
-        &[
-            ("requirements.txt", requirements.as_bytes()),
-            ("model.pkl", b"pickle"),
-        ],
-    )
-    .await;
+    let version = server
+        .upload_version_with(
+            &token,
+            "deps",
+            &[],
+            &[
+                ("requirements.txt", requirements.as_bytes()),
+                ("model.pkl", b"pickle"),
+            ],
+        )
+        .await;
 
     let numpy = dependency(&version, "numpy");
     assert_eq!(numpy["extras"], json!([]));
@@ -1188,14 +1179,14 @@ async fn get_file_serves_byte_ranges() {
 #[tokio::test]
 async fn delete_file_removes_it_from_a_draft() {
     let (server, token) = server_with_model("trimmed").await;
-    upload_version(
-        &server,
-        &token,
-        "trimmed",
-        &[],
-        &[("keep.txt", b"keep"), ("drop/me.txt", b"drop")],
-    )
-    .await;
+    server
+        .upload_version_with(
+            &token,
+            "trimmed",
+            &[],
+            &[("keep.txt", b"keep"), ("drop/me.txt", b"drop")],
+        )
+        .await;
 
     let resp = server
         .delete(&file_url("trimmed", "0.1.0", "drop/me.txt"))
@@ -1221,14 +1212,9 @@ async fn delete_file_removes_it_from_a_draft() {
 #[tokio::test]
 async fn files_of_a_published_version_cannot_change() {
     let (server, token) = server_with_model("frozen").await;
-    upload_version(
-        &server,
-        &token,
-        "frozen",
-        &[],
-        &[("weights.bin", b"original")],
-    )
-    .await;
+    server
+        .upload_version_with(&token, "frozen", &[], &[("weights.bin", b"original")])
+        .await;
     publish(&server, &token, "frozen", "0.1.0").await;
 
     let resp = put_file(
@@ -1303,7 +1289,9 @@ async fn put_file_refuses_paths_that_escape_the_version() {
 #[tokio::test]
 async fn unknown_files_and_versions_are_404() {
     let (server, token) = server_with_model("sparse").await;
-    upload_version(&server, &token, "sparse", &[], &[("a.txt", b"a")]).await;
+    server
+        .upload_version_with(&token, "sparse", &[], &[("a.txt", b"a")])
+        .await;
 
     let resp = get_file(&server, &token, "sparse", "0.1.0", "b.txt").await;
     assert_error(resp, 404, "FILE_NOT_FOUND").await;
@@ -1416,7 +1404,9 @@ async fn multipart_over_the_upload_limit_is_413_and_creates_no_version() {
         temp_uploads(&server)
     );
 
-    let next = upload_version(&server, &token, "capped", &[], &[("small.txt", b"small")]).await;
+    let next = server
+        .upload_version_with(&token, "capped", &[], &[("small.txt", b"small")])
+        .await;
     assert_eq!(
         next["version"], "0.2.0",
         "the refused upload used up no number"
@@ -1533,7 +1523,9 @@ async fn download_is_a_zip_of_every_file_under_its_path() {
         ("README.md", b"# Zipped\n"),
         ("nested/deep/empty.txt", b""),
     ];
-    upload_version(&server, &token, "zipped", &[], &files).await;
+    server
+        .upload_version_with(&token, "zipped", &[], &files)
+        .await;
 
     let resp = server
         .get(&format!("{}/download", version_url("zipped", "0.1.0")))
@@ -1873,9 +1865,15 @@ async fn deactivating_the_default_primary_falls_back_to_the_next_published_versi
 #[tokio::test]
 async fn a_version_is_found_by_number_alias_latest_or_primary() {
     let (server, token) = server_with_model("named").await;
-    upload_version(&server, &token, "named", &[], &[("v.txt", b"one")]).await;
-    upload_version(&server, &token, "named", &[], &[("v.txt", b"two")]).await;
-    upload_version(&server, &token, "named", &[], &[("v.txt", b"three")]).await;
+    server
+        .upload_version_with(&token, "named", &[], &[("v.txt", b"one")])
+        .await;
+    server
+        .upload_version_with(&token, "named", &[], &[("v.txt", b"two")])
+        .await;
+    server
+        .upload_version_with(&token, "named", &[], &[("v.txt", b"three")])
+        .await;
     publish(&server, &token, "named", "0.1.0").await;
     publish(&server, &token, "named", "0.2.0").await;
     expect_json(
@@ -2144,7 +2142,9 @@ async fn another_user_can_read_but_not_change_versions_of_an_internal_model() {
     server
         .create_model(&alice, json!({"name": "shared", "visibility": "internal"}))
         .await;
-    upload_version(&server, &alice, "shared", &[], &[("w.bin", b"weights")]).await;
+    server
+        .upload_version_with(&alice, "shared", &[], &[("w.bin", b"weights")])
+        .await;
     create_version(&server, &alice, "shared", json!({})).await;
     publish(&server, &alice, "shared", "0.1.0").await;
     let before = server.get_json(&versions_url("shared"), &alice).await;
@@ -2249,7 +2249,9 @@ async fn anyone_reads_a_public_model_but_writing_needs_a_sign_in() {
     server
         .create_model(&alice, json!({"name": "open", "visibility": "public"}))
         .await;
-    upload_version(&server, &alice, "open", &[], &[("w.bin", b"weights")]).await;
+    server
+        .upload_version_with(&alice, "open", &[], &[("w.bin", b"weights")])
+        .await;
 
     let resp = server
         .get(&version_url("open", "0.1.0"))
@@ -2288,7 +2290,9 @@ async fn versions_of_a_private_model_are_404_for_another_user() {
     let alice = server.user_with_token("alice", false);
     let bob = server.user_with_token("bob", false);
     server.create_model(&alice, json!({"name": "secret"})).await;
-    upload_version(&server, &alice, "secret", &[], &[("w.bin", b"weights")]).await;
+    server
+        .upload_version_with(&alice, "secret", &[], &[("w.bin", b"weights")])
+        .await;
     publish(&server, &alice, "secret", "0.1.0").await;
     expect_json(
         set_alias(
@@ -2353,18 +2357,18 @@ async fn version_patch_changes_only_version_fields() {
             json!({"name": "patched", "description": "model-level", "tags": ["m"], "metadata": {"owner": "risk"}}),
         )
         .await;
-    upload_version(
-        &server,
-        &token,
-        "patched",
-        &[
-            ("description", "v1"),
-            ("run_id", "run-1"),
-            ("source_uri", "s3://b/run-1"),
-        ],
-        &[("w.bin", b"weights")],
-    )
-    .await;
+    server
+        .upload_version_with(
+            &token,
+            "patched",
+            &[
+                ("description", "v1"),
+                ("run_id", "run-1"),
+                ("source_uri", "s3://b/run-1"),
+            ],
+            &[("w.bin", b"weights")],
+        )
+        .await;
     let model_before = get_model(&server, &token, "patched").await;
     let version_before = get_version(&server, &token, "patched", "0.1.0").await;
 
@@ -2472,8 +2476,12 @@ async fn model_patch_never_changes_versions() {
 #[tokio::test]
 async fn deleting_a_version_keeps_the_model_and_the_other_versions() {
     let (server, token) = server_with_model("pruning").await;
-    upload_version(&server, &token, "pruning", &[], &[("a.txt", b"a")]).await;
-    upload_version(&server, &token, "pruning", &[], &[("a.txt", b"b")]).await;
+    server
+        .upload_version_with(&token, "pruning", &[], &[("a.txt", b"a")])
+        .await;
+    server
+        .upload_version_with(&token, "pruning", &[], &[("a.txt", b"b")])
+        .await;
 
     let resp = server
         .delete(&version_url("pruning", "0.2.0"))
@@ -2504,7 +2512,9 @@ async fn deleting_a_version_keeps_the_model_and_the_other_versions() {
 #[tokio::test]
 async fn deleting_the_only_version_deletes_the_model() {
     let (server, token) = server_with_model("solo").await;
-    upload_version(&server, &token, "solo", &[], &[("a.txt", b"a")]).await;
+    server
+        .upload_version_with(&token, "solo", &[], &[("a.txt", b"a")])
+        .await;
 
     let resp = server
         .delete(&version_url("solo", "0.1.0"))
@@ -2722,22 +2732,17 @@ async fn a_protected_alias_keeps_its_version_in_use_until_it_moves() {
 #[tokio::test]
 async fn copy_duplicates_versions_files_and_aliases_without_touching_the_source() {
     let (server, token) = server_with_model("origin").await;
-    upload_version(
-        &server,
-        &token,
-        "origin",
-        &[("description", "first")],
-        &[("model/w.bin", b"weights-1"), ("config.json", b"{}")],
-    )
-    .await;
-    upload_version(
-        &server,
-        &token,
-        "origin",
-        &[],
-        &[("model/w.bin", b"weights-2")],
-    )
-    .await;
+    server
+        .upload_version_with(
+            &token,
+            "origin",
+            &[("description", "first")],
+            &[("model/w.bin", b"weights-1"), ("config.json", b"{}")],
+        )
+        .await;
+    server
+        .upload_version_with(&token, "origin", &[], &[("model/w.bin", b"weights-2")])
+        .await;
     publish(&server, &token, "origin", "0.1.0").await;
     expect_json(
         set_alias(
@@ -2855,14 +2860,9 @@ async fn versions_and_files_survive_a_restart() {
     let (mut server, token) = server_with_model("durable").await;
     let weights: Vec<u8> = (0..50_000u32).map(|i| (i % 7) as u8).collect();
     let files: [(&str, &[u8]); 2] = [("model/weights.bin", &weights), ("config.json", b"{}")];
-    upload_version(
-        &server,
-        &token,
-        "durable",
-        &[("description", "kept")],
-        &files,
-    )
-    .await;
+    server
+        .upload_version_with(&token, "durable", &[("description", "kept")], &files)
+        .await;
     publish(&server, &token, "durable", "0.1.0").await;
     create_version(&server, &token, "durable", json!({"base_version": "0.1.0"})).await;
     expect_json(

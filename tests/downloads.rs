@@ -7,7 +7,6 @@ mod common;
 use common::{TestServer, assert_error, assert_invalid, expect_json};
 use reqwest::StatusCode;
 use reqwest::header::RANGE;
-use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -22,33 +21,17 @@ async fn server_with_versions(model: &str, visibility: &str) -> (TestServer, Str
         .create_model(&token, json!({"name": model, "visibility": visibility}))
         .await;
     let weights: Vec<u8> = (0..WEIGHTS).map(|i| (i % 251) as u8).collect();
-    upload(
-        &server,
-        &token,
-        model,
-        &[("weights.bin", &weights), ("README.md", b"# v1")],
-    )
-    .await;
-    upload(&server, &token, model, &[("weights.bin", b"second")]).await;
+    server
+        .upload_version(
+            &token,
+            model,
+            &[("weights.bin", &weights), ("README.md", b"# v1")],
+        )
+        .await;
+    server
+        .upload_version(&token, model, &[("weights.bin", b"second")])
+        .await;
     (server, token)
-}
-
-async fn upload(server: &TestServer, token: &str, model: &str, files: &[(&str, &[u8])]) {
-    let mut form = Form::new();
-    for (path, bytes) in files {
-        form = form.part(
-            "files",
-            Part::bytes(bytes.to_vec()).file_name((*path).to_owned()),
-        );
-    }
-    let resp = server
-        .post(&format!("/api/v1/models/{model}/versions"))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .expect("POST a version");
-    expect_json(resp, StatusCode::CREATED).await;
 }
 
 fn file_url(model: &str, version: &str, path: &str) -> String {
@@ -259,7 +242,9 @@ async fn downloads_of_a_private_model_are_not_found_for_others() {
     server
         .create_model(&token, json!({"name": "open", "visibility": "public"}))
         .await;
-    upload(&server, &token, "open", &[("weights.bin", b"open")]).await;
+    server
+        .upload_version(&token, "open", &[("weights.bin", b"open")])
+        .await;
     let resp = server
         .get(&file_url("open", "0.1.0", "weights.bin"))
         .send()

@@ -473,6 +473,39 @@ impl TestServer {
         expect_json(resp, StatusCode::CREATED).await
     }
 
+    /// Uploads a version of `model` as CI does: one multipart POST with `files` (relative path
+    /// and bytes); asserts 201 and returns the version.
+    pub async fn upload_version(&self, token: &str, model: &str, files: &[(&str, &[u8])]) -> Value {
+        self.upload_version_with(token, model, &[], files).await
+    }
+
+    /// [`TestServer::upload_version`] with text fields (description, metrics, bump, …) first.
+    pub async fn upload_version_with(
+        &self,
+        token: &str,
+        model: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &[u8])],
+    ) -> Value {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, value) in fields {
+            form = form.text((*name).to_owned(), (*value).to_owned());
+        }
+        for (path, bytes) in files {
+            let part =
+                reqwest::multipart::Part::bytes(bytes.to_vec()).file_name((*path).to_owned());
+            form = form.part("files", part);
+        }
+        let resp = self
+            .post(&format!("/api/v1/models/{model}/versions"))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .expect("POST a version");
+        expect_json(resp, StatusCode::CREATED).await
+    }
+
     /// GET a path with a token and return the JSON body, asserting 200.
     pub async fn get_json(&self, path: &str, token: &str) -> Value {
         let resp = self
