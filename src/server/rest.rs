@@ -3,6 +3,7 @@
 //! common error body.
 
 pub mod access;
+pub mod audit;
 pub mod datasets;
 pub mod extract;
 pub mod feature_impact;
@@ -10,6 +11,8 @@ pub mod identity;
 pub mod jobs;
 pub mod models;
 pub mod openapi;
+pub mod teams;
+pub mod users;
 pub mod versions;
 
 use crate::domain::error::ApiError;
@@ -32,28 +35,28 @@ fn endpoints() -> Vec<(&'static str, MethodRouter<AppState>)> {
             get(identity::list_tokens).post(identity::create_token),
         ),
         ("/api/v1/tokens/{id}", delete(identity::revoke_token)),
-        ("/api/v1/me/password", put(access::change_password)),
+        ("/api/v1/me/password", put(users::change_password)),
         (
             "/api/v1/users",
-            get(access::list_users).post(access::create_user),
+            get(users::list_users).post(users::create_user),
         ),
         (
             "/api/v1/users/{username}",
-            get(access::get_user).patch(access::update_user),
+            get(users::get_user).patch(users::update_user),
         ),
         (
             "/api/v1/teams",
-            get(access::list_teams).post(access::create_team),
+            get(teams::list_teams).post(teams::create_team),
         ),
         (
             "/api/v1/teams/{team}",
-            get(access::get_team).delete(access::delete_team),
+            get(teams::get_team).delete(teams::delete_team),
         ),
         (
             "/api/v1/teams/{team}/members/{username}",
-            put(access::add_team_member).delete(access::remove_team_member),
+            put(teams::add_team_member).delete(teams::remove_team_member),
         ),
-        ("/api/v1/audit", get(access::list_audit)),
+        ("/api/v1/audit", get(audit::list_audit)),
         (
             "/api/v1/models",
             get(models::list_models).post(models::create_model),

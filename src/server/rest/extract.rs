@@ -370,3 +370,15 @@ mod tests {
         assert!(!is_json(&HeaderMap::new()));
     }
 }
+
+/// `?search=&offset=&limit=` for users and teams.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchQuery {
+    #[serde(default)]
+    pub search: Option<String>,
+    #[serde(default)]
+    pub offset: Option<i64>,
+    #[serde(default)]
+    pub limit: Option<i64>,
+}
