@@ -18,14 +18,17 @@ pub fn ErrorAlert(error: ApiError) -> impl IntoView {
 /// JavaScript: the server sends it back in the page's address, so the form starts from it
 /// instead of from empty.
 pub fn kept_input(server_fn_path: &'static str, field: &'static str) -> Option<String> {
-    use crate::domain::error::KEPT_INPUT_PREFIX;
     let query = leptos_router::hooks::use_query_map();
-    query.with_untracked(|q| {
-        if q.get("__path").as_deref() != Some(server_fn_path) {
-            return None;
-        }
-        q.get(&format!("{KEPT_INPUT_PREFIX}{field}"))
-    })
+    let posted_here = query.with_untracked(|q| q.get("__path").as_deref() == Some(server_fn_path));
+    posted_here.then(|| kept_field(field)).flatten()
+}
+
+/// What was typed into `field` of a plain form the server refused and sent back here (the
+/// upload form's, which is not a server function), or nothing.
+pub fn kept_field(field: &str) -> Option<String> {
+    use crate::domain::error::KEPT_INPUT_PREFIX;
+    leptos_router::hooks::use_query_map()
+        .with_untracked(|q| q.get(&format!("{KEPT_INPUT_PREFIX}{field}")))
 }
 
 /// The message of the last submission's error, if it is about `field`.

@@ -80,10 +80,7 @@ fn query_error() -> (Memo<Option<ApiError>>, Memo<String>) {
 /// What was typed into `field` before a plain post of the form was refused (the server sends it
 /// back in the address), or empty.
 fn kept(field: &str) -> String {
-    use crate::domain::error::KEPT_INPUT_PREFIX;
-    use_query_map()
-        .with_untracked(|q| q.get(&format!("{KEPT_INPUT_PREFIX}{field}")))
-        .unwrap_or_default()
+    crate::components::forms::kept_field(field).unwrap_or_default()
 }
 
 #[component]

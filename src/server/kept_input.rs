@@ -38,15 +38,28 @@ fn is_plain_form_post(request: &Request) -> bool {
 
 /// The fields worth keeping, in the order they were sent.
 fn kept_fields(body: &[u8]) -> Vec<(String, String)> {
+    keep(form_urlencoded::parse(body).into_owned())
+}
+
+/// Of the fields a refused form sent, those that may ride back in its address: no secrets, no
+/// long values, and no more than [`MAX_TOTAL_BYTES`] in all.
+pub fn keep(fields: impl IntoIterator<Item = (String, String)>) -> Vec<(String, String)> {
     let mut total = 0;
-    form_urlencoded::parse(body)
-        .into_owned()
+    fields
+        .into_iter()
         .filter(|(name, value)| !is_secret(name) && value.len() <= MAX_VALUE_BYTES)
         .filter(|(name, value)| {
             total += name.len() + value.len();
             total <= MAX_TOTAL_BYTES
         })
         .collect()
+}
+
+/// `fields` as the query parameters a form page reads them back from (`__in.<name>=<value>`).
+pub fn append_kept(out: &mut form_urlencoded::Serializer<'_, String>, fields: &[(String, String)]) {
+    for (k, v) in fields {
+        out.append_pair(&format!("{KEPT_INPUT_PREFIX}{k}"), v);
+    }
 }
 
 /// `location` without kept fields of an earlier refusal, and with `fields` when it carries an
@@ -63,9 +76,7 @@ fn rewrite_location(location: &str, fields: &[(String, String)]) -> String {
         out.append_pair(k, v);
     }
     if refused {
-        for (k, v) in fields {
-            out.append_pair(&format!("{KEPT_INPUT_PREFIX}{k}"), v);
-        }
+        append_kept(&mut out, fields);
     }
     let query = out.finish();
     if query.is_empty() {

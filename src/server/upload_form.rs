@@ -3,18 +3,14 @@
 //! with a redirect — to what was made, or back to the form with the error to show.
 
 use crate::domain::error::ApiError;
-use crate::domain::error::KEPT_INPUT_PREFIX;
 use crate::server::auth::MaybeCaller;
+use crate::server::kept_input::{append_kept, keep};
 use crate::server::services::datasets;
 use crate::server::services::uploads::create_version_keeping_fields;
 use crate::server::state::AppState;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
-
-/// The longest typed value, and the most in all, a refused upload form gets back.
-const KEPT_VALUE_BYTES: usize = 16 * 1024;
-const KEPT_TOTAL_BYTES: usize = 48 * 1024;
 
 /// `?error=…&solution=…&field=…`: how a form page learns why its post failed.
 fn error_query(e: ApiError) -> String {
@@ -48,14 +44,7 @@ pub async fn post_upload_form(
             let mut query = error_query(e.into_api_error());
             // What was typed comes back (files cannot: the page asks for them again).
             let mut kept = form_urlencoded::Serializer::new(String::new());
-            let mut total = 0;
-            for (name, value) in texts.iter().filter(|(_, v)| v.len() <= KEPT_VALUE_BYTES) {
-                total += name.len() + value.len();
-                if total > KEPT_TOTAL_BYTES {
-                    break;
-                }
-                kept.append_pair(&format!("{KEPT_INPUT_PREFIX}{name}"), value);
-            }
+            append_kept(&mut kept, &keep(texts));
             let kept = kept.finish();
             if !kept.is_empty() {
                 query = format!("{query}&{kept}");

@@ -59,10 +59,7 @@ pub fn rows_to_metrics(rows: &[MetricRow]) -> Result<Vec<Metric>, ApiError> {
 
 /// The metrics JSON typed before a plain post of the form was refused, escaped for the text area.
 fn kept_metrics() -> String {
-    use crate::domain::error::KEPT_INPUT_PREFIX;
-    let typed = leptos_router::hooks::use_query_map()
-        .with_untracked(|q| q.get(&format!("{KEPT_INPUT_PREFIX}metrics")))
-        .unwrap_or_default();
+    let typed = crate::components::forms::kept_field("metrics").unwrap_or_default();
     crate::components::forms::textarea_text(&typed)
 }
 
