@@ -7,8 +7,8 @@
 #   scripts/fuzz-api.sh install    install schemathesis (done by scripts/bootstrap.sh --tests)
 #   scripts/fuzz-api.sh run BIN    start BIN (modelyard) on 127.0.0.1 and fuzz it
 #
-# Bounded and repeatable: a fixed seed, at most $MODELYARD_FUZZ_EXAMPLES (default 20) examples
-# per operation and phase, a time budget of $MODELYARD_FUZZ_SECONDS (default 240). The server
+# Bounded and repeatable: a fixed seed, one worker, at most $MODELYARD_FUZZ_EXAMPLES (default 50)
+# examples per operation and phase, stopped after $MODELYARD_FUZZ_SECONDS (default 600). The server
 # runs on SQLite and local files in a temporary directory; requests are made as an admin, so
 # every operation is reachable. schemathesis comes from a virtual environment under
 # ~/.cache/modelyard, one per version of scripts/fuzz-requirements.txt, installed from PyPI
@@ -18,8 +18,8 @@ set -euo pipefail
 command=${1:-}
 requirements="$(cd "$(dirname "$0")" && pwd)/fuzz-requirements.txt"
 venv="${XDG_CACHE_HOME:-$HOME/.cache}/modelyard/venv-fuzz-$(sha256sum "$requirements" | cut -c1-16)"
-examples=${MODELYARD_FUZZ_EXAMPLES:-20}
-budget=${MODELYARD_FUZZ_SECONDS:-240}
+examples=${MODELYARD_FUZZ_EXAMPLES:-50}
+budget=${MODELYARD_FUZZ_SECONDS:-600}
 
 say() { printf '%s\n' "$*" >&2; }
 
@@ -68,11 +68,11 @@ run() {
     kill -0 "$pid" 2>/dev/null || { say "the server stopped at start:"; cat "$dir/server.log" >&2; return 1; }
     sleep 0.1
   done
-  "$venv/bin/schemathesis" --no-color run "http://127.0.0.1:$port/api/v1/openapi.json" \
+  timeout "$budget" "$venv/bin/schemathesis" --no-color run "http://127.0.0.1:$port/api/v1/openapi.json" \
     --header "Authorization: Bearer $token" \
     --checks not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance \
     --phases examples,coverage,fuzzing \
-    --max-examples "$examples" --seed 1 --max-time "$budget" --workers 2 \
+    --max-examples "$examples" --seed 1 --workers 1 \
     --request-timeout 30 || status=$?
   if grep -q "ERROR\|panicked" "$dir/server.log"; then
     say "--- the server logged errors ---"

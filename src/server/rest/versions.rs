@@ -383,6 +383,7 @@ pub async fn put_file(
         (status = 403, description = says::ROLE_403),
         (status = 404, description = "FILE_NOT_FOUND, MODEL_NOT_FOUND or VERSION_NOT_FOUND."),
         (status = 409, description = "VERSION_PUBLISHED."),
+        (status = 422, description = "INVALID_FILE_PATH."),
     )
 )]
 pub async fn delete_file(
@@ -439,6 +440,7 @@ fn etag_matches(header_value: &str, etag: &str) -> bool {
         (status = 304, description = "Not modified."),
         (status = 404, description = "FILE_NOT_FOUND, MODEL_NOT_FOUND or VERSION_NOT_FOUND."),
         (status = 416, description = "RANGE_NOT_SATISFIABLE."),
+        (status = 422, description = "INVALID_FILE_PATH."),
     )
 )]
 pub async fn get_file(
