@@ -17,17 +17,25 @@ pub fn searched_list_href(base: &str, search: &str, offset: i64) -> String {
 }
 
 /// The pager under a page of `page`; `href(offset)` is the address of the page starting there.
-pub fn pager<T, F: Fn(i64) -> String>(page: &Page<T>, href: F) -> impl IntoView + use<T, F> {
-    let first = page.offset + 1;
-    let last = page.offset + page.count;
+pub fn pager<T>(page: &Page<T>, href: impl Fn(i64) -> String) -> AnyView {
     let previous = (page.offset > 0).then(|| href((page.offset - page.limit).max(0)));
     let next =
         (page.offset + page.count < page.total_count).then(|| href(page.offset + page.limit));
     let summary = if page.count == 0 {
         format!("Showing 0 of {}", page.total_count)
     } else {
-        format!("Showing {first}–{last} of {}", page.total_count)
+        format!(
+            "Showing {}–{} of {}",
+            page.offset + 1,
+            page.offset + page.count,
+            page.total_count
+        )
     };
+    pager_nav(summary, previous, next)
+}
+
+/// The pager itself: where the list is (`summary`) and links to the pages before and after.
+pub fn pager_nav(summary: String, previous: Option<String>, next: Option<String>) -> AnyView {
     view! {
         <nav aria-label="Pages" class="mt-4 flex items-center justify-between text-sm">
             <p class="text-slate-600">{summary}</p>
@@ -37,4 +45,5 @@ pub fn pager<T, F: Fn(i64) -> String>(page: &Page<T>, href: F) -> impl IntoView 
             </div>
         </nav>
     }
+    .into_any()
 }

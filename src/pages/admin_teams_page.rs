@@ -3,6 +3,7 @@
 
 use crate::api::admin::{CreateTeam, list_teams};
 use crate::components::admin_nav::{AdminNav, AdminSection};
+use crate::components::data_table::{Column, DataTable, timestamp};
 use crate::components::file_tree::encode_component;
 use crate::components::forms::{FieldMessage, FormError, PageError, field_error};
 use crate::components::layout::RequireAdmin;
@@ -114,39 +115,27 @@ fn TeamTable(page: Page<Team>, search: String) -> impl IntoView {
     let pages = pager(&page, move |offset| {
         searched_list_href("/admin/teams", &search, offset)
     });
+    let columns = vec![
+        Column::new("Team", "px-4 py-2 font-medium"),
+        Column::new("Description", "px-4 py-2 text-slate-700"),
+        Column::new("Members", "px-4 py-2 text-right").right(),
+        Column::new("Created", "px-4 py-2 text-slate-600"),
+    ];
+    let rows = page
+        .data
+        .iter()
+        .map(|t| {
+            let href = format!("/admin/teams/{}", encode_component(&t.name));
+            vec![
+                view! { <a href=href class="link">{t.name.clone()}</a> }.into_any(),
+                t.description.clone().into_any(),
+                t.member_count.into_any(),
+                timestamp(t.created_at, "%Y-%m-%d"),
+            ]
+        })
+        .collect();
     view! {
-        <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">
-            <table class="w-full text-left text-sm" aria-label="Teams">
-                <thead class="bg-slate-100 text-slate-600">
-                    <tr>
-                        <th scope="col" class="px-4 py-2">"Team"</th>
-                        <th scope="col" class="px-4 py-2">"Description"</th>
-                        <th scope="col" class="px-4 py-2 text-right">"Members"</th>
-                        <th scope="col" class="px-4 py-2">"Created"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {page
-                        .data
-                        .iter()
-                        .map(|t| {
-                            view! {
-                                <tr class="border-t border-slate-100">
-                                    <td class="px-4 py-2 font-medium">
-                                        <a href=format!("/admin/teams/{}", encode_component(&t.name)) class="link">{t.name.clone()}</a>
-                                    </td>
-                                    <td class="px-4 py-2 text-slate-700">{t.description.clone()}</td>
-                                    <td class="px-4 py-2 text-right">{t.member_count}</td>
-                                    <td class="px-4 py-2 text-slate-600">
-                                        <time datetime=t.created_at.to_rfc3339()>{t.created_at.format("%Y-%m-%d").to_string()}</time>
-                                    </td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <DataTable label="Teams" columns rows />
         {pages}
     }
     .into_any()

@@ -3,6 +3,7 @@
 //! the new dataset's page, or comes back here with `?error=&solution=&field=`.
 
 use crate::api::datasets::list_datasets;
+use crate::components::data_table::{Column, DataTable, timestamp};
 use crate::components::file_tree::format_bytes;
 use crate::components::forms::{ErrorAlert, FieldMessage, PageError};
 use crate::components::layout::RequireUser;
@@ -134,6 +135,9 @@ fn UploadForm() -> impl IntoView {
     }
 }
 
+/// The cells of a column of numbers.
+const NUMBER: &str = "px-4 py-2 text-right tabular-nums";
+
 #[component]
 fn DatasetList(page: Page<Dataset>, search: String) -> impl IntoView {
     let search_form = view! {
@@ -160,44 +164,32 @@ fn DatasetList(page: Page<Dataset>, search: String) -> impl IntoView {
     let nav = pager(&page, move |offset| {
         searched_list_href("/datasets", &search, offset)
     });
+    let columns = vec![
+        Column::new("Name", "px-4 py-2 font-medium break-all"),
+        Column::new("Rows", NUMBER).right(),
+        Column::new("Columns", NUMBER).right(),
+        Column::new("Size", NUMBER).right(),
+        Column::new("Uploaded by", "px-4 py-2"),
+        Column::new("Uploaded", "px-4 py-2 text-slate-600"),
+    ];
+    let rows = page
+        .data
+        .into_iter()
+        .map(|d| {
+            vec![
+                view! { <a href=format!("/datasets/{}", d.id) class="link">{d.name.clone()}</a> }
+                    .into_any(),
+                d.row_count.into_any(),
+                d.columns.len().into_any(),
+                format_bytes(i64::try_from(d.size).unwrap_or(i64::MAX)).into_any(),
+                d.created_by.into_any(),
+                timestamp(d.created_at, "%Y-%m-%d %H:%M"),
+            ]
+        })
+        .collect();
     view! {
         {search_form}
-        <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">
-            <table class="w-full text-left text-sm" aria-label="Datasets">
-                <thead class="bg-slate-100 text-slate-600">
-                    <tr>
-                        <th scope="col" class="px-4 py-2">"Name"</th>
-                        <th scope="col" class="px-4 py-2 text-right">"Rows"</th>
-                        <th scope="col" class="px-4 py-2 text-right">"Columns"</th>
-                        <th scope="col" class="px-4 py-2 text-right">"Size"</th>
-                        <th scope="col" class="px-4 py-2">"Uploaded by"</th>
-                        <th scope="col" class="px-4 py-2">"Uploaded"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {page
-                        .data
-                        .into_iter()
-                        .map(|d| {
-                            view! {
-                                <tr class="border-t border-slate-100">
-                                    <td class="px-4 py-2 font-medium break-all">
-                                        <a href=format!("/datasets/{}", d.id) class="link">{d.name.clone()}</a>
-                                    </td>
-                                    <td class="px-4 py-2 text-right tabular-nums">{d.row_count}</td>
-                                    <td class="px-4 py-2 text-right tabular-nums">{d.columns.len()}</td>
-                                    <td class="px-4 py-2 text-right tabular-nums">{format_bytes(i64::try_from(d.size).unwrap_or(i64::MAX))}</td>
-                                    <td class="px-4 py-2">{d.created_by.clone()}</td>
-                                    <td class="px-4 py-2 text-slate-600">
-                                        <time datetime=d.created_at.to_rfc3339()>{d.created_at.format("%Y-%m-%d %H:%M").to_string()}</time>
-                                    </td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <DataTable label="Datasets" columns rows />
         {nav}
     }
     .into_any()
