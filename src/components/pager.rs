@@ -1,8 +1,23 @@
 //! "Showing 1–50 of 53" with Previous and Next links: paging through any list whose place is in
-//! the address, so it works the same with JavaScript off.
+//! the address (the search and the offset), so it works the same with JavaScript off.
 
 use crate::domain::paging::Page;
 use leptos::prelude::*;
+
+/// Where the reader is in a list, from the address: what `?search=` asks for (empty for
+/// everything) and `?offset=`, the place of the first item shown (0 unless it says otherwise).
+pub fn use_list_place() -> (Signal<String>, Signal<i64>) {
+    let query = leptos_router::hooks::use_query_map();
+    let search = Signal::derive(move || query.with(|q| q.get("search").unwrap_or_default()));
+    let offset = Signal::derive(move || {
+        query.with(|q| {
+            q.get("offset")
+                .and_then(|o| o.parse::<i64>().ok())
+                .unwrap_or(0)
+        })
+    });
+    (search, offset)
+}
 
 /// `base?search=…&offset=N`: where page N of a list filtered by `search` lives.
 pub fn searched_list_href(base: &str, search: &str, offset: i64) -> String {
@@ -46,4 +61,34 @@ pub fn pager_nav(summary: String, previous: Option<String>, next: Option<String>
         </nav>
     }
     .into_any()
+}
+
+/// A list's search box: a plain GET form to the list's own address, so results have one too.
+#[component]
+pub fn ListSearch(
+    /// The list's address.
+    action: &'static str,
+    /// The input's id.
+    id: &'static str,
+    /// The input's accessible name ("Search users").
+    label: &'static str,
+    placeholder: &'static str,
+    /// What is searched for now.
+    value: String,
+    /// Classes added to the form's (margins).
+    #[prop(optional)]
+    class: &'static str,
+) -> impl IntoView {
+    let class = format!("{class} flex items-end gap-2")
+        .trim_start()
+        .to_owned();
+    view! {
+        <form method="get" action=action role="search" class=class>
+            <div>
+                <label for=id class="sr-only">{label}</label>
+                <input id=id type="search" name="search" class="input" placeholder=placeholder value=value />
+            </div>
+            <button type="submit" class="btn-secondary">"Search"</button>
+        </form>
+    }
 }

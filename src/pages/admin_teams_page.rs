@@ -7,33 +7,23 @@ use crate::components::data_table::{Column, DataTable, timestamp};
 use crate::components::file_tree::encode_component;
 use crate::components::forms::{FieldMessage, FormError, PageError, field_error};
 use crate::components::layout::RequireAdmin;
-use crate::components::pager::{pager, searched_list_href};
+use crate::components::pager::{ListSearch, pager, searched_list_href, use_list_place};
 use crate::domain::error::ApiError;
 use crate::domain::identity::Team;
 use crate::domain::paging::Page;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn AdminTeamsPage() -> impl IntoView {
     // Made outside the admin guard's suspense, so each is made (and fetched) once per page view.
-    let query = use_query_map();
-    let search = move || query.with(|q| q.get("search").unwrap_or_default());
-    let offset = move || {
-        query.with(|q| {
-            q.get("offset")
-                .and_then(|o| o.parse::<i64>().ok())
-                .unwrap_or(0)
-        })
-    };
+    let (search, offset) = use_list_place();
     let create = ServerAction::<CreateTeam>::new();
     let teams = Resource::new(
-        move || (search(), offset(), create.version().get()),
+        move || (search.get(), offset.get(), create.version().get()),
         |(search, offset, _)| list_teams(search, offset),
     );
-    let search = Signal::derive(search);
     view! {
         <Title text="Teams · Admin" />
         <RequireAdmin>
@@ -63,13 +53,7 @@ fn Teams(
     view! {
         <div class="mb-4 flex flex-wrap items-end justify-between gap-4">
             <h1 class="page-title mb-0">"Teams"</h1>
-            <form method="get" action="/admin/teams" role="search" class="flex items-end gap-2">
-                <div>
-                    <label for="team-search" class="sr-only">"Search teams"</label>
-                    <input id="team-search" type="search" name="search" class="input" placeholder="team name" value=searched />
-                </div>
-                <button type="submit" class="btn-secondary">"Search"</button>
-            </form>
+            <ListSearch action="/admin/teams" id="team-search" label="Search teams" placeholder="team name" value=searched />
         </div>
         <section class="card mb-6" aria-labelledby="new-team-heading">
             <h2 id="new-team-heading" class="mb-3 text-lg font-semibold">"Create a team"</h2>

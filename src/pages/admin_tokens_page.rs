@@ -5,29 +5,21 @@ use crate::api::identity::RevokeToken;
 use crate::components::admin_nav::{AdminNav, AdminSection};
 use crate::components::forms::{FormError, PageError};
 use crate::components::layout::RequireAdmin;
-use crate::components::pager::pager;
+use crate::components::pager::{pager, use_list_place};
 use crate::components::token_table::TokenTable;
 use crate::domain::error::ApiError;
 use crate::domain::identity::TokenInfo;
 use crate::domain::paging::Page;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn AdminTokensPage() -> impl IntoView {
     // Made outside the admin guard's suspense, so each is made (and fetched) once per page view.
-    let query = use_query_map();
-    let offset = move || {
-        query.with(|q| {
-            q.get("offset")
-                .and_then(|o| o.parse::<i64>().ok())
-                .unwrap_or(0)
-        })
-    };
+    let (_, offset) = use_list_place();
     let revoke = ServerAction::<RevokeToken>::new();
     let tokens = Resource::new(
-        move || (offset(), revoke.version().get()),
+        move || (offset.get(), revoke.version().get()),
         |(offset, _)| list_all_tokens(offset),
     );
     view! {

@@ -6,14 +6,13 @@ use crate::components::admin_nav::{AdminNav, AdminSection};
 use crate::components::data_table::{Column, DataTable, timestamp};
 use crate::components::forms::{FieldMessage, FormError, PageError, field_error};
 use crate::components::layout::{RequireAdmin, use_current_user};
-use crate::components::pager::{pager, searched_list_href};
+use crate::components::pager::{ListSearch, pager, searched_list_href, use_list_place};
 use crate::domain::error::ApiError;
 use crate::domain::identity::{MIN_PASSWORD_CHARS, UserInfo};
 use crate::domain::paging::Page;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 #[derive(Clone, Copy)]
 struct UserActions {
@@ -27,15 +26,7 @@ struct UserActions {
 pub fn AdminUsersPage() -> impl IntoView {
     // Made here, outside the admin guard's suspense, so each is made (and fetched) once per page
     // view; the server functions check for an admin themselves.
-    let query = use_query_map();
-    let search = move || query.with(|q| q.get("search").unwrap_or_default());
-    let offset = move || {
-        query.with(|q| {
-            q.get("offset")
-                .and_then(|o| o.parse::<i64>().ok())
-                .unwrap_or(0)
-        })
-    };
+    let (search, offset) = use_list_place();
     let actions = UserActions {
         create: ServerAction::new(),
         set_active: ServerAction::new(),
@@ -51,10 +42,9 @@ pub fn AdminUsersPage() -> impl IntoView {
         )
     };
     let users = Resource::new(
-        move || (search(), offset(), changes()),
+        move || (search.get(), offset.get(), changes()),
         |(search, offset, _)| list_users(search, offset),
     );
-    let search = Signal::derive(search);
     view! {
         <Title text="Users · Admin" />
         <RequireAdmin>
@@ -74,13 +64,7 @@ fn Users(
     view! {
         <div class="mb-4 flex flex-wrap items-end justify-between gap-4">
             <h1 class="page-title mb-0">"Users"</h1>
-            <form method="get" action="/admin/users" role="search" class="flex items-end gap-2">
-                <div>
-                    <label for="user-search" class="sr-only">"Search users"</label>
-                    <input id="user-search" type="search" name="search" class="input" placeholder="name or display name" value=searched />
-                </div>
-                <button type="submit" class="btn-secondary">"Search"</button>
-            </form>
+            <ListSearch action="/admin/users" id="user-search" label="Search users" placeholder="name or display name" value=searched />
         </div>
         <CreateUserForm action=actions.create />
         <FormError result=actions.set_active.value().into() />

@@ -5,32 +5,21 @@
 use crate::api::datasets::list_datasets;
 use crate::components::data_table::{Column, DataTable, timestamp};
 use crate::components::file_tree::format_bytes;
-use crate::components::forms::{ErrorAlert, FieldMessage, PageError};
+use crate::components::forms::{ErrorAlert, FieldMessage, PageError, refused_upload};
 use crate::components::layout::RequireUser;
-use crate::components::pager::{pager, searched_list_href};
+use crate::components::pager::{ListSearch, pager, searched_list_href, use_list_place};
 use crate::domain::dataset::{Dataset, MAX_DATASET_NAME_CHARS};
-use crate::domain::error::ApiError;
 use crate::domain::paging::Page;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn DatasetsPage() -> impl IntoView {
-    let query = use_query_map();
-    let search = move || query.with(|q| q.get("search").unwrap_or_default());
-    let offset = move || {
-        query.with(|q| {
-            q.get("offset")
-                .and_then(|o| o.parse::<i64>().ok())
-                .unwrap_or(0)
-        })
-    };
+    let (search, offset) = use_list_place();
     let datasets = Resource::new(
-        move || (search(), offset()),
+        move || (search.get(), offset.get()),
         |(search, offset)| list_datasets(search, offset),
     );
-    let search = Signal::derive(search);
     view! {
         <Title text="Datasets" />
         <RequireUser>
@@ -51,29 +40,10 @@ pub fn DatasetsPage() -> impl IntoView {
     }
 }
 
-/// The error a failed upload came back with, and the field it is about.
-fn query_error() -> (Memo<Option<ApiError>>, Memo<String>) {
-    let query = use_query_map();
-    let error = Memo::new(move |_| {
-        query.with(|q| {
-            q.get("error").map(|msg| {
-                ApiError::new(
-                    422,
-                    "UPLOAD_FAILED",
-                    msg,
-                    q.get("solution").unwrap_or_default(),
-                )
-            })
-        })
-    });
-    let field = Memo::new(move |_| query.with(|q| q.get("field").unwrap_or_default()));
-    (error, field)
-}
-
 /// A plain form: the browser streams the file to the server in every case.
 #[component]
 fn UploadForm() -> impl IntoView {
-    let (error, field) = query_error();
+    let (error, field) = refused_upload();
     let message_for = move |name: &'static str| {
         Signal::derive(move || {
             (field.get() == name)
@@ -141,13 +111,7 @@ const NUMBER: &str = "px-4 py-2 text-right tabular-nums";
 #[component]
 fn DatasetList(page: Page<Dataset>, search: String) -> impl IntoView {
     let search_form = view! {
-        <form method="get" action="/datasets" role="search" class="mb-4 flex items-end gap-2">
-            <div>
-                <label for="dataset-search" class="sr-only">"Search datasets"</label>
-                <input id="dataset-search" type="search" name="search" class="input" placeholder="Name" value=search.clone() />
-            </div>
-            <button type="submit" class="btn-secondary">"Search"</button>
-        </form>
+        <ListSearch action="/datasets" id="dataset-search" label="Search datasets" placeholder="Name" value=search.clone() class="mb-4" />
     };
     if page.total_count == 0 {
         let empty = if search.is_empty() {

@@ -10,7 +10,7 @@ use crate::components::file_tree::format_bytes;
 use crate::components::forms::FormError;
 use crate::components::layout::use_current_user;
 use crate::components::model_tabs::{ModelHeader, ModelTab, is_signed_in, load_error_view};
-use crate::components::pager::pager;
+use crate::components::pager::{pager, use_list_place};
 use crate::components::version_badges::VersionBadges;
 use crate::domain::download::last_download_text;
 use crate::domain::model::{Model, Role};
@@ -19,7 +19,7 @@ use crate::domain::version::{Version, VersionState};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_params_map;
 
 /// How many versions one page of the list shows.
 const PAGE_SIZE: i64 = 50;
@@ -36,16 +36,9 @@ struct VersionActions {
 #[component]
 pub fn ModelVersionsPage() -> impl IntoView {
     let params = use_params_map();
-    let query = use_query_map();
     let name = move || params.with(|p| p.get("name").unwrap_or_default());
-    let offset = move || {
-        query.with(|q| {
-            q.get("offset")
-                .and_then(|o| o.parse::<i64>().ok())
-                .unwrap_or(0)
-                .max(0)
-        })
-    };
+    let (_, offset) = use_list_place();
+    let offset = move || offset.get().max(0);
     let actions = VersionActions {
         publish: ServerAction::new(),
         promote: ServerAction::new(),
