@@ -55,15 +55,14 @@ pub async fn get_model_sharing(model: String) -> Result<SharingView, ApiError> {
     Ok(SharingView { entries, max_grant })
 }
 
-/// One grant change from a form: `role` empty removes the grant; `can_share` is present ("on")
-/// when the box is ticked.
+/// One grant change from a form: `grant` is the role and whether it may share, `None` removes
+/// the grant.
 #[cfg(feature = "ssr")]
 async fn change_grant(
     model: &str,
     principal_type: &str,
     name: &str,
-    role: Option<&str>,
-    can_share: Option<bool>,
+    grant: Option<(&str, bool)>,
 ) -> Result<(), ApiError> {
     use crate::domain::access::{AccessChange, AccessUpdate};
     let caller = require_caller().await?;
@@ -77,8 +76,8 @@ async fn change_grant(
         data: vec![AccessChange {
             username,
             team,
-            role: Some(role.map(str::to_owned)),
-            can_share,
+            role: Some(grant.map(|(role, _)| role.to_owned())),
+            can_share: grant.map(|(_, can_share)| can_share),
         }],
     };
     crate::server::services::access::update_access(&state().db, &caller, model, &update)
@@ -107,17 +106,13 @@ pub async fn share_model(
     role: String,
     #[server(default)] can_share: Option<String>,
 ) -> Result<(), ApiError> {
-    change_grant(
-        &model,
-        &principal_type,
-        &name,
-        Some(&role),
-        Some(can_share.is_some()),
-    )
-    .await
+    // The box is ticked when `can_share` is present ("on").
+    let grant = Some((role.as_str(), can_share.is_some()));
+    change_grant(&model, &principal_type, &name, grant).await
 }
 
-/// Changes the role or the can-share flag of an existing grant.
+/// Changes the role or the can-share flag of an existing grant: granting again, under the same
+/// rules.
 #[server(prefix = "/fn", endpoint = "change_model_grant")]
 pub async fn change_model_grant(
     model: String,
@@ -126,14 +121,7 @@ pub async fn change_model_grant(
     role: String,
     #[server(default)] can_share: Option<String>,
 ) -> Result<(), ApiError> {
-    change_grant(
-        &model,
-        &principal_type,
-        &name,
-        Some(&role),
-        Some(can_share.is_some()),
-    )
-    .await
+    share_model(model, principal_type, name, role, can_share).await
 }
 
 #[server(prefix = "/fn", endpoint = "remove_model_grant")]
@@ -142,7 +130,7 @@ pub async fn remove_model_grant(
     principal_type: String,
     name: String,
 ) -> Result<(), ApiError> {
-    change_grant(&model, &principal_type, &name, None, None).await
+    change_grant(&model, &principal_type, &name, None).await
 }
 
 /// Active users and teams whose name contains `query`, to share with.

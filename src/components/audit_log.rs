@@ -1,15 +1,12 @@
 //! Audit events for people: a table (who, what, when) and a timeline of how a model's aliases
 //! and primary version moved. Each event is one sentence from [`describe`].
 
+use crate::components::data_table::{Column, DataTable, timestamp};
 use crate::domain::audit::{AuditEvent, describe};
 use leptos::prelude::*;
 
-fn when(event: &AuditEvent) -> impl IntoView + use<> {
-    view! {
-        <time datetime=event.created_at.to_rfc3339()>
-            {event.created_at.format("%Y-%m-%d %H:%M:%S UTC").to_string()}
-        </time>
-    }
+fn when(event: &AuditEvent) -> AnyView {
+    timestamp(event.created_at, "%Y-%m-%d %H:%M:%S UTC")
 }
 
 fn actor(event: &AuditEvent) -> String {
@@ -23,56 +20,51 @@ pub fn AuditTable(
     #[prop(optional)] show_model: bool,
     #[prop(into)] empty: String,
 ) -> impl IntoView {
-    if events.is_empty() {
-        return view! { <p class="empty">{empty}</p> }.into_any();
+    let mut columns = vec![
+        Column::new("When", "px-4 py-2 whitespace-nowrap text-slate-600"),
+        Column::new("Who", "px-4 py-2 font-medium"),
+        Column::new("What", "px-4 py-2"),
+    ];
+    if show_model {
+        columns.push(Column::new("Model", "px-4 py-2"));
     }
-    view! {
-        <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">
-            <table class="w-full text-left text-sm" aria-label="Audit events">
-                <thead class="bg-slate-100 text-slate-600">
-                    <tr>
-                        <th scope="col" class="px-4 py-2">"When"</th>
-                        <th scope="col" class="px-4 py-2">"Who"</th>
-                        <th scope="col" class="px-4 py-2">"What"</th>
-                        {show_model.then(|| view! { <th scope="col" class="px-4 py-2">"Model"</th> })}
-                        <th scope="col" class="px-4 py-2">"Action"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {events
-                        .iter()
-                        .map(|e| {
-                            let model = show_model.then(|| {
-                                let cell = e.model.clone().map(|m| {
-                                    if e.model_deleted {
-                                        view! {
-                                            <span class="text-slate-600">{m.clone()}</span>
-                                            " "
-                                            <span class="text-xs text-slate-500">"(deleted)"</span>
-                                        }
-                                        .into_any()
-                                    } else {
-                                        view! { <a href=format!("/models/{m}") class="link">{m.clone()}</a> }.into_any()
-                                    }
-                                });
-                                view! { <td class="px-4 py-2">{cell}</td> }
-                            });
-                            view! {
-                                <tr class="border-t border-slate-100 align-top">
-                                    <td class="px-4 py-2 whitespace-nowrap text-slate-600">{when(e)}</td>
-                                    <td class="px-4 py-2 font-medium">{actor(e)}</td>
-                                    <td class="px-4 py-2">{describe(e)}</td>
-                                    {model}
-                                    <td class="px-4 py-2 font-mono text-xs text-slate-500">{e.action.clone()}</td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
-    }
-    .into_any()
+    columns.push(Column::new(
+        "Action",
+        "px-4 py-2 font-mono text-xs text-slate-500",
+    ));
+    let rows = events
+        .iter()
+        .map(|e| {
+            let mut cells = vec![when(e), actor(e).into_any(), describe(e).into_any()];
+            if show_model {
+                cells.push(model_cell(e));
+            }
+            cells.push(e.action.clone().into_any());
+            cells
+        })
+        .collect();
+    let empty = view! { <p class="empty">{empty}</p> }.into_any();
+    view! { <DataTable label="Audit events" columns rows empty top_aligned=true /> }
+}
+
+/// The event's model: a link, or the name alone once the model is deleted.
+fn model_cell(event: &AuditEvent) -> AnyView {
+    event
+        .model
+        .clone()
+        .map(|m| {
+            if event.model_deleted {
+                view! {
+                    <span class="text-slate-600">{m.clone()}</span>
+                    " "
+                    <span class="text-xs text-slate-500">"(deleted)"</span>
+                }
+                .into_any()
+            } else {
+                view! { <a href=format!("/models/{m}") class="link">{m.clone()}</a> }.into_any()
+            }
+        })
+        .into_any()
 }
 
 /// Alias moves and primary-version changes as a timeline, newest on top.

@@ -31,6 +31,27 @@ pub fn kept_field(field: &str) -> Option<String> {
         .with_untracked(|q| q.get(&format!("{KEPT_INPUT_PREFIX}{field}")))
 }
 
+/// The error a refused upload (a plain multipart post, not a server function) came back with,
+/// and the field it is about: the server sends both back in the address
+/// (`?error=&solution=&field=`).
+pub fn refused_upload() -> (Memo<Option<ApiError>>, Memo<String>) {
+    let query = leptos_router::hooks::use_query_map();
+    let error = Memo::new(move |_| {
+        query.with(|q| {
+            q.get("error").map(|msg| {
+                ApiError::new(
+                    422,
+                    "UPLOAD_FAILED",
+                    msg,
+                    q.get("solution").unwrap_or_default(),
+                )
+            })
+        })
+    });
+    let field = Memo::new(move |_| query.with(|q| q.get("field").unwrap_or_default()));
+    (error, field)
+}
+
 /// The message of the last submission's error, if it is about `field`.
 pub fn field_error<T: Send + Sync + 'static>(
     result: Signal<Option<Result<T, ApiError>>>,

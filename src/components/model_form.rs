@@ -122,16 +122,9 @@ pub fn ModelFormFields<T: Send + Sync + 'static>(
             <input id="tags" name="form[tags]" class="input" placeholder="comma-separated, e.g. tabular, churn" aria-describedby="tags-error" value=initial.tags />
             <FieldMessage id="tags-error" message=field_error(result, "tags") />
         </div>
-        <div>
-            <label for="class_labels" class="label">"Class labels"</label>
-            // A text area starts from its content, never from a `prop:value`: hydration would set
-            // the property again and wipe what someone typed before the WASM arrived.
-            <textarea id="class_labels" name="form[class_labels]" rows="3" class="input font-mono" aria-describedby="class-labels-help class-labels-error">
-                {textarea_text(&initial.class_labels)}
-            </textarea>
-            <p id="class-labels-help" class="mt-1 text-xs text-slate-500">"For classification: one label per line, in the order the model's outputs use them."</p>
-            <FieldMessage id="class-labels-error" message=field_error(result, "class_labels") />
-        </div>
+        <TextAreaField id="class_labels" name="form[class_labels]" label="Class labels" rows="3" text=initial.class_labels
+            help=("class-labels-help", "For classification: one label per line, in the order the model's outputs use them.")
+            error=("class-labels-error", field_error(result, "class_labels")) />
         <div>
             <label for="visibility" class="label">"Visibility"</label>
             <select id="visibility" name="form[visibility]" class="input" disabled=visibility_locked aria-describedby="visibility-help visibility-error">
@@ -145,13 +138,35 @@ pub fn ModelFormFields<T: Send + Sync + 'static>(
             </p>
             <FieldMessage id="visibility-error" message=field_error(result, "visibility") />
         </div>
+        <TextAreaField id="readme" name="form[readme]" label="Model card" rows="10" text=initial.readme
+            help=("readme-help", "Markdown: what the model does, its data, its limits. A YAML block between two '---' lines at the top sets its license, datasets, language, tags and metrics.")
+            error=("readme-error", field_error(result, "readme")) />
+    }
+}
+
+/// A text area of monospaced lines, with a line of help and the field's error under it; `help`
+/// and `error` are each the id of their element and what it says.
+#[component]
+fn TextAreaField(
+    id: &'static str,
+    name: &'static str,
+    label: &'static str,
+    rows: &'static str,
+    text: String,
+    help: (&'static str, &'static str),
+    error: (&'static str, Signal<Option<String>>),
+) -> impl IntoView {
+    let ((help_id, help), (error_id, message)) = (help, error);
+    view! {
         <div>
-            <label for="readme" class="label">"Model card"</label>
-            <textarea id="readme" name="form[readme]" rows="10" class="input font-mono" aria-describedby="readme-help readme-error">
-                {textarea_text(&initial.readme)}
+            <label for=id class="label">{label}</label>
+            // A text area starts from its content, never from a `prop:value`: hydration would set
+            // the property again and wipe what someone typed before the WASM arrived.
+            <textarea id=id name=name rows=rows class="input font-mono" aria-describedby=format!("{help_id} {error_id}")>
+                {textarea_text(&text)}
             </textarea>
-            <p id="readme-help" class="mt-1 text-xs text-slate-500">"Markdown: what the model does, its data, its limits. A YAML block between two '---' lines at the top sets its license, datasets, language, tags and metrics."</p>
-            <FieldMessage id="readme-error" message=field_error(result, "readme") />
+            <p id=help_id class="mt-1 text-xs text-slate-500">{help}</p>
+            <FieldMessage id=error_id message />
         </div>
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::api::admin::{AddTeamMember, DeleteTeam, RemoveTeamMember, get_team};
 use crate::components::admin_nav::{AdminNav, AdminSection};
+use crate::components::data_table::{Column, DataTable, TableStyle};
 use crate::components::forms::{FieldMessage, FormError, PageError, field_error};
 use crate::components::layout::RequireAdmin;
 use crate::domain::error::ApiError;
@@ -70,27 +71,33 @@ fn TeamDetails(team: Resource<Result<Team, ApiError>>, actions: TeamActions) -> 
 #[component]
 fn TeamView(team: Team, actions: TeamActions) -> impl IntoView {
     let added: Signal<_> = actions.add.value().into();
-    let member_rows = team
+    let member_rows: Vec<Vec<AnyView>> = team
         .members
         .iter()
         .map(|m| {
             let (team_name, username) = (team.name.clone(), m.username.clone());
             let label = format!("Remove {} from the team", m.username);
-            view! {
-                <tr class="border-t border-slate-100">
-                    <td class="py-2 pr-4 font-mono">{m.username.clone()}</td>
-                    <td class="py-2 pr-4">{m.display_name.clone()}</td>
-                    <td class="py-2 text-right">
-                        <ActionForm action=actions.remove>
-                            <input type="hidden" name="team" value=team_name />
-                            <input type="hidden" name="username" value=username />
-                            <button type="submit" class="btn-danger" aria-label=label>"Remove"</button>
-                        </ActionForm>
-                    </td>
-                </tr>
-            }
+            let remove = view! {
+                <ActionForm action=actions.remove>
+                    <input type="hidden" name="team" value=team_name />
+                    <input type="hidden" name="username" value=username />
+                    <button type="submit" class="btn-danger" aria-label=label>"Remove"</button>
+                </ActionForm>
+            };
+            vec![
+                m.username.clone().into_any(),
+                m.display_name.clone().into_any(),
+                remove.into_any(),
+            ]
         })
-        .collect_view();
+        .collect();
+    let member_columns = vec![
+        Column::new("Username", "py-2 pr-4 font-mono"),
+        Column::new("Display name", "py-2 pr-4"),
+        Column::actions("py-2 text-right"),
+    ];
+    let no_members =
+        view! { <p class="mb-4 text-sm text-slate-600">"This team has no members yet."</p> };
     let (add_team, delete_team) = (team.name.clone(), team.name.clone());
     let delete_label = format!("Delete {} permanently", team.name);
     let delete_warning = format!(
@@ -110,23 +117,14 @@ fn TeamView(team: Team, actions: TeamActions) -> impl IntoView {
                 {format!("Members ({})", team.member_count)}
             </h2>
             <FormError result=actions.remove.value().into() />
-            {if team.members.is_empty() {
-                view! { <p class="mb-4 text-sm text-slate-600">"This team has no members yet."</p> }.into_any()
-            } else {
-                view! {
-                    <table class="mb-4 w-full text-left text-sm" aria-label="Members">
-                        <thead class="text-slate-600">
-                            <tr>
-                                <th scope="col" class="py-1 pr-4">"Username"</th>
-                                <th scope="col" class="py-1 pr-4">"Display name"</th>
-                                <th scope="col" class="py-1"><span class="sr-only">"Actions"</span></th>
-                            </tr>
-                        </thead>
-                        <tbody>{member_rows}</tbody>
-                    </table>
-                }
-                .into_any()
-            }}
+            <DataTable
+                style=TableStyle::Plain
+                label="Members"
+                columns=member_columns
+                rows=member_rows
+                empty=no_members.into_any()
+                class="mb-4"
+            />
             <FormError result=added inline_fields=&["username"] />
             <ActionForm action=actions.add attr:class="flex flex-wrap items-start gap-4">
                 <input type="hidden" name="team" value=add_team />

@@ -3,36 +3,27 @@
 
 use crate::api::admin::{CreateTeam, list_teams};
 use crate::components::admin_nav::{AdminNav, AdminSection};
+use crate::components::data_table::{Column, DataTable, timestamp};
 use crate::components::file_tree::encode_component;
 use crate::components::forms::{FieldMessage, FormError, PageError, field_error};
 use crate::components::layout::RequireAdmin;
-use crate::components::pager::{pager, searched_list_href};
+use crate::components::pager::{ListSearch, pager, searched_list_href, use_list_place};
 use crate::domain::error::ApiError;
 use crate::domain::identity::Team;
 use crate::domain::paging::Page;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn AdminTeamsPage() -> impl IntoView {
     // Made outside the admin guard's suspense, so each is made (and fetched) once per page view.
-    let query = use_query_map();
-    let search = move || query.with(|q| q.get("search").unwrap_or_default());
-    let offset = move || {
-        query.with(|q| {
-            q.get("offset")
-                .and_then(|o| o.parse::<i64>().ok())
-                .unwrap_or(0)
-        })
-    };
+    let (search, offset) = use_list_place();
     let create = ServerAction::<CreateTeam>::new();
     let teams = Resource::new(
-        move || (search(), offset(), create.version().get()),
+        move || (search.get(), offset.get(), create.version().get()),
         |(search, offset, _)| list_teams(search, offset),
     );
-    let search = Signal::derive(search);
     view! {
         <Title text="Teams · Admin" />
         <RequireAdmin>
@@ -62,13 +53,7 @@ fn Teams(
     view! {
         <div class="mb-4 flex flex-wrap items-end justify-between gap-4">
             <h1 class="page-title mb-0">"Teams"</h1>
-            <form method="get" action="/admin/teams" role="search" class="flex items-end gap-2">
-                <div>
-                    <label for="team-search" class="sr-only">"Search teams"</label>
-                    <input id="team-search" type="search" name="search" class="input" placeholder="team name" value=searched />
-                </div>
-                <button type="submit" class="btn-secondary">"Search"</button>
-            </form>
+            <ListSearch action="/admin/teams" id="team-search" label="Search teams" placeholder="team name" value=searched />
         </div>
         <section class="card mb-6" aria-labelledby="new-team-heading">
             <h2 id="new-team-heading" class="mb-3 text-lg font-semibold">"Create a team"</h2>
@@ -114,39 +99,27 @@ fn TeamTable(page: Page<Team>, search: String) -> impl IntoView {
     let pages = pager(&page, move |offset| {
         searched_list_href("/admin/teams", &search, offset)
     });
+    let columns = vec![
+        Column::new("Team", "px-4 py-2 font-medium"),
+        Column::new("Description", "px-4 py-2 text-slate-700"),
+        Column::new("Members", "px-4 py-2 text-right").right(),
+        Column::new("Created", "px-4 py-2 text-slate-600"),
+    ];
+    let rows = page
+        .data
+        .iter()
+        .map(|t| {
+            let href = format!("/admin/teams/{}", encode_component(&t.name));
+            vec![
+                view! { <a href=href class="link">{t.name.clone()}</a> }.into_any(),
+                t.description.clone().into_any(),
+                t.member_count.into_any(),
+                timestamp(t.created_at, "%Y-%m-%d"),
+            ]
+        })
+        .collect();
     view! {
-        <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">
-            <table class="w-full text-left text-sm" aria-label="Teams">
-                <thead class="bg-slate-100 text-slate-600">
-                    <tr>
-                        <th scope="col" class="px-4 py-2">"Team"</th>
-                        <th scope="col" class="px-4 py-2">"Description"</th>
-                        <th scope="col" class="px-4 py-2 text-right">"Members"</th>
-                        <th scope="col" class="px-4 py-2">"Created"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {page
-                        .data
-                        .iter()
-                        .map(|t| {
-                            view! {
-                                <tr class="border-t border-slate-100">
-                                    <td class="px-4 py-2 font-medium">
-                                        <a href=format!("/admin/teams/{}", encode_component(&t.name)) class="link">{t.name.clone()}</a>
-                                    </td>
-                                    <td class="px-4 py-2 text-slate-700">{t.description.clone()}</td>
-                                    <td class="px-4 py-2 text-right">{t.member_count}</td>
-                                    <td class="px-4 py-2 text-slate-600">
-                                        <time datetime=t.created_at.to_rfc3339()>{t.created_at.format("%Y-%m-%d").to_string()}</time>
-                                    </td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <DataTable label="Teams" columns rows />
         {pages}
     }
     .into_any()

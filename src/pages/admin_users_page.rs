@@ -3,16 +3,16 @@
 
 use crate::api::admin::{CreateUser, ResetUserPassword, SetUserActive, SetUserAdmin, list_users};
 use crate::components::admin_nav::{AdminNav, AdminSection};
+use crate::components::data_table::{Column, DataTable, timestamp};
 use crate::components::forms::{FieldMessage, FormError, PageError, field_error};
 use crate::components::layout::{RequireAdmin, use_current_user};
-use crate::components::pager::{pager, searched_list_href};
+use crate::components::pager::{ListSearch, pager, searched_list_href, use_list_place};
 use crate::domain::error::ApiError;
 use crate::domain::identity::{MIN_PASSWORD_CHARS, UserInfo};
 use crate::domain::paging::Page;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 #[derive(Clone, Copy)]
 struct UserActions {
@@ -26,15 +26,7 @@ struct UserActions {
 pub fn AdminUsersPage() -> impl IntoView {
     // Made here, outside the admin guard's suspense, so each is made (and fetched) once per page
     // view; the server functions check for an admin themselves.
-    let query = use_query_map();
-    let search = move || query.with(|q| q.get("search").unwrap_or_default());
-    let offset = move || {
-        query.with(|q| {
-            q.get("offset")
-                .and_then(|o| o.parse::<i64>().ok())
-                .unwrap_or(0)
-        })
-    };
+    let (search, offset) = use_list_place();
     let actions = UserActions {
         create: ServerAction::new(),
         set_active: ServerAction::new(),
@@ -50,10 +42,9 @@ pub fn AdminUsersPage() -> impl IntoView {
         )
     };
     let users = Resource::new(
-        move || (search(), offset(), changes()),
+        move || (search.get(), offset.get(), changes()),
         |(search, offset, _)| list_users(search, offset),
     );
-    let search = Signal::derive(search);
     view! {
         <Title text="Users · Admin" />
         <RequireAdmin>
@@ -73,13 +64,7 @@ fn Users(
     view! {
         <div class="mb-4 flex flex-wrap items-end justify-between gap-4">
             <h1 class="page-title mb-0">"Users"</h1>
-            <form method="get" action="/admin/users" role="search" class="flex items-end gap-2">
-                <div>
-                    <label for="user-search" class="sr-only">"Search users"</label>
-                    <input id="user-search" type="search" name="search" class="input" placeholder="name or display name" value=searched />
-                </div>
-                <button type="submit" class="btn-secondary">"Search"</button>
-            </form>
+            <ListSearch action="/admin/users" id="user-search" label="Search users" placeholder="name or display name" value=searched />
         </div>
         <CreateUserForm action=actions.create />
         <FormError result=actions.set_active.value().into() />
@@ -166,37 +151,34 @@ fn UserTable(
     let pages = pager(&page, move |offset| {
         searched_list_href("/admin/users", &search, offset)
     });
+    let users = page.data;
+    // Built afresh whenever the list is read again, so an open password form never passes to the
+    // user who takes its row.
+    let table = move || {
+        let columns = vec![
+            Column::new("Username", "px-4 py-2 font-mono font-medium"),
+            Column::new("Display name", "px-4 py-2"),
+            Column::new("Status", "px-4 py-2"),
+            Column::new("Created", "px-4 py-2 whitespace-nowrap text-slate-600"),
+            Column::actions("px-4 py-2"),
+        ];
+        let rows = users
+            .iter()
+            .map(|user| {
+                let is_me = me.as_deref() == Some(user.username.as_str());
+                user_cells(user.clone(), actions, is_me)
+            })
+            .collect();
+        view! { <DataTable label="Users" columns rows top_aligned=true /> }
+    };
     view! {
-        <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">
-            <table class="w-full text-left text-sm" aria-label="Users">
-                <thead class="bg-slate-100 text-slate-600">
-                    <tr>
-                        <th scope="col" class="px-4 py-2">"Username"</th>
-                        <th scope="col" class="px-4 py-2">"Display name"</th>
-                        <th scope="col" class="px-4 py-2">"Status"</th>
-                        <th scope="col" class="px-4 py-2">"Created"</th>
-                        <th scope="col" class="px-4 py-2"><span class="sr-only">"Actions"</span></th>
-                    </tr>
-                </thead>
-                <tbody>
-                    <For
-                        each=move || page.data.clone()
-                        key=|u| u.username.clone()
-                        children=move |user| {
-                            let is_me = me.as_deref() == Some(user.username.as_str());
-                            view! { <UserRow user actions is_me /> }
-                        }
-                    />
-                </tbody>
-            </table>
-        </div>
+        {table}
         {pages}
     }
     .into_any()
 }
 
-#[component]
-fn UserRow(user: UserInfo, actions: UserActions, is_me: bool) -> impl IntoView {
+fn user_cells(user: UserInfo, actions: UserActions, is_me: bool) -> Vec<AnyView> {
     let hidden = |name: &str| {
         let name = name.to_owned();
         view! { <input type="hidden" name="username" value=name /> }
@@ -220,58 +202,57 @@ fn UserRow(user: UserInfo, actions: UserActions, is_me: bool) -> impl IntoView {
     let password_label = format!("New password for {}", user.username);
     let active_aria = format!("{active_label} {}", user.username);
     let admin_aria = format!("{admin_label}: {}", user.username);
-    view! {
-        <tr class="border-t border-slate-100 align-top">
-            <td class="px-4 py-2 font-mono font-medium">
-                {user.username.clone()}
-                {is_me.then(|| view! { <span class="ml-1 font-sans text-xs font-normal text-slate-500">"(you)"</span> })}
-            </td>
-            <td class="px-4 py-2">{user.display_name.clone()}</td>
-            <td class="px-4 py-2">
-                {if user.is_active {
-                    view! { <span class="rounded-full bg-emerald-100 px-2 py-0.5 text-xs text-emerald-900">"active"</span> }.into_any()
-                } else {
-                    view! { <span class="rounded-full bg-slate-200 px-2 py-0.5 text-xs text-slate-700">"deactivated"</span> }.into_any()
-                }}
-                {user.is_admin.then(|| view! {
-                    <span class="ml-1 rounded-full bg-indigo-100 px-2 py-0.5 text-xs text-indigo-900">"admin"</span>
-                })}
-            </td>
-            <td class="px-4 py-2 whitespace-nowrap text-slate-600">
-                <time datetime=user.created_at.to_rfc3339()>{user.created_at.format("%Y-%m-%d").to_string()}</time>
-            </td>
-            <td class="px-4 py-2">
-                <div class="flex flex-wrap justify-end gap-2">
-                    {(!is_me).then(|| view! {
-                        <ActionForm action=actions.set_active>
-                            {active_fields}
-                            <input type="hidden" name="active" value=active_value />
-                            <button type="submit" class="btn-secondary px-3 py-1" aria-label=active_aria>
-                                {active_label}
-                            </button>
-                        </ActionForm>
-                        <ActionForm action=actions.set_admin>
-                            {admin_fields}
-                            <input type="hidden" name="admin" value=admin_value />
-                            <button type="submit" class="btn-secondary px-3 py-1" aria-label=admin_aria>
-                                {admin_label}
-                            </button>
-                        </ActionForm>
-                    })}
-                    <details>
-                        <summary class="btn-secondary cursor-pointer list-none px-3 py-1" aria-label=format!("Reset password of {}", user.username)>
-                            "Reset password…"
-                        </summary>
-                        <ActionForm action=actions.reset_password attr:class="mt-2 w-64 space-y-2 rounded-md border border-slate-200 bg-slate-50 p-3">
-                            {password_fields}
-                            <label for=password_id.clone() class="label">{password_label}</label>
-                            <input id=password_id name="password" type="password" class="input" required minlength=MIN_PASSWORD_CHARS.to_string() autocomplete="new-password" />
-                            <p class="text-xs text-slate-500">"Their sessions end; they sign in with the new password."</p>
-                            <button type="submit" class="btn-primary">"Set password"</button>
-                        </ActionForm>
-                    </details>
-                </div>
-            </td>
-        </tr>
-    }
+    let name = view! {
+        {user.username.clone()}
+        {is_me.then(|| view! { <span class="ml-1 font-sans text-xs font-normal text-slate-500">"(you)"</span> })}
+    };
+    let status = view! {
+        {if user.is_active {
+            view! { <span class="rounded-full bg-emerald-100 px-2 py-0.5 text-xs text-emerald-900">"active"</span> }.into_any()
+        } else {
+            view! { <span class="rounded-full bg-slate-200 px-2 py-0.5 text-xs text-slate-700">"deactivated"</span> }.into_any()
+        }}
+        {user.is_admin.then(|| view! {
+            <span class="ml-1 rounded-full bg-indigo-100 px-2 py-0.5 text-xs text-indigo-900">"admin"</span>
+        })}
+    };
+    let buttons = view! {
+        <div class="flex flex-wrap justify-end gap-2">
+            {(!is_me).then(|| view! {
+                <ActionForm action=actions.set_active>
+                    {active_fields}
+                    <input type="hidden" name="active" value=active_value />
+                    <button type="submit" class="btn-secondary px-3 py-1" aria-label=active_aria>
+                        {active_label}
+                    </button>
+                </ActionForm>
+                <ActionForm action=actions.set_admin>
+                    {admin_fields}
+                    <input type="hidden" name="admin" value=admin_value />
+                    <button type="submit" class="btn-secondary px-3 py-1" aria-label=admin_aria>
+                        {admin_label}
+                    </button>
+                </ActionForm>
+            })}
+            <details>
+                <summary class="btn-secondary cursor-pointer list-none px-3 py-1" aria-label=format!("Reset password of {}", user.username)>
+                    "Reset password…"
+                </summary>
+                <ActionForm action=actions.reset_password attr:class="mt-2 w-64 space-y-2 rounded-md border border-slate-200 bg-slate-50 p-3">
+                    {password_fields}
+                    <label for=password_id.clone() class="label">{password_label}</label>
+                    <input id=password_id name="password" type="password" class="input" required minlength=MIN_PASSWORD_CHARS.to_string() autocomplete="new-password" />
+                    <p class="text-xs text-slate-500">"Their sessions end; they sign in with the new password."</p>
+                    <button type="submit" class="btn-primary">"Set password"</button>
+                </ActionForm>
+            </details>
+        </div>
+    };
+    vec![
+        name.into_any(),
+        user.display_name.clone().into_any(),
+        status.into_any(),
+        timestamp(user.created_at, "%Y-%m-%d"),
+        buttons.into_any(),
+    ]
 }

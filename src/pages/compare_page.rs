@@ -5,6 +5,7 @@ use crate::api::feature_impact::get_feature_impact;
 use crate::api::models::get_model;
 use crate::api::versions::{compare_model_versions, list_model_versions};
 use crate::components::charts::feature_impact_compare_chart::FeatureImpactCompareChart;
+use crate::components::data_table::{Column, DataTable, TableStyle};
 use crate::components::file_tree::format_bytes;
 use crate::components::layout::use_current_user;
 use crate::components::metric_chart::format_value;
@@ -199,9 +200,44 @@ fn delta_view(delta: Option<f64>) -> AnyView {
     }
 }
 
-const TABLE: &str = "w-full text-left text-sm";
-const HEAD: &str = "bg-slate-100 text-slate-600";
 const CELL: &str = "px-4 py-2";
+const MONO: &str = "px-4 py-2 font-mono";
+const MONO_NAME: &str = "px-4 py-2 break-all font-mono";
+const NUMBER: &str = "px-4 py-2 text-right";
+
+/// A value one version lacks shows as a dash.
+fn or_dash(value: Option<String>) -> String {
+    value.unwrap_or_else(|| "—".to_owned())
+}
+
+/// One part of a comparison: its heading, a note, and the differences as a table, or `empty`
+/// (nothing, when not given) where there are none.
+#[component]
+fn DiffTable(
+    /// `{id}-heading` is the heading's id, which names the section.
+    id: &'static str,
+    title: &'static str,
+    /// The table's accessible name.
+    label: &'static str,
+    columns: Vec<Column>,
+    rows: Vec<Vec<AnyView>>,
+    #[prop(optional_no_strip)] note: Option<String>,
+    #[prop(optional_no_strip)] empty: Option<&'static str>,
+    #[prop(optional)] top_aligned: bool,
+) -> impl IntoView {
+    let heading = format!("{id}-heading");
+    let section_name = heading.clone();
+    let empty = empty
+        .map(|message| view! { <p class="empty">{message}</p> })
+        .into_any();
+    view! {
+        <section class="mb-8" aria-labelledby=section_name>
+            <h3 id=heading class="mb-2 text-lg font-semibold">{title}</h3>
+            {note.map(|note| view! { <p class="mb-2 text-sm text-slate-600">{note}</p> })}
+            <DataTable style=TableStyle::Open label columns rows empty top_aligned />
+        </section>
+    }
+}
 
 #[component]
 fn ComparisonTables(
@@ -226,6 +262,8 @@ fn ComparisonTables(
         (None, Some(_)) => Some("Only version B declares a signature."),
         (Some(_), Some(_)) => None,
     };
+    let signature_same = (a.signature.is_some() || b.signature.is_some())
+        .then_some("The inputs and outputs are the same.");
     let version_head = |v: &Version, side: &'static str| {
         let href = format!("/models/{}/versions/{}", model.name, v.version);
         view! {
@@ -240,172 +278,134 @@ fn ComparisonTables(
         }
     };
     let (an, bn) = (a.version.clone(), b.version.clone());
+    // Each version's column of a table, headed by its number.
+    let sides = |cell: &'static str| [Column::new(an.clone(), cell), Column::new(bn.clone(), cell)];
+    let [metric_a, metric_b] = sides("px-4 py-2 text-right font-mono").map(Column::right);
+    let metric_columns = vec![
+        Column::new("Metric", CELL).names_rows(),
+        metric_a,
+        metric_b,
+        Column::new("Change", NUMBER).right(),
+    ];
+    let metric_rows: Vec<Vec<AnyView>> = metrics
+        .into_iter()
+        .map(|m| {
+            vec![
+                m.key.into_any(),
+                or_dash(m.a.map(format_value)).into_any(),
+                or_dash(m.b.map(format_value)).into_any(),
+                delta_view(m.delta),
+            ]
+        })
+        .collect();
+    let mut signature_columns = vec![
+        Column::new("Name", MONO_NAME).names_rows(),
+        Column::new("Kind", CELL),
+        Column::new("Change", CELL),
+    ];
+    signature_columns.extend(sides(MONO));
+    let signature_rows: Vec<Vec<AnyView>> = signature
+        .into_iter()
+        .map(|d| {
+            vec![
+                d.name.into_any(),
+                d.side.as_str().into_any(),
+                change_badge(d.change).into_any(),
+                or_dash(d.a).into_any(),
+                or_dash(d.b).into_any(),
+            ]
+        })
+        .collect();
+    let mut dependency_columns = vec![
+        Column::new("Package", MONO).names_rows(),
+        Column::new("Change", CELL),
+    ];
+    dependency_columns.extend(sides(MONO));
+    let dependency_rows: Vec<Vec<AnyView>> = dependencies
+        .into_iter()
+        .map(|d| {
+            vec![
+                d.package.into_any(),
+                change_badge(d.change).into_any(),
+                or_dash(d.a).into_any(),
+                or_dash(d.b).into_any(),
+            ]
+        })
+        .collect();
+    let mut file_columns = vec![
+        Column::new("Path", MONO_NAME).names_rows(),
+        Column::new("Change", CELL),
+    ];
+    file_columns.extend(sides(NUMBER).map(Column::right));
+    let file_rows: Vec<Vec<AnyView>> = files
+        .into_iter()
+        .map(|f| {
+            vec![
+                f.path.into_any(),
+                change_badge(f.change).into_any(),
+                or_dash(f.a_size.map(format_bytes)).into_any(),
+                or_dash(f.b_size.map(format_bytes)).into_any(),
+            ]
+        })
+        .collect();
+    let unchanged = match unchanged_files {
+        1 => "1 file is identical in both versions.".to_owned(),
+        n => format!("{n} files are identical in both versions."),
+    };
+    let mut field_columns = vec![Column::new("Field", MONO).names_rows()];
+    field_columns.extend(sides("px-4 py-2 break-all"));
+    let field_rows: Vec<Vec<AnyView>> = fields
+        .into_iter()
+        .map(|f| vec![f.field.into_any(), f.a.into_any(), f.b.into_any()])
+        .collect();
     view! {
         <div class="mb-6 grid gap-4 sm:grid-cols-2">
             {version_head(&a, "Version A")}
             {version_head(&b, "Version B")}
         </div>
-
-        <section class="mb-8" aria-labelledby="metric-diff-heading">
-            <h3 id="metric-diff-heading" class="mb-2 text-lg font-semibold">"Metrics"</h3>
-            {if metrics.is_empty() {
-                view! { <p class="empty">"Neither version has metrics."</p> }.into_any()
-            } else {
-                view! {
-                    <table class=TABLE aria-label="Metric differences">
-                        <thead class=HEAD>
-                            <tr>
-                                <th scope="col" class=CELL>"Metric"</th>
-                                <th scope="col" class=format!("{CELL} text-right")>{an.clone()}</th>
-                                <th scope="col" class=format!("{CELL} text-right")>{bn.clone()}</th>
-                                <th scope="col" class=format!("{CELL} text-right")>"Change"</th>
-                            </tr>
-                        </thead>
-                        <tbody class="bg-white">
-                            {metrics.into_iter().map(|m| view! {
-                                <tr class="border-t border-slate-100">
-                                    <th scope="row" class=CELL>{m.key}</th>
-                                    <td class=format!("{CELL} text-right font-mono")>{m.a.map(format_value).unwrap_or_else(|| "—".to_owned())}</td>
-                                    <td class=format!("{CELL} text-right font-mono")>{m.b.map(format_value).unwrap_or_else(|| "—".to_owned())}</td>
-                                    <td class=format!("{CELL} text-right")>{delta_view(m.delta)}</td>
-                                </tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                }
-                .into_any()
-            }}
-        </section>
-
+        <DiffTable
+            id="metric-diff"
+            title="Metrics"
+            label="Metric differences"
+            columns=metric_columns
+            rows=metric_rows
+            empty=Some("Neither version has metrics.")
+        />
         <FeatureImpactSection a=an.clone() b=bn.clone() impact_a impact_b />
-
-        <section class="mb-8" aria-labelledby="signature-diff-heading">
-            <h3 id="signature-diff-heading" class="mb-2 text-lg font-semibold">"Signature"</h3>
-            {signature_note.map(|note| view! { <p class="mb-2 text-sm text-slate-600">{note}</p> })}
-            {if signature.is_empty() {
-                (a.signature.is_some() || b.signature.is_some()).then(|| view! {
-                    <p class="empty">"The inputs and outputs are the same."</p>
-                }).into_any()
-            } else {
-                view! {
-                    <table class=TABLE aria-label="Signature differences">
-                        <thead class=HEAD>
-                            <tr>
-                                <th scope="col" class=CELL>"Name"</th>
-                                <th scope="col" class=CELL>"Kind"</th>
-                                <th scope="col" class=CELL>"Change"</th>
-                                <th scope="col" class=CELL>{an.clone()}</th>
-                                <th scope="col" class=CELL>{bn.clone()}</th>
-                            </tr>
-                        </thead>
-                        <tbody class="bg-white">
-                            {signature.into_iter().map(|d| view! {
-                                <tr class="border-t border-slate-100">
-                                    <th scope="row" class=format!("{CELL} break-all font-mono")>{d.name}</th>
-                                    <td class=CELL>{d.side.as_str()}</td>
-                                    <td class=CELL>{change_badge(d.change)}</td>
-                                    <td class=format!("{CELL} font-mono")>{d.a.unwrap_or_else(|| "—".to_owned())}</td>
-                                    <td class=format!("{CELL} font-mono")>{d.b.unwrap_or_else(|| "—".to_owned())}</td>
-                                </tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                }
-                .into_any()
-            }}
-        </section>
-
-        <section class="mb-8" aria-labelledby="dependency-diff-heading">
-            <h3 id="dependency-diff-heading" class="mb-2 text-lg font-semibold">"Dependencies"</h3>
-            {if dependencies.is_empty() {
-                view! { <p class="empty">"The dependencies are the same."</p> }.into_any()
-            } else {
-                view! {
-                    <table class=TABLE aria-label="Dependency differences">
-                        <thead class=HEAD>
-                            <tr>
-                                <th scope="col" class=CELL>"Package"</th>
-                                <th scope="col" class=CELL>"Change"</th>
-                                <th scope="col" class=CELL>{an.clone()}</th>
-                                <th scope="col" class=CELL>{bn.clone()}</th>
-                            </tr>
-                        </thead>
-                        <tbody class="bg-white">
-                            {dependencies.into_iter().map(|d| view! {
-                                <tr class="border-t border-slate-100">
-                                    <th scope="row" class=format!("{CELL} font-mono")>{d.package}</th>
-                                    <td class=CELL>{change_badge(d.change)}</td>
-                                    <td class=format!("{CELL} font-mono")>{d.a.unwrap_or_else(|| "—".to_owned())}</td>
-                                    <td class=format!("{CELL} font-mono")>{d.b.unwrap_or_else(|| "—".to_owned())}</td>
-                                </tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                }
-                .into_any()
-            }}
-        </section>
-
-        <section class="mb-8" aria-labelledby="file-diff-heading">
-            <h3 id="file-diff-heading" class="mb-2 text-lg font-semibold">"Files"</h3>
-            <p class="mb-2 text-sm text-slate-600">
-                {match unchanged_files {
-                    1 => "1 file is identical in both versions.".to_owned(),
-                    n => format!("{n} files are identical in both versions."),
-                }}
-            </p>
-            {(!files.is_empty()).then(|| view! {
-                <table class=TABLE aria-label="File differences">
-                    <thead class=HEAD>
-                        <tr>
-                            <th scope="col" class=CELL>"Path"</th>
-                            <th scope="col" class=CELL>"Change"</th>
-                            <th scope="col" class=format!("{CELL} text-right")>{an.clone()}</th>
-                            <th scope="col" class=format!("{CELL} text-right")>{bn.clone()}</th>
-                        </tr>
-                    </thead>
-                    <tbody class="bg-white">
-                        {files.into_iter().map(|f| view! {
-                            <tr class="border-t border-slate-100">
-                                <th scope="row" class=format!("{CELL} break-all font-mono")>{f.path}</th>
-                                <td class=CELL>{change_badge(f.change)}</td>
-                                <td class=format!("{CELL} text-right")>{f.a_size.map(format_bytes).unwrap_or_else(|| "—".to_owned())}</td>
-                                <td class=format!("{CELL} text-right")>{f.b_size.map(format_bytes).unwrap_or_else(|| "—".to_owned())}</td>
-                            </tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            })}
-        </section>
-
-        <section class="mb-8" aria-labelledby="field-diff-heading">
-            <h3 id="field-diff-heading" class="mb-2 text-lg font-semibold">"Other fields"</h3>
-            {if fields.is_empty() {
-                view! { <p class="empty">"All other fields are the same."</p> }.into_any()
-            } else {
-                view! {
-                    <table class=TABLE aria-label="Field differences">
-                        <thead class=HEAD>
-                            <tr>
-                                <th scope="col" class=CELL>"Field"</th>
-                                <th scope="col" class=CELL>{an.clone()}</th>
-                                <th scope="col" class=CELL>{bn.clone()}</th>
-                            </tr>
-                        </thead>
-                        <tbody class="bg-white">
-                            {fields.into_iter().map(|f| view! {
-                                <tr class="border-t border-slate-100 align-top">
-                                    <th scope="row" class=format!("{CELL} font-mono")>{f.field}</th>
-                                    <td class=format!("{CELL} break-all")>{f.a}</td>
-                                    <td class=format!("{CELL} break-all")>{f.b}</td>
-                                </tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                }
-                .into_any()
-            }}
-        </section>
+        <DiffTable
+            id="signature-diff"
+            title="Signature"
+            label="Signature differences"
+            columns=signature_columns
+            rows=signature_rows
+            note=signature_note.map(str::to_owned)
+            empty=signature_same
+        />
+        <DiffTable
+            id="dependency-diff"
+            title="Dependencies"
+            label="Dependency differences"
+            columns=dependency_columns
+            rows=dependency_rows
+            empty=Some("The dependencies are the same.")
+        />
+        <DiffTable
+            id="file-diff"
+            title="Files"
+            label="File differences"
+            columns=file_columns
+            rows=file_rows
+            note=Some(unchanged)
+        />
+        <DiffTable
+            id="field-diff"
+            title="Other fields"
+            label="Field differences"
+            columns=field_columns
+            rows=field_rows
+            empty=Some("All other fields are the same.")
+            top_aligned=true
+        />
     }
 }
 
@@ -485,29 +485,29 @@ fn FeatureImpactSection(
             <p class="mb-2 text-sm text-slate-600">
                 {format!("Where each version's {TOP_RANKED} most important features rank in the other.")}
             </p>
-            <table class=TABLE aria-labelledby="top-features-heading">
-                <thead class=HEAD>
-                    <tr>
-                        <th scope="col" class=CELL>"Feature"</th>
-                        <th scope="col" class=format!("{CELL} text-right")>{format!("Rank in {a}")}</th>
-                        <th scope="col" class=format!("{CELL} text-right")>{format!("Rank in {b}")}</th>
-                        <th scope="col" class=format!("{CELL} text-right")>"Change"</th>
-                    </tr>
-                </thead>
-                <tbody class="bg-white">
-                    {comparison.top_changes.into_iter().map(|r| {
+            <DataTable
+                style=TableStyle::Open
+                labelled_by="top-features-heading"
+                columns=vec![
+                    Column::new("Feature", MONO_NAME).names_rows(),
+                    Column::new(format!("Rank in {a}"), NUMBER).right(),
+                    Column::new(format!("Rank in {b}"), NUMBER).right(),
+                    Column::new("Change", NUMBER).right(),
+                ]
+                rows=comparison
+                    .top_changes
+                    .into_iter()
+                    .map(|r| {
                         let movement = r.movement();
-                        view! {
-                            <tr class="border-t border-slate-100">
-                                <th scope="row" class=format!("{CELL} break-all font-mono")>{r.feature_name}</th>
-                                <td class=format!("{CELL} text-right")>{rank(r.a_rank)}</td>
-                                <td class=format!("{CELL} text-right")>{rank(r.b_rank)}</td>
-                                <td class=format!("{CELL} text-right")>{movement_view(movement)}</td>
-                            </tr>
-                        }
-                    }).collect_view()}
-                </tbody>
-            </table>
+                        vec![
+                            r.feature_name.into_any(),
+                            rank(r.a_rank).into_any(),
+                            rank(r.b_rank).into_any(),
+                            movement_view(movement),
+                        ]
+                    })
+                    .collect()
+            />
         }
         .into_any()
     };

@@ -2,6 +2,7 @@
 //! the versions that use it, and (for its uploader and admins) Delete.
 
 use crate::api::datasets::{DeleteDataset, get_dataset};
+use crate::components::data_table::{Column as TableColumn, DataTable};
 use crate::components::file_tree::format_bytes;
 use crate::components::forms::{FormError, PageError};
 use crate::components::layout::{RequireUser, use_current_user};
@@ -157,46 +158,39 @@ fn number(value: Option<f64>) -> String {
 
 #[component]
 fn ColumnsTable(columns: Vec<Column>) -> impl IntoView {
+    const COUNT: &str = "px-4 py-2 text-right tabular-nums";
+    const VALUE: &str = "px-4 py-2 text-right font-mono";
+    let headings = vec![
+        TableColumn::new("Column", "px-4 py-2 font-mono font-medium break-all").names_rows(),
+        TableColumn::new("Type", "px-4 py-2"),
+        TableColumn::new("Missing", COUNT).right(),
+        TableColumn::new("Distinct", COUNT).right(),
+        TableColumn::new("Min", VALUE).right(),
+        TableColumn::new("Max", VALUE).right(),
+        TableColumn::new("Mean", VALUE).right(),
+    ];
+    let rows = columns
+        .into_iter()
+        .map(|c| {
+            let distinct = c
+                .distinct_count
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "many".to_owned());
+            vec![
+                c.name.into_any(),
+                c.column_type.as_str().into_any(),
+                c.missing_count.into_any(),
+                distinct.into_any(),
+                number(c.min).into_any(),
+                number(c.max).into_any(),
+                number(c.mean).into_any(),
+            ]
+        })
+        .collect();
     view! {
         <section class="mb-8" aria-labelledby="columns-heading">
             <h2 id="columns-heading" class="mb-3 text-lg font-semibold">"Columns"</h2>
-            <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">
-                <table class="w-full text-left text-sm" aria-label="Columns">
-                    <thead class="bg-slate-100 text-slate-600">
-                        <tr>
-                            <th scope="col" class="px-4 py-2">"Column"</th>
-                            <th scope="col" class="px-4 py-2">"Type"</th>
-                            <th scope="col" class="px-4 py-2 text-right">"Missing"</th>
-                            <th scope="col" class="px-4 py-2 text-right">"Distinct"</th>
-                            <th scope="col" class="px-4 py-2 text-right">"Min"</th>
-                            <th scope="col" class="px-4 py-2 text-right">"Max"</th>
-                            <th scope="col" class="px-4 py-2 text-right">"Mean"</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {columns
-                            .into_iter()
-                            .map(|c| {
-                                let distinct = c
-                                    .distinct_count
-                                    .map(|d| d.to_string())
-                                    .unwrap_or_else(|| "many".to_owned());
-                                view! {
-                                    <tr class="border-t border-slate-100">
-                                        <th scope="row" class="px-4 py-2 font-mono font-medium break-all">{c.name.clone()}</th>
-                                        <td class="px-4 py-2">{c.column_type.as_str()}</td>
-                                        <td class="px-4 py-2 text-right tabular-nums">{c.missing_count}</td>
-                                        <td class="px-4 py-2 text-right tabular-nums">{distinct}</td>
-                                        <td class="px-4 py-2 text-right font-mono">{number(c.min)}</td>
-                                        <td class="px-4 py-2 text-right font-mono">{number(c.max)}</td>
-                                        <td class="px-4 py-2 text-right font-mono">{number(c.mean)}</td>
-                                    </tr>
-                                }
-                            })
-                            .collect_view()}
-                    </tbody>
-                </table>
-            </div>
+            <DataTable label="Columns" columns=headings rows />
         </section>
     }
 }

@@ -3,33 +3,23 @@
 //! the new dataset's page, or comes back here with `?error=&solution=&field=`.
 
 use crate::api::datasets::list_datasets;
+use crate::components::data_table::{Column, DataTable, timestamp};
 use crate::components::file_tree::format_bytes;
-use crate::components::forms::{ErrorAlert, FieldMessage, PageError};
+use crate::components::forms::{ErrorAlert, FieldMessage, PageError, refused_upload};
 use crate::components::layout::RequireUser;
-use crate::components::pager::{pager, searched_list_href};
+use crate::components::pager::{ListSearch, pager, searched_list_href, use_list_place};
 use crate::domain::dataset::{Dataset, MAX_DATASET_NAME_CHARS};
-use crate::domain::error::ApiError;
 use crate::domain::paging::Page;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn DatasetsPage() -> impl IntoView {
-    let query = use_query_map();
-    let search = move || query.with(|q| q.get("search").unwrap_or_default());
-    let offset = move || {
-        query.with(|q| {
-            q.get("offset")
-                .and_then(|o| o.parse::<i64>().ok())
-                .unwrap_or(0)
-        })
-    };
+    let (search, offset) = use_list_place();
     let datasets = Resource::new(
-        move || (search(), offset()),
+        move || (search.get(), offset.get()),
         |(search, offset)| list_datasets(search, offset),
     );
-    let search = Signal::derive(search);
     view! {
         <Title text="Datasets" />
         <RequireUser>
@@ -50,29 +40,10 @@ pub fn DatasetsPage() -> impl IntoView {
     }
 }
 
-/// The error a failed upload came back with, and the field it is about.
-fn query_error() -> (Memo<Option<ApiError>>, Memo<String>) {
-    let query = use_query_map();
-    let error = Memo::new(move |_| {
-        query.with(|q| {
-            q.get("error").map(|msg| {
-                ApiError::new(
-                    422,
-                    "UPLOAD_FAILED",
-                    msg,
-                    q.get("solution").unwrap_or_default(),
-                )
-            })
-        })
-    });
-    let field = Memo::new(move |_| query.with(|q| q.get("field").unwrap_or_default()));
-    (error, field)
-}
-
 /// A plain form: the browser streams the file to the server in every case.
 #[component]
 fn UploadForm() -> impl IntoView {
-    let (error, field) = query_error();
+    let (error, field) = refused_upload();
     let message_for = move |name: &'static str| {
         Signal::derive(move || {
             (field.get() == name)
@@ -134,16 +105,13 @@ fn UploadForm() -> impl IntoView {
     }
 }
 
+/// The cells of a column of numbers.
+const NUMBER: &str = "px-4 py-2 text-right tabular-nums";
+
 #[component]
 fn DatasetList(page: Page<Dataset>, search: String) -> impl IntoView {
     let search_form = view! {
-        <form method="get" action="/datasets" role="search" class="mb-4 flex items-end gap-2">
-            <div>
-                <label for="dataset-search" class="sr-only">"Search datasets"</label>
-                <input id="dataset-search" type="search" name="search" class="input" placeholder="Name" value=search.clone() />
-            </div>
-            <button type="submit" class="btn-secondary">"Search"</button>
-        </form>
+        <ListSearch action="/datasets" id="dataset-search" label="Search datasets" placeholder="Name" value=search.clone() class="mb-4" />
     };
     if page.total_count == 0 {
         let empty = if search.is_empty() {
@@ -160,44 +128,32 @@ fn DatasetList(page: Page<Dataset>, search: String) -> impl IntoView {
     let nav = pager(&page, move |offset| {
         searched_list_href("/datasets", &search, offset)
     });
+    let columns = vec![
+        Column::new("Name", "px-4 py-2 font-medium break-all"),
+        Column::new("Rows", NUMBER).right(),
+        Column::new("Columns", NUMBER).right(),
+        Column::new("Size", NUMBER).right(),
+        Column::new("Uploaded by", "px-4 py-2"),
+        Column::new("Uploaded", "px-4 py-2 text-slate-600"),
+    ];
+    let rows = page
+        .data
+        .into_iter()
+        .map(|d| {
+            vec![
+                view! { <a href=format!("/datasets/{}", d.id) class="link">{d.name.clone()}</a> }
+                    .into_any(),
+                d.row_count.into_any(),
+                d.columns.len().into_any(),
+                format_bytes(i64::try_from(d.size).unwrap_or(i64::MAX)).into_any(),
+                d.created_by.into_any(),
+                timestamp(d.created_at, "%Y-%m-%d %H:%M"),
+            ]
+        })
+        .collect();
     view! {
         {search_form}
-        <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">
-            <table class="w-full text-left text-sm" aria-label="Datasets">
-                <thead class="bg-slate-100 text-slate-600">
-                    <tr>
-                        <th scope="col" class="px-4 py-2">"Name"</th>
-                        <th scope="col" class="px-4 py-2 text-right">"Rows"</th>
-                        <th scope="col" class="px-4 py-2 text-right">"Columns"</th>
-                        <th scope="col" class="px-4 py-2 text-right">"Size"</th>
-                        <th scope="col" class="px-4 py-2">"Uploaded by"</th>
-                        <th scope="col" class="px-4 py-2">"Uploaded"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {page
-                        .data
-                        .into_iter()
-                        .map(|d| {
-                            view! {
-                                <tr class="border-t border-slate-100">
-                                    <td class="px-4 py-2 font-medium break-all">
-                                        <a href=format!("/datasets/{}", d.id) class="link">{d.name.clone()}</a>
-                                    </td>
-                                    <td class="px-4 py-2 text-right tabular-nums">{d.row_count}</td>
-                                    <td class="px-4 py-2 text-right tabular-nums">{d.columns.len()}</td>
-                                    <td class="px-4 py-2 text-right tabular-nums">{format_bytes(i64::try_from(d.size).unwrap_or(i64::MAX))}</td>
-                                    <td class="px-4 py-2">{d.created_by.clone()}</td>
-                                    <td class="px-4 py-2 text-slate-600">
-                                        <time datetime=d.created_at.to_rfc3339()>{d.created_at.format("%Y-%m-%d %H:%M").to_string()}</time>
-                                    </td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
+        <DataTable label="Datasets" columns rows />
         {nav}
     }
     .into_any()

@@ -7,7 +7,7 @@ use crate::components::audit_log::{AuditTable, PromotionTimeline};
 use crate::components::forms::PageError;
 use crate::components::layout::use_current_user;
 use crate::components::model_tabs::{ModelHeader, ModelTab, is_signed_in, load_error_view};
-use crate::components::pager::pager;
+use crate::components::pager::{pager, use_list_place};
 use crate::domain::audit::{AuditQuery, PROMOTION_ACTIONS};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -21,14 +21,8 @@ pub fn ModelActivityPage() -> impl IntoView {
     let query = use_query_map();
     let name = move || params.with(|p| p.get("name").unwrap_or_default());
     let promotions = move || query.with(|q| q.get("view").as_deref() == Some("promotions"));
-    let offset = move || {
-        query.with(|q| {
-            q.get("offset")
-                .and_then(|o| o.parse::<i64>().ok())
-                .unwrap_or(0)
-                .max(0)
-        })
-    };
+    let (_, offset) = use_list_place();
+    let offset = move || offset.get().max(0);
     let model = Resource::new(name, get_model);
     let events = Resource::new(
         move || (name(), promotions(), offset()),

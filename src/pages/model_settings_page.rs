@@ -5,6 +5,7 @@ use crate::api::versions::{
     CopyModel, DeleteModel, DeleteModelAlias, SetModelAlias, list_model_versions,
     model_alias_history,
 };
+use crate::components::data_table::{Column, DataTable, TableStyle, timestamp};
 use crate::components::forms::{FieldMessage, FormError, field_error, kept_input};
 use crate::components::layout::use_current_user;
 use crate::components::model_tabs::{ModelHeader, ModelTab, is_signed_in, load_error_view};
@@ -124,59 +125,47 @@ fn AliasSection(model: Model, versions: Vec<Version>, actions: SettingsActions) 
     let is_owner = model.role >= Some(Role::Owner);
     let set_result: Signal<_> = actions.set_alias.value().into();
     let base = format!("/models/{}/settings", model.name);
-    let list = if model.aliases.is_empty() {
-        view! { <p class="text-sm text-slate-600">"No aliases yet."</p> }.into_any()
-    } else {
-        view! {
-            <table class="mb-4 w-full text-left text-sm">
-                <thead class="text-slate-600">
-                    <tr>
-                        <th scope="col" class="py-1 pr-4">"Alias"</th>
-                        <th scope="col" class="py-1 pr-4">"Version"</th>
-                        <th scope="col" class="py-1 pr-4"><span class="sr-only">"Protection"</span></th>
-                        <th scope="col" class="py-1"><span class="sr-only">"Actions"</span></th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {model
-                        .aliases
-                        .iter()
-                        .map(|a| {
-                            let may_remove = can_edit && (!a.protected || is_owner);
-                            let history = format!("{base}?history={}#alias-history", crate::components::file_tree::encode_component(&a.alias));
-                            let remove_label = format!("Remove alias {}", a.alias);
-                            let (m, alias) = (model.name.clone(), a.alias.clone());
-                            view! {
-                                <tr class="border-t border-slate-100">
-                                    <td class="py-2 pr-4 font-mono font-medium">{a.alias.clone()}</td>
-                                    <td class="py-2 pr-4">
-                                        <a href=format!("/models/{}/versions/{}", model.name, a.version) class="link">{a.version.clone()}</a>
-                                    </td>
-                                    <td class="py-2 pr-4">
-                                        {a.protected.then(|| view! {
-                                            <span class="rounded-full bg-amber-100 px-2 py-0.5 text-xs text-amber-900">"protected"</span>
-                                        })}
-                                    </td>
-                                    <td class="py-2">
-                                        <div class="flex justify-end gap-3">
-                                            <a href=history class="link" aria-label=format!("History of {}", a.alias)>"History"</a>
-                                            {may_remove.then(|| view! {
-                                                <ActionForm action=actions.delete_alias>
-                                                    <input type="hidden" name="model" value=m />
-                                                    <input type="hidden" name="alias" value=alias />
-                                                    <button type="submit" class="btn-danger" aria-label=remove_label>"Remove"</button>
-                                                </ActionForm>
-                                            })}
-                                        </div>
-                                    </td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        }
-        .into_any()
+    let columns = vec![
+        Column::new("Alias", "py-2 pr-4 font-mono font-medium"),
+        Column::new("Version", "py-2 pr-4"),
+        Column::new("Protection", "py-2 pr-4").hidden(),
+        Column::actions("py-2"),
+    ];
+    let rows: Vec<Vec<AnyView>> = model
+        .aliases
+        .iter()
+        .map(|a| {
+            let may_remove = can_edit && (!a.protected || is_owner);
+            let history = format!("{base}?history={}#alias-history", crate::components::file_tree::encode_component(&a.alias));
+            let remove_label = format!("Remove alias {}", a.alias);
+            let (m, alias) = (model.name.clone(), a.alias.clone());
+            let version = format!("/models/{}/versions/{}", model.name, a.version);
+            let protection = a.protected.then(|| view! {
+                <span class="rounded-full bg-amber-100 px-2 py-0.5 text-xs text-amber-900">"protected"</span>
+            });
+            let actions = view! {
+                <div class="flex justify-end gap-3">
+                    <a href=history class="link" aria-label=format!("History of {}", a.alias)>"History"</a>
+                    {may_remove.then(|| view! {
+                        <ActionForm action=actions.delete_alias>
+                            <input type="hidden" name="model" value=m />
+                            <input type="hidden" name="alias" value=alias />
+                            <button type="submit" class="btn-danger" aria-label=remove_label>"Remove"</button>
+                        </ActionForm>
+                    })}
+                </div>
+            };
+            vec![
+                a.alias.clone().into_any(),
+                view! { <a href=version class="link">{a.version.clone()}</a> }.into_any(),
+                protection.into_any(),
+                actions.into_any(),
+            ]
+        })
+        .collect();
+    let no_aliases = view! { <p class="text-sm text-slate-600">"No aliases yet."</p> };
+    let list = view! {
+        <DataTable style=TableStyle::Plain columns rows empty=no_aliases.into_any() class="mb-4" />
     };
     let form = can_edit.then(|| {
         if versions.is_empty() {
@@ -230,44 +219,31 @@ fn AliasSection(model: Model, versions: Vec<Version>, actions: SettingsActions) 
 
 #[component]
 fn AliasHistory(alias: String, moves: Vec<crate::domain::version::AliasMove>) -> impl IntoView {
-    let or_none = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".to_owned());
+    let or_none = |v: Option<String>| v.unwrap_or_else(|| "—".to_owned());
+    let columns = vec![
+        Column::new("When", "py-1 pr-4"),
+        Column::new("Who", "py-1 pr-4"),
+        Column::new("From", "py-1 pr-4 font-mono"),
+        Column::new("To", "py-1 pr-4 font-mono"),
+        Column::new("Protected", "py-1"),
+    ];
+    let rows = moves
+        .into_iter()
+        .map(|m| {
+            vec![
+                timestamp(m.moved_at, "%Y-%m-%d %H:%M:%S"),
+                m.actor.unwrap_or_else(|| "unknown".to_owned()).into_any(),
+                or_none(m.from_version).into_any(),
+                or_none(m.to_version).into_any(),
+                if m.protected { "yes" } else { "no" }.into_any(),
+            ]
+        })
+        .collect();
+    let never = view! { <p class="text-sm text-slate-600">"This alias has never been set."</p> };
     view! {
         <section id="alias-history" class="card mb-6" aria-labelledby="alias-history-heading">
             <h2 id="alias-history-heading" class="mb-3 text-lg font-semibold">{format!("History of {alias}")}</h2>
-            {if moves.is_empty() {
-                view! { <p class="text-sm text-slate-600">"This alias has never been set."</p> }.into_any()
-            } else {
-                view! {
-                    <table class="w-full text-left text-sm">
-                        <thead class="text-slate-600">
-                            <tr>
-                                <th scope="col" class="py-1 pr-4">"When"</th>
-                                <th scope="col" class="py-1 pr-4">"Who"</th>
-                                <th scope="col" class="py-1 pr-4">"From"</th>
-                                <th scope="col" class="py-1 pr-4">"To"</th>
-                                <th scope="col" class="py-1">"Protected"</th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {moves
-                                .iter()
-                                .map(|m| view! {
-                                    <tr class="border-t border-slate-100">
-                                        <td class="py-1 pr-4">
-                                            <time datetime=m.moved_at.to_rfc3339()>{m.moved_at.format("%Y-%m-%d %H:%M:%S").to_string()}</time>
-                                        </td>
-                                        <td class="py-1 pr-4">{m.actor.clone().unwrap_or_else(|| "unknown".to_owned())}</td>
-                                        <td class="py-1 pr-4 font-mono">{or_none(&m.from_version)}</td>
-                                        <td class="py-1 pr-4 font-mono">{or_none(&m.to_version)}</td>
-                                        <td class="py-1">{if m.protected { "yes" } else { "no" }}</td>
-                                    </tr>
-                                })
-                                .collect_view()}
-                        </tbody>
-                    </table>
-                }
-                .into_any()
-            }}
+            <DataTable style=TableStyle::Plain columns rows empty=never.into_any() />
         </section>
     }
 }

@@ -7,6 +7,7 @@ use crate::api::access::{
     search_principals,
 };
 use crate::api::models::get_model;
+use crate::components::data_table::{Column, DataTable, TableStyle};
 use crate::components::forms::{FieldMessage, FormError, field_error};
 use crate::components::layout::use_current_user;
 use crate::components::model_tabs::{ModelHeader, ModelTab, is_signed_in, load_error_view};
@@ -100,6 +101,25 @@ fn Grants(model: Model, sharing: SharingView, actions: SharingActions) -> impl I
             "The model is public: anyone, even without signing in, can view it, and these grants give more."
         }
     };
+    let columns = vec![
+        Column::new("User or team", "py-2 pr-4"),
+        Column::new("Role", "py-2 pr-4"),
+        Column::actions("py-2 text-right"),
+    ];
+    let rows = sharing
+        .entries
+        .iter()
+        .map(|entry| {
+            let editable = sharing.may_change(entry.role);
+            grant_cells(
+                &model.name,
+                entry.clone(),
+                editable,
+                sharing.max_grant,
+                actions,
+            )
+        })
+        .collect();
     view! {
         <section class="card mb-6" aria-labelledby="grants-heading">
             <h2 id="grants-heading" class="mb-1 text-lg font-semibold">"Who has access"</h2>
@@ -107,44 +127,18 @@ fn Grants(model: Model, sharing: SharingView, actions: SharingActions) -> impl I
             <p class="mb-4 text-sm text-slate-600">{visibility}</p>
             <FormError result=actions.change.value().into() />
             <FormError result=actions.remove.value().into() />
-            <table class="w-full text-left text-sm" aria-label="Grants">
-                <thead class="text-slate-600">
-                    <tr>
-                        <th scope="col" class="py-1 pr-4">"User or team"</th>
-                        <th scope="col" class="py-1 pr-4">"Role"</th>
-                        <th scope="col" class="py-1"><span class="sr-only">"Actions"</span></th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {sharing
-                        .entries
-                        .iter()
-                        .map(|entry| {
-                            view! {
-                                <GrantRow
-                                    model=model.name.clone()
-                                    entry=entry.clone()
-                                    editable=sharing.may_change(entry.role)
-                                    max_grant=sharing.max_grant
-                                    actions
-                                />
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
+            <DataTable style=TableStyle::Plain label="Grants" columns rows />
         </section>
     }
 }
 
-#[component]
-fn GrantRow(
-    model: String,
+fn grant_cells(
+    model: &str,
     entry: AccessEntry,
     editable: bool,
     max_grant: Option<Role>,
     actions: SharingActions,
-) -> impl IntoView {
+) -> Vec<AnyView> {
     let kind = entry.principal_type.as_str();
     let who = match entry.principal_type {
         PrincipalType::User => {
@@ -166,8 +160,8 @@ fn GrantRow(
         PrincipalType::User => entry.name.clone(),
         PrincipalType::Team => format!("team {}", entry.name),
     };
-    let (change_model, change_name) = (model.clone(), entry.name.clone());
-    let (remove_model, remove_name) = (model, entry.name.clone());
+    let (change_model, change_name) = (model.to_owned(), entry.name.clone());
+    let (remove_model, remove_name) = (model.to_owned(), entry.name.clone());
     let role_label_aria = format!("Role of {subject}");
     let save_aria = format!("Save access of {subject}");
     let remove_aria = format!("Remove {subject}");
@@ -214,13 +208,7 @@ fn GrantRow(
             </ActionForm>
         }
     });
-    view! {
-        <tr class="border-t border-slate-100 align-middle">
-            <td class="py-2 pr-4">{who}</td>
-            <td class="py-2 pr-4">{role_cell}</td>
-            <td class="py-2 text-right">{remove}</td>
-        </tr>
-    }
+    vec![who, role_cell, remove.into_any()]
 }
 
 #[component]

@@ -5,10 +5,12 @@ use crate::api::versions::{
     DeleteModelVersion, PromoteModelVersion, PublishModelVersion, SetVersionActive,
     list_model_versions,
 };
+use crate::components::data_table::{Column, DataTable, timestamp};
 use crate::components::file_tree::format_bytes;
 use crate::components::forms::FormError;
 use crate::components::layout::use_current_user;
 use crate::components::model_tabs::{ModelHeader, ModelTab, is_signed_in, load_error_view};
+use crate::components::pager::{pager, use_list_place};
 use crate::components::version_badges::VersionBadges;
 use crate::domain::download::last_download_text;
 use crate::domain::model::{Model, Role};
@@ -17,7 +19,7 @@ use crate::domain::version::{Version, VersionState};
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_params_map;
 
 /// How many versions one page of the list shows.
 const PAGE_SIZE: i64 = 50;
@@ -34,16 +36,9 @@ struct VersionActions {
 #[component]
 pub fn ModelVersionsPage() -> impl IntoView {
     let params = use_params_map();
-    let query = use_query_map();
     let name = move || params.with(|p| p.get("name").unwrap_or_default());
-    let offset = move || {
-        query.with(|q| {
-            q.get("offset")
-                .and_then(|o| o.parse::<i64>().ok())
-                .unwrap_or(0)
-                .max(0)
-        })
-    };
+    let (_, offset) = use_list_place();
+    let offset = move || offset.get().max(0);
     let actions = VersionActions {
         publish: ServerAction::new(),
         promote: ServerAction::new(),
@@ -123,65 +118,55 @@ fn VersionTable(model: Model, page: Page<Version>, actions: VersionActions) -> i
         .into_any();
     }
     let only_version = page.total_count == 1;
-    let first = page.offset + 1;
-    let last = page.offset + page.count;
     let base = format!("/models/{}/versions", model.name);
-    let previous = (page.offset > 0).then(|| {
-        let offset = (page.offset - PAGE_SIZE).max(0);
+    let pages = pager(&page, move |offset| {
         if offset == 0 {
             base.clone()
         } else {
             format!("{base}?offset={offset}")
         }
     });
-    let next = (page.offset + page.count < page.total_count)
-        .then(|| format!("{base}?offset={}", page.offset + PAGE_SIZE));
-    let rows = page.data;
-    let row_model = model.clone();
+    let versions = page.data;
+    // Built afresh whenever the list is read again: after a delete, no row takes over another
+    // row's open confirmation.
+    let table = move || {
+        let columns = vec![
+            Column::new("Version", "px-4 py-2 font-medium"),
+            Column::new("Status", "px-4 py-2"),
+            Column::new("Aliases", "px-4 py-2"),
+            Column::new("Author", "px-4 py-2 text-slate-700"),
+            Column::new("Created", "px-4 py-2 text-slate-600"),
+            Column::new(
+                "Size",
+                "px-4 py-2 text-right whitespace-nowrap text-slate-600",
+            )
+            .right(),
+            Column::new(
+                "Downloads",
+                "px-4 py-2 text-right whitespace-nowrap text-slate-600",
+            )
+            .right(),
+            Column::actions("px-4 py-2"),
+        ];
+        let rows = versions
+            .iter()
+            .map(|v| version_cells(&model, v.clone(), actions, only_version))
+            .collect();
+        view! { <DataTable columns rows top_aligned=true /> }
+    };
     view! {
-        <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">
-            <table class="w-full text-left text-sm">
-                <thead class="bg-slate-100 text-slate-600">
-                    <tr>
-                        <th scope="col" class="px-4 py-2">"Version"</th>
-                        <th scope="col" class="px-4 py-2">"Status"</th>
-                        <th scope="col" class="px-4 py-2">"Aliases"</th>
-                        <th scope="col" class="px-4 py-2">"Author"</th>
-                        <th scope="col" class="px-4 py-2">"Created"</th>
-                        <th scope="col" class="px-4 py-2 text-right">"Size"</th>
-                        <th scope="col" class="px-4 py-2 text-right">"Downloads"</th>
-                        <th scope="col" class="px-4 py-2"><span class="sr-only">"Actions"</span></th>
-                    </tr>
-                </thead>
-                <tbody>
-                    // Keyed by version: after a delete, no row takes over another row's open
-                    // confirmation.
-                    <For
-                        each=move || rows.clone()
-                        key=|v| v.id.clone()
-                        children=move |v| view! { <VersionRow model=row_model.clone() version=v actions only_version /> }
-                    />
-                </tbody>
-            </table>
-        </div>
-        <nav aria-label="Pages" class="mt-4 flex items-center justify-between text-sm">
-            <p class="text-slate-600">{format!("Showing {first}–{last} of {}", page.total_count)}</p>
-            <div class="flex gap-3">
-                {previous.map(|href| view! { <a href=href rel="prev" class="btn-secondary">"Previous"</a> })}
-                {next.map(|href| view! { <a href=href rel="next" class="btn-secondary">"Next"</a> })}
-            </div>
-        </nav>
+        {table}
+        {pages}
     }
     .into_any()
 }
 
-#[component]
-fn VersionRow(
-    model: Model,
+fn version_cells(
+    model: &Model,
     version: Version,
     actions: VersionActions,
     only_version: bool,
-) -> impl IntoView {
+) -> Vec<AnyView> {
     let can_edit = model.role >= Some(Role::Editor);
     let is_owner = model.role >= Some(Role::Owner);
     let can_delete = match version.state {
@@ -256,32 +241,30 @@ fn VersionRow(
             </details>
         }
     });
-    view! {
-        <tr class="border-t border-slate-100 align-top">
-            <td class="px-4 py-2 font-medium">
-                <a href=href class="link font-mono">{number.clone()}</a>
-            </td>
-            <td class="px-4 py-2"><VersionBadges version=version.clone() /></td>
-            <td class="px-4 py-2">
-                {version.aliases.iter().map(|a| view! { <span class="tag font-mono">{a.clone()}</span> }).collect_view()}
-            </td>
-            <td class="px-4 py-2 text-slate-700">{version.created_by.clone()}</td>
-            <td class="px-4 py-2 text-slate-600">
-                <time datetime=version.created_at.to_rfc3339()>{version.created_at.format("%Y-%m-%d %H:%M").to_string()}</time>
-            </td>
-            <td class="px-4 py-2 text-right whitespace-nowrap text-slate-600">
-                {format_bytes(version.total_size)}
-                <span class="block text-xs text-slate-500">{crate::domain::text::counted(version.file_count, "file", "files")}</span>
-            </td>
-            <td class="px-4 py-2 text-right whitespace-nowrap text-slate-600">
-                {crate::domain::text::counted(version.download_count, "download", "downloads")}
-                <span id=usage_id class="block text-xs text-slate-500">{last_download_text(version.last_download_at)}</span>
-            </td>
-            <td class="px-4 py-2">
-                <div class="flex flex-wrap justify-end gap-2">{publish}{promote}{toggle}{delete}</div>
-            </td>
-        </tr>
-    }
+    let aliases = version
+        .aliases
+        .iter()
+        .map(|a| view! { <span class="tag font-mono">{a.clone()}</span> })
+        .collect_view();
+    let size = view! {
+        {format_bytes(version.total_size)}
+        <span class="block text-xs text-slate-500">{crate::domain::text::counted(version.file_count, "file", "files")}</span>
+    };
+    let downloads = view! {
+        {crate::domain::text::counted(version.download_count, "download", "downloads")}
+        <span id=usage_id class="block text-xs text-slate-500">{last_download_text(version.last_download_at)}</span>
+    };
+    vec![
+        view! { <a href=href class="link font-mono">{number.clone()}</a> }.into_any(),
+        view! { <VersionBadges version=version.clone() /> }.into_any(),
+        aliases.into_any(),
+        version.created_by.clone().into_any(),
+        timestamp(version.created_at, "%Y-%m-%d %H:%M"),
+        size.into_any(),
+        downloads.into_any(),
+        view! { <div class="flex flex-wrap justify-end gap-2">{publish}{promote}{toggle}{delete}</div> }
+            .into_any(),
+    ]
 }
 
 fn hidden_fields(model: &str, version: &str) -> impl IntoView + use<> {

@@ -1,9 +1,11 @@
 //! The models list: search, ordering and paging, all in the address so any view can be linked.
 
 use crate::api::models::list_models;
+use crate::components::data_table::{Column, DataTable, no_value, timestamp};
 use crate::components::forms::PageError;
 use crate::components::layout::use_current_user;
 use crate::components::model_tabs::is_signed_in;
+use crate::components::pager::pager_nav;
 use crate::domain::model::{Model, ModelOrder, ModelQuery};
 use crate::domain::paging::Page;
 use leptos::prelude::*;
@@ -155,73 +157,63 @@ fn ModelTable(page: Page<Model>, searching: bool, signed_in: bool) -> impl IntoV
             .into_any()
         };
     }
-    let first = page.offset + 1;
-    let last = page.offset + page.count;
+    let summary = format!(
+        "Showing {}–{} of {}",
+        page.offset + 1,
+        page.offset + page.count,
+        page.total_count
+    );
+    let columns = vec![
+        Column::new("Name", "px-4 py-2 font-medium"),
+        Column::new("Description", "max-w-xs truncate px-4 py-2 text-slate-600"),
+        Column::new("Target", "px-4 py-2"),
+        Column::new("Tags", "px-4 py-2"),
+        Column::new("License", "px-4 py-2 font-mono text-xs"),
+        Column::new("Primary", "px-4 py-2 font-mono"),
+        Column::new("Versions", "px-4 py-2 text-right tabular-nums").right(),
+        Column::new("Updated", "px-4 py-2 text-slate-600"),
+    ];
+    let rows = page.data.into_iter().map(model_cells).collect();
     view! {
-        <table class="w-full overflow-hidden rounded-lg border border-slate-200 bg-white text-left text-sm">
-            <thead class="bg-slate-100 text-slate-600">
-                <tr>
-                    <th scope="col" class="px-4 py-2">"Name"</th>
-                    <th scope="col" class="px-4 py-2">"Description"</th>
-                    <th scope="col" class="px-4 py-2">"Target"</th>
-                    <th scope="col" class="px-4 py-2">"Tags"</th>
-                    <th scope="col" class="px-4 py-2">"License"</th>
-                    <th scope="col" class="px-4 py-2">"Primary"</th>
-                    <th scope="col" class="px-4 py-2 text-right">"Versions"</th>
-                    <th scope="col" class="px-4 py-2">"Updated"</th>
-                </tr>
-            </thead>
-            <tbody>
-                {page
-                    .data
-                    .into_iter()
-                    .map(|m| {
-                        view! {
-                            <tr class="border-t border-slate-100">
-                                <td class="px-4 py-2 font-medium">
-                                    <a href=format!("/models/{}", m.name) class="link">{m.name.clone()}</a>
-                                </td>
-                                <td class="max-w-xs truncate px-4 py-2 text-slate-600">{crate::domain::text::markdown_to_plain(&m.description)}</td>
-                                <td class="px-4 py-2">{m.target_type.map(|t| t.label()).unwrap_or("—")}</td>
-                                <td class="px-4 py-2">
-                                    {m.tags.iter().map(|t| view! { <span class="tag">{t.clone()}</span> }).collect_view()}
-                                </td>
-                                <td class="px-4 py-2 font-mono text-xs">
-                                    {match m.license.clone() {
-                                        Some(l) => {
-                                            let href = list_href(&ModelQuery { license: Some(l.clone()), ..ModelQuery::default() });
-                                            view! { <a href=href class="link" title=format!("Models licensed {l}")>{l.clone()}</a> }.into_any()
-                                        }
-                                        None => view! { <span class="text-slate-400">"—"</span> }.into_any(),
-                                    }}
-                                </td>
-                                <td class="px-4 py-2 font-mono">
-                                    {match m.primary_version.clone() {
-                                        Some(v) => view! {
-                                            <a href=format!("/models/{}/versions/{v}", m.name) class="link">{v.clone()}</a>
-                                        }.into_any(),
-                                        None => view! { <span class="text-slate-400">"—"</span> }.into_any(),
-                                    }}
-                                </td>
-                                <td class="px-4 py-2 text-right tabular-nums">{m.version_count}</td>
-                                <td class="px-4 py-2 text-slate-600">
-                                    <time datetime=m.updated_at.to_rfc3339()>{m.updated_at.format("%Y-%m-%d %H:%M").to_string()}</time>
-                                </td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
-        <nav aria-label="Pages" class="mt-4 flex items-center justify-between text-sm">
-            <p class="text-slate-600">{format!("Showing {first}–{last} of {}", page.total_count)}</p>
-            <div class="flex gap-3">
-                {page.previous.map(|href| view! { <a href=href rel="prev" class="btn-secondary">"Previous"</a> })}
-                {page.next.map(|href| view! { <a href=href rel="next" class="btn-secondary">"Next"</a> })}
-            </div>
-        </nav>
+        <DataTable columns rows />
+        {pager_nav(summary, page.previous, page.next)}
     }
     .into_any()
+}
+
+fn model_cells(m: Model) -> Vec<AnyView> {
+    let name = view! { <a href=format!("/models/{}", m.name) class="link">{m.name.clone()}</a> };
+    let tags = m
+        .tags
+        .iter()
+        .map(|t| view! { <span class="tag">{t.clone()}</span> })
+        .collect_view();
+    let license = match m.license.clone() {
+        Some(l) => {
+            let href = list_href(&ModelQuery {
+                license: Some(l.clone()),
+                ..ModelQuery::default()
+            });
+            view! { <a href=href class="link" title=format!("Models licensed {l}")>{l.clone()}</a> }
+                .into_any()
+        }
+        None => no_value(),
+    };
+    let primary = match m.primary_version.clone() {
+        Some(v) => view! { <a href=format!("/models/{}/versions/{v}", m.name) class="link">{v.clone()}</a> }
+            .into_any(),
+        None => no_value(),
+    };
+    vec![
+        name.into_any(),
+        crate::domain::text::markdown_to_plain(&m.description).into_any(),
+        m.target_type.map(|t| t.label()).unwrap_or("—").into_any(),
+        tags.into_any(),
+        license,
+        primary,
+        m.version_count.into_any(),
+        timestamp(m.updated_at, "%Y-%m-%d %H:%M"),
+    ]
 }
 
 /// The list's address for a query (search, order and license; paging starts over).

@@ -3,6 +3,7 @@
 use crate::api::identity::{CreateToken, RevokeToken, TokensView, list_tokens};
 use crate::components::forms::{FieldMessage, FormError, PageError, field_error, kept_input};
 use crate::components::layout::RequireUser;
+use crate::components::token_table::TokenTable;
 use crate::domain::error::ApiError;
 use crate::domain::identity::{CreatedToken, TokenInfo};
 use leptos::form::ActionForm;
@@ -70,7 +71,7 @@ fn Tokens(
                         };
                         view! {
                             {fresh.map(|token| view! { <NewTokenSecret token /> })}
-                            <TokenTable tokens=view.tokens revoke />
+                            <OwnTokens tokens=view.tokens revoke />
                         }
                             .into_any()
                     }
@@ -96,58 +97,9 @@ fn NewTokenSecret(token: CreatedToken) -> impl IntoView {
 }
 
 #[component]
-fn TokenTable(tokens: Vec<TokenInfo>, revoke: ServerAction<RevokeToken>) -> impl IntoView {
+fn OwnTokens(tokens: Vec<TokenInfo>, revoke: ServerAction<RevokeToken>) -> impl IntoView {
     if tokens.is_empty() {
         return view! { <p class="empty mt-6">"You have no API tokens yet."</p> }.into_any();
     }
-    let when = |t: Option<chrono::DateTime<chrono::Utc>>, none: &'static str| {
-        t.map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-            .unwrap_or_else(|| none.to_owned())
-    };
-    view! {
-        <table class="mt-6 w-full rounded-lg border border-slate-200 bg-white text-left text-sm">
-            <thead class="bg-slate-100 text-slate-600">
-                <tr>
-                    <th scope="col" class="px-4 py-2">"Name"</th>
-                    <th scope="col" class="px-4 py-2">"Starts with"</th>
-                    <th scope="col" class="px-4 py-2">"Created"</th>
-                    <th scope="col" class="px-4 py-2">"Expires"</th>
-                    <th scope="col" class="px-4 py-2">"Last used"</th>
-                    <th scope="col" class="px-4 py-2"><span class="sr-only">"Actions"</span></th>
-                </tr>
-            </thead>
-            <tbody>
-                {tokens
-                    .into_iter()
-                    .map(|t| {
-                        view! {
-                            <tr class="border-t border-slate-100">
-                                <td class="px-4 py-2 font-medium">{t.name.clone()}</td>
-                                <td class="px-4 py-2 font-mono">{format!("{}…", t.prefix)}</td>
-                                <td class="px-4 py-2">{when(Some(t.created_at), "")}</td>
-                                <td class="px-4 py-2">{when(t.expires_at, "Never")}</td>
-                                <td class="px-4 py-2">{when(t.last_used_at, "Never")}</td>
-                                <td class="px-4 py-2 text-right">
-                                    {if t.revoked {
-                                        view! { <span class="text-slate-500">"Revoked"</span> }.into_any()
-                                    } else {
-                                        view! {
-                                            <ActionForm action=revoke>
-                                                <input type="hidden" name="id" value=t.id.clone() />
-                                                <button type="submit" class="btn-danger" title=format!("Revoke {}", t.name)>
-                                                    "Revoke"
-                                                </button>
-                                            </ActionForm>
-                                        }
-                                            .into_any()
-                                    }}
-                                </td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
-    }
-    .into_any()
+    view! { <TokenTable tokens revoke class="mt-6" /> }.into_any()
 }

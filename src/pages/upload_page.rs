@@ -6,7 +6,7 @@
 
 use crate::api::models::get_model;
 use crate::api::versions::{get_model_version, list_model_versions};
-use crate::components::forms::{ErrorAlert, PageError, textarea_text};
+use crate::components::forms::{ErrorAlert, PageError, refused_upload, textarea_text};
 use crate::components::layout::RequireUser;
 use crate::components::upload::file_picker::FilePicker;
 use crate::components::upload::metrics_editor::{MetricRow, MetricsEditor};
@@ -58,25 +58,6 @@ pub fn UploadPage() -> impl IntoView {
     }
 }
 
-/// The error a failed plain post came back with.
-fn query_error() -> (Memo<Option<ApiError>>, Memo<String>) {
-    let query = use_query_map();
-    let error = Memo::new(move |_| {
-        query.with(|q| {
-            q.get("error").map(|msg| {
-                ApiError::new(
-                    422,
-                    "UPLOAD_FAILED",
-                    msg,
-                    q.get("solution").unwrap_or_default(),
-                )
-            })
-        })
-    });
-    let field = Memo::new(move |_| query.with(|q| q.get("field").unwrap_or_default()));
-    (error, field)
-}
-
 /// What was typed into `field` before a plain post of the form was refused (the server sends it
 /// back in the address), or empty.
 fn kept(field: &str) -> String {
@@ -92,7 +73,7 @@ fn UploadForm(model: Model, versions: Vec<Version>) -> impl IntoView {
     let hydrated: Signal<bool> = hydrated.into();
     let metric_rows = RwSignal::new(Vec::<MetricRow>::new());
     let publish = RwSignal::new(false);
-    let (query_error, error_field) = query_error();
+    let (query_error, error_field) = refused_upload();
     let invalid = move |names: &'static [&'static str]| {
         Signal::derive(move || {
             error_field.with(|f| {

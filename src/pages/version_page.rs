@@ -7,6 +7,7 @@ use crate::api::versions::{
     preview_file,
 };
 use crate::components::copy_button::CopyButton;
+use crate::components::data_table::{Column, DataTable};
 use crate::components::feature_impact_panel::FeatureImpactPanel;
 use crate::components::file_tree::{FileTree, encode_component, format_bytes};
 use crate::components::forms::{ErrorAlert, FormError};
@@ -309,29 +310,18 @@ fn SignatureSection(version: Version) -> impl IntoView {
                     let shape = Some(f.shape_text())
                         .filter(|s| !s.is_empty())
                         .unwrap_or_else(|| "—".to_owned());
-                    view! {
-                        <tr class="border-t border-slate-100">
-                            <td class="px-4 py-2">{side}</td>
-                            <th scope="row" class="break-all px-4 py-2 font-mono font-medium">{name}</th>
-                            <td class="px-4 py-2 font-mono">{r#type}</td>
-                            <td class="px-4 py-2 font-mono">{shape}</td>
-                        </tr>
-                    }
+                    vec![side.into_any(), name.into_any(), r#type.into_any(), shape.into_any()]
                 })
-                .collect_view();
+                .collect();
+            let columns = vec![
+                Column::new("Kind", "px-4 py-2"),
+                Column::new("Name", "break-all px-4 py-2 font-mono font-medium").names_rows(),
+                Column::new("Type", "px-4 py-2 font-mono"),
+                Column::new("Shape", "px-4 py-2 font-mono"),
+            ];
             view! {
                 <p class="mb-2 text-sm text-slate-600">{source}</p>
-                <table class="w-full rounded-lg border border-slate-200 bg-white text-left text-sm" aria-label="Signature">
-                    <thead class="bg-slate-100 text-slate-600">
-                        <tr>
-                            <th scope="col" class="px-4 py-2">"Kind"</th>
-                            <th scope="col" class="px-4 py-2">"Name"</th>
-                            <th scope="col" class="px-4 py-2">"Type"</th>
-                            <th scope="col" class="px-4 py-2">"Shape"</th>
-                        </tr>
-                    </thead>
-                    <tbody>{rows}</tbody>
-                </table>
+                <DataTable label="Signature" columns rows />
             }
             .into_any()
         }
@@ -347,34 +337,30 @@ fn SignatureSection(version: Version) -> impl IntoView {
 
 #[component]
 fn MetricsSection(version: Version) -> impl IntoView {
+    let columns = vec![
+        Column::new("Metric", "px-4 py-2 font-medium").names_rows(),
+        Column::new("Value", "px-4 py-2 text-right font-mono").right(),
+        Column::new("Step", "px-4 py-2 text-right").right(),
+    ];
+    let rows = version
+        .metrics
+        .iter()
+        .map(|metric| {
+            let step = metric.step.map(|s| s.to_string());
+            vec![
+                metric.key.clone().into_any(),
+                // The value in full, on hovering the rounded one.
+                view! { <span title=metric.value.to_string()>{format_value(metric.value)}</span> }
+                    .into_any(),
+                step.unwrap_or_else(|| "—".to_owned()).into_any(),
+            ]
+        })
+        .collect();
+    let empty = view! { <p class="empty">"No metrics were recorded for this version."</p> };
     view! {
         <section class="mb-8" aria-labelledby="metrics-heading">
             <h2 id="metrics-heading" class="mb-3 text-lg font-semibold">"Metrics"</h2>
-            {if version.metrics.is_empty() {
-                view! { <p class="empty">"No metrics were recorded for this version."</p> }.into_any()
-            } else {
-                view! {
-                    <table class="w-full rounded-lg border border-slate-200 bg-white text-left text-sm">
-                        <thead class="bg-slate-100 text-slate-600">
-                            <tr>
-                                <th scope="col" class="px-4 py-2">"Metric"</th>
-                                <th scope="col" class="px-4 py-2 text-right">"Value"</th>
-                                <th scope="col" class="px-4 py-2 text-right">"Step"</th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {version.metrics.iter().map(|metric| view! {
-                                <tr class="border-t border-slate-100">
-                                    <th scope="row" class="px-4 py-2 font-medium">{metric.key.clone()}</th>
-                                    <td class="px-4 py-2 text-right font-mono" title=metric.value.to_string()>{format_value(metric.value)}</td>
-                                    <td class="px-4 py-2 text-right">{metric.step.map(|s| s.to_string()).unwrap_or_else(|| "—".to_owned())}</td>
-                                </tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                }
-                .into_any()
-            }}
+            <DataTable columns rows empty=empty.into_any() />
         </section>
     }
 }
@@ -386,6 +372,36 @@ fn DependenciesSection(version: Version) -> impl IntoView {
         crate::domain::requirements::DependencySource::Requirements => "requirements.txt",
         crate::domain::requirements::DependencySource::PipPackages => "pip packages",
     };
+    let dependency_columns = vec![
+        Column::new("Package", "px-4 py-2 font-mono font-medium").names_rows(),
+        Column::new("Extras", "px-4 py-2 font-mono"),
+        Column::new("Constraints", "px-4 py-2 font-mono"),
+        Column::new("Marker", "px-4 py-2 font-mono text-xs"),
+        Column::new("Source", "px-4 py-2 text-slate-600"),
+    ];
+    let dependency_rows: Vec<Vec<AnyView>> = version
+        .dependencies
+        .iter()
+        .map(|d| {
+            let constraints = if d.constraints.is_empty() {
+                "any version".to_owned()
+            } else {
+                d.constraints
+                    .iter()
+                    .map(|c| format!("{}{}", c.constraint_type, c.version))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            vec![
+                // The line it was read from, on hovering the name.
+                view! { <span title=d.line.clone()>{d.package_name.clone()}</span> }.into_any(),
+                d.extras.join(", ").into_any(),
+                constraints.into_any(),
+                d.marker.clone().unwrap_or_default().into_any(),
+                format!("{} line {}", source(d.source), d.line_number).into_any(),
+            ]
+        })
+        .collect();
     view! {
         <section class="mb-8" aria-labelledby="dependencies-heading">
             <h2 id="dependencies-heading" class="mb-3 text-lg font-semibold">"Dependencies"</h2>
@@ -393,37 +409,7 @@ fn DependenciesSection(version: Version) -> impl IntoView {
                 <p class="empty">"No dependencies: add a requirements.txt or environment pip packages to the version."</p>
             })}
             {(!version.dependencies.is_empty()).then(|| view! {
-                <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white">
-                    <table class="w-full text-left text-sm" aria-label="Dependencies">
-                        <thead class="bg-slate-100 text-slate-600">
-                            <tr>
-                                <th scope="col" class="px-4 py-2">"Package"</th>
-                                <th scope="col" class="px-4 py-2">"Extras"</th>
-                                <th scope="col" class="px-4 py-2">"Constraints"</th>
-                                <th scope="col" class="px-4 py-2">"Marker"</th>
-                                <th scope="col" class="px-4 py-2">"Source"</th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {version.dependencies.iter().map(|d| {
-                                let constraints = if d.constraints.is_empty() {
-                                    "any version".to_owned()
-                                } else {
-                                    d.constraints.iter().map(|c| format!("{}{}", c.constraint_type, c.version)).collect::<Vec<_>>().join(", ")
-                                };
-                                view! {
-                                    <tr class="border-t border-slate-100">
-                                        <th scope="row" class="px-4 py-2 font-mono font-medium" title=d.line.clone()>{d.package_name.clone()}</th>
-                                        <td class="px-4 py-2 font-mono">{d.extras.join(", ")}</td>
-                                        <td class="px-4 py-2 font-mono">{constraints}</td>
-                                        <td class="px-4 py-2 font-mono text-xs">{d.marker.clone().unwrap_or_default()}</td>
-                                        <td class="px-4 py-2 text-slate-600">{format!("{} line {}", source(d.source), d.line_number)}</td>
-                                    </tr>
-                                }
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                </div>
+                <DataTable label="Dependencies" columns=dependency_columns rows=dependency_rows />
             })}
             {(!version.unparsed_dependencies.is_empty()).then(|| view! {
                 <div class="mt-4 rounded-lg border border-amber-200 bg-amber-50 p-4">
