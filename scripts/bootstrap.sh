@@ -60,4 +60,6 @@ if $want_tests; then
   npm_modules end2end
   # The S3-compatible test server (moto), from PyPI into a virtual environment of its own.
   scripts/s3-server.sh install
+  # The API fuzzer (schemathesis), the same way.
+  scripts/fuzz-api.sh install
 fi

@@ -115,6 +115,12 @@ run_tests() {
 step "unit and HTTP integration tests (SQLite, local files)"
 run_tests 2>&1 | tee "$outputs/cargo.txt" || failures+=("unit and HTTP integration tests")
 
+# Generated requests against every documented operation of a fresh server: no 5xx, no answer
+# the OpenAPI document does not describe (status, content type, body).
+step "API fuzzer (schemathesis) against the served OpenAPI document"
+scripts/fuzz-api.sh run "$CARGO_TARGET_DIR/debug/modelyard" 2>&1 | tee "$outputs/fuzz.txt" ||
+  failures+=("API fuzzer")
+
 # The second pass of the HTTP tests and the browser tests use different servers and databases,
 # and the browser tests leave a core idle most of the time: they run side by side.
 step "concurrently: tests on PostgreSQL and S3, and end-to-end tests"

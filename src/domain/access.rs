@@ -9,6 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 pub const MAX_ACCESS_CHANGES: usize = 100;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum PrincipalType {
     User,
@@ -35,6 +36,7 @@ impl PrincipalType {
 
 /// A user or a team, by name.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Principal {
     pub principal_type: PrincipalType,
     pub name: String,
@@ -48,6 +50,7 @@ impl std::fmt::Display for Principal {
 
 /// One grant on a model, as listed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AccessEntry {
     pub principal_type: PrincipalType,
     pub name: String,
@@ -67,6 +70,7 @@ pub struct PrincipalMatch {
 /// One change as submitted: `role: null` removes the grant; a missing `can_share` keeps what
 /// the grant had (and is `false` for a new grant).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AccessChange {
     #[serde(default)]
@@ -90,6 +94,7 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D:
 
 /// `PATCH /models/{model}/access`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AccessUpdate {
     pub data: Vec<AccessChange>,

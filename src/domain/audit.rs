@@ -7,6 +7,7 @@ use serde_json::Value;
 
 /// One recorded change.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditEvent {
     pub id: i64,
     /// Who made the change (`null` for the system).
@@ -25,16 +26,22 @@ pub struct AuditEvent {
 /// `GET /audit` filters. `action` is a comma-separated list of actions (`alias.set`) or families
 /// (`alias`); `since` / `until` are RFC 3339 times.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
+    /// One model (name or id; admins may give a deleted model's id). The caller must own it.
     #[serde(default)]
     pub model: Option<String>,
+    /// Events by this username.
     #[serde(default)]
     pub actor: Option<String>,
+    /// Comma-separated actions (alias.set) or families (alias).
     #[serde(default)]
     pub action: Option<String>,
+    /// From this time (RFC 3339 or a date).
     #[serde(default)]
     pub since: Option<String>,
+    /// Before this time.
     #[serde(default)]
     pub until: Option<String>,
     #[serde(default)]

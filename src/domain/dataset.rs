@@ -21,6 +21,7 @@ pub const MAX_DATASET_NAME_CHARS: usize = 128;
 pub const MAX_PREVIEW_CELL_CHARS: usize = 200;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ColumnType {
     Numeric,
@@ -42,6 +43,7 @@ impl ColumnType {
 
 /// One column of a dataset.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Column {
     pub name: String,
     #[serde(rename = "type")]
@@ -56,6 +58,7 @@ pub struct Column {
 
 /// A dataset as listed and fetched.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Dataset {
     pub id: String,
     pub name: String,
@@ -72,6 +75,7 @@ pub struct Dataset {
 
 /// A dataset named from elsewhere (a version's training or holdout data).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DatasetRef {
     pub id: String,
     pub name: String,
@@ -79,6 +83,7 @@ pub struct DatasetRef {
 
 /// `PUT …/versions/{version}/training-data`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TrainingDataRequest {
     pub dataset_id: String,
@@ -88,6 +93,7 @@ pub struct TrainingDataRequest {
 
 /// A dataset with the versions that use it (those the caller may see), as one dataset is fetched.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DatasetDetail {
     #[serde(flatten)]
     pub dataset: Dataset,
@@ -96,6 +102,7 @@ pub struct DatasetDetail {
 
 /// A version that uses a dataset, as training data, holdout data or both.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DatasetUse {
     pub model: String,
     pub version: String,
@@ -117,6 +124,7 @@ impl DatasetUse {
 
 /// `GET /datasets` filters.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct DatasetQuery {
     /// Matches the name, ignoring case.

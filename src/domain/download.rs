@@ -36,6 +36,7 @@ pub fn counts_as_download(is_head: bool, start: u64) -> bool {
 
 /// Downloads of a model on one UTC day.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DownloadDay {
     pub day: NaiveDate,
     pub file: i64,
@@ -44,6 +45,7 @@ pub struct DownloadDay {
 
 /// One version's downloads: within the window, and the last day it was downloaded at all.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VersionDownloads {
     pub version: String,
     pub total: i64,
@@ -52,6 +54,7 @@ pub struct VersionDownloads {
 
 /// A model's downloads over the last `days` UTC days (today included).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ModelDownloads {
     pub model: String,
     pub days: u32,
@@ -65,8 +68,10 @@ pub struct ModelDownloads {
 
 /// The query of `GET /models/{model}/downloads`.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct DownloadsQuery {
+    /// The window: this many UTC days, today included.
     #[serde(default)]
     pub days: Option<i64>,
 }

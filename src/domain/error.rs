@@ -8,6 +8,7 @@ use std::fmt;
 
 /// A failure as clients see it. Internal details never go in here; they are logged on the server.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ApiError {
     #[serde(skip)]
     pub status: u16,

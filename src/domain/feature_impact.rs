@@ -21,6 +21,7 @@ pub const CHART_TOP: usize = 25;
 
 /// How the numbers were obtained.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ImpactMethod {
     /// Computed here by permutation importance.
@@ -48,6 +49,7 @@ impl ImpactMethod {
 
 /// One feature's impact.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FeatureImpactItem {
     pub feature_name: String,
     /// Relative to the most important feature, which has 1. Negative when shuffling the feature
@@ -64,6 +66,7 @@ pub struct FeatureImpactItem {
 
 /// A version's feature impact, most important feature first.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct FeatureImpact {
     pub count: usize,
     pub feature_impacts: Vec<FeatureImpactItem>,
@@ -83,6 +86,7 @@ pub struct FeatureImpact {
 
 /// `POST …/feature-impact`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FeatureImpactRequest {
     #[serde(
@@ -104,6 +108,7 @@ pub struct FeatureImpactRequest {
 
 /// One entry of an import.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ImportedImpact {
     pub feature_name: String,
@@ -114,6 +119,7 @@ pub struct ImportedImpact {
 
 /// `PUT …/feature-impact`: results computed elsewhere.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FeatureImpactImport {
     pub feature_impacts: Vec<ImportedImpact>,

@@ -15,6 +15,7 @@ pub const TOKEN_PREFIX: &str = "myd_";
 
 /// The signed-in caller.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Me {
     pub username: String,
     pub display_name: String,
@@ -23,6 +24,7 @@ pub struct Me {
 
 /// An API token as listed; never carries the secret.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TokenInfo {
     pub id: String,
     pub name: String,
@@ -39,6 +41,7 @@ pub struct TokenInfo {
 
 /// A token just created: the only time the secret is shown.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CreatedToken {
     pub id: String,
     pub name: String,
@@ -61,6 +64,7 @@ impl std::fmt::Debug for CreatedToken {
 
 /// A request for a new token.
 #[derive(Clone, Debug, Default, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     pub name: String,
@@ -73,6 +77,7 @@ pub struct NewToken {
 
 /// A user as admins see them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserInfo {
     pub username: String,
     pub display_name: String,
@@ -83,6 +88,7 @@ pub struct UserInfo {
 
 /// `POST /users` (admins).
 #[derive(Clone, Default, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewUserRequest {
     pub username: String,
@@ -105,6 +111,7 @@ impl std::fmt::Debug for NewUserRequest {
 
 /// `PATCH /users/{username}` (admins): every field optional; `password` resets it.
 #[derive(Clone, Default, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
     #[serde(default)]
@@ -130,6 +137,7 @@ impl std::fmt::Debug for UserPatch {
 
 /// `PUT /me/password`: the caller changes their own password.
 #[derive(Clone, Default, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
     pub current_password: String,
@@ -144,6 +152,7 @@ impl std::fmt::Debug for PasswordChange {
 
 /// A team and its members.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Team {
     pub id: String,
     pub name: String,
@@ -154,6 +163,7 @@ pub struct Team {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TeamMember {
     pub username: String,
     pub display_name: String,
@@ -161,6 +171,7 @@ pub struct TeamMember {
 
 /// `POST /teams` (admins).
 #[derive(Clone, Debug, Default, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewTeam {
     pub name: String,

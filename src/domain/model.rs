@@ -23,6 +23,7 @@ pub const MAX_METADATA_DEPTH: usize = 16;
 
 /// What a model predicts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TargetType {
     Binary,
@@ -82,6 +83,7 @@ impl TargetType {
 
 /// Who can see a model besides those with a grant.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Visibility {
     /// Only users and teams with a grant (and admins).
@@ -133,6 +135,7 @@ impl Visibility {
 
 /// A caller's role on a model, strongest last so roles compare with `>=`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Role {
     Viewer,
@@ -161,6 +164,7 @@ impl Role {
 
 /// An alias as listed on a model.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AliasRef {
     pub alias: String,
     pub version: String,
@@ -178,6 +182,7 @@ pub(crate) fn yes() -> bool {
 /// What a model card's YAML front matter says about the model, the fields registries show
 /// (the Hugging Face convention): everything else in the front matter is left to the card.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CardMetadata {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub license: Option<String>,
@@ -249,6 +254,7 @@ pub fn validate_license(value: &str) -> Result<String, ApiError> {
 
 /// A model as clients see it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Model {
     pub id: String,
     pub name: String,
@@ -285,6 +291,7 @@ pub struct Model {
 
 /// Where a copied model came from, as it was when the copy was made.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CopySource {
     pub model_id: String,
     /// The source's name at the time (it may have been renamed or deleted since).
@@ -295,6 +302,7 @@ pub struct CopySource {
 
 /// A new model, as submitted. Fields not given take their defaults.
 #[derive(Clone, Debug, Default, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewModel {
     pub name: String,
@@ -303,6 +311,7 @@ pub struct NewModel {
     #[serde(default)]
     pub readme: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<TargetType>))]
     pub target_type: Option<String>,
     #[serde(default)]
     pub target_name: Option<String>,
@@ -313,6 +322,7 @@ pub struct NewModel {
     #[serde(default)]
     pub metadata: Option<Map<String, Value>>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Visibility>))]
     pub visibility: Option<String>,
 }
 
@@ -337,27 +347,38 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
 
 /// Model-level fields to change; never touches a version.
 #[derive(Clone, Debug, Default, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ModelPatch {
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>))]
     pub name: Patch<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>))]
     pub description: Patch<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>))]
     pub readme: Patch<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<TargetType>))]
     pub target_type: Patch<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>))]
     pub target_name: Patch<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Vec<String>>))]
     pub class_labels: Patch<Vec<String>>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Vec<String>>))]
     pub tags: Patch<Vec<String>>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Map<String, Value>>))]
     pub metadata: Patch<Map<String, Value>>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Visibility>))]
     pub visibility: Patch<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<bool>))]
     pub archived: Patch<bool>,
 }
 
@@ -794,16 +815,21 @@ impl ModelOrder {
 
 /// A models list query, as given in a URL.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct ModelQuery {
+    /// Matches name, description and tags, ignoring case.
     #[serde(default)]
     pub search: Option<String>,
+    /// Sort order: name, created or updated, '-' first for descending (default -updated); empty is the same as leaving it out.
     #[serde(default)]
     pub order_by: Option<String>,
+    /// Only models with this tag (ignoring case).
     #[serde(default)]
     pub tag: Option<String>,
+    /// Only models of this target type; empty is the same as leaving it out.
     #[serde(default)]
     pub target_type: Option<String>,
-    /// Models whose card names this license.
+    /// Only models whose card names this license (e.g. mit, apache-2.0).
     #[serde(default)]
     pub license: Option<String>,
     #[serde(default)]

@@ -27,6 +27,7 @@ pub fn runnable_model_file<'a>(paths: impl IntoIterator<Item = &'a str>) -> Opti
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CheckStatus {
     /// The model loads and can be run here (feature impact in-process).
@@ -40,6 +41,7 @@ pub enum CheckStatus {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ModelCheck {
     pub status: CheckStatus,
     /// One sentence for people.

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// One version constraint, such as `>=` `1.0`, or `@` with a direct URL reference.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Constraint {
     /// One of "==", "!=", ">=", "<=", ">", "<", "~=", "===", or "@" for a direct URL.
     pub constraint_type: String,
@@ -18,6 +19,7 @@ pub struct Constraint {
 
 /// Where a dependency was declared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DependencySource {
     Requirements,
@@ -26,6 +28,7 @@ pub enum DependencySource {
 
 /// One requirement as understood.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Dependency {
     /// The name as written.
     pub package_name: String,
@@ -45,6 +48,7 @@ pub struct Dependency {
 
 /// A line that declares something this reader did not understand, and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UnparsedLine {
     pub line: String,
     pub line_number: u32,

@@ -16,6 +16,7 @@ pub const MAX_RANK: usize = 32;
 
 /// Where a signature was read from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum SignatureSource {
     Onnx,
@@ -33,6 +34,7 @@ impl SignatureSource {
 
 /// Whether the inputs are named columns of a table (MLflow's column-based schema) or tensors.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum SignatureKind {
     Columns,
@@ -42,6 +44,7 @@ pub enum SignatureKind {
 
 /// One dimension of a shape: a fixed size, a named symbolic size (`batch`), or unknown (`null`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum Dim {
     Fixed(i64),
@@ -61,6 +64,7 @@ impl std::fmt::Display for Dim {
 
 /// One input or output.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SignatureField {
     /// `None` for an unnamed tensor or column.
     pub name: Option<String>,
@@ -106,6 +110,7 @@ impl SignatureField {
 
 /// A version's inputs and outputs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Signature {
     pub inputs: Vec<SignatureField>,
     pub outputs: Vec<SignatureField>,

@@ -22,6 +22,7 @@ pub const MAX_DELETE_PATHS: usize = 10_000;
 
 /// Whether a version's files may still change.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum VersionState {
     #[default]
@@ -53,6 +54,7 @@ impl VersionState {
 
 /// Whether the uploads that make up a version have finished.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Registration {
     Pending,
@@ -81,6 +83,7 @@ impl Registration {
 
 /// The library a version was built with.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Framework {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -93,6 +96,7 @@ pub struct Framework {
 
 /// What a version needs to run.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Environment {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -103,6 +107,7 @@ pub struct Environment {
 
 /// Where a version's code came from.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GitInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -117,6 +122,7 @@ pub struct GitInfo {
 
 /// One measured value, optionally at a training step.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Metric {
     pub key: String,
@@ -129,6 +135,7 @@ pub struct Metric {
 
 /// One file of a version.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VersionFile {
     pub path: String,
     pub size: i64,
@@ -141,6 +148,7 @@ pub struct VersionFile {
 
 /// How to fetch exactly this version from a script.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UsageSnippet {
     pub curl: String,
     pub python: String,
@@ -148,6 +156,7 @@ pub struct UsageSnippet {
 
 /// A version as clients see it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Version {
     pub id: String,
     pub model_id: String,
@@ -212,6 +221,7 @@ impl Version {
 /// A new version, as submitted (JSON, or the text fields of a multipart form). Serialize is for
 /// the upload page, which sends it as JSON.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewVersion {
     #[serde(default)]
@@ -244,25 +254,35 @@ pub struct NewVersion {
 
 /// Version-level fields to change; never files, never the model.
 #[derive(Clone, Debug, Default, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct VersionPatch {
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>))]
     pub description: Patch<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Map<String, Value>>))]
     pub metadata: Patch<Map<String, Value>>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Vec<String>>))]
     pub tags: Patch<Vec<String>>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Vec<Metric>>))]
     pub metrics: Patch<Vec<Metric>>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Framework>))]
     pub framework: Patch<Framework>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Environment>))]
     pub environment: Patch<Environment>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<GitInfo>))]
     pub git: Patch<GitInfo>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>))]
     pub source_uri: Patch<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<String>))]
     pub run_id: Patch<String>,
 }
 
@@ -644,8 +664,10 @@ pub fn usage_snippet(public_url: &str, model: &str, version: &str) -> UsageSnipp
 
 /// Filters for listing a model's versions.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct VersionQuery {
+    /// Only versions in this state: draft or published.
     #[serde(default)]
     pub state: Option<String>,
     #[serde(default)]
@@ -656,6 +678,7 @@ pub struct VersionQuery {
 
 /// An alias with who moved it last.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Alias {
     pub alias: String,
     pub version: String,
@@ -670,6 +693,7 @@ pub struct Alias {
 /// `PUT /models/{model}/aliases/{alias}`.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SetAlias {
     pub version: String,
     #[serde(default)]
@@ -678,6 +702,7 @@ pub struct SetAlias {
 
 /// One move of an alias; `None` means the alias did not exist before or was removed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AliasMove {
     pub alias: String,
     pub from_version: Option<String>,
@@ -694,6 +719,7 @@ pub struct AliasMove {
 /// `PUT /models/{model}/primary`.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Promote {
     pub version: String,
 }
@@ -701,12 +727,14 @@ pub struct Promote {
 /// `POST /models/{model}/copy`.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CopyModel {
     pub name: String,
 }
 
 /// The answer to deleting a version.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VersionDeleted {
     pub version: String,
     pub model_deleted: bool,

@@ -372,7 +372,8 @@ mod tests {
 }
 
 /// `?search=&offset=&limit=` for users and teams.
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SearchQuery {
     #[serde(default)]

@@ -15,6 +15,7 @@ use crate::server::archive::zip_body;
 use crate::server::auth::{Caller, MaybeCaller};
 use crate::server::error::{AppError, AppResult};
 use crate::server::rest::extract::{ApiJson, ApiQuery, is_json, parse_object, read_bounded};
+use crate::server::rest::openapi::says;
 use crate::server::services::{aliases, downloads, files, uploads, versions};
 use crate::server::state::AppState;
 use axum::Json;
@@ -23,6 +24,8 @@ use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Reads a JSON object body no larger than `max` bytes, with the same error codes as
 /// [`ApiJson`].
@@ -31,6 +34,41 @@ async fn read_json<T: serde::de::DeserializeOwned>(request: Request, max: usize)
     Ok(parse_object(&bytes)?)
 }
 
+/// A list that always fits one answer (a version's files, a model's aliases): the count is also
+/// the total.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Whole<T> {
+    pub count: usize,
+    pub total_count: usize,
+    pub data: Vec<T>,
+}
+
+impl<T> Whole<T> {
+    fn of(data: Vec<T>) -> Self {
+        Self {
+            count: data.len(),
+            total_count: data.len(),
+            data,
+        }
+    }
+}
+
+/// A version uploaded as `multipart/form-data`: the fields of a new version as text parts
+/// (objects and lists as JSON text), then one part per file, named by its relative path.
+pub struct VersionUpload;
+
+impl utoipa::PartialSchema for VersionUpload {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crate::server::rest::openapi::schema_from_json(serde_json::json!({
+            "type": "object",
+            "description": "Text parts: the fields of NewVersion. File parts: named by their relative path (model/weights.bin).",
+            "additionalProperties": {"type": "string", "format": "binary"}
+        }))
+    }
+}
+
+impl utoipa::ToSchema for VersionUpload {}
+
 fn is_multipart(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
@@ -38,6 +76,16 @@ fn is_multipart(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"))
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/models/{model}/versions", tag = "versions",
+    summary = "A model's versions, newest first",
+    security(("bearer" = []), ("session" = []), ()),
+    params(VersionQuery),
+    responses(
+        (status = 200, description = "A page of versions.", body = Page<Version>),
+        (status = 404, description = says::MODEL_404),
+    )
+)]
 pub async fn list_versions(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
@@ -50,6 +98,19 @@ pub async fn list_versions(
 }
 
 /// JSON (fields only, files inherited from `base_version`) or multipart (fields and files).
+#[utoipa::path(
+    post, path = "/api/v1/models/{model}/versions", tag = "versions",
+    summary = "Create a version: JSON (fields; files inherited from base_version) or multipart/form-data (fields as text parts, objects and lists as JSON text; file parts named by their relative path; bump, base_version and delete_paths before the first file)",
+    request_body(content((NewVersion = "application/json"), (VersionUpload = "multipart/form-data"))),
+    responses(
+        (status = 201, description = "The new version.", body = Version),
+        (status = 403, description = says::ROLE_403),
+        (status = 404, description = says::VERSION_404),
+        (status = 413, description = "FILE_TOO_LARGE or TOO_MANY_FILES: nothing was kept."),
+        (status = 415, description = "UNSUPPORTED_MEDIA_TYPE."),
+        (status = 422, description = "INVALID_BUMP, INVALID_FILE_PATH, DUPLICATE_FILE_PATH, FIELD_AFTER_FILES, FILE_NOT_FOUND (delete_paths), INVALID_METRIC, …"),
+    )
+)]
 pub async fn create_version(
     State(state): State<AppState>,
     caller: Caller,
@@ -83,6 +144,15 @@ pub async fn create_version(
     Ok((StatusCode::CREATED, Json(version)))
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/models/{model}/versions/{version}", tag = "versions",
+    summary = "One version with files, dependencies, fqn and usage snippet",
+    security(("bearer" = []), ("session" = []), ()),
+    responses(
+        (status = 200, description = "The version.", body = Version),
+        (status = 404, description = says::VERSION_404),
+    )
+)]
 pub async fn get_version(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
@@ -93,6 +163,18 @@ pub async fn get_version(
     ))
 }
 
+#[utoipa::path(
+    patch, path = "/api/v1/models/{model}/versions/{version}", tag = "versions",
+    summary = "Change version-level fields (never files, never the model); absent = keep, null = clear. A published version changes only description, tags and metadata",
+    request_body = VersionPatch,
+    responses(
+        (status = 200, description = "The version.", body = Version),
+        (status = 403, description = says::ROLE_403),
+        (status = 404, description = says::VERSION_404),
+        (status = 409, description = "VERSION_PUBLISHED: a published version's metrics, framework, environment, git, source_uri and run_id are frozen."),
+        (status = 422, description = "A field is invalid."),
+    )
+)]
 pub async fn update_version(
     State(state): State<AppState>,
     caller: Caller,
@@ -104,7 +186,8 @@ pub async fn update_version(
     ))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteVersionQuery {
     /// Keep the model even when this is its last version.
@@ -112,6 +195,17 @@ pub struct DeleteVersionQuery {
     keep_model: Option<bool>,
 }
 
+#[utoipa::path(
+    delete, path = "/api/v1/models/{model}/versions/{version}", tag = "versions",
+    summary = "Delete a version for good; the model goes with its last version unless keep_model=true",
+    params(DeleteVersionQuery),
+    responses(
+        (status = 200, description = "What was deleted; unprotected aliases on it go with it, recorded in their history.", body = VersionDeleted),
+        (status = 403, description = says::ROLE_403),
+        (status = 404, description = says::VERSION_404),
+        (status = 409, description = "VERSION_HAS_PROTECTED_ALIAS: move the protected alias first."),
+    )
+)]
 pub async fn delete_version(
     State(state): State<AppState>,
     caller: Caller,
@@ -124,6 +218,16 @@ pub async fn delete_version(
     ))
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/models/{model}/versions/{version}/publish", tag = "versions",
+    summary = "Freeze the files; publishing again changes nothing",
+    responses(
+        (status = 200, description = "The version.", body = Version),
+        (status = 403, description = says::ROLE_403),
+        (status = 404, description = says::VERSION_404),
+        (status = 409, description = "VERSION_NOT_READY."),
+    )
+)]
 pub async fn publish_version(
     State(state): State<AppState>,
     caller: Caller,
@@ -134,6 +238,16 @@ pub async fn publish_version(
     ))
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/models/{model}/versions/{version}/deactivate", tag = "versions",
+    summary = "Deactivate a version",
+    responses(
+        (status = 200, description = "The version.", body = Version),
+        (status = 403, description = says::ROLE_403),
+        (status = 404, description = says::VERSION_404),
+        (status = 409, description = "VERSION_IS_PRIMARY: promote another version first; VERSION_HAS_PROTECTED_ALIAS: move the protected alias first."),
+    )
+)]
 pub async fn deactivate_version(
     State(state): State<AppState>,
     caller: Caller,
@@ -144,6 +258,15 @@ pub async fn deactivate_version(
     ))
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/models/{model}/versions/{version}/activate", tag = "versions",
+    summary = "Reactivate a version",
+    responses(
+        (status = 200, description = "The version.", body = Version),
+        (status = 403, description = says::ROLE_403),
+        (status = 404, description = says::VERSION_404),
+    )
+)]
 pub async fn activate_version(
     State(state): State<AppState>,
     caller: Caller,
@@ -154,6 +277,17 @@ pub async fn activate_version(
     ))
 }
 
+#[utoipa::path(
+    put, path = "/api/v1/models/{model}/primary", tag = "versions",
+    summary = "Promote a version to primary",
+    request_body = Promote,
+    responses(
+        (status = 200, description = "The model.", body = Model),
+        (status = 403, description = says::ROLE_403),
+        (status = 404, description = says::VERSION_404),
+        (status = 409, description = "VERSION_CANNOT_BE_PRIMARY: drafts, failed, pending and inactive versions cannot be primary."),
+    )
+)]
 pub async fn promote_version(
     State(state): State<AppState>,
     caller: Caller,
@@ -165,6 +299,17 @@ pub async fn promote_version(
     ))
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/models/{model}/copy", tag = "models",
+    summary = "Copy a model with its versions, files and aliases (no bytes copied)",
+    request_body = CopyModel,
+    responses(
+        (status = 201, description = "The copy.", body = Model),
+        (status = 404, description = says::MODEL_404),
+        (status = 409, description = "MODEL_NAME_TAKEN."),
+        (status = 422, description = "INVALID_MODEL_NAME."),
+    )
+)]
 pub async fn copy_model(
     State(state): State<AppState>,
     caller: Caller,
@@ -175,18 +320,38 @@ pub async fn copy_model(
     Ok((StatusCode::CREATED, Json(model)))
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/models/{model}/versions/{version}/files", tag = "files",
+    summary = "A version's files",
+    security(("bearer" = []), ("session" = []), ()),
+    responses(
+        (status = 200, description = "Every file of the version.", body = Whole<VersionFile>),
+        (status = 404, description = says::VERSION_404),
+    )
+)]
 pub async fn list_files(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
     Path((model, version)): Path<(String, String)>,
-) -> AppResult<Json<serde_json::Value>> {
+) -> AppResult<Json<Whole<VersionFile>>> {
     let data = files::list_files(&state, caller.as_ref(), &model, &version).await?;
-    // Every file of a version fits one answer, so the count is also the total.
-    Ok(Json(
-        serde_json::json!({"count": data.len(), "total_count": data.len(), "data": data}),
-    ))
+    Ok(Json(Whole::of(data)))
 }
 
+#[utoipa::path(
+    put, path = "/api/v1/models/{model}/versions/{version}/files/{*path}", tag = "files",
+    summary = "Write one file of a draft from the raw body (streamed)",
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses(
+        (status = 200, description = "Replaced.", body = VersionFile),
+        (status = 201, description = "Added.", body = VersionFile),
+        (status = 403, description = says::ROLE_403),
+        (status = 404, description = says::VERSION_404),
+        (status = 409, description = "VERSION_PUBLISHED or VERSION_NOT_READY."),
+        (status = 413, description = "FILE_TOO_LARGE or TOO_MANY_FILES."),
+        (status = 422, description = "INVALID_FILE_PATH."),
+    )
+)]
 pub async fn put_file(
     State(state): State<AppState>,
     caller: Caller,
@@ -210,6 +375,17 @@ pub async fn put_file(
     Ok((status, Json(file)))
 }
 
+#[utoipa::path(
+    delete, path = "/api/v1/models/{model}/versions/{version}/files/{*path}", tag = "files",
+    summary = "Remove one file of a draft",
+    responses(
+        (status = 204, description = "Removed."),
+        (status = 403, description = says::ROLE_403),
+        (status = 404, description = "FILE_NOT_FOUND, MODEL_NOT_FOUND or VERSION_NOT_FOUND."),
+        (status = 409, description = "VERSION_PUBLISHED."),
+        (status = 422, description = "INVALID_FILE_PATH."),
+    )
+)]
 pub async fn delete_file(
     State(state): State<AppState>,
     caller: Caller,
@@ -254,6 +430,19 @@ fn etag_matches(header_value: &str, etag: &str) -> bool {
 
 /// One file, with `ETag` (its SHA-256), `If-None-Match`, `Range` and `If-Range`. A GET served
 /// from the first byte counts as a download of the version.
+#[utoipa::path(
+    get, path = "/api/v1/models/{model}/versions/{version}/files/{*path}", tag = "files",
+    summary = "Download one file; ETag is its SHA-256, Range and If-None-Match are honoured",
+    security(("bearer" = []), ("session" = []), ()),
+    responses(
+        (status = 200, description = "The bytes, as the content type the file was stored with."),
+        (status = 206, description = "The requested range."),
+        (status = 304, description = "Not modified."),
+        (status = 404, description = "FILE_NOT_FOUND, MODEL_NOT_FOUND or VERSION_NOT_FOUND."),
+        (status = 416, description = "RANGE_NOT_SATISFIABLE."),
+        (status = 422, description = "INVALID_FILE_PATH."),
+    )
+)]
 pub async fn get_file(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
@@ -325,6 +514,15 @@ pub async fn get_file(
 }
 
 /// Every file of a version as one streamed zip; a GET counts as a download of the version.
+#[utoipa::path(
+    get, path = "/api/v1/models/{model}/versions/{version}/download", tag = "files",
+    summary = "Every file of the version as one streamed zip (stored, ZIP64 when needed)",
+    security(("bearer" = []), ("session" = []), ()),
+    responses(
+        (status = 200, description = "The zip.", content_type = "application/zip"),
+        (status = 404, description = says::VERSION_404),
+    )
+)]
 pub async fn download_version(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
@@ -363,18 +561,36 @@ pub async fn download_version(
         .into_response())
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/models/{model}/aliases", tag = "aliases",
+    summary = "A model's aliases",
+    security(("bearer" = []), ("session" = []), ()),
+    responses(
+        (status = 200, description = "Every alias of the model.", body = Whole<Alias>),
+        (status = 404, description = says::MODEL_404),
+    )
+)]
 pub async fn list_aliases(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
     Path(model): Path<String>,
-) -> AppResult<Json<serde_json::Value>> {
-    let data: Vec<Alias> = aliases::list_aliases(&state, caller.as_ref(), &model).await?;
-    // Every alias of a model fits one answer, so the count is also the total.
-    Ok(Json(
-        serde_json::json!({"count": data.len(), "total_count": data.len(), "data": data}),
-    ))
+) -> AppResult<Json<Whole<Alias>>> {
+    let data = aliases::list_aliases(&state, caller.as_ref(), &model).await?;
+    Ok(Json(Whole::of(data)))
 }
 
+#[utoipa::path(
+    put, path = "/api/v1/models/{model}/aliases/{alias}", tag = "aliases",
+    summary = "Point an alias at a version (a protected alias, or protection itself, needs an Owner)",
+    request_body = SetAlias,
+    responses(
+        (status = 200, description = "The alias.", body = Alias),
+        (status = 403, description = "FORBIDDEN or ALIAS_PROTECTED."),
+        (status = 404, description = says::VERSION_404),
+        (status = 409, description = "VERSION_NOT_READY, or VERSION_INACTIVE for a protected alias."),
+        (status = 422, description = "INVALID_ALIAS, or the version does not exist."),
+    )
+)]
 pub async fn set_alias(
     State(state): State<AppState>,
     caller: Caller,
@@ -386,6 +602,15 @@ pub async fn set_alias(
     ))
 }
 
+#[utoipa::path(
+    delete, path = "/api/v1/models/{model}/aliases/{alias}", tag = "aliases",
+    summary = "Remove an alias",
+    responses(
+        (status = 204, description = "Removed."),
+        (status = 403, description = "FORBIDDEN or ALIAS_PROTECTED."),
+        (status = 404, description = "ALIAS_NOT_FOUND or MODEL_NOT_FOUND."),
+    )
+)]
 pub async fn delete_alias(
     State(state): State<AppState>,
     caller: Caller,
@@ -395,7 +620,8 @@ pub async fn delete_alias(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     #[serde(default)]
@@ -404,6 +630,16 @@ pub struct PageQuery {
     limit: Option<i64>,
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/models/{model}/aliases/{alias}/history", tag = "aliases",
+    summary = "Every move of an alias, newest first",
+    security(("bearer" = []), ("session" = []), ()),
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of moves.", body = Page<AliasMove>),
+        (status = 404, description = "ALIAS_NOT_FOUND or MODEL_NOT_FOUND."),
+    )
+)]
 pub async fn alias_history(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
@@ -424,6 +660,36 @@ pub async fn alias_history(
 }
 
 /// The limits in force.
+#[utoipa::path(
+    get, path = "/api/v1/limits", tag = "meta", operation_id = "get_limits",
+    summary = "The limits in force",
+    security(()),
+    responses((status = 200, description = "The limits in force.", body = Limits))
+)]
 pub async fn limits(State(state): State<AppState>) -> Json<Limits> {
     Json(state.settings.limits())
+}
+
+/// This module's route rows.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(copy_model))
+        .routes(routes!(promote_version))
+        .routes(routes!(get_version, update_version, delete_version))
+        .routes(routes!(list_files))
+        .routes(routes!(download_version))
+        .routes(routes!(publish_version))
+        .routes(routes!(deactivate_version))
+        .routes(routes!(activate_version))
+        .routes(routes!(list_aliases))
+        .routes(routes!(set_alias, delete_alias))
+        .routes(routes!(alias_history))
+        .routes(routes!(limits))
+}
+
+/// This module's route rows that take uploads (see `rest::upload_endpoints`).
+pub fn upload_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_versions, create_version))
+        .routes(routes!(get_file, put_file, delete_file))
 }
