@@ -17,6 +17,12 @@ use crate::server::error::{AppError, AppResult};
 use serde_json::json;
 use sqlx::AnyPool;
 
+mod changes;
+mod list;
+
+pub use changes::*;
+pub use list::*;
+
 /// The id of a model's primary version (SQL over `models m`): the promoted one, else the newest
 /// version that is published, active and ready.
 pub(crate) const PRIMARY_VERSION_ID: &str =
@@ -42,7 +48,7 @@ static MODEL_COLUMNS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| 
 });
 
 #[derive(sqlx::FromRow)]
-struct ModelRow {
+pub(super) struct ModelRow {
     id: String,
     name: String,
     description: String,
@@ -72,7 +78,7 @@ struct ModelRow {
 impl ModelRow {
     /// The caller's effective role: admins own everything, a grant gives its role, and anyone
     /// else signed in who can see the model views it.
-    fn role_for(&self, caller: Option<&Caller>) -> Option<Role> {
+    pub(super) fn role_for(&self, caller: Option<&Caller>) -> Option<Role> {
         let caller = caller?;
         if caller.is_admin {
             return Some(Role::Owner);
@@ -92,7 +98,7 @@ impl ModelRow {
         }
     }
 
-    fn fields(&self) -> ModelFields {
+    pub(super) fn fields(&self) -> ModelFields {
         ModelFields {
             name: self.name.clone(),
             description: self.description.clone(),
@@ -110,7 +116,7 @@ impl ModelRow {
         }
     }
 
-    fn into_model(self, role: Option<Role>) -> Model {
+    pub(super) fn into_model(self, role: Option<Role>) -> Model {
         let f = self.fields();
         // Saved cards were checked; one from before front matter was read shows what it can.
         let card = card_metadata(&f.readme).unwrap_or_default();
@@ -207,7 +213,7 @@ pub(crate) fn push_owned_model_ids(q: &mut QueryBuilder<'_>, user_id: &str) {
 }
 
 /// `SELECT <model columns>, <the caller's grants> FROM models m JOIN users u ...`
-fn select_models(caller: Option<&Caller>) -> QueryBuilder<'static> {
+pub(super) fn select_models(caller: Option<&Caller>) -> QueryBuilder<'static> {
     let columns = &*MODEL_COLUMNS;
     let user_id = caller.map(|c| c.user_id.clone()).unwrap_or_default();
     let mut q = QueryBuilder::new(format!("SELECT {columns}, (SELECT MAX({ROLE_RANK}) FROM "));
@@ -237,7 +243,7 @@ pub(crate) fn push_visible_to(q: &mut QueryBuilder<'_>, caller: Option<&Caller>)
 
 /// Finds a model the caller can see, by name (ignoring case) or id. Invisible models are
 /// "not found", so their existence does not leak.
-async fn find_visible(
+pub(super) async fn find_visible(
     pool: &AnyPool,
     caller: Option<&Caller>,
     key: &str,
@@ -300,7 +306,7 @@ pub async fn find_model(pool: &AnyPool, caller: Option<&Caller>, key: &str) -> A
 }
 
 /// The aliases of the given models, by model id, in name order.
-async fn model_aliases(
+pub(super) async fn model_aliases(
     pool: &AnyPool,
     model_ids: &[String],
 ) -> AppResult<std::collections::HashMap<String, Vec<AliasRef>>> {
@@ -325,283 +331,4 @@ async fn model_aliases(
         });
     }
     Ok(out)
-}
-
-/// Where a list page lives, so `next` / `previous` can point at neighbours.
-pub fn page_url(base: &str, query: &ModelQuery, offset: i64, limit: i64) -> String {
-    let mut s = form_urlencoded::Serializer::new(String::new());
-    for (key, value) in [
-        ("search", &query.search),
-        ("order_by", &query.order_by),
-        ("tag", &query.tag),
-        ("target_type", &query.target_type),
-        ("license", &query.license),
-    ] {
-        if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
-            s.append_pair(key, v);
-        }
-    }
-    s.append_pair("offset", &offset.to_string());
-    s.append_pair("limit", &limit.to_string());
-    format!("{base}?{}", s.finish())
-}
-
-pub async fn list_models(
-    pool: &AnyPool,
-    caller: Option<&Caller>,
-    query: &ModelQuery,
-    base_url: &str,
-) -> AppResult<Page<Model>> {
-    let paging = Paging::new(query.offset, query.limit)?;
-    let order = match query.order_by.as_deref().filter(|o| !o.is_empty()) {
-        Some(o) => ModelOrder::parse(o)?,
-        None => ModelOrder::default(),
-    };
-    let target_type = query
-        .target_type
-        .as_deref()
-        .filter(|t| !t.is_empty())
-        .map(TargetType::parse)
-        .transpose()?;
-    let search = query
-        .search
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
-    let tag = query
-        .tag
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty());
-    let license = query
-        .license
-        .as_deref()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(|l| validate_license(l).map_err(|e| e.with_field("license")))
-        .transpose()?;
-
-    let filters = |q: &mut QueryBuilder<'_>| {
-        q.push(" WHERE ");
-        push_visible_to(q, caller);
-        if let Some(search) = search {
-            let needle = search.to_lowercase();
-            q.push(" AND (instr(lower(m.name), ");
-            q.push_bind(needle.clone());
-            q.push(") > 0 OR instr(lower(m.description), ");
-            q.push_bind(needle.clone());
-            q.push(
-                ") > 0 OR EXISTS (SELECT 1 FROM json_each(m.tags) t WHERE instr(lower(t.value), ",
-            );
-            q.push_bind(needle);
-            q.push(") > 0))");
-        }
-        if let Some(tag) = tag {
-            q.push(" AND EXISTS (SELECT 1 FROM json_each(m.tags) t WHERE lower(t.value) = ");
-            q.push_bind(tag.to_lowercase());
-            q.push(")");
-        }
-        if let Some(t) = target_type {
-            q.push(" AND m.target_type = ");
-            q.push_bind(t.as_str());
-        }
-        if let Some(license) = &license {
-            q.push(" AND m.license = ");
-            q.push_bind(license.clone());
-        }
-    };
-
-    let mut count = QueryBuilder::new("SELECT COUNT(*) FROM models m");
-    filters(&mut count);
-    let (total,): (i64,) = count.build_query_as().fetch_one(pool).await?;
-
-    let mut select = select_models(caller);
-    filters(&mut select);
-    select.push(match order {
-        ModelOrder::UpdatedDesc => " ORDER BY m.updated_at DESC, m.id",
-        ModelOrder::UpdatedAsc => " ORDER BY m.updated_at ASC, m.id",
-        ModelOrder::NameAsc => " ORDER BY m.name COLLATE NOCASE ASC, m.id",
-        ModelOrder::NameDesc => " ORDER BY m.name COLLATE NOCASE DESC, m.id",
-        ModelOrder::CreatedDesc => " ORDER BY m.created_at DESC, m.id",
-        ModelOrder::CreatedAsc => " ORDER BY m.created_at ASC, m.id",
-    });
-    select.push(" LIMIT ");
-    select.push_bind(paging.limit);
-    select.push(" OFFSET ");
-    select.push_bind(paging.offset);
-    let rows: Vec<ModelRow> = select.build_query_as().fetch_all(pool).await?;
-
-    let mut data: Vec<Model> = rows
-        .into_iter()
-        .map(|row| {
-            let role = row.role_for(caller);
-            row.into_model(role)
-        })
-        .collect();
-    let ids: Vec<String> = data.iter().map(|m| m.id.clone()).collect();
-    let mut aliases = model_aliases(pool, &ids).await?;
-    for model in &mut data {
-        model.aliases = aliases.remove(&model.id).unwrap_or_default();
-    }
-    Ok(paging.page(data, total, |offset, limit| {
-        page_url(base_url, query, offset, limit)
-    }))
-}
-
-fn map_unique(name: &str) -> impl FnOnce(sqlx::Error) -> AppError + '_ {
-    move |e| match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => name_taken(name).into(),
-        _ => e.into(),
-    }
-}
-
-/// Creates a model (and no version); the creator becomes its Owner.
-pub async fn create_model(pool: &AnyPool, caller: &Caller, new: NewModel) -> AppResult<Model> {
-    let fields = ModelFields::from_new(new)?;
-    let card = card_metadata(&fields.readme)?;
-    let id = db::new_id();
-    let now = db::now();
-    let mut tx = db::begin_write(pool).await?;
-    let taken: Option<(String,)> = sqlx::query_as("SELECT id FROM models WHERE name = $1")
-        .bind(&fields.name)
-        .fetch_optional(&mut *tx)
-        .await?;
-    if taken.is_some() {
-        return Err(name_taken(&fields.name).into());
-    }
-    sqlx::query(
-        "INSERT INTO models (id, name, description, readme, target_type, target_name, class_labels,
-            tags, metadata, visibility, archived, created_by, created_at, updated_at, license)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $12, $13, $14)",
-    )
-    .bind(&id)
-    .bind(&fields.name)
-    .bind(&fields.description)
-    .bind(&fields.readme)
-    .bind(fields.target_type.map(TargetType::as_str))
-    .bind(&fields.target_name)
-    .bind(json!(fields.class_labels).to_string())
-    .bind(json!(fields.tags).to_string())
-    .bind(json!(fields.metadata).to_string())
-    .bind(fields.visibility.as_str())
-    .bind(&caller.user_id)
-    .bind(&now)
-    .bind(&now)
-    .bind(card.license.as_deref())
-    .execute(&mut *tx)
-    .await
-    .map_err(map_unique(&fields.name))?;
-    sqlx::query(
-        "INSERT INTO model_grants (model_id, user_id, role, can_share) VALUES ($1, $2, 'OWNER', 1)",
-    )
-    .bind(&id)
-    .bind(&caller.user_id)
-    .execute(&mut *tx)
-    .await?;
-    audit::record(
-        &mut tx,
-        Some(&caller.user_id),
-        "model.create",
-        &format!("model:{id}"),
-        json!({"name": fields.name}),
-    )
-    .await?;
-    tx.commit().await?;
-    get_model(pool, Some(caller), &id).await
-}
-
-/// Changes model-level fields. Editors may change descriptive fields; visibility and archiving
-/// are the Owner's.
-pub async fn update_model(
-    pool: &AnyPool,
-    caller: &Caller,
-    key: &str,
-    patch: ModelPatch,
-) -> AppResult<Model> {
-    let (row, role) = find_visible(pool, Some(caller), key).await?;
-    if role < Some(Role::Editor) {
-        return Err(ApiError::forbidden("change this model").into());
-    }
-    let before = row.fields();
-    let after = before.clone().apply(patch)?;
-    let owner_only = before.visibility != after.visibility || before.archived != after.archived;
-    if owner_only && role < Some(Role::Owner) {
-        return Err(ApiError::forbidden("change this model's visibility or archive it").into());
-    }
-    if after == before {
-        return Ok(row.into_model(role));
-    }
-    let card = card_metadata(&after.readme)?;
-    let mut tx = db::begin_write(pool).await?;
-    if !after.name.eq_ignore_ascii_case(&before.name) {
-        let taken: Option<(String,)> =
-            sqlx::query_as("SELECT id FROM models WHERE name = $1 AND id <> $2")
-                .bind(&after.name)
-                .bind(&row.id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if taken.is_some() {
-            return Err(name_taken(&after.name).into());
-        }
-    }
-    sqlx::query(
-        "UPDATE models SET name = $1, description = $2, readme = $3, target_type = $4, target_name = $5,
-            class_labels = $6, tags = $7, metadata = $8, visibility = $9, archived = $10, updated_at = $11,
-            license = $13
-         WHERE id = $12",
-    )
-    .bind(&after.name)
-    .bind(&after.description)
-    .bind(&after.readme)
-    .bind(after.target_type.map(TargetType::as_str))
-    .bind(&after.target_name)
-    .bind(json!(after.class_labels).to_string())
-    .bind(json!(after.tags).to_string())
-    .bind(json!(after.metadata).to_string())
-    .bind(after.visibility.as_str())
-    .bind(db::flag(after.archived))
-    .bind(db::now())
-    .bind(&row.id)
-    .bind(card.license.as_deref())
-    .execute(&mut *tx)
-    .await
-    .map_err(map_unique(&after.name))?;
-    audit::record(
-        &mut tx,
-        Some(&caller.user_id),
-        "model.update",
-        &format!("model:{}", row.id),
-        json!({
-            "name": after.name,
-            "previous_name": before.name,
-            "changed": before.changed_fields(&after),
-            "visibility": {"from": before.visibility.as_str(), "to": after.visibility.as_str()},
-        }),
-    )
-    .await?;
-    tx.commit().await?;
-    get_model(pool, Some(caller), &row.id).await
-}
-
-/// Deletes a model; Owner only.
-pub async fn delete_model(pool: &AnyPool, caller: &Caller, key: &str) -> AppResult<()> {
-    let (row, role) = find_visible(pool, Some(caller), key).await?;
-    if role < Some(Role::Owner) {
-        return Err(ApiError::forbidden("delete this model").into());
-    }
-    let mut tx = db::begin_write(pool).await?;
-    sqlx::query("DELETE FROM models WHERE id = $1")
-        .bind(&row.id)
-        .execute(&mut *tx)
-        .await?;
-    audit::record(
-        &mut tx,
-        Some(&caller.user_id),
-        "model.delete",
-        &format!("model:{}", row.id),
-        json!({"name": row.name}),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
 }
