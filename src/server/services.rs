@@ -18,3 +18,4 @@ pub mod tokens;
 pub mod uploads;
 pub mod users;
 pub mod versions;
+pub mod visibility;

@@ -58,7 +58,7 @@ pub async fn list_models(
 
     let filters = |q: &mut QueryBuilder<'_>| {
         q.push(" WHERE ");
-        push_visible_to(q, caller);
+        push_visible_models(q, caller);
         if let Some(search) = search {
             let needle = search.to_lowercase();
             q.push(" AND (instr(lower(m.name), ");

@@ -1,5 +1,5 @@
-//! Models: who may see and change them, and the records behind them. Model-level changes never
-//! touch a version.
+//! Models: the records behind them and the caller's role on each; who may see them is
+//! [`visibility`](crate::server::services::visibility). Model-level changes never touch a version.
 
 use crate::domain::access::Sharer;
 use crate::domain::error::ApiError;
@@ -14,6 +14,7 @@ use crate::server::card::card_metadata;
 use crate::server::db;
 use crate::server::db::QueryBuilder;
 use crate::server::error::{AppError, AppResult};
+use crate::server::services::visibility::{push_grants_of, push_visible_models};
 use serde_json::json;
 use sqlx::AnyPool;
 
@@ -185,33 +186,6 @@ fn role_from_rank(rank: i64) -> Option<Role> {
     }
 }
 
-/// `(...) x`: the grants a user holds on the model `m`, their own and their teams'.
-fn push_grants_of(q: &mut QueryBuilder<'_>, user_id: &str) {
-    q.push(
-        "(SELECT g.role, g.can_share FROM model_grants g WHERE g.model_id = m.id AND g.user_id = ",
-    );
-    q.push_bind(user_id.to_owned());
-    q.push(
-        " UNION ALL SELECT tg.role, tg.can_share FROM model_team_grants tg
-          JOIN team_members tm ON tm.team_id = tg.team_id
-          WHERE tg.model_id = m.id AND tm.user_id = ",
-    );
-    q.push_bind(user_id.to_owned());
-    q.push(") x");
-}
-
-/// The ids of the models a user owns, directly or through a team (a sub-select).
-pub(crate) fn push_owned_model_ids(q: &mut QueryBuilder<'_>, user_id: &str) {
-    q.push("SELECT g.model_id FROM model_grants g WHERE g.role = 'OWNER' AND g.user_id = ");
-    q.push_bind(user_id.to_owned());
-    q.push(
-        " UNION SELECT tg.model_id FROM model_team_grants tg
-          JOIN team_members tm ON tm.team_id = tg.team_id
-          WHERE tg.role = 'OWNER' AND tm.user_id = ",
-    );
-    q.push_bind(user_id.to_owned());
-}
-
 /// `SELECT <model columns>, <the caller's grants> FROM models m JOIN users u ...`
 pub(super) fn select_models(caller: Option<&Caller>) -> QueryBuilder<'static> {
     let columns = &*MODEL_COLUMNS;
@@ -222,23 +196,6 @@ pub(super) fn select_models(caller: Option<&Caller>) -> QueryBuilder<'static> {
     push_grants_of(&mut q, &user_id);
     q.push(") AS grant_can_share FROM models m JOIN users u ON u.id = m.created_by");
     q
-}
-
-/// Restricts a query on `models m` to what the caller may see.
-pub(crate) fn push_visible_to(q: &mut QueryBuilder<'_>, caller: Option<&Caller>) {
-    match caller {
-        None => {
-            q.push(" m.visibility = 'public' ");
-        }
-        Some(c) if c.is_admin => {
-            q.push(" 1 = 1 ");
-        }
-        Some(c) => {
-            q.push(" (m.visibility IN ('public', 'internal') OR EXISTS (SELECT 1 FROM ");
-            push_grants_of(q, &c.user_id);
-            q.push(")) ");
-        }
-    }
 }
 
 /// Finds a model the caller can see, by name (ignoring case) or id. Invisible models are
@@ -254,7 +211,7 @@ pub(super) async fn find_visible(
     q.push(" OR m.id = ");
     q.push_bind(key.to_owned());
     q.push(") AND ");
-    push_visible_to(&mut q, caller);
+    push_visible_models(&mut q, caller);
     q.push(" ORDER BY m.name = ");
     q.push_bind(key.to_owned());
     q.push(" DESC LIMIT 1");
