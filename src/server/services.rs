@@ -8,6 +8,7 @@ pub mod downloads;
 pub mod feature_impact;
 pub mod feature_impact_runs;
 pub mod files;
+pub mod form_parts;
 pub mod jobs;
 pub mod model_checks;
 pub mod models;
