@@ -23,7 +23,9 @@ use crate::server::services::files::put_error;
 use crate::server::services::form_parts::FormParts;
 use crate::server::services::models::{ModelRef, find_model};
 use crate::server::services::sweep::discard_refused;
-use crate::server::services::versions::{VersionRow, find_version, record_blob, to_version};
+use crate::server::services::versions::{
+    VersionRow, find_version, record_blob, record_version_event, to_version,
+};
 use crate::server::services::visibility::{push_visible_datasets, push_visible_models};
 use crate::server::state::AppState;
 use crate::server::storage::StoredBlob;
