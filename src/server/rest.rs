@@ -10,6 +10,7 @@ pub mod feature_impact;
 pub mod identity;
 pub mod jobs;
 pub mod models;
+pub mod multipart;
 pub mod openapi;
 pub mod teams;
 pub mod users;

@@ -5,6 +5,7 @@
 use crate::domain::error::ApiError;
 use crate::server::auth::MaybeCaller;
 use crate::server::kept_input::{append_kept, keep};
+use crate::server::rest::multipart::MultipartForm;
 use crate::server::services::datasets;
 use crate::server::services::uploads::create_version_keeping_fields;
 use crate::server::state::AppState;
@@ -34,7 +35,8 @@ pub async fn post_upload_form(
         return Redirect::to("/login").into_response();
     };
     let mut texts = Vec::new();
-    match create_version_keeping_fields(&state, &caller, &model, multipart, &mut texts).await {
+    let form = MultipartForm::from(multipart);
+    match create_version_keeping_fields(&state, &caller, &model, form, &mut texts).await {
         Ok(version) => Redirect::to(&format!(
             "/models/{}/versions/{}",
             version.model_name, version.version
@@ -69,7 +71,7 @@ pub async fn post_dataset_form(
         )
             .into_response();
     };
-    match datasets::create_from_multipart(&state, &caller, multipart).await {
+    match datasets::create_from_form(&state, &caller, MultipartForm::from(multipart)).await {
         Ok(dataset) => Redirect::to(&format!("/datasets/{}", dataset.id)).into_response(),
         Err(e) => {
             let query = error_query(e.into_api_error());

@@ -7,11 +7,12 @@ use crate::domain::version::Version;
 use crate::server::auth::Caller;
 use crate::server::error::AppResult;
 use crate::server::rest::extract::{ApiJson, ApiQuery};
+use crate::server::rest::multipart::MultipartForm;
 use crate::server::rest::openapi::says;
 use crate::server::services::datasets;
 use crate::server::state::AppState;
 use axum::Json;
-use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{StatusCode, header};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -66,17 +67,8 @@ pub async fn create_dataset(
         )
         .into());
     }
-    let multipart = Multipart::from_request(request, &state)
-        .await
-        .map_err(|e| {
-            ApiError::new(
-                400,
-                "MALFORMED_MULTIPART",
-                format!("The multipart body could not be read: {}", e.body_text()),
-                "Send multipart/form-data with a boundary in the Content-Type header.",
-            )
-        })?;
-    let dataset = datasets::create_from_multipart(&state, &caller, multipart).await?;
+    let form = MultipartForm::from_request(request, &state).await?;
+    let dataset = datasets::create_from_form(&state, &caller, form).await?;
     Ok((StatusCode::CREATED, Json(dataset)))
 }
 

@@ -3,7 +3,7 @@
 
 use crate::domain::error::ApiError;
 use crate::server::error::{AppError, error_response};
-use crate::server::services::uploads::discard_rest;
+use crate::server::rest::multipart::discard_rest;
 use crate::server::state::AppState;
 use axum::body::Body;
 use axum::extract::rejection::{JsonRejection, QueryRejection};

@@ -15,12 +15,13 @@ use crate::server::archive::zip_body;
 use crate::server::auth::{Caller, MaybeCaller};
 use crate::server::error::{AppError, AppResult};
 use crate::server::rest::extract::{ApiJson, ApiQuery, is_json, parse_object, read_bounded};
+use crate::server::rest::multipart::{self, MultipartForm};
 use crate::server::rest::openapi::says;
 use crate::server::services::{aliases, downloads, files, uploads, versions};
 use crate::server::state::AppState;
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -118,17 +119,8 @@ pub async fn create_version(
     request: Request,
 ) -> AppResult<(StatusCode, Json<Version>)> {
     let version = if is_multipart(request.headers()) {
-        let multipart = Multipart::from_request(request, &state)
-            .await
-            .map_err(|e| {
-                ApiError::new(
-                    400,
-                    "MALFORMED_MULTIPART",
-                    format!("The multipart body could not be read: {}", e.body_text()),
-                    "Send multipart/form-data with a boundary in the Content-Type header.",
-                )
-            })?;
-        uploads::create_version_from_multipart(&state, &caller, &model, multipart).await?
+        let form = MultipartForm::from_request(request, &state).await?;
+        uploads::create_version_from_form(&state, &caller, &model, form).await?
     } else if is_json(request.headers()) {
         let new: NewVersion = read_json(request, state.settings.max_json_bytes).await?;
         versions::create_version(&state, &caller, &model, new).await?
@@ -363,7 +355,7 @@ pub async fn put_file(
     let (created, file) = match result {
         Ok(done) => done,
         Err(e) => {
-            uploads::discard_rest(stream).await;
+            multipart::discard_rest(stream).await;
             return Err(e);
         }
     };

@@ -9,7 +9,7 @@ use crate::server::auth::Caller;
 use crate::server::db;
 use crate::server::db::QueryBuilder;
 use crate::server::error::AppResult;
-use crate::server::services::models;
+use crate::server::services::{models, visibility};
 use sqlx::AnyPool;
 
 #[derive(sqlx::FromRow)]
@@ -132,7 +132,7 @@ pub async fn list_events(
             q.push_bind(model_id.clone());
         } else if !caller.is_admin {
             q.push(" AND e.model_id IN (");
-            models::push_owned_model_ids(q, &caller.user_id);
+            visibility::push_owned_model_ids(q, &caller.user_id);
             q.push(")");
         }
         if let Some(actor) = actor {

@@ -7,12 +7,11 @@ use crate::domain::feature_impact::{
     FeatureImpact, FeatureImpactImport, FeatureImpactItem, ImpactMethod, imported_items,
 };
 use crate::domain::model::Role;
-use crate::server::audit;
 use crate::server::auth::Caller;
 use crate::server::db;
 use crate::server::error::{AppError, AppResult};
 use crate::server::services::models::find_model;
-use crate::server::services::versions::find_version;
+use crate::server::services::versions::{find_version, record_version_event};
 use serde_json::json;
 use sqlx::{AnyConnection, AnyPool};
 
@@ -241,17 +240,13 @@ pub async fn import(
     };
     let mut tx = db::begin_write(pool).await?;
     let stored = store(&mut tx, &version.id, record).await?;
-    audit::record(
+    record_version_event(
         &mut tx,
-        Some(&caller.user_id),
+        caller,
         "feature_impact.import",
-        &format!("version:{}", version.id),
-        json!({
-            "model": model.name,
-            "version": version.number().to_string(),
-            "features": stored.count,
-            "shap_based": shap_based,
-        }),
+        &model,
+        &version,
+        json!({"features": stored.count, "shap_based": shap_based}),
     )
     .await?;
     tx.commit().await?;

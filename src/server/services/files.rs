@@ -6,14 +6,14 @@ use crate::domain::file_path::{file_name, normalize_file_path};
 use crate::domain::model::Role;
 use crate::domain::model_check::is_checked_model_file;
 use crate::domain::version::{Registration, VersionFile, VersionState};
-use crate::server::audit;
 use crate::server::auth::Caller;
 use crate::server::db;
 use crate::server::error::{AppError, AppResult};
 use crate::server::services::models::{ModelRef, find_model};
 use crate::server::services::sweep::discard_refused;
 use crate::server::services::versions::{
-    VersionRow, content_type_for, find_version, refresh_dependencies, too_many_files, upsert_file,
+    VersionRow, content_type_for, find_version, record_version_event, refresh_dependencies,
+    too_many_files, upsert_file,
 };
 use crate::server::services::{model_checks, signatures};
 use crate::server::state::AppState;
@@ -303,17 +303,13 @@ async fn record_file(
         .bind(&row.id)
         .execute(&mut *tx)
         .await?;
-    audit::record(
+    record_version_event(
         &mut tx,
-        Some(&caller.user_id),
+        caller,
         "file.put",
-        &format!("version:{}", row.id),
-        json!({
-            "model": model.name,
-            "version": row.number().to_string(),
-            "path": path,
-            "sha256": blob.sha256,
-        }),
+        model,
+        row,
+        json!({"path": path, "sha256": blob.sha256}),
     )
     .await?;
     tx.commit().await?;
@@ -346,12 +342,13 @@ pub async fn delete_file(
     if done.rows_affected() == 0 {
         return Err(file_not_found(&path, &row.number().to_string()).into());
     }
-    audit::record(
+    record_version_event(
         &mut tx,
-        Some(&caller.user_id),
+        caller,
         "file.delete",
-        &format!("version:{}", row.id),
-        json!({"model": model.name, "version": row.number().to_string(), "path": path}),
+        &model,
+        &row,
+        json!({"path": path}),
     )
     .await?;
     tx.commit().await?;

@@ -1,8 +1,8 @@
-//! Creating a version from a `multipart/form-data` upload: text parts carry the version's fields,
-//! file parts carry files whose part file name is their relative path. Files stream into the
-//! blob store as they arrive. The version exists as `pending` from the first file on and becomes
-//! `ready` when the last part is in; if anything fails it is removed again, so no half version
-//! is ever left visible.
+//! Creating a version from an upload form (`multipart/form-data` on the wire): text parts carry
+//! the version's fields, file parts carry files whose part file name is their relative path.
+//! Files stream into the blob store as they arrive. The version exists as `pending` from the
+//! first file on and becomes `ready` when the last part is in; if anything fails it is removed
+//! again, so no half version is ever left visible.
 
 use crate::domain::error::ApiError;
 use crate::domain::file_path::normalize_file_path;
@@ -11,6 +11,7 @@ use crate::domain::version_form::apply_text_field;
 use crate::server::auth::Caller;
 use crate::server::error::AppResult;
 use crate::server::services::files::put_error;
+use crate::server::services::form_parts::FormParts;
 use crate::server::services::sweep::discard_refused;
 use crate::server::services::versions::{
     PendingVersion, Upload, abandon_version, begin_version, find_version, finish_version,
@@ -18,108 +19,28 @@ use crate::server::services::versions::{
 };
 use crate::server::state::AppState;
 use crate::server::storage::StoredBlob;
-use axum::extract::Multipart;
-use axum::extract::multipart::Field;
-use bytes::Bytes;
-use futures_util::{Stream, StreamExt};
 use std::collections::HashSet;
-use std::time::Duration;
-
-pub(crate) fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
-    ApiError::new(
-        400,
-        "MALFORMED_MULTIPART",
-        format!("The multipart body could not be read: {}", e.body_text()),
-        "Send multipart/form-data with one part per field and one per file, the file's relative path as its file name.",
-    )
-}
-
-/// Reads a text part, refusing one larger than `max` bytes.
-pub(crate) async fn read_text(mut field: Field<'_>, name: &str, max: usize) -> AppResult<String> {
-    let mut bytes = Vec::new();
-    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
-        if bytes.len() + chunk.len() > max {
-            return Err(ApiError::new(
-                413,
-                "FIELD_TOO_LARGE",
-                format!("The form field '{name}' is larger than {max} bytes."),
-                "Keep fields small; upload large content as a file.",
-            )
-            .into());
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    String::from_utf8(bytes).map_err(|_| {
-        ApiError::invalid(
-            name,
-            "INVALID_FIELD",
-            format!("The form field '{name}' is not UTF-8 text."),
-            "Send text fields as UTF-8.",
-        )
-        .into()
-    })
-}
 
 /// Fields that decide the version's number and inherited files; they must come before the
 /// first file part, because the version is created when that part arrives.
 const LEADING_FIELDS: [&str; 3] = ["bump", "base_version", "delete_paths"];
 
-/// How much of a refused upload is still read (and thrown away) so that the client, which is
-/// usually still sending, receives the answer instead of a broken connection. Past this, the
-/// connection is closed.
-const DRAIN_MAX_BYTES: u64 = 64 * 1024 * 1024;
-const DRAIN_MAX_TIME: Duration = Duration::from_secs(10);
-
-/// Reads and discards what is left of a request body, within the bounds above.
-pub async fn discard_rest<S, E>(body: S)
-where
-    S: Stream<Item = Result<Bytes, E>>,
-{
-    let drain = async {
-        let mut body = std::pin::pin!(body);
-        let mut read = 0u64;
-        while let Some(Ok(chunk)) = body.next().await {
-            read += chunk.len() as u64;
-            if read > DRAIN_MAX_BYTES {
-                break;
-            }
-        }
-    };
-    let _ = tokio::time::timeout(DRAIN_MAX_TIME, drain).await;
-}
-
-/// The same for what is left of a multipart body.
-pub(crate) async fn drain_multipart(multipart: &mut Multipart) {
-    let drain = async {
-        let mut read = 0u64;
-        while let Ok(Some(mut field)) = multipart.next_field().await {
-            while let Ok(Some(chunk)) = field.chunk().await {
-                read += chunk.len() as u64;
-                if read > DRAIN_MAX_BYTES {
-                    return;
-                }
-            }
-        }
-    };
-    let _ = tokio::time::timeout(DRAIN_MAX_TIME, drain).await;
-}
-
-pub async fn create_version_from_multipart(
+pub async fn create_version_from_form(
     state: &AppState,
     caller: &Caller,
     model_key: &str,
-    multipart: Multipart,
+    parts: impl FormParts,
 ) -> AppResult<Version> {
-    create_version_keeping_fields(state, caller, model_key, multipart, &mut Vec::new()).await
+    create_version_keeping_fields(state, caller, model_key, parts, &mut Vec::new()).await
 }
 
-/// [`create_version_from_multipart`], also noting in `texts` the text fields read (name and
+/// [`create_version_from_form`], also noting in `texts` the text fields read (name and
 /// value), so a refused form can be shown again as it was filled in.
 pub async fn create_version_keeping_fields(
     state: &AppState,
     caller: &Caller,
     model_key: &str,
-    mut multipart: Multipart,
+    mut parts: impl FormParts,
     texts: &mut Vec<(String, String)>,
 ) -> AppResult<Version> {
     let mut new = NewVersion::default();
@@ -127,9 +48,9 @@ pub async fn create_version_keeping_fields(
     let mut uploads: Vec<Upload> = Vec::new();
     let result: AppResult<()> = async {
         let mut seen = HashSet::new();
-        while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
-            let name = field.name().unwrap_or_default().to_owned();
-            match field.file_name().map(str::to_owned) {
+        while let Some(part) = parts.next_part().await? {
+            let name = part.name.clone();
+            match part.file_name.clone() {
                 // A file input left empty is sent as a part with an empty file name.
                 Some(raw) if raw.is_empty() => continue,
                 Some(raw) => {
@@ -154,7 +75,7 @@ pub async fn create_version_keeping_fields(
                     }
                     let blob = state
                         .blobs
-                        .put_stream(field, state.settings.max_upload_bytes)
+                        .put_stream(part.body, state.settings.max_upload_bytes)
                         .await
                         .map_err(|e| put_error(&path, e))?;
                     uploads.push(Upload { path, blob });
@@ -169,7 +90,7 @@ pub async fn create_version_keeping_fields(
                         )
                         .into());
                     }
-                    let value = read_text(field, &name, state.settings.max_json_bytes).await?;
+                    let value = part.text(state.settings.max_json_bytes).await?;
                     texts.push((name.clone(), value.clone()));
                     apply_text_field(&mut new, &name, value)?;
                 }
@@ -183,7 +104,7 @@ pub async fn create_version_keeping_fields(
         if let Some(p) = &pending {
             abandon_version(state, p).await;
         }
-        drain_multipart(&mut multipart).await;
+        parts.discard_rest().await;
         discard_refused(&state.db, &state.blobs, &stored).await;
         return Err(e);
     }

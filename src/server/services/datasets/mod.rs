@@ -1,9 +1,10 @@
 //! Datasets: CSV files kept in the blob store and read once, when uploaded, for their columns
-//! (names, inferred types, missing values, ranges), row count and first rows; who may see and
-//! delete them; and the training and holdout data assigned to versions.
+//! (names, inferred types, missing values, ranges), row count and first rows; who may delete
+//! them; and the training and holdout data assigned to versions.
 //!
-//! A dataset is seen by its uploader, by admins, and by everyone who can see a model with a
-//! version that uses it. Anyone else gets "not found", so its existence does not leak.
+//! Who may see a dataset is the rule of [`visibility`](crate::server::services::visibility): its
+//! uploader, admins, and everyone who can see a model with a version that uses it. Anyone else
+//! gets "not found", so its existence does not leak.
 
 use crate::domain::dataset::{
     ColumnStats, Dataset, DatasetDetail, DatasetQuery, DatasetRef, DatasetUse, PREVIEW_ROWS,
@@ -19,13 +20,15 @@ use crate::server::db;
 use crate::server::db::QueryBuilder;
 use crate::server::error::{AppError, AppResult};
 use crate::server::services::files::put_error;
-use crate::server::services::models::{self, ModelRef, find_model};
+use crate::server::services::form_parts::FormParts;
+use crate::server::services::models::{ModelRef, find_model};
 use crate::server::services::sweep::discard_refused;
-use crate::server::services::uploads::{drain_multipart, multipart_error, read_text};
-use crate::server::services::versions::{VersionRow, find_version, record_blob, to_version};
+use crate::server::services::versions::{
+    VersionRow, find_version, record_blob, record_version_event, to_version,
+};
+use crate::server::services::visibility::{push_visible_datasets, push_visible_models};
 use crate::server::state::AppState;
 use crate::server::storage::StoredBlob;
-use axum::extract::Multipart;
 use serde_json::json;
 use sqlx::{AnyConnection, AnyPool};
 use std::cell::Cell;
@@ -106,23 +109,6 @@ pub(crate) fn dataset_not_found(id: &str) -> ApiError {
     )
 }
 
-/// Restricts a query on `datasets d` to what the caller may see: their own, everything for an
-/// admin, and whatever a version of a model they can see uses.
-pub(super) fn push_visible_to(q: &mut QueryBuilder<'_>, caller: &Caller) {
-    if caller.is_admin {
-        q.push(" 1 = 1 ");
-        return;
-    }
-    q.push(" (d.created_by = ");
-    q.push_bind(caller.user_id.clone());
-    q.push(
-        " OR EXISTS (SELECT 1 FROM versions uv JOIN models m ON m.id = uv.model_id
-          WHERE (uv.training_dataset_id = d.id OR uv.holdout_dataset_id = d.id) AND ",
-    );
-    models::push_visible_to(q, Some(caller));
-    q.push(")) ");
-}
-
 pub(super) async fn find_visible(
     conn: &mut AnyConnection,
     caller: &Caller,
@@ -132,7 +118,7 @@ pub(super) async fn find_visible(
     q.push(" WHERE d.id = ");
     q.push_bind(id.to_owned());
     q.push(" AND ");
-    push_visible_to(&mut q, caller);
+    push_visible_datasets(&mut q, caller);
     let row: Option<DatasetRow> = q.build_query_as().fetch_optional(conn).await?;
     row.ok_or_else(|| dataset_not_found(id).into())
 }
@@ -182,7 +168,7 @@ pub async fn list_datasets(
         .filter(|s| !s.is_empty());
     let filters = |q: &mut QueryBuilder<'_>| {
         q.push(" WHERE ");
-        push_visible_to(q, caller);
+        push_visible_datasets(q, caller);
         if let Some(search) = search {
             q.push(" AND instr(lower(d.name), ");
             q.push_bind(search.to_lowercase());
@@ -209,7 +195,7 @@ pub async fn list_datasets(
 /// [`MAX_LIMIT`]).
 pub async fn dataset_choices(pool: &AnyPool, caller: &Caller) -> AppResult<Vec<DatasetRef>> {
     let mut q = QueryBuilder::new("SELECT d.id, d.name FROM datasets d WHERE ");
-    push_visible_to(&mut q, caller);
+    push_visible_datasets(&mut q, caller);
     q.push(" ORDER BY d.created_at DESC, d.id LIMIT ");
     q.push_bind(MAX_LIMIT);
     let rows: Vec<(String, String)> = q.build_query_as().fetch_all(pool).await?;
@@ -242,7 +228,7 @@ pub(super) async fn uses_of(
     q.push(")");
     if let Some(caller) = caller {
         q.push(" AND ");
-        models::push_visible_to(&mut q, Some(caller));
+        push_visible_models(&mut q, Some(caller));
     }
     q.push(" ORDER BY m.name COLLATE NOCASE, v.major DESC, v.minor DESC, v.patch DESC LIMIT ");
     q.push_bind(MAX_LIMIT);

@@ -131,14 +131,13 @@ pub async fn set_training_data(
     .bind(&row.id)
     .execute(&mut *tx)
     .await?;
-    audit::record(
+    record_version_event(
         &mut tx,
-        Some(&caller.user_id),
+        caller,
         "version.training_data",
-        &format!("version:{}", row.id),
+        &model,
+        &row,
         json!({
-            "model": model.name,
-            "version": row.number().to_string(),
             "dataset": training.reference(),
             "holdout": holdout.as_ref().map(DatasetRow::reference),
         }),
@@ -168,17 +167,13 @@ pub async fn clear_training_data(
     .execute(&mut *tx)
     .await?;
     if changed.rows_affected() > 0 {
-        audit::record(
+        record_version_event(
             &mut tx,
-            Some(&caller.user_id),
+            caller,
             "version.training_data",
-            &format!("version:{}", row.id),
-            json!({
-                "model": model.name,
-                "version": row.number().to_string(),
-                "dataset": null,
-                "holdout": null,
-            }),
+            &model,
+            &row,
+            json!({"dataset": null, "holdout": null}),
         )
         .await?;
     }

@@ -22,23 +22,23 @@ pub(super) async fn profile_blob(state: &AppState, sha256: &str) -> AppResult<Cs
 // ---------------------------------------------------------------------------------------------
 // Creating, listing, reading and deleting
 
-/// Creates a dataset from a `multipart/form-data` upload: a `file` part (the CSV) and an
-/// optional `name` field (else the file's name without `.csv`). The file streams into the blob
-/// store (bounded by the upload limit: 413 beyond), is then read whole, and the dataset exists
-/// only if all of that succeeded.
-pub async fn create_from_multipart(
+/// Creates a dataset from an upload form: a `file` part (the CSV) and an optional `name` field
+/// (else the file's name without `.csv`). The file streams into the blob store (bounded by the
+/// upload limit: 413 beyond), is then read whole, and the dataset exists only if all of that
+/// succeeded.
+pub async fn create_from_form(
     state: &AppState,
     caller: &Caller,
-    mut multipart: Multipart,
+    mut parts: impl FormParts,
 ) -> AppResult<Dataset> {
     let mut given_name: Option<String> = None;
     let mut upload: Option<(Option<String>, StoredBlob)> = None;
     let result: AppResult<()> = async {
-        while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
-            let field_name = field.name().unwrap_or_default().to_owned();
+        while let Some(part) = parts.next_part().await? {
+            let field_name = part.name.clone();
             match field_name.as_str() {
                 "file" => {
-                    let file_name = field.file_name().map(str::to_owned);
+                    let file_name = part.file_name.clone();
                     // A file input left empty is sent as a part with an empty file name.
                     if file_name.as_deref() == Some("") {
                         continue;
@@ -53,13 +53,13 @@ pub async fn create_from_multipart(
                     let shown = file_name.clone().unwrap_or_else(|| "file".to_owned());
                     let blob = state
                         .blobs
-                        .put_stream(field, state.settings.max_upload_bytes)
+                        .put_stream(part.body, state.settings.max_upload_bytes)
                         .await
                         .map_err(|e| put_error(&shown, e))?;
                     upload = Some((file_name, blob));
                 }
                 "name" => {
-                    let value = read_text(field, "name", MAX_NAME_FIELD_BYTES).await?;
+                    let value = part.text(MAX_NAME_FIELD_BYTES).await?;
                     // Checked at once, so a bad name is refused before a large file is stored.
                     if !value.trim().is_empty() {
                         dataset_name(Some(&value), None)?;
@@ -84,7 +84,7 @@ pub async fn create_from_multipart(
     }
     .await;
     if let Err(e) = result {
-        drain_multipart(&mut multipart).await;
+        parts.discard_rest().await;
         if let Some((_, blob)) = upload {
             discard_refused(&state.db, &state.blobs, &[blob]).await;
         }

@@ -23,12 +23,13 @@ pub async fn update_version(
         let now = db::now();
         let mut tx = db::begin_write(&state.db).await?;
         store_fields(&mut tx, &row.id, &after, &now).await?;
-        audit::record(
+        record_version_event(
             &mut tx,
-            Some(&caller.user_id),
+            caller,
             "version.update",
-            &format!("version:{}", row.id),
-            json!({"model": model.name, "version": row.number().to_string(), "fields": changed}),
+            &model,
+            &row,
+            json!({"fields": changed}),
         )
         .await?;
         tx.commit().await?;
@@ -73,14 +74,7 @@ pub async fn publish_version(
         .execute(&mut *tx)
         .await?;
         touch_model(&mut tx, &model.id, &now).await?;
-        audit::record(
-            &mut tx,
-            Some(&caller.user_id),
-            "version.publish",
-            &format!("version:{}", row.id),
-            json!({"model": model.name, "version": row.number().to_string()}),
-        )
-        .await?;
+        record_version_event(&mut tx, caller, "version.publish", &model, &row, json!({})).await?;
         tx.commit().await?;
     }
     version_now(state, &model, row.number()).await
@@ -129,18 +123,12 @@ pub async fn set_active(
             .bind(&row.id)
             .execute(&mut *tx)
             .await?;
-        audit::record(
-            &mut tx,
-            Some(&caller.user_id),
-            if active {
-                "version.activate"
-            } else {
-                "version.deactivate"
-            },
-            &format!("version:{}", row.id),
-            json!({"model": model.name, "version": row.number().to_string()}),
-        )
-        .await?;
+        let action = if active {
+            "version.activate"
+        } else {
+            "version.deactivate"
+        };
+        record_version_event(&mut tx, caller, action, &model, &row, json!({})).await?;
         tx.commit().await?;
     }
     version_now(state, &model, row.number()).await

@@ -322,6 +322,32 @@ pub(super) async fn aliases_of(
     Ok(out)
 }
 
+/// Records a change of a version in the audit log, in the transaction that makes it: the event
+/// is the version's, and its details name the model and the version number beside `details`'
+/// own fields.
+pub(crate) async fn record_version_event(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    action: &str,
+    model: &ModelRef,
+    row: &VersionRow,
+    details: serde_json::Value,
+) -> AppResult<()> {
+    let mut all = json!({"model": model.name, "version": row.number().to_string()});
+    if let (Some(all), serde_json::Value::Object(own)) = (all.as_object_mut(), details) {
+        all.extend(own);
+    }
+    audit::record(
+        conn,
+        Some(&caller.user_id),
+        action,
+        &format!("version:{}", row.id),
+        all,
+    )
+    .await?;
+    Ok(())
+}
+
 /// Turns a row into the full version object.
 pub(crate) async fn to_version(state: &AppState, row: VersionRow) -> AppResult<Version> {
     let files = files_of(&state.db, std::slice::from_ref(&row.id))
