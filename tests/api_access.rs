@@ -4,8 +4,8 @@
 mod common;
 
 use common::{
-    TestServer, assert_error, assert_invalid, default_password, expect_json, grant, grants, names,
-    share,
+    TestServer, assert_answer, assert_error, assert_invalid, default_password, expect_json, grant,
+    grants, names, share,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -262,81 +262,52 @@ async fn a_sharer_grants_at_most_its_own_role_and_a_model_keeps_an_owner() {
     )
     .await;
 
-    // An editor who may share grants up to Editor…
-    expect_json(
-        share(
-            &server,
+    // (who, the changes, the status, its error code)
+    let cases = [
+        // An editor who may share grants up to Editor…
+        (
             &editor,
-            "m",
             json!([{"username": "vera", "role": "EDITOR"}]),
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
-    // …but not Owner, and cannot touch an owner's grant.
-    assert_error(
-        share(
-            &server,
+            200,
+            "",
+        ),
+        // …but not Owner, and cannot touch an owner's grant.
+        (
             &editor,
-            "m",
             json!([{"username": "walt", "role": "OWNER"}]),
-        )
-        .await,
-        403,
-        "ROLE_ABOVE_YOUR_OWN",
-    )
-    .await;
-    assert_error(
-        share(
-            &server,
+            403,
+            "ROLE_ABOVE_YOUR_OWN",
+        ),
+        (
             &editor,
-            "m",
             json!([{"username": "olive", "role": null}]),
-        )
-        .await,
-        403,
-        "ROLE_ABOVE_YOUR_OWN",
-    )
-    .await;
-
-    // The last owner can neither leave nor step down…
-    assert_error(
-        share(
-            &server,
+            403,
+            "ROLE_ABOVE_YOUR_OWN",
+        ),
+        // The last owner can neither leave nor step down…
+        (
             &owner,
-            "m",
             json!([{"username": "olive", "role": null}]),
-        )
-        .await,
-        409,
-        "LAST_OWNER",
-    )
-    .await;
-    assert_error(
-        share(
-            &server,
+            409,
+            "LAST_OWNER",
+        ),
+        (
             &owner,
-            "m",
             json!([{"username": "olive", "role": "EDITOR"}]),
-        )
-        .await,
-        409,
-        "LAST_OWNER",
-    )
-    .await;
-    // …unless someone else becomes owner in the same request.
-    expect_json(
-        share(
-            &server,
+            409,
+            "LAST_OWNER",
+        ),
+        // …unless someone else becomes owner in the same request.
+        (
             &owner,
-            "m",
             json!([{"username": "walt", "role": "OWNER"}, {"username": "olive", "role": null}]),
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
+            200,
+            "",
+        ),
+    ];
+    for (who, changes, status, code) in cases {
+        assert_answer(share(&server, who, "m", changes).await, status, code).await;
+    }
     let after = grants(&server, &editor, "m").await;
     assert_eq!(
         after,
@@ -363,45 +334,27 @@ async fn a_bad_entry_rejects_the_whole_update() {
     server.create_model(&owner, json!({"name": "m"})).await;
     let before = grants(&server, &owner, "m").await;
 
-    assert_invalid(
-        share(
-            &server,
-            &owner,
-            "m",
-            json!([{"username": "vera", "role": "VIEWER"}, {"username": "nobody", "role": "VIEWER"}]),
-        )
-        .await,
-        "USER_NOT_FOUND",
-        "data[1].username",
-    )
-    .await;
-    assert_invalid(
-        share(
-            &server,
-            &owner,
-            "m",
-            json!([{"team": "ghosts", "role": "VIEWER"}]),
-        )
-        .await,
-        "TEAM_NOT_FOUND",
-        "data[0].team",
-    )
-    .await;
     let too_many: Vec<Value> = (0..101)
         .map(|i| json!({"username": format!("u{i}"), "role": "VIEWER"}))
         .collect();
-    assert_invalid(
-        share(&server, &owner, "m", Value::Array(too_many)).await,
-        "INVALID_ACCESS_CHANGES",
-        "data",
-    )
-    .await;
-    assert_invalid(
-        share(&server, &owner, "m", json!([])).await,
-        "INVALID_ACCESS_CHANGES",
-        "data",
-    )
-    .await;
+    // (the changes, the error code, the field it names)
+    let cases = [
+        (
+            json!([{"username": "vera", "role": "VIEWER"}, {"username": "nobody", "role": "VIEWER"}]),
+            "USER_NOT_FOUND",
+            "data[1].username",
+        ),
+        (
+            json!([{"team": "ghosts", "role": "VIEWER"}]),
+            "TEAM_NOT_FOUND",
+            "data[0].team",
+        ),
+        (Value::Array(too_many), "INVALID_ACCESS_CHANGES", "data"),
+        (json!([]), "INVALID_ACCESS_CHANGES", "data"),
+    ];
+    for (changes, code, field) in cases {
+        assert_invalid(share(&server, &owner, "m", changes).await, code, field).await;
+    }
     assert_eq!(
         grants(&server, &owner, "m").await,
         before,

@@ -95,25 +95,30 @@ async fn an_alias_must_point_at_an_existing_version() {
     let (server, token) = server_with_model("dangling").await;
     server.create_version(&token, "dangling", json!({})).await;
 
-    let resp = server
-        .set_alias(
-            &token,
-            "dangling",
-            "production",
-            json!({"version": "3.0.0"}),
-        )
-        .await;
-    assert_422_for_field(resp, "version").await;
-    let resp = server.promote(&token, "dangling", "3.0.0").await;
-    assert_422_for_field(resp, "version").await;
-    let resp = server
-        .as_user(&token)
-        .post(
-            "/api/v1/models/dangling/versions",
-            json!({"base_version": "3.0.0"}),
-        )
-        .await;
-    assert_422_for_field(resp, "base_version").await;
+    // Each names the missing version in the field that gave it.
+    let attempts = [
+        (
+            server
+                .set_alias(
+                    &token,
+                    "dangling",
+                    "production",
+                    json!({"version": "3.0.0"}),
+                )
+                .await,
+            "version",
+        ),
+        (server.promote(&token, "dangling", "3.0.0").await, "version"),
+        (
+            server
+                .post_version(&token, "dangling", json!({"base_version": "3.0.0"}))
+                .await,
+            "base_version",
+        ),
+    ];
+    for (resp, field) in attempts {
+        assert_422_for_field(resp, field).await;
+    }
     let list = server
         .get_json("/api/v1/models/dangling/aliases", &token)
         .await;

@@ -35,12 +35,9 @@ fn csv_form(name: Option<&str>, file_name: &str, bytes: &[u8]) -> Form {
 
 async fn post_dataset(server: &TestServer, token: &str, form: Form) -> Response {
     server
-        .post("/api/v1/datasets")
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
+        .as_user(token)
+        .post_form("/api/v1/datasets", form)
         .await
-        .expect("POST /api/v1/datasets")
 }
 
 /// Uploads a CSV file, asserting 201, and returns the dataset.
@@ -247,23 +244,28 @@ async fn malformed_files_are_refused_naming_the_line() {
     .await;
     let body = assert_invalid(resp, "DATASET_BAD_HEADER", "file").await;
     assert!(body["error_msg"].as_str().expect("message").contains("'a'"));
-    let resp = post_dataset(
-        &server,
-        &token,
-        csv_form(None, "blank.csv", b"a,,c\n1,2,3\n"),
-    )
-    .await;
-    assert_invalid(resp, "DATASET_BAD_HEADER", "file").await;
-
-    let resp = post_dataset(
-        &server,
-        &token,
-        csv_form(Some(&"n".repeat(129)), "x.csv", b"a\n1\n"),
-    )
-    .await;
-    assert_invalid(resp, "INVALID_DATASET_NAME", "name").await;
-    let resp = post_dataset(&server, &token, Form::new().text("name", "no file")).await;
-    assert_invalid(resp, "DATASET_FILE_MISSING", "file").await;
+    // (the form, the error code, the field it names)
+    let refusals = [
+        (
+            csv_form(None, "blank.csv", b"a,,c\n1,2,3\n"),
+            "DATASET_BAD_HEADER",
+            "file",
+        ),
+        (
+            csv_form(Some(&"n".repeat(129)), "x.csv", b"a\n1\n"),
+            "INVALID_DATASET_NAME",
+            "name",
+        ),
+        (
+            Form::new().text("name", "no file"),
+            "DATASET_FILE_MISSING",
+            "file",
+        ),
+    ];
+    for (form, code, field) in refusals {
+        let resp = post_dataset(&server, &token, form).await;
+        assert_invalid(resp, code, field).await;
+    }
     let resp = server
         .post("/api/v1/datasets")
         .bearer_auth(&token)

@@ -183,19 +183,21 @@ async fn files_of_a_published_version_cannot_change() {
         .await;
     server.publish(&token, "frozen", "0.1.0").await;
 
-    let resp = server
-        .put_file(&token, "frozen", "0.1.0", "weights.bin", b"changed")
-        .await;
-    assert_error(resp, 409, "VERSION_PUBLISHED").await;
-    let resp = server
-        .put_file(&token, "frozen", "0.1.0", "extra.bin", b"extra")
-        .await;
-    assert_error(resp, 409, "VERSION_PUBLISHED").await;
-    let resp = server
-        .as_user(&token)
-        .delete(&file_url("frozen", "0.1.0", "weights.bin"))
-        .await;
-    assert_error(resp, 409, "VERSION_PUBLISHED").await;
+    let attempts = [
+        server
+            .put_file(&token, "frozen", "0.1.0", "weights.bin", b"changed")
+            .await,
+        server
+            .put_file(&token, "frozen", "0.1.0", "extra.bin", b"extra")
+            .await,
+        server
+            .as_user(&token)
+            .delete(&file_url("frozen", "0.1.0", "weights.bin"))
+            .await,
+    ];
+    for resp in attempts {
+        assert_error(resp, 409, "VERSION_PUBLISHED").await;
+    }
 
     let version = server.get_version(&token, "frozen", "0.1.0").await;
     assert_eq!(
@@ -253,14 +255,14 @@ async fn unknown_files_and_versions_are_404() {
         .upload_version_with(&token, "sparse", &[], &[("a.txt", b"a")])
         .await;
 
-    let resp = server.get_file(&token, "sparse", "0.1.0", "b.txt").await;
-    assert_error(resp, 404, "FILE_NOT_FOUND").await;
-    let resp = server
-        .get_file(&token, "sparse", "0.1.0", "dir/a.txt")
-        .await;
-    assert_error(resp, 404, "FILE_NOT_FOUND").await;
-    let resp = server.get_file(&token, "sparse", "0.9.0", "a.txt").await;
-    assert_error(resp, 404, "VERSION_NOT_FOUND").await;
+    for (version, path, code) in [
+        ("0.1.0", "b.txt", "FILE_NOT_FOUND"),
+        ("0.1.0", "dir/a.txt", "FILE_NOT_FOUND"),
+        ("0.9.0", "a.txt", "VERSION_NOT_FOUND"),
+    ] {
+        let resp = server.get_file(&token, "sparse", version, path).await;
+        assert_error(resp, 404, code).await;
+    }
     let resp = server
         .put_file(&token, "sparse", "0.9.0", "a.txt", b"a")
         .await;

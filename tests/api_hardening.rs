@@ -192,12 +192,9 @@ async fn upload_model(server: &TestServer, token: &str, model: &str, onnx: Vec<u
         .await;
     let form = Form::new().part("files", Part::bytes(onnx).file_name("model.onnx"));
     let resp = server
-        .post(&format!("/api/v1/models/{model}/versions"))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .expect("POST a version");
+        .as_user(token)
+        .post_form(&format!("/api/v1/models/{model}/versions"), form)
+        .await;
     let version = expect_json(resp, StatusCode::CREATED).await;
     version["files"][0]["model_check"].clone()
 }
@@ -287,12 +284,9 @@ async fn a_model_that_grows_while_predicting_fails_its_job_not_the_server() {
     }
     let form = Form::new().part("file", Part::bytes(csv.into_bytes()).file_name("rows.csv"));
     let resp = server
-        .post("/api/v1/datasets")
-        .bearer_auth(&token)
-        .multipart(form)
-        .send()
-        .await
-        .expect("POST /datasets");
+        .as_user(&token)
+        .post_form("/api/v1/datasets", form)
+        .await;
     let dataset = expect_json(resp, StatusCode::CREATED).await;
     let resp = server
         .as_user(&token)
@@ -474,12 +468,9 @@ async fn refused_uploads_take_their_bytes_with_them() {
     csv.extend_from_slice(b",1\n");
     let form = Form::new().part("file", Part::bytes(csv).file_name("wide.csv"));
     let resp = server
-        .post("/api/v1/datasets")
-        .bearer_auth(&token)
-        .multipart(form)
-        .send()
-        .await
-        .expect("POST /datasets");
+        .as_user(&token)
+        .post_form("/api/v1/datasets", form)
+        .await;
     assert_error(resp, 422, "DATASET_ROW_TOO_LONG").await;
     assert_eq!(blob_files(&data), Vec::<String>::new());
 

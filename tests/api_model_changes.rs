@@ -225,17 +225,19 @@ async fn private_model_is_404_for_another_user_but_visible_to_admins() {
         .create_model(&alice, json!({"name": "secret-model"}))
         .await;
 
-    let resp = server.as_user(&bob).get(&model_url("secret-model")).await;
-    assert_error(resp, 404, "MODEL_NOT_FOUND").await;
-    let resp = server
-        .patch_model(&bob, "secret-model", json!({"description": "mine now"}))
-        .await;
-    assert_error(resp, 404, "MODEL_NOT_FOUND").await;
-    let resp = server
-        .as_user(&bob)
-        .delete("/api/v1/models/secret-model")
-        .await;
-    assert_error(resp, 404, "MODEL_NOT_FOUND").await;
+    let answers = [
+        server.as_user(&bob).get(&model_url("secret-model")).await,
+        server
+            .patch_model(&bob, "secret-model", json!({"description": "mine now"}))
+            .await,
+        server
+            .as_user(&bob)
+            .delete(&model_url("secret-model"))
+            .await,
+    ];
+    for resp in answers {
+        assert_error(resp, 404, "MODEL_NOT_FOUND").await;
+    }
 
     let seen_by_admin = server.get_json("/api/v1/models/secret-model", &root).await;
     assert_eq!(seen_by_admin["name"], "secret-model");

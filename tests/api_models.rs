@@ -393,28 +393,20 @@ async fn unknown_model_is_404() {
     let server = TestServer::start().await;
     let token = server.user_with_token("alice", false);
 
-    let resp = server
-        .as_user(&token)
-        .get(&model_url("no-such-model"))
-        .await;
-    assert_error(resp, 404, "MODEL_NOT_FOUND").await;
-
-    let resp = server
-        .as_user(&token)
-        .get(&model_url("00000000-0000-4000-8000-000000000000"))
-        .await;
-    assert_error(resp, 404, "MODEL_NOT_FOUND").await;
-
-    let resp = server
-        .patch_model(&token, "no-such-model", json!({"description": "x"}))
-        .await;
-    assert_error(resp, 404, "MODEL_NOT_FOUND").await;
-
-    let resp = server
-        .as_user(&token)
-        .delete("/api/v1/models/no-such-model")
-        .await;
-    assert_error(resp, 404, "MODEL_NOT_FOUND").await;
+    let caller = server.as_user(&token);
+    let answers = [
+        caller.get(&model_url("no-such-model")).await,
+        caller
+            .get(&model_url("00000000-0000-4000-8000-000000000000"))
+            .await,
+        server
+            .patch_model(&token, "no-such-model", json!({"description": "x"}))
+            .await,
+        caller.delete(&model_url("no-such-model")).await,
+    ];
+    for resp in answers {
+        assert_error(resp, 404, "MODEL_NOT_FOUND").await;
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -145,11 +145,9 @@ async fn anyone_reads_a_public_model_but_writing_needs_a_sign_in() {
         .await;
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     let resp = server
-        .put(&file_url("open", "0.1.0", "x.bin"))
-        .body("x")
-        .send()
-        .await
-        .expect("anonymous PUT");
+        .anonymous()
+        .put_bytes(&file_url("open", "0.1.0", "x.bin"), b"x")
+        .await;
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(server.version_count(&alice, "open").await, 1);
 }
@@ -180,21 +178,22 @@ async fn versions_of_a_private_model_are_404_for_another_user() {
         let resp = server.as_user(&bob).get(&path).await;
         assert_error(resp, 404, "MODEL_NOT_FOUND").await;
     }
-    let resp = server.post_version(&bob, "secret", json!({})).await;
-    assert_error(resp, 404, "MODEL_NOT_FOUND").await;
-    let resp = server
-        .put_file(&bob, "secret", "0.1.0", "x.bin", b"x")
-        .await;
-    assert_error(resp, 404, "MODEL_NOT_FOUND").await;
-    let resp = server
-        .version_action(&bob, "secret", "0.1.0", "deactivate")
-        .await;
-    assert_error(resp, 404, "MODEL_NOT_FOUND").await;
-    let resp = server
-        .as_user(&bob)
-        .post("/api/v1/models/secret/copy", json!({"name": "stolen"}))
-        .await;
-    assert_error(resp, 404, "MODEL_NOT_FOUND").await;
+    let writes = [
+        server.post_version(&bob, "secret", json!({})).await,
+        server
+            .put_file(&bob, "secret", "0.1.0", "x.bin", b"x")
+            .await,
+        server
+            .version_action(&bob, "secret", "0.1.0", "deactivate")
+            .await,
+        server
+            .as_user(&bob)
+            .post("/api/v1/models/secret/copy", json!({"name": "stolen"}))
+            .await,
+    ];
+    for resp in writes {
+        assert_error(resp, 404, "MODEL_NOT_FOUND").await;
+    }
 
     assert_eq!(server.version_count(&alice, "secret").await, 1);
 }

@@ -624,6 +624,21 @@ pub async fn assert_error(resp: Response, status: u16, code: &str) -> Value {
     body
 }
 
+/// Asserts one case of a table of requests: `status`, and for an error (400 and up) its
+/// `error_code` as [`assert_error`] does. Answers the JSON body (`Null` for 204 No Content).
+pub async fn assert_answer(resp: Response, status: u16, code: &str) -> Value {
+    if status >= 400 {
+        return assert_error(resp, status, code).await;
+    }
+    if status == 204 {
+        let url = resp.url().clone();
+        assert_eq!(resp.status().as_u16(), 204, "unexpected status from {url}");
+        return Value::Null;
+    }
+    let status = StatusCode::from_u16(status).expect("a status code");
+    expect_json(resp, status).await
+}
+
 /// The response's Content-Type, or "" when it has none.
 pub fn content_type(resp: &Response) -> String {
     resp.headers()
