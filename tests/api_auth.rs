@@ -16,12 +16,7 @@ use std::time::Duration;
 const EVIL_ORIGIN: &str = "http://evil.example";
 
 async fn me_with_token(server: &TestServer, token: &str) -> Response {
-    server
-        .get("/api/v1/me")
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("GET /api/v1/me")
+    server.as_user(token).get("/api/v1/me").await
 }
 
 async fn me_with_cookie(server: &TestServer, cookie: &str) -> Response {
@@ -34,13 +29,7 @@ async fn me_with_cookie(server: &TestServer, cookie: &str) -> Response {
 }
 
 async fn create_token(server: &TestServer, token: &str, body: Value) -> Response {
-    server
-        .post("/api/v1/tokens")
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .expect("POST /api/v1/tokens")
+    server.as_user(token).post("/api/v1/tokens", body).await
 }
 
 async fn list_tokens(server: &TestServer, token: &str) -> Value {
@@ -146,11 +135,7 @@ async fn me_without_credentials_is_401_not_authenticated() {
     let server = TestServer::start().await;
     server.add_user("alice", &default_password("alice"), false);
 
-    let resp = server
-        .get("/api/v1/me")
-        .send()
-        .await
-        .expect("GET /api/v1/me");
+    let resp = server.anonymous().get("/api/v1/me").await;
 
     assert_error(resp, 401, "NOT_AUTHENTICATED").await;
 }
@@ -180,11 +165,9 @@ async fn revoked_token_is_401_invalid_token() {
         .to_owned();
 
     let resp = server
+        .as_user(&keeper)
         .delete(&format!("/api/v1/tokens/{id}"))
-        .bearer_auth(&keeper)
-        .send()
-        .await
-        .expect("DELETE /api/v1/tokens/{id}");
+        .await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
 
     assert_error(me_with_token(&server, &doomed).await, 401, "INVALID_TOKEN").await;
@@ -207,11 +190,9 @@ async fn revoking_someone_elses_or_an_unknown_token_is_404() {
 
     for id in [alices_id.as_str(), "no-such-token"] {
         let resp = server
+            .as_user(&bob)
             .delete(&format!("/api/v1/tokens/{id}"))
-            .bearer_auth(&bob)
-            .send()
-            .await
-            .expect("DELETE /api/v1/tokens/{id}");
+            .await;
         assert_error(resp, 404, "TOKEN_NOT_FOUND").await;
     }
     expect_json(me_with_token(&server, &alices).await, StatusCode::OK).await;
@@ -229,12 +210,7 @@ async fn token_list_never_contains_the_secret() {
     .await;
     let ci = created["token"].as_str().expect("secret").to_owned();
 
-    let resp = server
-        .get("/api/v1/tokens")
-        .bearer_auth(&laptop)
-        .send()
-        .await
-        .expect("GET /api/v1/tokens");
+    let resp = server.as_user(&laptop).get("/api/v1/tokens").await;
     assert_eq!(resp.status(), StatusCode::OK);
     let text = resp.text().await.expect("body");
 
@@ -376,11 +352,9 @@ async fn creating_a_token_needs_credentials() {
     let server = TestServer::start().await;
 
     let resp = server
-        .post("/api/v1/tokens")
-        .json(&json!({"name": "sneaky"}))
-        .send()
-        .await
-        .expect("POST /api/v1/tokens");
+        .anonymous()
+        .post("/api/v1/tokens", json!({"name": "sneaky"}))
+        .await;
 
     assert_error(resp, 401, "NOT_AUTHENTICATED").await;
 }

@@ -35,12 +35,9 @@ fn csv_form(name: Option<&str>, file_name: &str, bytes: &[u8]) -> Form {
 
 async fn post_dataset(server: &TestServer, token: &str, form: Form) -> Response {
     server
-        .post("/api/v1/datasets")
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
+        .as_user(token)
+        .post_form("/api/v1/datasets", form)
         .await
-        .expect("POST /api/v1/datasets")
 }
 
 /// Uploads a CSV file, asserting 201, and returns the dataset.
@@ -71,24 +68,6 @@ fn column<'a>(dataset: &'a Value, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no column {name} in {dataset}"))
 }
 
-async fn put_training_data(
-    server: &TestServer,
-    token: &str,
-    model: &str,
-    version: &str,
-    body: Value,
-) -> Response {
-    server
-        .put(&format!(
-            "/api/v1/models/{model}/versions/{version}/training-data"
-        ))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .expect("PUT training-data")
-}
-
 /// A model with one published version, and its target column.
 async fn model_with_version(
     server: &TestServer,
@@ -103,14 +82,9 @@ async fn model_with_version(
             json!({"name": name, "target_type": "regression", "target_name": target, "visibility": visibility}),
         )
         .await;
-    let resp = server
-        .post(&format!("/api/v1/models/{name}/versions"))
-        .bearer_auth(token)
-        .json(&json!({"publish": true}))
-        .send()
-        .await
-        .expect("create a version");
-    expect_json(resp, StatusCode::CREATED).await;
+    server
+        .create_version(token, name, json!({"publish": true}))
+        .await;
 }
 
 #[tokio::test]
@@ -270,23 +244,28 @@ async fn malformed_files_are_refused_naming_the_line() {
     .await;
     let body = assert_invalid(resp, "DATASET_BAD_HEADER", "file").await;
     assert!(body["error_msg"].as_str().expect("message").contains("'a'"));
-    let resp = post_dataset(
-        &server,
-        &token,
-        csv_form(None, "blank.csv", b"a,,c\n1,2,3\n"),
-    )
-    .await;
-    assert_invalid(resp, "DATASET_BAD_HEADER", "file").await;
-
-    let resp = post_dataset(
-        &server,
-        &token,
-        csv_form(Some(&"n".repeat(129)), "x.csv", b"a\n1\n"),
-    )
-    .await;
-    assert_invalid(resp, "INVALID_DATASET_NAME", "name").await;
-    let resp = post_dataset(&server, &token, Form::new().text("name", "no file")).await;
-    assert_invalid(resp, "DATASET_FILE_MISSING", "file").await;
+    // (the form, the error code, the field it names)
+    let refusals = [
+        (
+            csv_form(None, "blank.csv", b"a,,c\n1,2,3\n"),
+            "DATASET_BAD_HEADER",
+            "file",
+        ),
+        (
+            csv_form(Some(&"n".repeat(129)), "x.csv", b"a\n1\n"),
+            "INVALID_DATASET_NAME",
+            "name",
+        ),
+        (
+            Form::new().text("name", "no file"),
+            "DATASET_FILE_MISSING",
+            "file",
+        ),
+    ];
+    for (form, code, field) in refusals {
+        let resp = post_dataset(&server, &token, form).await;
+        assert_invalid(resp, code, field).await;
+    }
     let resp = server
         .post("/api/v1/datasets")
         .bearer_auth(&token)
@@ -344,32 +323,22 @@ async fn datasets_are_listed_searched_fetched_and_deleted() {
 
     let holdout = id(&list["data"][0]);
     let resp = server
+        .as_user(&token)
         .delete(&format!("/api/v1/datasets/{holdout}"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("delete");
+        .await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     let resp = server
+        .as_user(&token)
         .get(&format!("/api/v1/datasets/{holdout}"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("get");
+        .await;
     assert_error(resp, 404, "DATASET_NOT_FOUND").await;
     let resp = server
+        .as_user(&token)
         .delete(&format!("/api/v1/datasets/{holdout}"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("delete again");
+        .await;
     assert_error(resp, 404, "DATASET_NOT_FOUND").await;
 
-    let resp = server
-        .get("/api/v1/datasets")
-        .send()
-        .await
-        .expect("anonymous");
+    let resp = server.anonymous().get("/api/v1/datasets").await;
     assert_error(resp, 401, "NOT_AUTHENTICATED").await;
 
     let audit = server
@@ -425,14 +394,14 @@ async fn training_data_is_assigned_checked_shown_and_cleared() {
     )
     .await;
 
-    let resp = put_training_data(
-        &server,
-        &alice,
-        "diabetes-model",
-        "0.1.0",
-        json!({"dataset_id": id(&training), "holdout_dataset_id": id(&holdout)}),
-    )
-    .await;
+    let resp = server
+        .put_training_data(
+            &alice,
+            "diabetes-model",
+            "0.1.0",
+            json!({"dataset_id": id(&training), "holdout_dataset_id": id(&holdout)}),
+        )
+        .await;
     let version = expect_json(resp, StatusCode::OK).await;
     assert_eq!(
         version["training_dataset"],
@@ -459,76 +428,73 @@ async fn training_data_is_assigned_checked_shown_and_cleared() {
     );
 
     // What is wrong is named.
-    let resp = put_training_data(
-        &server,
-        &alice,
-        "diabetes-model",
-        "0.1.0",
-        json!({"dataset_id": "no-such-dataset"}),
-    )
-    .await;
+    let resp = server
+        .put_training_data(
+            &alice,
+            "diabetes-model",
+            "0.1.0",
+            json!({"dataset_id": "no-such-dataset"}),
+        )
+        .await;
     assert_invalid(resp, "DATASET_NOT_FOUND", "dataset_id").await;
-    let resp = put_training_data(
-        &server,
-        &alice,
-        "diabetes-model",
-        "0.1.0",
-        json!({"dataset_id": id(&training), "holdout_dataset_id": "nope"}),
-    )
-    .await;
+    let resp = server
+        .put_training_data(
+            &alice,
+            "diabetes-model",
+            "0.1.0",
+            json!({"dataset_id": id(&training), "holdout_dataset_id": "nope"}),
+        )
+        .await;
     assert_invalid(resp, "DATASET_NOT_FOUND", "holdout_dataset_id").await;
-    let resp = put_training_data(
-        &server,
-        &alice,
-        "diabetes-model",
-        "0.1.0",
-        json!({"dataset_id": id(&no_target)}),
-    )
-    .await;
+    let resp = server
+        .put_training_data(
+            &alice,
+            "diabetes-model",
+            "0.1.0",
+            json!({"dataset_id": id(&no_target)}),
+        )
+        .await;
     let body = assert_invalid(resp, "TARGET_NOT_IN_DATASET", "dataset_id").await;
     let msg = body["error_msg"].as_str().expect("message");
     assert!(
         msg.contains("'target'") && msg.contains("'bmi'") && msg.contains("Did you mean 'Target'"),
         "{msg}"
     );
-    let resp = put_training_data(
-        &server,
-        &alice,
-        "diabetes-model",
-        "0.1.0",
-        json!({"dataset_id": id(&training), "holdout_dataset_id": id(&no_target)}),
-    )
-    .await;
+    let resp = server
+        .put_training_data(
+            &alice,
+            "diabetes-model",
+            "0.1.0",
+            json!({"dataset_id": id(&training), "holdout_dataset_id": id(&no_target)}),
+        )
+        .await;
     assert_invalid(resp, "TARGET_NOT_IN_DATASET", "holdout_dataset_id").await;
-    let resp = put_training_data(
-        &server,
-        &alice,
-        "diabetes-model",
-        "0.1.0",
-        json!({"dataset": id(&training)}),
-    )
-    .await;
+    let resp = server
+        .put_training_data(
+            &alice,
+            "diabetes-model",
+            "0.1.0",
+            json!({"dataset": id(&training)}),
+        )
+        .await;
     assert_error(resp, 422, "INVALID_FIELD").await;
 
     server
         .create_model(&alice, json!({"name": "untargeted"}))
         .await;
     let resp = server
-        .post("/api/v1/models/untargeted/versions")
-        .bearer_auth(&alice)
-        .json(&json!({}))
-        .send()
-        .await
-        .expect("version");
+        .as_user(&alice)
+        .post("/api/v1/models/untargeted/versions", json!({}))
+        .await;
     expect_json(resp, StatusCode::CREATED).await;
-    let resp = put_training_data(
-        &server,
-        &alice,
-        "untargeted",
-        "0.1.0",
-        json!({"dataset_id": id(&training)}),
-    )
-    .await;
+    let resp = server
+        .put_training_data(
+            &alice,
+            "untargeted",
+            "0.1.0",
+            json!({"dataset_id": id(&training)}),
+        )
+        .await;
     let body = assert_error(resp, 422, "MODEL_HAS_NO_TARGET").await;
     assert!(
         body["solution_msg"]
@@ -538,40 +504,38 @@ async fn training_data_is_assigned_checked_shown_and_cleared() {
     );
 
     // Bob may view the model but not change it; someone without access learns nothing.
-    let resp = put_training_data(
-        &server,
-        &bob,
-        "diabetes-model",
-        "0.1.0",
-        json!({"dataset_id": id(&training)}),
-    )
-    .await;
+    let resp = server
+        .put_training_data(
+            &bob,
+            "diabetes-model",
+            "0.1.0",
+            json!({"dataset_id": id(&training)}),
+        )
+        .await;
     assert_error(resp, 404, "MODEL_NOT_FOUND").await;
     let resp = server
-        .patch("/api/v1/models/diabetes-model/access")
-        .bearer_auth(&alice)
-        .json(&json!({"data": [{"username": "bob", "role": "VIEWER"}]}))
-        .send()
-        .await
-        .expect("share");
+        .as_user(&alice)
+        .patch(
+            "/api/v1/models/diabetes-model/access",
+            json!({"data": [{"username": "bob", "role": "VIEWER"}]}),
+        )
+        .await;
     expect_json(resp, StatusCode::OK).await;
-    let resp = put_training_data(
-        &server,
-        &bob,
-        "diabetes-model",
-        "0.1.0",
-        json!({"dataset_id": id(&training)}),
-    )
-    .await;
+    let resp = server
+        .put_training_data(
+            &bob,
+            "diabetes-model",
+            "0.1.0",
+            json!({"dataset_id": id(&training)}),
+        )
+        .await;
     assert_error(resp, 403, "FORBIDDEN").await;
 
     // In use: no deleting.
     let resp = server
+        .as_user(&alice)
         .delete(&format!("/api/v1/datasets/{}", id(&training)))
-        .bearer_auth(&alice)
-        .send()
-        .await
-        .expect("delete");
+        .await;
     let body = assert_error(resp, 409, "DATASET_IN_USE").await;
     assert!(
         body["error_msg"]
@@ -582,20 +546,16 @@ async fn training_data_is_assigned_checked_shown_and_cleared() {
     );
 
     let resp = server
+        .as_user(&alice)
         .delete("/api/v1/models/diabetes-model/versions/0.1.0/training-data")
-        .bearer_auth(&alice)
-        .send()
-        .await
-        .expect("clear");
+        .await;
     let cleared = expect_json(resp, StatusCode::OK).await;
     assert_eq!(cleared["training_dataset"], Value::Null);
     assert_eq!(cleared["holdout_dataset"], Value::Null);
     let resp = server
+        .as_user(&alice)
         .delete(&format!("/api/v1/datasets/{}", id(&training)))
-        .bearer_auth(&alice)
-        .send()
-        .await
-        .expect("delete");
+        .await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
 
     let events = server
@@ -623,12 +583,7 @@ async fn a_dataset_is_seen_by_its_uploader_admins_and_viewers_of_models_that_use
     .await;
     let path = format!("/api/v1/datasets/{}", id(&dataset));
 
-    let resp = server
-        .get(&path)
-        .bearer_auth(&bob)
-        .send()
-        .await
-        .expect("get");
+    let resp = server.as_user(&bob).get(&path).await;
     assert_error(resp, 404, "DATASET_NOT_FOUND").await;
     // Its page is a 404 page too.
     let bob_cookie = server
@@ -653,37 +608,32 @@ async fn a_dataset_is_seen_by_its_uploader_admins_and_viewers_of_models_that_use
         server.get_json("/api/v1/datasets", &bob).await["total_count"],
         0
     );
-    let resp = server
-        .delete(&path)
-        .bearer_auth(&bob)
-        .send()
-        .await
-        .expect("delete");
+    let resp = server.as_user(&bob).delete(&path).await;
     assert_error(resp, 404, "DATASET_NOT_FOUND").await;
     server.get_json(&path, &admin).await;
 
     // Bob cannot use what he cannot see, even on his own model.
     model_with_version(&server, &bob, "bobs-model", "target", "private").await;
-    let resp = put_training_data(
-        &server,
-        &bob,
-        "bobs-model",
-        "0.1.0",
-        json!({"dataset_id": id(&dataset)}),
-    )
-    .await;
+    let resp = server
+        .put_training_data(
+            &bob,
+            "bobs-model",
+            "0.1.0",
+            json!({"dataset_id": id(&dataset)}),
+        )
+        .await;
     assert_invalid(resp, "DATASET_NOT_FOUND", "dataset_id").await;
 
     // Once a model Bob can see uses it, he can see it (but not delete it).
     model_with_version(&server, &alice, "team-model", "target", "internal").await;
-    let resp = put_training_data(
-        &server,
-        &alice,
-        "team-model",
-        "0.1.0",
-        json!({"dataset_id": id(&dataset)}),
-    )
-    .await;
+    let resp = server
+        .put_training_data(
+            &alice,
+            "team-model",
+            "0.1.0",
+            json!({"dataset_id": id(&dataset)}),
+        )
+        .await;
     expect_json(resp, StatusCode::OK).await;
     let seen = server.get_json(&path, &bob).await;
     assert_eq!(seen["used_by"][0]["model"], "team-model");
@@ -691,30 +641,20 @@ async fn a_dataset_is_seen_by_its_uploader_admins_and_viewers_of_models_that_use
         server.get_json("/api/v1/datasets", &bob).await["total_count"],
         1
     );
-    let resp = server
-        .delete(&path)
-        .bearer_auth(&bob)
-        .send()
-        .await
-        .expect("delete");
+    let resp = server.as_user(&bob).delete(&path).await;
     assert_error(resp, 403, "FORBIDDEN").await;
-    let resp = put_training_data(
-        &server,
-        &bob,
-        "bobs-model",
-        "0.1.0",
-        json!({"dataset_id": id(&dataset)}),
-    )
-    .await;
+    let resp = server
+        .put_training_data(
+            &bob,
+            "bobs-model",
+            "0.1.0",
+            json!({"dataset_id": id(&dataset)}),
+        )
+        .await;
     expect_json(resp, StatusCode::OK).await;
 
     // Alice sees only the uses she can see when she tries to delete it.
-    let resp = server
-        .delete(&path)
-        .bearer_auth(&alice)
-        .send()
-        .await
-        .expect("delete");
+    let resp = server.as_user(&alice).delete(&path).await;
     let body = assert_error(resp, 409, "DATASET_IN_USE").await;
     let msg = body["error_msg"].as_str().expect("message");
     assert!(msg.contains("team-model 0.1.0 (training)"), "{msg}");
@@ -737,14 +677,14 @@ async fn datasets_and_training_data_survive_a_restart() {
         &fixture("diabetes.csv"),
     )
     .await;
-    let resp = put_training_data(
-        &server,
-        &token,
-        "churn",
-        "0.1.0",
-        json!({"dataset_id": id(&dataset)}),
-    )
-    .await;
+    let resp = server
+        .put_training_data(
+            &token,
+            "churn",
+            "0.1.0",
+            json!({"dataset_id": id(&dataset)}),
+        )
+        .await;
     expect_json(resp, StatusCode::OK).await;
 
     server.restart().await;
@@ -760,12 +700,9 @@ async fn datasets_and_training_data_survive_a_restart() {
 
     // A copy of the model keeps its versions' training data.
     let resp = server
-        .post("/api/v1/models/churn/copy")
-        .bearer_auth(&token)
-        .json(&json!({"name": "churn-copy"}))
-        .send()
-        .await
-        .expect("copy");
+        .as_user(&token)
+        .post("/api/v1/models/churn/copy", json!({"name": "churn-copy"}))
+        .await;
     expect_json(resp, StatusCode::CREATED).await;
     let copied = server
         .get_json("/api/v1/models/churn-copy/versions/0.1.0", &token)

@@ -19,12 +19,12 @@ async fn server_with_version(model: &str) -> (TestServer, String) {
     let token = server.user_with_token("alice", false);
     server.create_model(&token, json!({"name": model})).await;
     let created = server
-        .post(&format!("/api/v1/models/{model}/versions"))
-        .bearer_auth(&token)
-        .json(&json!({"publish": true}))
-        .send()
-        .await
-        .expect("POST a version");
+        .as_user(&token)
+        .post(
+            &format!("/api/v1/models/{model}/versions"),
+            json!({"publish": true}),
+        )
+        .await;
     let version = expect_json(created, StatusCode::CREATED).await;
     assert_eq!(version["version"], "0.1.0");
     assert_eq!(version["state"], "published");
@@ -318,15 +318,15 @@ async fn viewers_read_editors_import_and_outsiders_see_nothing() {
     let editor = server.user_with_token("eddie", false);
     let outsider = server.user_with_token("otto", false);
     let shared = server
-        .patch("/api/v1/models/churn/access")
-        .bearer_auth(&owner)
-        .json(&json!({"data": [
-            {"username": "vera", "role": "VIEWER"},
-            {"username": "eddie", "role": "EDITOR"}
-        ]}))
-        .send()
-        .await
-        .expect("PATCH access");
+        .as_user(&owner)
+        .patch(
+            "/api/v1/models/churn/access",
+            json!({"data": [
+                {"username": "vera", "role": "VIEWER"},
+                {"username": "eddie", "role": "EDITOR"}
+            ]}),
+        )
+        .await;
     expect_json(shared, StatusCode::OK).await;
     let import =
         json!({"feature_impacts": [{"feature_name": "tenure", "impact_unnormalized": 0.7}]});
@@ -351,29 +351,22 @@ async fn viewers_read_editors_import_and_outsiders_see_nothing() {
     let by_outsider = put_impact(&server, &outsider, "churn", &import).await;
     assert_error(by_outsider, 404, "MODEL_NOT_FOUND").await;
     let anonymous = server
-        .put(&impact_url("churn", "0.1.0"))
-        .json(&import)
-        .send()
-        .await
-        .expect("PUT");
+        .anonymous()
+        .put(&impact_url("churn", "0.1.0"), import)
+        .await;
     assert_error(anonymous, 401, "NOT_AUTHENTICATED").await;
 
     let no_version = server
+        .as_user(&owner)
         .get(&impact_url("churn", "9.9.9"))
-        .bearer_auth(&owner)
-        .send()
-        .await
-        .expect("GET");
+        .await;
     assert_error(no_version, 404, "VERSION_NOT_FOUND").await;
 
     // A public model's feature impact is public too.
     let opened = server
-        .patch("/api/v1/models/churn")
-        .bearer_auth(&owner)
-        .json(&json!({"visibility": "public"}))
-        .send()
-        .await
-        .expect("PATCH model");
+        .as_user(&owner)
+        .patch("/api/v1/models/churn", json!({"visibility": "public"}))
+        .await;
     expect_json(opened, StatusCode::OK).await;
     let public = get_impact(&server, None, "churn").await;
     assert_eq!(expect_json(public, StatusCode::OK).await, stored);

@@ -6,7 +6,6 @@ mod common;
 
 use common::{TestServer, assert_error, assert_invalid, expect_json};
 use reqwest::StatusCode;
-use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -45,31 +44,13 @@ fn fi_url(model: &str, version: &str) -> String {
 }
 
 async fn upload_dataset(server: &TestServer, token: &str, name: &str) -> String {
-    let form = Form::new().part(
-        "file",
-        Part::bytes(fixture(name)).file_name(name.to_owned()),
-    );
-    let resp = server
-        .post("/api/v1/datasets")
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .expect("POST /datasets");
-    let dataset = expect_json(resp, StatusCode::CREATED).await;
+    let dataset = server.upload_dataset(token, name, &fixture(name)).await;
     dataset["id"].as_str().expect("dataset id").to_owned()
 }
 
 async fn assign(server: &TestServer, token: &str, model: &str, version: &str, dataset: &str) {
-    let resp = server
-        .put(&format!(
-            "/api/v1/models/{model}/versions/{version}/training-data"
-        ))
-        .bearer_auth(token)
-        .json(&json!({"dataset_id": dataset}))
-        .send()
-        .await
-        .expect("PUT training-data");
+    let body = json!({"dataset_id": dataset});
+    let resp = server.put_training_data(token, model, version, body).await;
     expect_json(resp, StatusCode::OK).await;
 }
 
@@ -98,12 +79,9 @@ async fn diabetes(server: &TestServer, name: &str, onnx: Option<&str>) -> Setup 
 
 async fn start(server: &TestServer, setup: &Setup, body: Value) -> reqwest::Response {
     server
-        .post(&fi_url(&setup.model, "0.1.0"))
-        .bearer_auth(&setup.token)
-        .json(&body)
-        .send()
+        .as_user(&setup.token)
+        .post(&fi_url(&setup.model, "0.1.0"), body)
         .await
-        .expect("POST feature-impact")
 }
 
 async fn started(server: &TestServer, setup: &Setup, body: Value) -> String {
@@ -242,11 +220,9 @@ async fn an_onnx_model_gets_the_feature_impact_sklearn_finds() {
     let server = TestServer::start().await;
     let setup = diabetes(&server, "forest", Some("diabetes_random_forest.onnx")).await;
     let resp = server
+        .as_user(&setup.token)
         .get(&fi_url("forest", "0.1.0"))
-        .bearer_auth(&setup.token)
-        .send()
-        .await
-        .expect("GET");
+        .await;
     assert_error(resp, 404, "FEATURE_IMPACT_NOT_FOUND").await;
 
     let id = started(&server, &setup, json!({})).await;
@@ -395,12 +371,12 @@ async fn refusals_come_before_any_job_is_queued() {
     // Viewers may follow but not start.
     let viewer = server.user_with_token("onlooker", false);
     let resp = server
-        .patch("/api/v1/models/checked/access")
-        .bearer_auth(token)
-        .json(&json!({"data": [{"username": "onlooker", "role": "VIEWER"}]}))
-        .send()
-        .await
-        .expect("share");
+        .as_user(token)
+        .patch(
+            "/api/v1/models/checked/access",
+            json!({"data": [{"username": "onlooker", "role": "VIEWER"}]}),
+        )
+        .await;
     assert_eq!(resp.status(), StatusCode::OK);
     let as_viewer = Setup {
         token: viewer.clone(),
@@ -416,11 +392,9 @@ async fn refusals_come_before_any_job_is_queued() {
     let seen = job(&server, &viewer, &id).await;
     assert_eq!(seen["kind"], "feature_impact");
     let resp = server
+        .as_user(&viewer)
         .delete(&format!("/api/v1/jobs/{id}"))
-        .bearer_auth(&viewer)
-        .send()
-        .await
-        .expect("DELETE");
+        .await;
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
     let done = finished(&server, token, &id).await;
     assert_eq!(done["state"], "succeeded");
@@ -429,20 +403,16 @@ async fn refusals_come_before_any_job_is_queued() {
         50
     );
     let resp = server
+        .as_user(token)
         .delete(&format!("/api/v1/jobs/{id}"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("DELETE");
+        .await;
     assert_error(resp, 409, "JOB_FINISHED").await;
     // Outsiders do not learn the job exists.
     let outsider = server.user_with_token("outsider", false);
     let resp = server
+        .as_user(&outsider)
         .get(&format!("/api/v1/jobs/{id}"))
-        .bearer_auth(&outsider)
-        .send()
-        .await
-        .expect("GET");
+        .await;
     assert_error(resp, 404, "JOB_NOT_FOUND").await;
 }
 
@@ -483,11 +453,9 @@ async fn a_prediction_server_computes_and_can_be_canceled_or_down() {
     })
     .await;
     let resp = server
+        .as_user(&setup.token)
         .delete(&format!("/api/v1/jobs/{id}"))
-        .bearer_auth(&setup.token)
-        .send()
-        .await
-        .expect("DELETE");
+        .await;
     let canceling = expect_json(resp, StatusCode::OK).await;
     assert_eq!(
         canceling["state"], "canceling",

@@ -192,12 +192,9 @@ async fn upload_model(server: &TestServer, token: &str, model: &str, onnx: Vec<u
         .await;
     let form = Form::new().part("files", Part::bytes(onnx).file_name("model.onnx"));
     let resp = server
-        .post(&format!("/api/v1/models/{model}/versions"))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .expect("POST a version");
+        .as_user(token)
+        .post_form(&format!("/api/v1/models/{model}/versions"), form)
+        .await;
     let version = expect_json(resp, StatusCode::CREATED).await;
     version["files"][0]["model_check"].clone()
 }
@@ -287,28 +284,25 @@ async fn a_model_that_grows_while_predicting_fails_its_job_not_the_server() {
     }
     let form = Form::new().part("file", Part::bytes(csv.into_bytes()).file_name("rows.csv"));
     let resp = server
-        .post("/api/v1/datasets")
-        .bearer_auth(&token)
-        .multipart(form)
-        .send()
-        .await
-        .expect("POST /datasets");
+        .as_user(&token)
+        .post_form("/api/v1/datasets", form)
+        .await;
     let dataset = expect_json(resp, StatusCode::CREATED).await;
     let resp = server
-        .put("/api/v1/models/wide/versions/0.1.0/training-data")
-        .bearer_auth(&token)
-        .json(&json!({"dataset_id": dataset["id"]}))
-        .send()
-        .await
-        .expect("PUT training-data");
+        .as_user(&token)
+        .put(
+            "/api/v1/models/wide/versions/0.1.0/training-data",
+            json!({"dataset_id": dataset["id"]}),
+        )
+        .await;
     expect_json(resp, StatusCode::OK).await;
     let resp = server
-        .post("/api/v1/models/wide/versions/0.1.0/feature-impact")
-        .bearer_auth(&token)
-        .json(&json!({}))
-        .send()
-        .await
-        .expect("POST feature-impact");
+        .as_user(&token)
+        .post(
+            "/api/v1/models/wide/versions/0.1.0/feature-impact",
+            json!({}),
+        )
+        .await;
     let started = expect_json(resp, StatusCode::ACCEPTED).await;
     let job_url = format!(
         "/api/v1/jobs/{}",
@@ -353,11 +347,9 @@ async fn paging_is_bounded_and_next_is_null_past_the_end_of_every_list() {
         let sep = if list.contains('?') { '&' } else { '?' };
         for offset in ["9223372036854775807", "1000000001", "-1"] {
             let resp = server
+                .as_user(&admin)
                 .get(&format!("{list}{sep}offset={offset}"))
-                .bearer_auth(&admin)
-                .send()
-                .await
-                .expect("GET a list");
+                .await;
             let error = assert_error(resp, 422, "INVALID_PAGING").await;
             assert_eq!(error["field"], "offset", "{list}: {error}");
         }
@@ -381,12 +373,9 @@ async fn json_bodies_that_are_not_objects_are_refused_everywhere() {
 
     // The two that used to create something.
     let resp = server
-        .post("/api/v1/models")
-        .bearer_auth(&admin)
-        .json(&json!(["arraymodel", "desc"]))
-        .send()
-        .await
-        .expect("POST /models");
+        .as_user(&admin)
+        .post("/api/v1/models", json!(["arraymodel", "desc"]))
+        .await;
     let error = assert_error(resp, 422, "BODY_NOT_AN_OBJECT").await;
     assert!(
         error["error_msg"]
@@ -396,19 +385,14 @@ async fn json_bodies_that_are_not_objects_are_refused_everywhere() {
         "{error}"
     );
     let resp = server
+        .as_user(&admin)
         .get("/api/v1/models/arraymodel")
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .expect("GET");
+        .await;
     assert_error(resp, 404, "MODEL_NOT_FOUND").await;
     let resp = server
-        .post("/api/v1/models/target/versions")
-        .bearer_auth(&admin)
-        .json(&json!([null, null]))
-        .send()
-        .await
-        .expect("POST versions");
+        .as_user(&admin)
+        .post("/api/v1/models/target/versions", json!([null, null]))
+        .await;
     assert_error(resp, 422, "BODY_NOT_AN_OBJECT").await;
     let model = server.get_json("/api/v1/models/target", &admin).await;
     assert_eq!(model["version_count"], 0);
@@ -484,12 +468,9 @@ async fn refused_uploads_take_their_bytes_with_them() {
     csv.extend_from_slice(b",1\n");
     let form = Form::new().part("file", Part::bytes(csv).file_name("wide.csv"));
     let resp = server
-        .post("/api/v1/datasets")
-        .bearer_auth(&token)
-        .multipart(form)
-        .send()
-        .await
-        .expect("POST /datasets");
+        .as_user(&token)
+        .post_form("/api/v1/datasets", form)
+        .await;
     assert_error(resp, 422, "DATASET_ROW_TOO_LONG").await;
     assert_eq!(blob_files(&data), Vec::<String>::new());
 
@@ -512,12 +493,9 @@ async fn refused_uploads_take_their_bytes_with_them() {
 
     // A single file refused once its bytes arrived; the file kept before stays.
     let resp = server
-        .post("/api/v1/models/churn/versions")
-        .bearer_auth(&token)
-        .json(&json!({}))
-        .send()
-        .await
-        .expect("create a draft");
+        .as_user(&token)
+        .post("/api/v1/models/churn/versions", json!({}))
+        .await;
     let draft = expect_json(resp, StatusCode::CREATED).await;
     let version = draft["version"].as_str().expect("version").to_owned();
     let put = |path: &str, bytes: &'static [u8]| {
@@ -545,13 +523,11 @@ async fn refused_uploads_take_their_bytes_with_them() {
     assert_error(resp, 413, "TOO_MANY_FILES").await;
     assert_eq!(blob_files(&data), kept);
     let resp = server
+        .as_user(&token)
         .get(&format!(
             "/api/v1/models/churn/versions/{version}/files/kept.txt"
         ))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("GET");
+        .await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(resp.bytes().await.expect("body").as_ref(), b"kept");
 }
@@ -623,24 +599,21 @@ async fn copying_needs_editor_and_the_copy_says_where_it_came_from() {
         .await;
     for _ in 0..2 {
         let resp = server
-            .post("/api/v1/models/vault/versions")
-            .bearer_auth(&owner)
-            .json(&json!({}))
-            .send()
-            .await
-            .expect("create a version");
+            .as_user(&owner)
+            .post("/api/v1/models/vault/versions", json!({}))
+            .await;
         expect_json(resp, StatusCode::CREATED).await;
     }
     let resp = server
-        .patch("/api/v1/models/vault/access")
-        .bearer_auth(&owner)
-        .json(&json!({"data": [
-            {"username": "viewer", "role": "VIEWER"},
-            {"username": "editor", "role": "EDITOR"}
-        ]}))
-        .send()
-        .await
-        .expect("share");
+        .as_user(&owner)
+        .patch(
+            "/api/v1/models/vault/access",
+            json!({"data": [
+                {"username": "viewer", "role": "VIEWER"},
+                {"username": "editor", "role": "EDITOR"}
+            ]}),
+        )
+        .await;
     expect_json(resp, StatusCode::OK).await;
 
     let copy = |token: &str, name: &str| {
@@ -651,12 +624,7 @@ async fn copying_needs_editor_and_the_copy_says_where_it_came_from() {
             .send()
     };
     assert_error(copy(&viewer, "leak").await.expect("copy"), 403, "FORBIDDEN").await;
-    let resp = server
-        .get("/api/v1/models/leak")
-        .bearer_auth(&viewer)
-        .send()
-        .await
-        .expect("GET");
+    let resp = server.as_user(&viewer).get("/api/v1/models/leak").await;
     assert_error(resp, 404, "MODEL_NOT_FOUND").await;
 
     let made = expect_json(
@@ -709,12 +677,9 @@ async fn whole_numbers_may_be_written_as_floats() {
         .create_model(&token, json!({"name": "imported"}))
         .await;
     let resp = server
-        .post("/api/v1/models/imported/versions")
-        .bearer_auth(&token)
-        .json(&json!({}))
-        .send()
-        .await
-        .expect("create a version");
+        .as_user(&token)
+        .post("/api/v1/models/imported/versions", json!({}))
+        .await;
     expect_json(resp, StatusCode::CREATED).await;
     let import = |row_count: Value| {
         server
@@ -733,11 +698,11 @@ async fn whole_numbers_may_be_written_as_floats() {
     assert_eq!(error["field"], "row_count", "{error}");
 
     let resp = server
-        .post("/api/v1/tokens")
-        .bearer_auth(&token)
-        .json(&json!({"name": "ci", "expires_in_days": 30.0}))
-        .send()
-        .await
-        .expect("POST token");
+        .as_user(&token)
+        .post(
+            "/api/v1/tokens",
+            json!({"name": "ci", "expires_in_days": 30.0}),
+        )
+        .await;
     expect_json(resp, StatusCode::CREATED).await;
 }

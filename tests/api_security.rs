@@ -176,12 +176,9 @@ async fn assert_page_is_csp_clean(server: &TestServer, path: &str, cookie: Optio
 
 async fn create_token_rest(server: &TestServer, token: &str, name: &str) -> Response {
     server
-        .post("/api/v1/tokens")
-        .bearer_auth(token)
-        .json(&json!({"name": name}))
-        .send()
+        .as_user(token)
+        .post("/api/v1/tokens", json!({"name": name}))
         .await
-        .expect("POST /api/v1/tokens")
 }
 
 async fn create_token_with_cookie(server: &TestServer, cookie: &str, name: &str) -> Response {
@@ -255,30 +252,21 @@ async fn rest_answers_and_errors_get_the_strict_policy() {
     let server = TestServer::start().await;
     let token = server.user_with_token("alice", false);
 
-    let me = server
-        .get("/api/v1/me")
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("GET /me");
+    let me = server.as_user(&token).get("/api/v1/me").await;
     assert_eq!(me.status(), StatusCode::OK);
     assert_strict_headers(&me, "GET /api/v1/me");
 
-    let anonymous = server.get("/api/v1/me").send().await.expect("GET /me");
+    let anonymous = server.anonymous().get("/api/v1/me").await;
     assert_strict_headers(&anonymous, "a 401");
     assert_error(anonymous, 401, "NOT_AUTHENTICATED").await;
 
-    let missing = server.get("/api/v1/nothing").send().await.expect("GET");
+    let missing = server.anonymous().get("/api/v1/nothing").await;
     assert_strict_headers(&missing, "an unknown endpoint");
 
-    let spec = server
-        .get("/api/v1/openapi.json")
-        .send()
-        .await
-        .expect("GET");
+    let spec = server.anonymous().get("/api/v1/openapi.json").await;
     assert_strict_headers(&spec, "the OpenAPI document");
 
-    let health = server.get("/healthz").send().await.expect("GET /healthz");
+    let health = server.anonymous().get("/healthz").await;
     assert_strict_headers(&health, "/healthz");
 }
 
@@ -317,11 +305,9 @@ async fn downloads_get_the_strict_policy_and_stay_attachments() {
         .await;
 
     let file = server
+        .as_user(&token)
         .get("/api/v1/models/m/versions/0.1.0/files/report.html")
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("GET a file");
+        .await;
     assert_eq!(file.status(), StatusCode::OK);
     assert_strict_headers(&file, "a file download");
     assert!(
@@ -331,11 +317,9 @@ async fn downloads_get_the_strict_policy_and_stay_attachments() {
     assert_eq!(file.bytes().await.expect("the file").as_ref(), page);
 
     let zip = server
+        .as_user(&token)
         .get("/api/v1/models/m/versions/0.1.0/download")
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("GET the zip");
+        .await;
     assert_eq!(zip.status(), StatusCode::OK);
     assert_strict_headers(&zip, "a version download");
     assert!(header(zip.headers(), CONTENT_DISPOSITION).starts_with("attachment"));
@@ -417,11 +401,9 @@ async fn token_creation_past_the_hourly_limit_is_429_on_rest_and_the_tokens_page
         .expect("a token id")
         .to_owned();
     let revoked = server
+        .as_user(&token)
         .delete(&format!("/api/v1/tokens/{id}"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("DELETE a token");
+        .await;
     assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
     assert_error(
         create_token_rest(&server, &token, "after-revoking").await,

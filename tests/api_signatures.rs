@@ -8,7 +8,6 @@ mod common;
 use common::{TestServer, assert_error, default_password, expect_json};
 use prost::Message;
 use reqwest::StatusCode;
-use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 use tract_onnx::pb::tensor_proto::DataType;
 use tract_onnx::pb::tensor_shape_proto::{Dimension, dimension};
@@ -233,12 +232,9 @@ async fn changing_a_drafts_files_reads_its_signature_again() {
     let token = server.user_with_token("alice", false);
     server.create_model(&token, json!({"name": "draft"})).await;
     let created = server
-        .post("/api/v1/models/draft/versions")
-        .bearer_auth(&token)
-        .json(&json!({}))
-        .send()
-        .await
-        .expect("POST a version");
+        .as_user(&token)
+        .post("/api/v1/models/draft/versions", json!({}))
+        .await;
     let created = expect_json(created, StatusCode::CREATED).await;
     assert_eq!(created["signature"], Value::Null);
 
@@ -254,12 +250,7 @@ async fn changing_a_drafts_files_reads_its_signature_again() {
     let version = get_version(&server, &token, "draft", "0.1.0").await;
     assert_eq!(names(&version["signature"]["inputs"]), ["age", "bmi"]);
 
-    let resp = server
-        .delete(file_url)
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("DELETE MLmodel");
+    let resp = server.as_user(&token).delete(file_url).await;
     assert!(resp.status().is_success(), "{}", resp.status());
     let version = get_version(&server, &token, "draft", "0.1.0").await;
     assert_eq!(version["signature"], Value::Null);
@@ -267,27 +258,11 @@ async fn changing_a_drafts_files_reads_its_signature_again() {
 }
 
 async fn diabetes_training_data(server: &TestServer, token: &str, model: &str, version: &str) {
-    let form = Form::new().part(
-        "file",
-        Part::bytes(fixture("diabetes.csv")).file_name("diabetes.csv"),
-    );
-    let resp = server
-        .post("/api/v1/datasets")
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .expect("POST /datasets");
-    let dataset = expect_json(resp, StatusCode::CREATED).await;
-    let resp = server
-        .put(&format!(
-            "/api/v1/models/{model}/versions/{version}/training-data"
-        ))
-        .bearer_auth(token)
-        .json(&json!({"dataset_id": dataset["id"]}))
-        .send()
-        .await
-        .expect("PUT training-data");
+    let dataset = server
+        .upload_dataset(token, "diabetes.csv", &fixture("diabetes.csv"))
+        .await;
+    let body = json!({"dataset_id": dataset["id"]});
+    let resp = server.put_training_data(token, model, version, body).await;
     expect_json(resp, StatusCode::OK).await;
 }
 
@@ -298,14 +273,12 @@ async fn start_feature_impact(
     version: &str,
 ) -> reqwest::Response {
     server
-        .post(&format!(
-            "/api/v1/models/{model}/versions/{version}/feature-impact"
-        ))
-        .bearer_auth(token)
-        .json(&json!({}))
-        .send()
+        .as_user(token)
+        .post(
+            &format!("/api/v1/models/{model}/versions/{version}/feature-impact"),
+            json!({}),
+        )
         .await
-        .expect("POST feature-impact")
 }
 
 #[tokio::test]

@@ -25,11 +25,9 @@ async fn published_model(server: &TestServer, token: &str, name: &str) -> Value 
     let deadline = Instant::now() + Duration::from_secs(180);
     loop {
         let resp = server
+            .as_user(token)
             .get(&format!("/api/v1/models/{name}/versions?state=published"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("GET versions");
+            .await;
         if resp.status() == StatusCode::OK {
             let list: Value = resp.json().await.expect("json");
             let model = server
@@ -53,10 +51,9 @@ async fn the_setup_page_loads_the_demo_in_one_click() {
     let server = TestServer::start().await;
     let token = setup_token(&server.log()).expect("the log names a setup link");
     let page = server
+        .anonymous()
         .get(&format!("/setup?token={token}"))
-        .send()
         .await
-        .expect("GET setup")
         .text()
         .await
         .expect("body");

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{TestServer, assert_error, assert_invalid, expect_json};
+use common::{TestServer, assert_error, assert_invalid, expect_json, file_url};
 use reqwest::StatusCode;
 use reqwest::header::RANGE;
 use serde_json::{Value, json};
@@ -34,22 +34,13 @@ async fn server_with_versions(model: &str, visibility: &str) -> (TestServer, Str
     (server, token)
 }
 
-fn file_url(model: &str, version: &str, path: &str) -> String {
-    format!("/api/v1/models/{model}/versions/{version}/files/{path}")
-}
-
 fn zip_url(model: &str, version: &str) -> String {
     format!("/api/v1/models/{model}/versions/{version}/download")
 }
 
 /// GETs `path` in full, asserting 200, and answers how many bytes came.
 async fn download(server: &TestServer, token: &str, path: &str) -> usize {
-    let resp = server
-        .get(path)
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("download");
+    let resp = server.as_user(token).get(path).await;
     assert_eq!(resp.status(), StatusCode::OK, "{path}");
     resp.bytes().await.expect("body").len()
 }
@@ -59,12 +50,6 @@ fn today() -> String {
         .date_naive()
         .format("%Y-%m-%d")
         .to_string()
-}
-
-async fn version_json(server: &TestServer, token: &str, model: &str, version: &str) -> Value {
-    server
-        .get_json(&format!("/api/v1/models/{model}/versions/{version}"), token)
-        .await
 }
 
 /// Counting does not hold up the download, so it lands a moment after the response: waits until
@@ -78,13 +63,13 @@ async fn wait_for_count(
     expected: i64,
 ) -> Value {
     for _ in 0..100 {
-        let v = version_json(server, token, model, version).await;
+        let v = server.get_version(token, model, version).await;
         if v["download_count"] == expected {
             return v;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let v = version_json(server, token, model, version).await;
+    let v = server.get_version(token, model, version).await;
     panic!("download_count never became {expected}: {v}");
 }
 
@@ -103,7 +88,7 @@ async fn file_and_zip_downloads_are_counted_per_version_and_day() {
     let after = today();
     let day = version["last_download_at"].as_str().expect("a day");
     assert!(day == before || day == after, "{version}");
-    let untouched = version_json(&server, &token, "churn", "0.2.0").await;
+    let untouched = server.get_version(&token, "churn", "0.2.0").await;
     assert_eq!(untouched["download_count"], 0, "{untouched}");
     assert_eq!(untouched["last_download_at"], Value::Null, "{untouched}");
     // The list carries the same figures.
@@ -154,11 +139,9 @@ async fn file_and_zip_downloads_are_counted_per_version_and_day() {
 
     // The counts go with the version.
     let resp = server
+        .as_user(&token)
         .delete("/api/v1/models/churn/versions/0.1.0")
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("DELETE");
+        .await;
     assert_eq!(resp.status(), StatusCode::OK);
     let model = server.get_json("/api/v1/models/churn", &token).await;
     assert_eq!(model["download_count"], 0, "{model}");
@@ -209,7 +192,7 @@ async fn ranges_from_a_later_byte_and_head_requests_are_not_counted() {
     wait_for_count(&server, &token, "ranged", "0.1.0", 1).await;
     // Nothing else arrives later.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let version = version_json(&server, &token, "ranged", "0.1.0").await;
+    let version = server.get_version(&token, "ranged", "0.1.0").await;
     assert_eq!(version["download_count"], 1, "{version}");
     let figures = server
         .get_json("/api/v1/models/ranged/downloads?days=1", &token)
@@ -225,17 +208,14 @@ async fn downloads_of_a_private_model_are_not_found_for_others() {
     wait_for_count(&server, &token, "secret", "0.1.0", 1).await;
     let bob = server.user_with_token("bob", false);
     let resp = server
+        .as_user(&bob)
         .get("/api/v1/models/secret/downloads")
-        .bearer_auth(&bob)
-        .send()
-        .await
-        .expect("GET as bob");
+        .await;
     assert_error(resp, 404, "MODEL_NOT_FOUND").await;
     let resp = server
+        .anonymous()
         .get("/api/v1/models/secret/downloads")
-        .send()
-        .await
-        .expect("GET anonymously");
+        .await;
     assert_error(resp, 404, "MODEL_NOT_FOUND").await;
 
     // A public model's figures are for anyone, and anyone's downloads count.
@@ -246,17 +226,15 @@ async fn downloads_of_a_private_model_are_not_found_for_others() {
         .upload_version(&token, "open", &[("weights.bin", b"open")])
         .await;
     let resp = server
+        .anonymous()
         .get(&file_url("open", "0.1.0", "weights.bin"))
-        .send()
-        .await
-        .expect("anonymous download");
+        .await;
     assert_eq!(resp.status(), StatusCode::OK);
     wait_for_count(&server, &token, "open", "0.1.0", 1).await;
     let resp = server
+        .anonymous()
         .get("/api/v1/models/open/downloads")
-        .send()
-        .await
-        .expect("GET anonymously");
+        .await;
     let figures = expect_json(resp, StatusCode::OK).await;
     assert_eq!(figures["total"], 1, "{figures}");
 }
@@ -266,19 +244,15 @@ async fn a_window_outside_one_to_365_days_is_refused() {
     let (server, token) = server_with_versions("windows", "private").await;
     for days in ["0", "366", "-3"] {
         let resp = server
+            .as_user(&token)
             .get(&format!("/api/v1/models/windows/downloads?days={days}"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("GET");
+            .await;
         assert_invalid(resp, "INVALID_FIELD", "days").await;
     }
     let resp = server
+        .as_user(&token)
         .get("/api/v1/models/windows/downloads?days=many")
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("GET");
+        .await;
     assert_error(resp, 400, "INVALID_QUERY").await;
     let year = server
         .get_json("/api/v1/models/windows/downloads?days=365", &token)

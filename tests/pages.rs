@@ -22,7 +22,7 @@ fn setup_token(log: &str) -> Option<String> {
 #[tokio::test]
 async fn unknown_page_is_a_404_page() {
     let server = TestServer::start().await;
-    let resp = server.get("/no/such/page").send().await.expect("GET");
+    let resp = server.anonymous().get("/no/such/page").await;
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
     let body = resp.text().await.expect("body");
     assert!(body.contains("Page not found"), "{body}");
@@ -140,13 +140,12 @@ async fn setup_link_creates_the_first_admin_once() {
     assert_eq!(token.len(), 64);
 
     let page = server
+        .anonymous()
         .get(&format!("/setup?token={token}"))
-        .send()
-        .await
-        .expect("GET");
+        .await;
     let body = page.text().await.expect("body");
     assert!(body.contains("Create admin"), "{body}");
-    let bad = server.get("/setup?token=0000").send().await.expect("GET");
+    let bad = server.anonymous().get("/setup?token=0000").await;
     assert!(
         bad.text()
             .await
@@ -185,10 +184,9 @@ async fn setup_link_creates_the_first_admin_once() {
     assert!(back.contains("__err="), "{back}");
     let back_path = back.trim_start_matches(&server.origin()).to_owned();
     let shown = server
+        .anonymous()
         .get(&back_path)
-        .send()
         .await
-        .expect("GET")
         .text()
         .await
         .expect("body");
@@ -252,12 +250,7 @@ async fn token_created_without_javascript_is_shown_exactly_once() {
         .expect("the page shows the new token");
     assert_eq!(shown.len(), 4 + 48, "{shown}");
     // The secret shown is a working token.
-    let me = server
-        .get("/api/v1/me")
-        .bearer_auth(&shown)
-        .send()
-        .await
-        .expect("GET /me");
+    let me = server.as_user(&shown).get("/api/v1/me").await;
     assert_eq!(me.status(), StatusCode::OK);
 
     let second = page(&server)
@@ -504,7 +497,7 @@ async fn model_card_is_rendered_sanitized() {
             }),
         )
         .await;
-    let page = server.get("/models/carded").send().await.expect("GET");
+    let page = server.anonymous().get("/models/carded").await;
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.expect("body");
     let card = html

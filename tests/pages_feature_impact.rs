@@ -27,21 +27,18 @@ async fn setup() -> (TestServer, String, String) {
         .await;
     for _ in 0..2 {
         let created = server
-            .post("/api/v1/models/housing/versions")
-            .bearer_auth(&token)
-            .json(&json!({"publish": true}))
-            .send()
-            .await
-            .expect("POST a version");
+            .as_user(&token)
+            .post("/api/v1/models/housing/versions", json!({"publish": true}))
+            .await;
         expect_json(created, StatusCode::CREATED).await;
     }
     let imported = server
-        .put("/api/v1/models/housing/versions/0.1.0/feature-impact")
-        .bearer_auth(&token)
-        .json(&features(30))
-        .send()
-        .await
-        .expect("PUT feature impact");
+        .as_user(&token)
+        .put(
+            "/api/v1/models/housing/versions/0.1.0/feature-impact",
+            features(30),
+        )
+        .await;
     expect_json(imported, StatusCode::OK).await;
     let cookie = server
         .login_cookie("alice", &default_password("alice"))
@@ -133,12 +130,9 @@ async fn the_comparison_page_sets_both_versions_feature_impacts_side_by_side() {
     b["feature_impacts"][0]["feature_name"] = json!("f02");
     b["feature_impacts"][2]["feature_name"] = json!("extra");
     let imported = server
-        .put("/api/v1/models/housing/versions/0.2.0/feature-impact")
-        .bearer_auth(&token)
-        .json(&b)
-        .send()
-        .await
-        .expect("PUT feature impact");
+        .as_user(&token)
+        .put("/api/v1/models/housing/versions/0.2.0/feature-impact", b)
+        .await;
     expect_json(imported, StatusCode::OK).await;
 
     let html = page(&server, &cookie, "/models/housing/compare?a=0.1.0&b=0.2.0").await;

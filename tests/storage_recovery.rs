@@ -64,12 +64,9 @@ async fn setup(server: &TestServer) -> String {
 
 async fn create_draft(server: &TestServer, token: &str) -> Value {
     let resp = server
-        .post("/api/v1/models/churn/versions")
-        .bearer_auth(token)
-        .json(&json!({}))
-        .send()
-        .await
-        .expect("create a draft");
+        .as_user(token)
+        .post("/api/v1/models/churn/versions", json!({}))
+        .await;
     expect_json(resp, StatusCode::CREATED).await
 }
 
@@ -123,11 +120,9 @@ async fn a_client_that_goes_away_mid_file_leaves_nothing_behind() {
         .await;
     assert_eq!(files["count"], 0, "no half-visible file: {files}");
     let resp = server
+        .as_user(&token)
         .get("/api/v1/models/churn/versions/0.1.0/files/weights.bin")
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("GET the file");
+        .await;
     assert_error(resp, 404, "FILE_NOT_FOUND").await;
 }
 
@@ -252,18 +247,14 @@ async fn a_server_killed_mid_upload_marks_the_version_failed_and_cleans_up() {
         .expect("promote");
     assert_error(resp, 409, "VERSION_CANNOT_BE_PRIMARY").await;
     let resp = server
-        .post("/api/v1/models/churn/versions/0.1.0/publish")
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("publish");
+        .as_user(&token)
+        .post("/api/v1/models/churn/versions/0.1.0/publish", Value::Null)
+        .await;
     assert_error(resp, 409, "VERSION_NOT_READY").await;
     let resp = server
+        .as_user(&token)
         .delete("/api/v1/models/churn/versions/0.1.0")
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("delete");
+        .await;
     let deleted = expect_json(resp, StatusCode::OK).await;
     assert_eq!(deleted["model_deleted"], true);
 }
@@ -309,11 +300,9 @@ async fn a_version_cut_off_by_a_kill_is_never_latest_and_serves_no_files() {
     assert_eq!(latest["version"], "0.1.0", "{latest}");
     for path in ["download", "files/notes.txt", "files/weights.bin"] {
         let resp = server
+            .as_user(&token)
             .get(&format!("/api/v1/models/churn/versions/1.0.0/{path}"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("GET a file of the failed version");
+            .await;
         let error = assert_error(resp, 409, "VERSION_NOT_READY").await;
         assert!(
             error["error_msg"]
@@ -346,16 +335,7 @@ async fn a_version_cut_off_by_a_kill_is_never_latest_and_serves_no_files() {
 }
 
 async fn put_file(server: &TestServer, token: &str, version: &str, path: &str, bytes: &[u8]) {
-    let resp = server
-        .client
-        .put(server.url(&format!(
-            "/api/v1/models/churn/versions/{version}/files/{path}"
-        )))
-        .bearer_auth(token)
-        .body(bytes.to_vec())
-        .send()
-        .await
-        .expect("PUT a file");
+    let resp = server.put_file(token, "churn", version, path, bytes).await;
     assert!(resp.status().is_success(), "PUT {path}: {}", resp.status());
 }
 
@@ -387,12 +367,12 @@ async fn identical_bytes_are_stored_once_and_the_sweep_removes_only_unused_ones(
     );
 
     let resp = server
-        .post("/api/v1/models/churn/versions")
-        .bearer_auth(&token)
-        .json(&json!({"base_version": "0.1.0", "delete_paths": ["b.bin"]}))
-        .send()
-        .await
-        .expect("version from a base");
+        .as_user(&token)
+        .post(
+            "/api/v1/models/churn/versions",
+            json!({"base_version": "0.1.0", "delete_paths": ["b.bin"]}),
+        )
+        .await;
     let second = expect_json(resp, StatusCode::CREATED).await;
     assert_eq!(second["version"], "0.2.0");
     put_file(
@@ -406,11 +386,9 @@ async fn identical_bytes_are_stored_once_and_the_sweep_removes_only_unused_ones(
     assert_eq!(stored_files(&server.data_dir()).0.len(), 3);
 
     let resp = server
+        .as_user(&token)
         .delete("/api/v1/models/churn/versions/0.1.0")
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("delete the first version");
+        .await;
     expect_json(resp, StatusCode::OK).await;
 
     let out = server.cli(&["storage", "sweep", "--grace-seconds", "0"], "");
@@ -429,11 +407,9 @@ async fn identical_bytes_are_stored_once_and_the_sweep_removes_only_unused_ones(
         ("c.bin", b"new in the second version"),
     ] {
         let resp = server
+            .as_user(&token)
             .get(&format!("/api/v1/models/churn/versions/0.2.0/files/{path}"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("download");
+            .await;
         assert_eq!(resp.status(), StatusCode::OK, "{path}");
         assert_eq!(resp.bytes().await.expect("bytes").as_ref(), bytes, "{path}");
     }

@@ -18,24 +18,6 @@ fn output_text(out: &std::process::Output) -> String {
     )
 }
 
-async fn upload(server: &TestServer, token: &str, model: &str, files: &[(&str, &[u8])]) -> Value {
-    let mut form = Form::new();
-    for (path, bytes) in files {
-        form = form.part(
-            "files",
-            Part::bytes(bytes.to_vec()).file_name((*path).to_owned()),
-        );
-    }
-    let resp = server
-        .post(&format!("/api/v1/models/{model}/versions"))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .expect("POST a version");
-    expect_json(resp, StatusCode::CREATED).await
-}
-
 /// A version list without what names the server's own address (the usage snippets).
 fn without_snippets(mut list: Value) -> Value {
     if let Some(items) = list["data"].as_array_mut() {
@@ -49,12 +31,7 @@ fn without_snippets(mut list: Value) -> Value {
 }
 
 async fn download(server: &TestServer, token: &str, path: &str) -> Vec<u8> {
-    let resp = server
-        .get(path)
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("download");
+    let resp = server.as_user(token).get(path).await;
     assert_eq!(resp.status(), StatusCode::OK, "{path}");
     resp.bytes().await.expect("body").to_vec()
 }
@@ -72,14 +49,16 @@ async fn a_registry_moves_to_another_backend_with_everything_in_it() {
         )
         .await;
     let weights: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
-    upload(
-        &source,
-        &token,
-        "churn",
-        &[("weights.bin", &weights), ("README.md", b"# v1")],
-    )
-    .await;
-    upload(&source, &token, "churn", &[("weights.bin", b"second")]).await;
+    source
+        .upload_version(
+            &token,
+            "churn",
+            &[("weights.bin", &weights), ("README.md", b"# v1")],
+        )
+        .await;
+    source
+        .upload_version(&token, "churn", &[("weights.bin", b"second")])
+        .await;
     let resp = source
         .put("/api/v1/models/churn/aliases/production")
         .bearer_auth(&token)

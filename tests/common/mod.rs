@@ -1,6 +1,19 @@
 //! Black-box test harness: runs the real `modelyard` binary on a free port with its own data
-//! directory, and offers the few helpers the HTTP tests share (users, tokens, sign-in, errors).
+//! directory, and offers the few helpers the HTTP tests share (users, tokens, sign-in, errors);
+//! `client` holds a typed client over the REST API, `versions` what the version tests share and
+//! `access` sharing a model.
 #![allow(dead_code)]
+
+mod access;
+mod client;
+mod versions;
+// Each test crate uses some of these; the others are unused there.
+#[allow(unused_imports)]
+pub use access::*;
+#[allow(unused_imports)]
+pub use client::*;
+#[allow(unused_imports)]
+pub use versions::*;
 
 use reqwest::header::{CONTENT_TYPE, COOKIE, ORIGIN, SET_COOKIE};
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
@@ -460,62 +473,6 @@ impl TestServer {
     pub fn with_cookie(&self, request: RequestBuilder, cookie: &str) -> RequestBuilder {
         request.header(COOKIE, cookie).header(ORIGIN, self.origin())
     }
-
-    /// Creates a model with a token and returns the created model object.
-    pub async fn create_model(&self, token: &str, body: Value) -> Value {
-        let resp = self
-            .post("/api/v1/models")
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .expect("POST /api/v1/models");
-        expect_json(resp, StatusCode::CREATED).await
-    }
-
-    /// Uploads a version of `model` as CI does: one multipart POST with `files` (relative path
-    /// and bytes); asserts 201 and returns the version.
-    pub async fn upload_version(&self, token: &str, model: &str, files: &[(&str, &[u8])]) -> Value {
-        self.upload_version_with(token, model, &[], files).await
-    }
-
-    /// [`TestServer::upload_version`] with text fields (description, metrics, bump, …) first.
-    pub async fn upload_version_with(
-        &self,
-        token: &str,
-        model: &str,
-        fields: &[(&str, &str)],
-        files: &[(&str, &[u8])],
-    ) -> Value {
-        let mut form = reqwest::multipart::Form::new();
-        for (name, value) in fields {
-            form = form.text((*name).to_owned(), (*value).to_owned());
-        }
-        for (path, bytes) in files {
-            let part =
-                reqwest::multipart::Part::bytes(bytes.to_vec()).file_name((*path).to_owned());
-            form = form.part("files", part);
-        }
-        let resp = self
-            .post(&format!("/api/v1/models/{model}/versions"))
-            .bearer_auth(token)
-            .multipart(form)
-            .send()
-            .await
-            .expect("POST a version");
-        expect_json(resp, StatusCode::CREATED).await
-    }
-
-    /// GET a path with a token and return the JSON body, asserting 200.
-    pub async fn get_json(&self, path: &str, token: &str) -> Value {
-        let resp = self
-            .get(path)
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
-        expect_json(resp, StatusCode::OK).await
-    }
 }
 
 impl Drop for TestServer {
@@ -665,6 +622,21 @@ pub async fn assert_error(resp: Response, status: u16, code: &str) -> Value {
         );
     }
     body
+}
+
+/// Asserts one case of a table of requests: `status`, and for an error (400 and up) its
+/// `error_code` as [`assert_error`] does. Answers the JSON body (`Null` for 204 No Content).
+pub async fn assert_answer(resp: Response, status: u16, code: &str) -> Value {
+    if status >= 400 {
+        return assert_error(resp, status, code).await;
+    }
+    if status == 204 {
+        let url = resp.url().clone();
+        assert_eq!(resp.status().as_u16(), 204, "unexpected status from {url}");
+        return Value::Null;
+    }
+    let status = StatusCode::from_u16(status).expect("a status code");
+    expect_json(resp, status).await
 }
 
 /// The response's Content-Type, or "" when it has none.
