@@ -7,13 +7,13 @@ use crate::domain::version::Version;
 use crate::server::auth::Caller;
 use crate::server::error::AppResult;
 use crate::server::rest::extract::{ApiJson, ApiQuery};
-use crate::server::rest::multipart::MultipartForm;
+use crate::server::rest::multipart::{self, MultipartForm};
 use crate::server::rest::openapi::says;
 use crate::server::services::datasets;
 use crate::server::state::AppState;
 use axum::Json;
 use axum::extract::{Path, Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -53,12 +53,7 @@ pub async fn create_dataset(
     caller: Caller,
     request: Request,
 ) -> AppResult<(StatusCode, Json<Dataset>)> {
-    let multipart_body = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
-    if !multipart_body {
+    if !multipart::is_multipart(request.headers()) {
         return Err(ApiError::new(
             415,
             "UNSUPPORTED_MEDIA_TYPE",

@@ -18,6 +18,14 @@ use std::time::Duration;
 const DRAIN_MAX_BYTES: u64 = 64 * 1024 * 1024;
 const DRAIN_MAX_TIME: Duration = Duration::from_secs(10);
 
+/// Whether a request's body is sent as `multipart/form-data`.
+pub fn is_multipart(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"))
+}
+
 /// A `multipart/form-data` body, read one part at a time.
 pub struct MultipartForm(Multipart);
 

@@ -70,13 +70,6 @@ impl utoipa::PartialSchema for VersionUpload {
 
 impl utoipa::ToSchema for VersionUpload {}
 
-fn is_multipart(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"))
-}
-
 #[utoipa::path(
     get, path = "/api/v1/models/{model}/versions", tag = "versions",
     summary = "A model's versions, newest first",
@@ -118,7 +111,7 @@ pub async fn create_version(
     Path(model): Path<String>,
     request: Request,
 ) -> AppResult<(StatusCode, Json<Version>)> {
-    let version = if is_multipart(request.headers()) {
+    let version = if multipart::is_multipart(request.headers()) {
         let form = MultipartForm::from_request(request, &state).await?;
         uploads::create_version_from_form(&state, &caller, &model, form).await?
     } else if is_json(request.headers()) {
