@@ -17,25 +17,15 @@ set -euo pipefail
 
 command=${1:-}
 requirements="$(cd "$(dirname "$0")" && pwd)/fuzz-requirements.txt"
-venv="${XDG_CACHE_HOME:-$HOME/.cache}/modelyard/venv-fuzz-$(sha256sum "$requirements" | cut -c1-16)"
+source "$(dirname "$0")/venv.sh"
+venv=$(venv_for fuzz "$requirements")
 examples=${MODELYARD_FUZZ_EXAMPLES:-50}
 budget=${MODELYARD_FUZZ_SECONDS:-600}
 
 say() { printf '%s\n' "$*" >&2; }
 
 install() {
-  [ -f "$venv/.complete" ] && return
-  say "Installing schemathesis (scripts/fuzz-requirements.txt) into $venv (PyPI)..."
-  rm -rf "$venv"
-  python3 -m venv "$venv" ||
-    { say "python3 -m venv failed: install Python 3 with venv (Debian: python3-venv)"; exit 1; }
-  "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
-    -r "$requirements" >&2
-  touch "$venv/.complete"
-}
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  install_venv "$venv" "$requirements" schemathesis --only-binary=:all:
 }
 
 healthy() {

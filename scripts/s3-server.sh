@@ -16,7 +16,8 @@ command=${1:-}
 state=${2:-${MODELYARD_S3_STATE_DIR:-${TMPDIR:-/tmp}/modelyard-s3}}
 bucket=${MODELYARD_TEST_S3_BUCKET:-modelyard-test}
 requirements="$(cd "$(dirname "$0")" && pwd)/s3-server-requirements.txt"
-venv="${XDG_CACHE_HOME:-$HOME/.cache}/modelyard/venv-s3-$(sha256sum "$requirements" | cut -c1-16)"
+source "$(dirname "$0")/venv.sh"
+venv=$(venv_for s3 "$requirements")
 
 say() { printf '%s\n' "$*" >&2; }
 
@@ -29,17 +30,7 @@ running() {
 }
 
 install() {
-  [ -f "$venv/.complete" ] && return
-  say "Installing moto (scripts/s3-server-requirements.txt) into $venv (PyPI)..."
-  rm -rf "$venv"
-  python3 -m venv "$venv" ||
-    { say "python3 -m venv failed: install Python 3 with venv (Debian: python3-venv)"; exit 1; }
-  "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$requirements" >&2
-  touch "$venv/.complete"
-}
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  install_venv "$venv" "$requirements" moto
 }
 
 # One HTTP request with Python (curl may be missing); exits non-zero unless the status is 2xx.
