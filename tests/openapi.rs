@@ -8,7 +8,7 @@ mod common;
 
 use common::*;
 use reqwest::multipart::{Form, Part};
-use reqwest::{RequestBuilder, StatusCode};
+use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
@@ -142,339 +142,253 @@ fn csv_form(name: &str) -> Form {
     )
 }
 
+/// One call of the contract test: who calls (a token, or "" for nobody), the request, the
+/// documented route it exercises and the status it must answer.
+struct Case {
+    who: String,
+    method: Method,
+    path: String,
+    body: Option<Body>,
+    header: Option<(&'static str, String)>,
+    route: &'static str,
+    want: u16,
+}
+
+enum Body {
+    Json(Value),
+    Text(&'static str),
+}
+
+fn case(
+    who: &str,
+    method: Method,
+    path: impl Into<String>,
+    route: &'static str,
+    want: u16,
+) -> Case {
+    Case {
+        who: who.to_owned(),
+        method,
+        path: path.into(),
+        body: None,
+        header: None,
+        route,
+        want,
+    }
+}
+
+impl Case {
+    fn json(mut self, body: Value) -> Self {
+        self.body = Some(Body::Json(body));
+        self
+    }
+
+    fn text(mut self, body: &'static str) -> Self {
+        self.body = Some(Body::Text(body));
+        self
+    }
+
+    fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.header = Some((name, value.into()));
+        self
+    }
+}
+
+impl Contract {
+    /// Runs `cases` in order; answers the body of the last.
+    async fn run(&mut self, server: &TestServer, cases: Vec<Case>) -> Value {
+        let mut last = Value::Null;
+        for case in cases {
+            let mut request = server.client.request(case.method, server.url(&case.path));
+            if !case.who.is_empty() {
+                request = request.bearer_auth(&case.who);
+            }
+            request = match case.body {
+                Some(Body::Json(body)) => request.json(&body),
+                Some(Body::Text(text)) => request.body(text),
+                None => request,
+            };
+            if let Some((name, value)) = case.header {
+                request = request.header(name, value);
+            }
+            last = self.call(server, request, case.route, case.want).await;
+        }
+        last
+    }
+}
+
+const ME: &str = "/api/v1/me";
+const TOKENS: &str = "/api/v1/tokens";
+const TOKEN: &str = "/api/v1/tokens/{id}";
+const USERS: &str = "/api/v1/users";
+const USER: &str = "/api/v1/users/{username}";
+const PASSWORD: &str = "/api/v1/me/password";
+const TEAMS: &str = "/api/v1/teams";
+const TEAM: &str = "/api/v1/teams/{team}";
+const MEMBER: &str = "/api/v1/teams/{team}/members/{username}";
+const MODELS: &str = "/api/v1/models";
+const MODEL: &str = "/api/v1/models/{model}";
+const ACCESS: &str = "/api/v1/models/{model}/access";
 const VERSIONS: &str = "/api/v1/models/{model}/versions";
 const VERSION: &str = "/api/v1/models/{model}/versions/{version}";
+const FILES: &str = "/api/v1/models/{model}/versions/{version}/files";
 const FILE: &str = "/api/v1/models/{model}/versions/{version}/files/{path}";
+const ZIP: &str = "/api/v1/models/{model}/versions/{version}/download";
+const PUBLISH: &str = "/api/v1/models/{model}/versions/{version}/publish";
+const DEACTIVATE: &str = "/api/v1/models/{model}/versions/{version}/deactivate";
+const ACTIVATE: &str = "/api/v1/models/{model}/versions/{version}/activate";
+const PRIMARY: &str = "/api/v1/models/{model}/primary";
+const ALIASES: &str = "/api/v1/models/{model}/aliases";
 const ALIAS: &str = "/api/v1/models/{model}/aliases/{alias}";
-const FEATURE_IMPACT: &str = "/api/v1/models/{model}/versions/{version}/feature-impact";
+const HISTORY: &str = "/api/v1/models/{model}/aliases/{alias}/history";
+const COPY: &str = "/api/v1/models/{model}/copy";
+const DOWNLOADS: &str = "/api/v1/models/{model}/downloads";
+const DATASETS: &str = "/api/v1/datasets";
+const DATASET: &str = "/api/v1/datasets/{id}";
 const TRAINING_DATA: &str = "/api/v1/models/{model}/versions/{version}/training-data";
+const FEATURE_IMPACT: &str = "/api/v1/models/{model}/versions/{version}/feature-impact";
+const JOB: &str = "/api/v1/jobs/{id}";
+const JOB_LOG: &str = "/api/v1/jobs/{id}/log";
+const AUDIT: &str = "/api/v1/audit";
+const LIMITS: &str = "/api/v1/limits";
 
 #[tokio::test]
 async fn every_documented_operation_answers_as_the_document_says() {
+    use Method as M;
     let server = TestServer::start().await;
-    let admin = server.user_with_token("root", true);
-    let alice = server.user_with_token("alice", false);
-    let mut c = Contract::fetch(&server).await;
     let s = &server;
+    let admin = &server.user_with_token("root", true);
+    let alice = &server.user_with_token("alice", false);
+    let nobody = "";
+    let mut c = Contract::fetch(s).await;
 
     // Who is calling, and tokens.
-    c.call(
+    c.run(
         s,
-        s.get("/api/v1/me").bearer_auth(&alice),
-        "/api/v1/me",
-        200,
-    )
-    .await;
-    c.call(s, s.get("/api/v1/me"), "/api/v1/me", 401).await;
-    c.call(
-        s,
-        s.get("/api/v1/tokens").bearer_auth(&alice),
-        "/api/v1/tokens",
-        200,
-    )
-    .await;
-    c.call(
-        s,
-        s.get("/api/v1/tokens?all=true").bearer_auth(&admin),
-        "/api/v1/tokens",
-        200,
-    )
-    .await;
-    c.call(
-        s,
-        s.get("/api/v1/tokens?all=true").bearer_auth(&alice),
-        "/api/v1/tokens",
-        403,
-    )
-    .await;
-    c.call(
-        s,
-        s.get("/api/v1/tokens?all=maybe").bearer_auth(&alice),
-        "/api/v1/tokens",
-        400,
+        vec![
+            case(alice, M::GET, "/api/v1/me", ME, 200),
+            case(nobody, M::GET, "/api/v1/me", ME, 401),
+            case(alice, M::GET, "/api/v1/tokens", TOKENS, 200),
+            case(admin, M::GET, "/api/v1/tokens?all=true", TOKENS, 200),
+            case(alice, M::GET, "/api/v1/tokens?all=true", TOKENS, 403),
+            case(alice, M::GET, "/api/v1/tokens?all=maybe", TOKENS, 400),
+        ],
     )
     .await;
     let token = c
-        .call(
+        .run(
             s,
-            s.post("/api/v1/tokens")
-                .bearer_auth(&alice)
-                .json(&json!({"name": "ci", "expires_in_days": 30})),
-            "/api/v1/tokens",
-            201,
+            vec![
+                case(alice, M::POST, "/api/v1/tokens", TOKENS, 201)
+                    .json(json!({"name": "ci", "expires_in_days": 30})),
+            ],
         )
         .await;
-    c.call(
+    let revoke = format!("/api/v1/tokens/{}", token["id"].as_str().expect("token id"));
+    c.run(
         s,
-        s.post("/api/v1/tokens")
-            .bearer_auth(&alice)
-            .json(&json!({"name": ""})),
-        "/api/v1/tokens",
-        422,
-    )
-    .await;
-    c.call(
-        s,
-        s.post("/api/v1/tokens").bearer_auth(&alice).body("{"),
-        "/api/v1/tokens",
-        415,
-    )
-    .await;
-    let token_id = token["id"].as_str().expect("token id");
-    let revoke = format!("/api/v1/tokens/{token_id}");
-    c.call(
-        s,
-        s.delete(&revoke).bearer_auth(&alice),
-        "/api/v1/tokens/{id}",
-        204,
-    )
-    .await;
-    c.call(
-        s,
-        s.delete("/api/v1/tokens/nope").bearer_auth(&alice),
-        "/api/v1/tokens/{id}",
-        404,
+        vec![
+            case(alice, M::POST, "/api/v1/tokens", TOKENS, 422).json(json!({"name": ""})),
+            case(alice, M::POST, "/api/v1/tokens", TOKENS, 415).text("{"),
+            case(alice, M::DELETE, revoke, TOKEN, 204),
+            case(alice, M::DELETE, "/api/v1/tokens/nope", TOKEN, 404),
+        ],
     )
     .await;
 
     // Users, passwords and teams.
     let new_user = json!({"username": "bob", "password": "a long password", "display_name": "Bob"});
-    c.call(
+    c.run(
         s,
-        s.post("/api/v1/users").bearer_auth(&admin).json(&new_user),
-        "/api/v1/users",
-        201,
+        vec![
+            case(admin, M::POST, "/api/v1/users", USERS, 201).json(new_user.clone()),
+            case(admin, M::POST, "/api/v1/users", USERS, 409).json(new_user),
+            case(admin, M::GET, "/api/v1/users?search=bo", USERS, 200),
+            case(alice, M::GET, "/api/v1/users", USERS, 403),
+            case(admin, M::GET, "/api/v1/users?limit=0", USERS, 422),
+            case(admin, M::GET, "/api/v1/users/bob", USER, 200),
+            case(admin, M::GET, "/api/v1/users/nobody", USER, 404),
+            case(admin, M::PATCH, "/api/v1/users/bob", USER, 200)
+                .json(json!({"display_name": "Bobby"})),
+        ],
     )
     .await;
-    c.call(
+    let bob = &server.add_token("bob");
+    c.run(
         s,
-        s.post("/api/v1/users").bearer_auth(&admin).json(&new_user),
-        "/api/v1/users",
-        409,
-    )
-    .await;
-    c.call(
-        s,
-        s.get("/api/v1/users?search=bo").bearer_auth(&admin),
-        "/api/v1/users",
-        200,
-    )
-    .await;
-    c.call(
-        s,
-        s.get("/api/v1/users").bearer_auth(&alice),
-        "/api/v1/users",
-        403,
-    )
-    .await;
-    c.call(
-        s,
-        s.get("/api/v1/users?limit=0").bearer_auth(&admin),
-        "/api/v1/users",
-        422,
-    )
-    .await;
-    let user = "/api/v1/users/{username}";
-    c.call(s, s.get("/api/v1/users/bob").bearer_auth(&admin), user, 200)
-        .await;
-    c.call(
-        s,
-        s.get("/api/v1/users/nobody").bearer_auth(&admin),
-        user,
-        404,
-    )
-    .await;
-    c.call(
-        s,
-        s.patch("/api/v1/users/bob")
-            .bearer_auth(&admin)
-            .json(&json!({"display_name": "Bobby"})),
-        user,
-        200,
-    )
-    .await;
-    let bob = server.add_token("bob");
-    let password = "/api/v1/me/password";
-    c.call(
-        s,
-        s.put(password)
-            .bearer_auth(&bob)
-            .json(&json!({"current_password": "wrong", "new_password": "another long one"})),
-        password,
-        422,
-    )
-    .await;
-    c.call(
-        s,
-        s.put(password).bearer_auth(&bob).json(
-            &json!({"current_password": "a long password", "new_password": "another long one"}),
-        ),
-        password,
-        204,
-    )
-    .await;
-    for name in ["reviewers", "leavers"] {
-        c.call(
-            s,
-            s.post("/api/v1/teams")
-                .bearer_auth(&admin)
-                .json(&json!({"name": name, "description": "d"})),
-            "/api/v1/teams",
-            201,
-        )
-        .await;
-    }
-    c.call(
-        s,
-        s.post("/api/v1/teams")
-            .bearer_auth(&alice)
-            .json(&json!({"name": "mine"})),
-        "/api/v1/teams",
-        403,
-    )
-    .await;
-    c.call(
-        s,
-        s.get("/api/v1/teams").bearer_auth(&alice),
-        "/api/v1/teams",
-        200,
-    )
-    .await;
-    let team = "/api/v1/teams/{team}";
-    c.call(
-        s,
-        s.get("/api/v1/teams/reviewers").bearer_auth(&alice),
-        team,
-        200,
-    )
-    .await;
-    c.call(
-        s,
-        s.get("/api/v1/teams/nope").bearer_auth(&alice),
-        team,
-        404,
-    )
-    .await;
-    let member = "/api/v1/teams/{team}/members/{username}";
-    c.call(
-        s,
-        s.put("/api/v1/teams/reviewers/members/bob")
-            .bearer_auth(&admin),
-        member,
-        200,
-    )
-    .await;
-    c.call(
-        s,
-        s.put("/api/v1/teams/reviewers/members/alice")
-            .bearer_auth(&admin),
-        member,
-        200,
-    )
-    .await;
-    c.call(
-        s,
-        s.delete("/api/v1/teams/reviewers/members/alice")
-            .bearer_auth(&admin),
-        member,
-        204,
-    )
-    .await;
-    c.call(
-        s,
-        s.delete("/api/v1/teams/leavers").bearer_auth(&admin),
-        team,
-        204,
+        vec![
+            case(bob, M::PUT, PASSWORD, PASSWORD, 422)
+                .json(json!({"current_password": "wrong", "new_password": "another long one"})),
+            case(bob, M::PUT, PASSWORD, PASSWORD, 204).json(
+                json!({"current_password": "a long password", "new_password": "another long one"}),
+            ),
+            case(admin, M::POST, "/api/v1/teams", TEAMS, 201)
+                .json(json!({"name": "reviewers", "description": "d"})),
+            case(admin, M::POST, "/api/v1/teams", TEAMS, 201)
+                .json(json!({"name": "leavers", "description": "d"})),
+            case(alice, M::POST, "/api/v1/teams", TEAMS, 403).json(json!({"name": "mine"})),
+            case(alice, M::GET, "/api/v1/teams", TEAMS, 200),
+            case(alice, M::GET, "/api/v1/teams/reviewers", TEAM, 200),
+            case(alice, M::GET, "/api/v1/teams/nope", TEAM, 404),
+            case(
+                admin,
+                M::PUT,
+                "/api/v1/teams/reviewers/members/bob",
+                MEMBER,
+                200,
+            ),
+            case(
+                admin,
+                M::PUT,
+                "/api/v1/teams/reviewers/members/alice",
+                MEMBER,
+                200,
+            ),
+            case(
+                admin,
+                M::DELETE,
+                "/api/v1/teams/reviewers/members/alice",
+                MEMBER,
+                204,
+            ),
+            case(admin, M::DELETE, "/api/v1/teams/leavers", TEAM, 204),
+        ],
     )
     .await;
 
     // Models.
     let model = json!({"name": "churn", "description": "Who leaves", "target_type": "regression",
         "target_name": "target", "tags": ["demo"], "metadata": {"team": "growth"}, "visibility": "public"});
-    c.call(
+    c.run(
         s,
-        s.post("/api/v1/models").bearer_auth(&alice).json(&model),
-        "/api/v1/models",
-        201,
-    )
-    .await;
-    c.call(
-        s,
-        s.post("/api/v1/models").bearer_auth(&alice).json(&model),
-        "/api/v1/models",
-        409,
-    )
-    .await;
-    c.call(
-        s,
-        s.post("/api/v1/models")
-            .bearer_auth(&alice)
-            .json(&json!({"name": "bad name"})),
-        "/api/v1/models",
-        422,
-    )
-    .await;
-    c.call(
-        s,
-        s.post("/api/v1/models")
-            .bearer_auth(&alice)
-            .json(&json!([1])),
-        "/api/v1/models",
-        422,
-    )
-    .await;
-    c.call(
-        s,
-        s.get("/api/v1/models?search=chu&order_by=name"),
-        "/api/v1/models",
-        200,
-    )
-    .await;
-    c.call(
-        s,
-        s.get("/api/v1/models?order_by=size"),
-        "/api/v1/models",
-        422,
-    )
-    .await;
-    let one = "/api/v1/models/{model}";
-    c.call(s, s.get("/api/v1/models/churn"), one, 200).await;
-    c.call(s, s.get("/api/v1/models/nope"), one, 404).await;
-    c.call(
-        s,
-        s.patch("/api/v1/models/churn")
-            .bearer_auth(&alice)
-            .json(&json!({"readme": "# Churn", "description": null})),
-        one,
-        200,
-    )
-    .await;
-    c.call(
-        s,
-        s.patch("/api/v1/models/churn")
-            .bearer_auth(&bob)
-            .json(&json!({"readme": "x"})),
-        one,
-        403,
-    )
-    .await;
-    let access = "/api/v1/models/{model}/access";
-    c.call(
-        s,
-        s.get("/api/v1/models/churn/access").bearer_auth(&alice),
-        access,
-        200,
-    )
-    .await;
-    c.call(s, s.patch("/api/v1/models/churn/access").bearer_auth(&alice).json(&json!({"data": [{"username": "bob", "role": "VIEWER"}, {"team": "reviewers", "role": "EDITOR", "can_share": false}]})), access, 200)
-        .await;
-    c.call(
-        s,
-        s.patch("/api/v1/models/churn/access")
-            .bearer_auth(&alice)
-            .json(&json!({"data": [{"username": "alice", "role": null}]})),
-        access,
-        409,
+        vec![
+            case(alice, M::POST, "/api/v1/models", MODELS, 201).json(model.clone()),
+            case(alice, M::POST, "/api/v1/models", MODELS, 409).json(model),
+            case(alice, M::POST, "/api/v1/models", MODELS, 422).json(json!({"name": "bad name"})),
+            case(alice, M::POST, "/api/v1/models", MODELS, 422).json(json!([1])),
+            case(
+                nobody,
+                M::GET,
+                "/api/v1/models?search=chu&order_by=name",
+                MODELS,
+                200,
+            ),
+            case(nobody, M::GET, "/api/v1/models?order_by=size", MODELS, 422),
+            case(nobody, M::GET, "/api/v1/models/churn", MODEL, 200),
+            case(nobody, M::GET, "/api/v1/models/nope", MODEL, 404),
+            case(alice, M::PATCH, "/api/v1/models/churn", MODEL, 200)
+                .json(json!({"readme": "# Churn", "description": null})),
+            case(bob, M::PATCH, "/api/v1/models/churn", MODEL, 403).json(json!({"readme": "x"})),
+            case(alice, M::GET, "/api/v1/models/churn/access", ACCESS, 200),
+            case(alice, M::PATCH, "/api/v1/models/churn/access", ACCESS, 200).json(
+                json!({"data": [
+                    {"username": "bob", "role": "VIEWER"},
+                    {"team": "reviewers", "role": "EDITOR", "can_share": false}
+                ]}),
+            ),
+            case(alice, M::PATCH, "/api/v1/models/churn/access", ACCESS, 409)
+                .json(json!({"data": [{"username": "alice", "role": null}]})),
+        ],
     )
     .await;
 
@@ -490,513 +404,263 @@ async fn every_documented_operation_answers_as_the_document_says() {
             "files",
             Part::bytes(b"numpy==2.1\nscikit-learn>=1.5\n".to_vec()).file_name("requirements.txt"),
         );
-    c.call(
-        s,
-        s.post("/api/v1/models/churn/versions")
-            .bearer_auth(&alice)
-            .multipart(form),
-        VERSIONS,
-        201,
-    )
-    .await;
-    c.call(
-        s,
-        s.post("/api/v1/models/churn/versions")
-            .bearer_auth(&alice)
-            .json(&json!({"base_version": "0.1.0", "bump": "patch", "tags": ["candidate"]})),
-        VERSIONS,
-        201,
-    )
-    .await;
-    c.call(
-        s,
-        s.post("/api/v1/models/churn/versions")
-            .bearer_auth(&alice)
-            .json(&json!({"bump": "sideways"})),
-        VERSIONS,
-        422,
-    )
-    .await;
-    c.call(
-        s,
-        s.post("/api/v1/models/churn/versions")
-            .bearer_auth(&alice)
-            .body("text"),
-        VERSIONS,
-        415,
-    )
-    .await;
-    c.call(
-        s,
-        s.get("/api/v1/models/churn/versions?state=draft"),
-        VERSIONS,
-        200,
-    )
-    .await;
-    c.call(
-        s,
-        s.get("/api/v1/models/churn/versions/0.1.0"),
-        VERSION,
-        200,
-    )
-    .await;
-    c.call(
-        s,
-        s.get("/api/v1/models/churn/versions/9.9.9"),
-        VERSION,
-        404,
-    )
-    .await;
-    c.call(
-        s,
-        s.patch("/api/v1/models/churn/versions/0.1.0")
-            .bearer_auth(&alice)
-            .json(&json!({"description": "the first", "git": {"ref_name": "main"}})),
-        VERSION,
-        200,
-    )
-    .await;
-    c.call(
-        s,
-        s.patch("/api/v1/models/churn/versions/0.1.0")
-            .bearer_auth(&alice)
-            .json(&json!({"tags": "one"})),
-        VERSION,
-        422,
-    )
-    .await;
-    let files = "/api/v1/models/{model}/versions/{version}/files";
-    c.call(
-        s,
-        s.get("/api/v1/models/churn/versions/0.1.0/files"),
-        files,
-        200,
-    )
-    .await;
+    let upload = s
+        .post("/api/v1/models/churn/versions")
+        .bearer_auth(alice)
+        .multipart(form);
+    c.call(s, upload, VERSIONS, 201).await;
+    let v1 = "/api/v1/models/churn/versions/0.1.0";
     let notes = "/api/v1/models/churn/versions/0.1.0/files/docs/notes.txt";
-    c.call(
+    c.run(
         s,
-        s.put(notes).bearer_auth(&alice).body("hello, notes"),
-        FILE,
-        201,
+        vec![
+            case(
+                alice,
+                M::POST,
+                "/api/v1/models/churn/versions",
+                VERSIONS,
+                201,
+            )
+            .json(json!({"base_version": "0.1.0", "bump": "patch", "tags": ["candidate"]})),
+            case(
+                alice,
+                M::POST,
+                "/api/v1/models/churn/versions",
+                VERSIONS,
+                422,
+            )
+            .json(json!({"bump": "sideways"})),
+            case(
+                alice,
+                M::POST,
+                "/api/v1/models/churn/versions",
+                VERSIONS,
+                415,
+            )
+            .text("text"),
+            case(
+                nobody,
+                M::GET,
+                "/api/v1/models/churn/versions?state=draft",
+                VERSIONS,
+                200,
+            ),
+            case(nobody, M::GET, v1, VERSION, 200),
+            case(
+                nobody,
+                M::GET,
+                "/api/v1/models/churn/versions/9.9.9",
+                VERSION,
+                404,
+            ),
+            case(alice, M::PATCH, v1, VERSION, 200)
+                .json(json!({"description": "the first", "git": {"ref_name": "main"}})),
+            case(alice, M::PATCH, v1, VERSION, 422).json(json!({"tags": "one"})),
+            case(nobody, M::GET, format!("{v1}/files"), FILES, 200),
+            case(alice, M::PUT, notes, FILE, 201).text("hello, notes"),
+            case(alice, M::PUT, notes, FILE, 200).text("hello again"),
+            case(alice, M::PUT, format!("{v1}/files/..%2Fup"), FILE, 422).text("x"),
+        ],
     )
     .await;
-    c.call(
-        s,
-        s.put(notes).bearer_auth(&alice).body("hello again"),
-        FILE,
-        200,
-    )
-    .await;
-    c.call(
-        s,
-        s.put("/api/v1/models/churn/versions/0.1.0/files/..%2Fup")
-            .bearer_auth(&alice)
-            .body("x"),
-        FILE,
-        422,
-    )
-    .await;
-    let served = c.call(s, s.get(notes), FILE, 200).await;
+    let served = c.run(s, vec![case(nobody, M::GET, notes, FILE, 200)]).await;
     assert_eq!(served, Value::Null, "a file is its bytes, not JSON");
-    c.call(s, s.get(notes).header("range", "bytes=0-4"), FILE, 206)
-        .await;
-    c.call(s, s.get(notes).header("range", "bytes=100-200"), FILE, 416)
-        .await;
-    let listed = server
-        .get_json("/api/v1/models/churn/versions/0.1.0/files", &alice)
-        .await;
+    let listed = server.get_json(&format!("{v1}/files"), alice).await;
     let sha = listed["data"]
         .as_array()
         .and_then(|files| files.iter().find(|f| f["path"] == "docs/notes.txt"))
         .and_then(|f| f["sha256"].as_str())
         .expect("the file's sha256")
         .to_owned();
-    c.call(
+    c.run(
         s,
-        s.get(notes).header("if-none-match", format!("\"{sha}\"")),
-        FILE,
-        304,
-    )
-    .await;
-    c.call(s, s.delete(notes).bearer_auth(&alice), FILE, 204)
-        .await;
-    c.call(s, s.delete(notes).bearer_auth(&alice), FILE, 404)
-        .await;
-    let zip = "/api/v1/models/{model}/versions/{version}/download";
-    c.call(
-        s,
-        s.get("/api/v1/models/churn/versions/0.1.0/download"),
-        zip,
-        200,
+        vec![
+            case(nobody, M::GET, notes, FILE, 206).header("range", "bytes=0-4"),
+            case(nobody, M::GET, notes, FILE, 416).header("range", "bytes=100-200"),
+            case(nobody, M::GET, notes, FILE, 304).header("if-none-match", format!("\"{sha}\"")),
+            case(alice, M::DELETE, notes, FILE, 204),
+            case(alice, M::DELETE, notes, FILE, 404),
+            case(nobody, M::GET, format!("{v1}/download"), ZIP, 200),
+        ],
     )
     .await;
 
     // Training data and feature impact.
-    let dataset = c
-        .call(
-            s,
-            s.post("/api/v1/datasets")
-                .bearer_auth(&alice)
-                .multipart(csv_form("diabetes.csv")),
-            "/api/v1/datasets",
-            201,
-        )
-        .await;
-    let dataset_id = dataset["id"].as_str().expect("dataset id").to_owned();
-    c.call(
-        s,
-        s.post("/api/v1/datasets")
-            .bearer_auth(&alice)
-            .json(&json!({})),
-        "/api/v1/datasets",
-        415,
-    )
-    .await;
-    c.call(
-        s,
-        s.post("/api/v1/datasets")
-            .bearer_auth(&alice)
-            .multipart(Form::new().text("name", "empty")),
-        "/api/v1/datasets",
-        422,
-    )
-    .await;
-    c.call(
-        s,
-        s.get("/api/v1/datasets?search=diab").bearer_auth(&alice),
-        "/api/v1/datasets",
-        200,
-    )
-    .await;
-    let one_dataset = "/api/v1/datasets/{id}";
-    c.call(
-        s,
-        s.get(&format!("/api/v1/datasets/{dataset_id}"))
-            .bearer_auth(&alice),
-        one_dataset,
-        200,
-    )
-    .await;
-    c.call(
-        s,
-        s.get("/api/v1/datasets/nope").bearer_auth(&alice),
-        one_dataset,
-        404,
-    )
-    .await;
+    let upload = s
+        .post("/api/v1/datasets")
+        .bearer_auth(alice)
+        .multipart(csv_form("diabetes.csv"));
+    let dataset = c.call(s, upload, DATASETS, 201).await;
+    let dataset = format!(
+        "/api/v1/datasets/{}",
+        dataset["id"].as_str().expect("dataset id")
+    );
+    let dataset_id = dataset.trim_start_matches("/api/v1/datasets/").to_owned();
+    let empty = s
+        .post("/api/v1/datasets")
+        .bearer_auth(alice)
+        .multipart(Form::new().text("name", "empty"));
+    c.call(s, empty, DATASETS, 422).await;
     let assign = "/api/v1/models/churn/versions/0.1.0/training-data";
-    c.call(
-        s,
-        s.put(assign)
-            .bearer_auth(&alice)
-            .json(&json!({"dataset_id": "nope"})),
-        TRAINING_DATA,
-        422,
-    )
-    .await;
-    c.call(
-        s,
-        s.put(assign)
-            .bearer_auth(&alice)
-            .json(&json!({"dataset_id": dataset_id})),
-        TRAINING_DATA,
-        200,
-    )
-    .await;
-    c.call(
-        s,
-        s.delete(&format!("/api/v1/datasets/{dataset_id}"))
-            .bearer_auth(&alice),
-        one_dataset,
-        409,
-    )
-    .await;
     let impact = "/api/v1/models/churn/versions/0.1.0/feature-impact";
-    c.call(s, s.get(impact), FEATURE_IMPACT, 404).await;
-    c.call(s, s.put(impact).bearer_auth(&alice).json(&json!({"feature_impacts": [{"feature_name": "age", "impact_unnormalized": 0.4}, {"feature_name": "bmi", "impact_unnormalized": 0.8}], "shap_based": true})), FEATURE_IMPACT, 200)
-        .await;
-    c.call(
+    let imported = json!({"feature_impacts": [
+        {"feature_name": "age", "impact_unnormalized": 0.4},
+        {"feature_name": "bmi", "impact_unnormalized": 0.8}
+    ], "shap_based": true});
+    c.run(
         s,
-        s.put(impact)
-            .bearer_auth(&alice)
-            .json(&json!({"feature_impacts": []})),
-        FEATURE_IMPACT,
-        422,
-    )
-    .await;
-    c.call(s, s.get(impact), FEATURE_IMPACT, 200).await;
-    c.call(
-        s,
-        s.post(impact)
-            .bearer_auth(&alice)
-            .json(&json!({"row_count": 5})),
-        FEATURE_IMPACT,
-        422,
+        vec![
+            case(alice, M::POST, "/api/v1/datasets", DATASETS, 415).json(json!({})),
+            case(alice, M::GET, "/api/v1/datasets?search=diab", DATASETS, 200),
+            case(alice, M::GET, &dataset, DATASET, 200),
+            case(alice, M::GET, "/api/v1/datasets/nope", DATASET, 404),
+            case(alice, M::PUT, assign, TRAINING_DATA, 422).json(json!({"dataset_id": "nope"})),
+            case(alice, M::PUT, assign, TRAINING_DATA, 200).json(json!({"dataset_id": dataset_id})),
+            case(alice, M::DELETE, &dataset, DATASET, 409),
+            case(nobody, M::GET, impact, FEATURE_IMPACT, 404),
+            case(alice, M::PUT, impact, FEATURE_IMPACT, 200).json(imported),
+            case(alice, M::PUT, impact, FEATURE_IMPACT, 422).json(json!({"feature_impacts": []})),
+            case(nobody, M::GET, impact, FEATURE_IMPACT, 200),
+            case(alice, M::POST, impact, FEATURE_IMPACT, 422).json(json!({"row_count": 5})),
+        ],
     )
     .await;
     let started = c
-        .call(
+        .run(
             s,
-            s.post(impact)
-                .bearer_auth(&alice)
-                .json(&json!({"row_count": 50, "seed": 1})),
-            FEATURE_IMPACT,
-            202,
+            vec![
+                case(alice, M::POST, impact, FEATURE_IMPACT, 202)
+                    .json(json!({"row_count": 50, "seed": 1})),
+            ],
         )
         .await;
     let job = format!(
         "/api/v1/jobs/{}",
         started["job_id"].as_str().expect("job id")
     );
-    c.call(s, s.get(&job).bearer_auth(&alice), "/api/v1/jobs/{id}", 200)
-        .await;
-    c.call(
+    c.run(
         s,
-        s.get(&format!("{job}/log")).bearer_auth(&alice),
-        "/api/v1/jobs/{id}/log",
-        200,
-    )
-    .await;
-    c.call(
-        s,
-        s.get("/api/v1/jobs/nope").bearer_auth(&alice),
-        "/api/v1/jobs/{id}",
-        404,
+        vec![
+            case(alice, M::GET, &job, JOB, 200),
+            case(alice, M::GET, format!("{job}/log"), JOB_LOG, 200),
+            case(alice, M::GET, "/api/v1/jobs/nope", JOB, 404),
+        ],
     )
     .await;
     // The job may be queued, running or finished by now: canceling answers the job (canceled,
     // or asked to stop) or says it has finished; so does canceling again.
     for _ in 0..2 {
-        c.call_among(
-            s,
-            s.delete(&job).bearer_auth(&alice),
-            "/api/v1/jobs/{id}",
-            &[200, 409],
-        )
-        .await;
+        c.call_among(s, s.delete(&job).bearer_auth(alice), JOB, &[200, 409])
+            .await;
     }
-    c.call(s, s.delete(assign).bearer_auth(&alice), TRAINING_DATA, 200)
-        .await;
-    c.call(
+    c.run(
         s,
-        s.delete(&format!("/api/v1/datasets/{dataset_id}"))
-            .bearer_auth(&alice),
-        one_dataset,
-        204,
+        vec![
+            case(alice, M::DELETE, assign, TRAINING_DATA, 200),
+            case(alice, M::DELETE, &dataset, DATASET, 204),
+        ],
     )
     .await;
 
-    // Lifecycle, aliases, the primary version and copies.
-    let publish = "/api/v1/models/{model}/versions/{version}/publish";
-    c.call(
+    // Lifecycle, aliases, the primary version and copies; the audit log, the limits, deleting.
+    let v2 = "/api/v1/models/churn/versions/0.1.1";
+    c.run(
         s,
-        s.post("/api/v1/models/churn/versions/0.1.0/publish")
-            .bearer_auth(&alice),
-        publish,
-        200,
-    )
-    .await;
-    c.call(
-        s,
-        s.patch("/api/v1/models/churn/versions/0.1.0")
-            .bearer_auth(&alice)
-            .json(&json!({"metrics": []})),
-        VERSION,
-        409,
-    )
-    .await;
-    let primary = "/api/v1/models/{model}/primary";
-    c.call(
-        s,
-        s.put("/api/v1/models/churn/primary")
-            .bearer_auth(&alice)
-            .json(&json!({"version": "0.1.1"})),
-        primary,
-        409,
-    )
-    .await;
-    c.call(
-        s,
-        s.put("/api/v1/models/churn/primary")
-            .bearer_auth(&alice)
-            .json(&json!({"version": "0.1.0"})),
-        primary,
-        200,
-    )
-    .await;
-    let deactivate = "/api/v1/models/{model}/versions/{version}/deactivate";
-    let activate = "/api/v1/models/{model}/versions/{version}/activate";
-    c.call(
-        s,
-        s.post("/api/v1/models/churn/versions/0.1.0/deactivate")
-            .bearer_auth(&alice),
-        deactivate,
-        409,
-    )
-    .await;
-    c.call(
-        s,
-        s.post("/api/v1/models/churn/versions/0.1.1/deactivate")
-            .bearer_auth(&alice),
-        deactivate,
-        200,
-    )
-    .await;
-    c.call(
-        s,
-        s.post("/api/v1/models/churn/versions/0.1.1/activate")
-            .bearer_auth(&alice),
-        activate,
-        200,
-    )
-    .await;
-    c.call(
-        s,
-        s.put("/api/v1/models/churn/aliases/production")
-            .bearer_auth(&alice)
-            .json(&json!({"version": "0.1.0", "protected": true})),
-        ALIAS,
-        200,
-    )
-    .await;
-    c.call(
-        s,
-        s.put("/api/v1/models/churn/aliases/staging")
-            .bearer_auth(&alice)
-            .json(&json!({"version": "0.1.1"})),
-        ALIAS,
-        200,
-    )
-    .await;
-    c.call(
-        s,
-        s.put("/api/v1/models/churn/aliases/Bad")
-            .bearer_auth(&alice)
-            .json(&json!({"version": "0.1.1"})),
-        ALIAS,
-        422,
-    )
-    .await;
-    c.call(
-        s,
-        s.get("/api/v1/models/churn/aliases"),
-        "/api/v1/models/{model}/aliases",
-        200,
-    )
-    .await;
-    let history = "/api/v1/models/{model}/aliases/{alias}/history";
-    c.call(
-        s,
-        s.get("/api/v1/models/churn/aliases/production/history"),
-        history,
-        200,
-    )
-    .await;
-    c.call(
-        s,
-        s.get("/api/v1/models/churn/aliases/nope/history"),
-        history,
-        404,
-    )
-    .await;
-    c.call(
-        s,
-        s.delete("/api/v1/models/churn/aliases/staging")
-            .bearer_auth(&alice),
-        ALIAS,
-        204,
-    )
-    .await;
-    c.call(
-        s,
-        s.delete("/api/v1/models/churn/aliases/staging")
-            .bearer_auth(&alice),
-        ALIAS,
-        404,
-    )
-    .await;
-    let copy = "/api/v1/models/{model}/copy";
-    c.call(
-        s,
-        s.post("/api/v1/models/churn/copy")
-            .bearer_auth(&alice)
-            .json(&json!({"name": "churn-copy"})),
-        copy,
-        201,
-    )
-    .await;
-    c.call(
-        s,
-        s.post("/api/v1/models/churn/copy")
-            .bearer_auth(&alice)
-            .json(&json!({"name": "churn-copy"})),
-        copy,
-        409,
-    )
-    .await;
-    let downloads = "/api/v1/models/{model}/downloads";
-    c.call(
-        s,
-        s.get("/api/v1/models/churn/downloads?days=7"),
-        downloads,
-        200,
-    )
-    .await;
-    c.call(
-        s,
-        s.get("/api/v1/models/churn/downloads?days=0"),
-        downloads,
-        422,
-    )
-    .await;
-    c.call(
-        s,
-        s.delete("/api/v1/models/churn/versions/0.1.0")
-            .bearer_auth(&alice),
-        VERSION,
-        409,
-    )
-    .await;
-    c.call(
-        s,
-        s.delete("/api/v1/models/churn/versions/0.1.1")
-            .bearer_auth(&alice),
-        VERSION,
-        200,
-    )
-    .await;
-
-    // The audit log, the limits, and deleting.
-    c.call(
-        s,
-        s.get("/api/v1/audit?model=churn&action=alias")
-            .bearer_auth(&alice),
-        "/api/v1/audit",
-        200,
-    )
-    .await;
-    c.call(
-        s,
-        s.get("/api/v1/audit?since=yesterday").bearer_auth(&alice),
-        "/api/v1/audit",
-        422,
-    )
-    .await;
-    c.call(s, s.get("/api/v1/limits"), "/api/v1/limits", 200)
-        .await;
-    c.call(
-        s,
-        s.delete("/api/v1/models/churn-copy").bearer_auth(&bob),
-        one,
-        404,
-    )
-    .await;
-    c.call(
-        s,
-        s.delete("/api/v1/models/churn-copy").bearer_auth(&alice),
-        one,
-        204,
+        vec![
+            case(alice, M::POST, format!("{v1}/publish"), PUBLISH, 200),
+            case(alice, M::PATCH, v1, VERSION, 409).json(json!({"metrics": []})),
+            case(alice, M::PUT, "/api/v1/models/churn/primary", PRIMARY, 409)
+                .json(json!({"version": "0.1.1"})),
+            case(alice, M::PUT, "/api/v1/models/churn/primary", PRIMARY, 200)
+                .json(json!({"version": "0.1.0"})),
+            case(alice, M::POST, format!("{v1}/deactivate"), DEACTIVATE, 409),
+            case(alice, M::POST, format!("{v2}/deactivate"), DEACTIVATE, 200),
+            case(alice, M::POST, format!("{v2}/activate"), ACTIVATE, 200),
+            case(
+                alice,
+                M::PUT,
+                "/api/v1/models/churn/aliases/production",
+                ALIAS,
+                200,
+            )
+            .json(json!({"version": "0.1.0", "protected": true})),
+            case(
+                alice,
+                M::PUT,
+                "/api/v1/models/churn/aliases/staging",
+                ALIAS,
+                200,
+            )
+            .json(json!({"version": "0.1.1"})),
+            case(
+                alice,
+                M::PUT,
+                "/api/v1/models/churn/aliases/Bad",
+                ALIAS,
+                422,
+            )
+            .json(json!({"version": "0.1.1"})),
+            case(nobody, M::GET, "/api/v1/models/churn/aliases", ALIASES, 200),
+            case(
+                nobody,
+                M::GET,
+                "/api/v1/models/churn/aliases/production/history",
+                HISTORY,
+                200,
+            ),
+            case(
+                nobody,
+                M::GET,
+                "/api/v1/models/churn/aliases/nope/history",
+                HISTORY,
+                404,
+            ),
+            case(
+                alice,
+                M::DELETE,
+                "/api/v1/models/churn/aliases/staging",
+                ALIAS,
+                204,
+            ),
+            case(
+                alice,
+                M::DELETE,
+                "/api/v1/models/churn/aliases/staging",
+                ALIAS,
+                404,
+            ),
+            case(alice, M::POST, "/api/v1/models/churn/copy", COPY, 201)
+                .json(json!({"name": "churn-copy"})),
+            case(alice, M::POST, "/api/v1/models/churn/copy", COPY, 409)
+                .json(json!({"name": "churn-copy"})),
+            case(
+                nobody,
+                M::GET,
+                "/api/v1/models/churn/downloads?days=7",
+                DOWNLOADS,
+                200,
+            ),
+            case(
+                nobody,
+                M::GET,
+                "/api/v1/models/churn/downloads?days=0",
+                DOWNLOADS,
+                422,
+            ),
+            case(alice, M::DELETE, v1, VERSION, 409),
+            case(alice, M::DELETE, v2, VERSION, 200),
+            case(
+                alice,
+                M::GET,
+                "/api/v1/audit?model=churn&action=alias",
+                AUDIT,
+                200,
+            ),
+            case(alice, M::GET, "/api/v1/audit?since=yesterday", AUDIT, 422),
+            case(nobody, M::GET, "/api/v1/limits", LIMITS, 200),
+            case(bob, M::DELETE, "/api/v1/models/churn-copy", MODEL, 404),
+            case(alice, M::DELETE, "/api/v1/models/churn-copy", MODEL, 204),
+        ],
     )
     .await;
 
