@@ -63,6 +63,26 @@ impl Paging {
     }
 }
 
+/// A list that always fits one answer (a version's files, a model's aliases): the count is also
+/// the total.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Whole<T> {
+    pub count: usize,
+    pub total_count: usize,
+    pub data: Vec<T>,
+}
+
+impl<T> Whole<T> {
+    pub fn of(data: Vec<T>) -> Self {
+        Self {
+            count: data.len(),
+            total_count: data.len(),
+            data,
+        }
+    }
+}
+
 /// One page of a list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -3,10 +3,12 @@
 //! common error body.
 
 pub mod access;
+pub mod aliases;
 pub mod audit;
 pub mod datasets;
 pub mod extract;
 pub mod feature_impact;
+pub mod files;
 pub mod identity;
 pub mod jobs;
 pub mod models;
@@ -37,6 +39,8 @@ fn json_endpoints() -> OpenApiRouter<AppState> {
         models::routes(),
         access::routes(),
         versions::routes(),
+        files::routes(),
+        aliases::routes(),
         feature_impact::routes(),
         jobs::routes(),
         datasets::routes(),
@@ -49,7 +53,9 @@ fn json_endpoints() -> OpenApiRouter<AppState> {
 /// The endpoints that take uploads (files, datasets), bounded per file by the upload limit
 /// instead of the JSON limit; their other methods take no body.
 fn upload_endpoints() -> OpenApiRouter<AppState> {
-    versions::upload_routes().merge(datasets::upload_routes())
+    versions::upload_routes()
+        .merge(files::upload_routes())
+        .merge(datasets::upload_routes())
 }
 
 /// Every REST endpoint, each group under its body limit (JSON bodies by `max_json_bytes`, 413
