@@ -19,11 +19,8 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
-/// The HTML document around every page. On the server it also sets the page's
-/// Content-Security-Policy, which names this render's nonce (carried by the hydration script).
+/// The HTML document around every page.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    crate::server::security::send_page_csp();
     view! {
         <!DOCTYPE html>
         <html lang="en">

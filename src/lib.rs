@@ -10,12 +10,19 @@
 pub mod api;
 /// The HTML shell, the top-level component and the route table.
 pub mod app;
+/// The command line: serving, and the admin commands (users, tokens, storage checks).
+#[cfg(feature = "ssr")]
+pub mod cli;
 /// Reusable pieces of UI: layout, forms, messages.
 pub mod components;
 /// Shared types and pure rules (validation, paging); compiles for the browser too.
 pub mod domain;
 /// One module per page.
 pub mod pages;
+/// Mounts the pages, the server functions and the REST API on one router; with `cli`, the only
+/// module that sees every layer.
+#[cfg(feature = "ssr")]
+pub mod router;
 /// Server-only: configuration, database, sign-in, services, REST API, command line.
 #[cfg(feature = "ssr")]
 pub mod server;

@@ -21,5 +21,5 @@ async fn main() -> ExitCode {
     } else {
         Cli::parse()
     };
-    modelyard::server::cli::run(cli).await
+    modelyard::cli::run(cli).await
 }

@@ -1,6 +1,8 @@
 //! Feature impact for the pages: a version's result, if it has one.
 
 use crate::domain::error::ApiError;
+#[cfg(feature = "ssr")]
+use crate::domain::error::codes;
 use crate::domain::feature_impact::FeatureImpact;
 use leptos::prelude::*;
 
@@ -74,7 +76,7 @@ pub async fn start_feature_impact(
         text => Some(text.parse::<u64>().map_err(|_| {
             fail(ApiError::invalid(
                 "row_count",
-                "INVALID_ROW_COUNT",
+                codes::INVALID_ROW_COUNT,
                 format!("'{text}' is not a whole number of rows."),
                 "Leave it empty for the default, or give a number such as 1000.",
             ))

@@ -1,6 +1,8 @@
 //! Signing in and out, the first-admin setup, and the caller's API tokens.
 
 use crate::domain::error::ApiError;
+#[cfg(feature = "ssr")]
+use crate::domain::error::codes;
 use crate::domain::identity::{CreatedToken, Me, TokenInfo};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -63,7 +65,7 @@ pub async fn complete_setup(
     if password != confirm_password {
         return Err(fail(ApiError::invalid(
             "confirm_password",
-            "PASSWORDS_DIFFER",
+            codes::PASSWORDS_DIFFER,
             "The two passwords are not the same.",
             "Type the same password in both boxes.",
         )));
@@ -136,7 +138,7 @@ pub async fn create_token(name: String, expires_in_days: String) -> Result<Creat
         text => Some(text.parse::<i64>().map_err(|_| {
             fail(ApiError::invalid(
                 "expires_in_days",
-                "INVALID_EXPIRY",
+                codes::INVALID_EXPIRY,
                 format!("'{text}' is not a number of days."),
                 "Give a whole number of days between 1 and 3650, or leave it empty.",
             ))
@@ -185,7 +187,7 @@ pub async fn change_own_password(
     if new_password != confirm_password {
         return Err(fail(ApiError::invalid(
             "confirm_password",
-            "PASSWORDS_DIFFER",
+            codes::PASSWORDS_DIFFER,
             "The two new passwords are not the same.",
             "Type the same new password in both boxes.",
         )));

@@ -204,16 +204,22 @@ pub async fn set_model_alias(
         version,
         protected: Some(protected.is_some_and(|p| p == "on" || p == "true")),
     };
-    crate::server::services::aliases::set_alias(&state(), &caller, &model, alias.trim(), request)
-        .await
-        .map_err(fail)?;
+    crate::server::services::versions::aliases::set_alias(
+        &state(),
+        &caller,
+        &model,
+        alias.trim(),
+        request,
+    )
+    .await
+    .map_err(fail)?;
     Ok(())
 }
 
 #[server(prefix = "/fn", endpoint = "delete_model_alias")]
 pub async fn delete_model_alias(model: String, alias: String) -> Result<(), ApiError> {
     let caller = require_caller().await?;
-    crate::server::services::aliases::delete_alias(&state(), &caller, &model, &alias)
+    crate::server::services::versions::aliases::delete_alias(&state(), &caller, &model, &alias)
         .await
         .map_err(fail)?;
     Ok(())
@@ -225,7 +231,7 @@ pub async fn model_alias_history(
     alias: String,
 ) -> Result<Page<AliasMove>, ApiError> {
     let caller = caller().await?;
-    crate::server::services::aliases::alias_history(
+    crate::server::services::versions::aliases::alias_history(
         &state(),
         caller.as_ref(),
         &model,

@@ -1,6 +1,7 @@
 //! Form pieces: error messages, page-level and next to the field they are about.
 
 use crate::domain::error::ApiError;
+use crate::domain::error::codes;
 use leptos::prelude::*;
 
 /// A failure, as the user sees it: what went wrong and what to do.
@@ -41,7 +42,7 @@ pub fn refused_upload() -> (Memo<Option<ApiError>>, Memo<String>) {
             q.get("error").map(|msg| {
                 ApiError::new(
                     422,
-                    "UPLOAD_FAILED",
+                    codes::UPLOAD_FAILED,
                     msg,
                     q.get("solution").unwrap_or_default(),
                 )

@@ -2,6 +2,7 @@
 //! and keep everyone but admins out of the admin console.
 
 use crate::domain::error::ApiError;
+use crate::domain::error::codes;
 use crate::domain::identity::Me;
 use leptos::prelude::*;
 use leptos_router::components::{A, Redirect};
@@ -105,7 +106,7 @@ pub fn RequireAdmin(children: ChildrenFn) -> impl IntoView {
                     Ok(Some(_)) => {
                         let error = ApiError::new(
                             403,
-                            "ADMIN_ONLY",
+                            codes::ADMIN_ONLY,
                             "Only admins may use the admin console.",
                             "Ask an admin to do it, or to make you an admin.",
                         );

@@ -4,7 +4,7 @@
 
 use crate::components::forms::{ErrorAlert, PageError, set_http_status};
 use crate::components::layout::CurrentUser;
-use crate::domain::error::{ApiError, codes};
+use crate::domain::error::{ApiError, NOT_FOUND_SUFFIX, codes};
 use crate::domain::model::{Model, Role};
 use crate::domain::text::markdown_to_plain;
 use leptos::prelude::*;
@@ -41,7 +41,7 @@ pub fn load_error_view(error: ApiError, signed_in: bool, title: &'static str) ->
     if error.is(codes::NOT_AUTHENTICATED) {
         return view! { <Redirect path="/login" /> }.into_any();
     }
-    if error.error_code.ends_with(codes::NOT_FOUND_SUFFIX) {
+    if error.error_code.ends_with(NOT_FOUND_SUFFIX) {
         set_http_status(404);
         return view! {
             <Title text=title />

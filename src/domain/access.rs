@@ -3,6 +3,7 @@
 
 use super::error::ApiError;
 use super::model::Role;
+use crate::domain::error::codes;
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// At most this many grants change in one request.
@@ -130,7 +131,7 @@ pub fn parse_role(name: &str, field: &str) -> Result<Role, ApiError> {
         "VIEWER" | "READ_ONLY" | "CONSUMER" | "OBSERVER" => Ok(Role::Viewer),
         _ => Err(ApiError::invalid(
             field,
-            "INVALID_ROLE",
+            codes::INVALID_ROLE,
             format!("'{name}' is not a role."),
             "Use OWNER, EDITOR or VIEWER (ADMIN, READ_WRITE, DATA_SCIENTIST, USER, CONSUMER, OBSERVER and READ_ONLY are also understood), or null to remove the grant.",
         )),
@@ -143,7 +144,7 @@ pub fn validate_access_update(update: &AccessUpdate) -> Result<Vec<GrantChange>,
     if update.data.is_empty() || update.data.len() > MAX_ACCESS_CHANGES {
         return Err(ApiError::invalid(
             "data",
-            "INVALID_ACCESS_CHANGES",
+            codes::INVALID_ACCESS_CHANGES,
             format!(
                 "An access update holds 1 to {MAX_ACCESS_CHANGES} changes, not {}.",
                 update.data.len()
@@ -170,7 +171,7 @@ pub fn validate_access_update(update: &AccessUpdate) -> Result<Vec<GrantChange>,
             _ => {
                 return Err(ApiError::invalid(
                     &format!("data[{index}]"),
-                    "INVALID_PRINCIPAL",
+                    codes::INVALID_PRINCIPAL,
                     format!(
                         "Change {} must name exactly one user or one team.",
                         index + 1
@@ -183,7 +184,7 @@ pub fn validate_access_update(update: &AccessUpdate) -> Result<Vec<GrantChange>,
             None => {
                 return Err(ApiError::invalid(
                     &format!("data[{index}].role"),
-                    "INVALID_ROLE",
+                    codes::INVALID_ROLE,
                     format!("Change {} has no role.", index + 1),
                     "Give \"role\": OWNER, EDITOR or VIEWER, or null to remove the grant.",
                 ));
@@ -195,7 +196,7 @@ pub fn validate_access_update(update: &AccessUpdate) -> Result<Vec<GrantChange>,
         if !seen.insert(key) {
             return Err(ApiError::invalid(
                 &format!("data[{index}]"),
-                "DUPLICATE_PRINCIPAL",
+                codes::DUPLICATE_PRINCIPAL,
                 format!("{principal} appears more than once."),
                 "Name each user or team once per request.",
             ));
@@ -232,7 +233,7 @@ impl Sharer {
         if !self.may_share() {
             return Err(ApiError::new(
                 403,
-                "FORBIDDEN",
+                codes::FORBIDDEN,
                 "You are not allowed to share this model.",
                 "Ask an owner of the model for a grant with 'can share'.",
             ));
@@ -240,7 +241,7 @@ impl Sharer {
         if wanted > self.role || current > self.role {
             return Err(ApiError::new(
                 403,
-                "ROLE_ABOVE_YOUR_OWN",
+                codes::ROLE_ABOVE_YOUR_OWN,
                 "You can only grant, change or remove roles up to your own.",
                 "Ask an owner of the model to make this change.",
             ));

@@ -3,6 +3,7 @@
 
 use super::error::ApiError;
 use super::model::preview;
+use crate::domain::error::codes;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -160,7 +161,7 @@ pub fn dataset_name(given: Option<&str>, file_name: Option<&str>) -> Result<Stri
     let error = |msg: String| {
         ApiError::invalid(
             "name",
-            "INVALID_DATASET_NAME",
+            codes::INVALID_DATASET_NAME,
             msg,
             format!(
                 "Give a name of 1 to {MAX_DATASET_NAME_CHARS} characters, or upload a file whose name can serve as one."
@@ -186,7 +187,7 @@ pub fn dataset_name(given: Option<&str>, file_name: Option<&str>) -> Result<Stri
 }
 
 fn bad_header(msg: String, solution: &str) -> ApiError {
-    ApiError::invalid("file", "DATASET_BAD_HEADER", msg, solution)
+    ApiError::invalid("file", codes::DATASET_BAD_HEADER, msg, solution)
 }
 
 /// Checks the number of columns of a header row: at most [`MAX_COLUMNS`].
@@ -194,7 +195,7 @@ pub fn check_column_count(count: usize) -> Result<(), ApiError> {
     if count > MAX_COLUMNS {
         return Err(ApiError::invalid(
             "file",
-            "DATASET_TOO_MANY_COLUMNS",
+            codes::DATASET_TOO_MANY_COLUMNS,
             format!("The file has {count} columns; a dataset may have at most {MAX_COLUMNS}."),
             "Leave out columns the model does not use.",
         ));

@@ -2,6 +2,7 @@
 //! rules for what counts as a download and which windows may be asked for.
 
 use crate::domain::error::ApiError;
+use crate::domain::error::codes;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -87,7 +88,7 @@ pub fn window_days(days: Option<i64>) -> Result<u32, ApiError> {
         .ok_or_else(|| {
             ApiError::invalid(
                 "days",
-                "INVALID_FIELD",
+                codes::INVALID_FIELD,
                 format!("days must be between 1 and {MAX_DAYS}, not {days}."),
                 format!("Ask for a window of 1 to {MAX_DAYS} days, or leave days out for {DEFAULT_DAYS}."),
             )

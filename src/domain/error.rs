@@ -22,19 +22,210 @@ pub struct ApiError {
     pub retry_after_secs: Option<u64>,
 }
 
-/// Error codes that code decides on (not only people): named once, matched by value.
-pub mod codes {
-    pub const NOT_AUTHENTICATED: &str = "NOT_AUTHENTICATED";
-    pub const VERSION_NOT_FOUND: &str = "VERSION_NOT_FOUND";
-    pub const USER_NOT_FOUND: &str = "USER_NOT_FOUND";
-    /// Every "… not found" code ends so; a page shows such an error as its 404.
-    pub const NOT_FOUND_SUFFIX: &str = "_NOT_FOUND";
+/// An error code: one of [`codes`], the only values an [`ApiError`] is built with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Code(&'static str);
+
+impl Code {
+    pub const fn as_str(self) -> &'static str {
+        self.0
+    }
 }
 
+impl PartialEq<&str> for Code {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+/// Defines each code as a constant named as its value, and [`codes::ALL`] listing them.
+macro_rules! error_codes {
+    ($($name:ident),* $(,)?) => {
+        $(pub const $name: Code = Code(stringify!($name));)*
+        /// Every code, in the order they are defined; the OpenAPI document's `error_code`
+        /// enumerates these.
+        pub const ALL: &[Code] = &[$($name),*];
+    };
+}
+
+/// Every error code the registry answers with: named once, matched by value
+/// ([`ApiError::is`]), and listed in the API description.
+pub mod codes {
+    use super::Code;
+
+    error_codes! {
+        ACCOUNT_DEACTIVATED,
+        ADMIN_ONLY,
+        ALIAS_NOT_FOUND,
+        ALIAS_PROTECTED,
+        BAD_EXPORT,
+        BODY_NOT_AN_OBJECT,
+        BODY_TOO_LARGE,
+        CANCELED,
+        CANNOT_LOCK_YOURSELF_OUT,
+        CROSS_ORIGIN_REQUEST,
+        DATASET_BAD_ENCODING,
+        DATASET_BAD_HEADER,
+        DATASET_COLUMNS_MISSING,
+        DATASET_EMPTY,
+        DATASET_FILE_MISSING,
+        DATASET_IN_USE,
+        DATASET_NOT_FOUND,
+        DATASET_ONE_FILE,
+        DATASET_RAGGED_ROW,
+        DATASET_REQUIRED,
+        DATASET_ROW_TOO_LONG,
+        DATASET_TOO_MANY_COLUMNS,
+        DATASET_TOO_SMALL,
+        DELETE_PATHS_WITHOUT_BASE,
+        DUPLICATE_FEATURE,
+        DUPLICATE_FILE_PATH,
+        DUPLICATE_PRINCIPAL,
+        EXPORT_DIR_NOT_EMPTY,
+        FEATURES_DO_NOT_FIT_MODEL,
+        FEATURE_COUNT_MISMATCH,
+        FEATURE_IMPACT_NOT_FOUND,
+        FIELD_AFTER_FILES,
+        FIELD_TOO_LARGE,
+        FILE_NOT_FOUND,
+        FILE_TOO_LARGE,
+        FORBIDDEN,
+        HOLDOUT_IS_TRAINING_DATA,
+        INTERNAL_ERROR,
+        INVALID_ACCESS_CHANGES,
+        INVALID_ALIAS,
+        INVALID_BUMP,
+        INVALID_CLASS_LABELS,
+        INVALID_COMMIT_SHA,
+        INVALID_CSV,
+        INVALID_CSV_HEADER,
+        INVALID_DATASET_NAME,
+        INVALID_DESCRIPTION,
+        INVALID_DISPLAY_NAME,
+        INVALID_EXPIRY,
+        INVALID_FEATURE_IMPACT_SETTINGS,
+        INVALID_FEATURE_NAME,
+        INVALID_FIELD,
+        INVALID_FILE_PATH,
+        INVALID_IMPACT,
+        INVALID_METADATA,
+        INVALID_METRIC,
+        INVALID_METRICS,
+        INVALID_MODEL_CARD,
+        INVALID_MODEL_FILE,
+        INVALID_MODEL_NAME,
+        INVALID_ORDER_BY,
+        INVALID_PAGING,
+        INVALID_PASSWORD,
+        INVALID_PIP_PACKAGES,
+        INVALID_PREDICTION_URL,
+        INVALID_PRINCIPAL,
+        INVALID_PYTHON_VERSION,
+        INVALID_QUERY,
+        INVALID_README,
+        INVALID_ROLE,
+        INVALID_ROW_COUNT,
+        INVALID_STATE,
+        INVALID_TAGS,
+        INVALID_TARGET_NAME,
+        INVALID_TARGET_TYPE,
+        INVALID_TEAM_NAME,
+        INVALID_TIME,
+        INVALID_TOKEN,
+        INVALID_TOKEN_NAME,
+        INVALID_URL,
+        INVALID_USERNAME,
+        INVALID_VERSION_NUMBER,
+        INVALID_VISIBILITY,
+        JOB_ALREADY_RUNNING,
+        JOB_FINISHED,
+        JOB_NOT_FOUND,
+        LAST_ADMIN,
+        LAST_OWNER,
+        MALFORMED_JSON,
+        MALFORMED_MULTIPART,
+        MALFORMED_REQUEST,
+        METHOD_NOT_ALLOWED,
+        MODEL_CANNOT_RUN,
+        MODEL_HAS_NO_TARGET,
+        MODEL_NAME_TAKEN,
+        MODEL_NOT_FOUND,
+        MODEL_OVER_BUDGET,
+        MODEL_UNREADABLE,
+        NETWORK_ERROR,
+        NON_NUMERIC_FEATURE,
+        NOT_AUTHENTICATED,
+        NOT_A_MEMBER,
+        NOT_FOUND,
+        NO_FEATURES,
+        NO_FEATURE_IMPACTS,
+        NO_MODEL,
+        NO_ROWS_WITH_TARGET,
+        NO_RUNNABLE_MODEL,
+        NO_TRAINING_DATA,
+        PASSWORDS_DIFFER,
+        PREDICTION_FAILED,
+        PREDICTION_HOST_NOT_ALLOWED,
+        PREDICTION_SERVER_ERROR,
+        PREDICTION_SERVER_UNREACHABLE,
+        RAGGED_CSV_ROW,
+        RANGE_NOT_SATISFIABLE,
+        REGISTRY_NOT_EMPTY,
+        ROLE_ABOVE_YOUR_OWN,
+        SCHEMA_VERSION_DIFFERS,
+        SETUP_LINK_INVALID,
+        SEVERAL_MODELS,
+        STORAGE_UNAVAILABLE,
+        STORAGE_URL_INVALID,
+        TARGET_NOT_FOUND,
+        TARGET_NOT_IN_DATASET,
+        TARGET_NOT_NUMERIC,
+        TEAM_NAME_TAKEN,
+        TEAM_NOT_FOUND,
+        TOKEN_NOT_FOUND,
+        TOO_MANY_ATTEMPTS,
+        TOO_MANY_FEATURES,
+        TOO_MANY_FILES,
+        TOO_MANY_TOKENS,
+        TRAINING_DATA_UNREADABLE,
+        UNEXPECTED_RESPONSE,
+        UNKNOWN_FIELD,
+        UNSUPPORTED_MEDIA_TYPE,
+        UNSUPPORTED_MODEL,
+        UNSUPPORTED_OPERATORS,
+        UNSUPPORTED_TARGET_TYPE,
+        UNUSABLE_PREDICTIONS,
+        UPLOAD_FAILED,
+        UPLOAD_INTERRUPTED,
+        USERNAME_TAKEN,
+        USER_DEACTIVATED,
+        USER_NOT_FOUND,
+        VERSION_CANNOT_BE_PRIMARY,
+        VERSION_HAS_PROTECTED_ALIAS,
+        VERSION_INACTIVE,
+        VERSION_IS_PRIMARY,
+        VERSION_NOT_FOUND,
+        VERSION_NOT_READY,
+        VERSION_PUBLISHED,
+        WRONG_CLASS_COUNT,
+        WRONG_CREDENTIALS,
+        WRONG_PASSWORD,
+    }
+}
+
+/// Every "… not found" code ends so; a page shows such an error as its 404.
+pub const NOT_FOUND_SUFFIX: &str = "_NOT_FOUND";
+
 impl ApiError {
-    /// Whether this is the error `code` (one of [`codes`]).
-    pub fn is(&self, code: &str) -> bool {
-        self.error_code == code
+    /// Whether this is the error `code`.
+    pub fn is(&self, code: Code) -> bool {
+        self.error_code == code.as_str()
     }
 }
 
@@ -101,13 +292,13 @@ fn sentences(text: &str) -> impl Iterator<Item = &str> {
 impl ApiError {
     pub fn new(
         status: u16,
-        error_code: &str,
+        error_code: Code,
         error_msg: impl Into<String>,
         solution_msg: impl Into<String>,
     ) -> Self {
         Self {
             status,
-            error_code: error_code.to_owned(),
+            error_code: error_code.as_str().to_owned(),
             error_msg: error_msg.into(),
             solution_msg: solution_msg.into(),
             field: None,
@@ -118,7 +309,7 @@ impl ApiError {
     /// A 422 for one input field.
     pub fn invalid(
         field: &str,
-        error_code: &str,
+        error_code: Code,
         error_msg: impl Into<String>,
         solution_msg: impl Into<String>,
     ) -> Self {
@@ -170,7 +361,7 @@ impl ApiError {
     pub fn forbidden(what: &str) -> Self {
         Self::new(
             403,
-            "FORBIDDEN",
+            codes::FORBIDDEN,
             format!("You are not allowed to {what}."),
             "Ask an owner of the model, or an admin, for a role that allows it.",
         )
@@ -179,7 +370,7 @@ impl ApiError {
     pub fn internal() -> Self {
         Self::new(
             500,
-            "INTERNAL_ERROR",
+            codes::INTERNAL_ERROR,
             "Something went wrong on the server.",
             "Try again; if it keeps happening, tell your admin (the server log has the details).",
         )
@@ -206,13 +397,13 @@ impl FromServerFnError for ApiError {
         match value {
             ServerFnErrorErr::Request(msg) => Self::new(
                 503,
-                "NETWORK_ERROR",
+                codes::NETWORK_ERROR,
                 format!("The server could not be reached: {msg}"),
                 "Check your connection and try again.",
             ),
             ServerFnErrorErr::Args(msg) | ServerFnErrorErr::Deserialization(msg) => Self::new(
                 400,
-                "MALFORMED_REQUEST",
+                codes::MALFORMED_REQUEST,
                 format!("The request could not be read: {msg}"),
                 "Reload the page and submit the form again.",
             ),
@@ -226,7 +417,7 @@ mod tests {
     use super::*;
 
     fn page(error_msg: &str, solution_msg: &str) -> ApiError {
-        ApiError::new(409, "X", error_msg, solution_msg).for_page()
+        ApiError::new(409, codes::VERSION_PUBLISHED, error_msg, solution_msg).for_page()
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! impacts become normalized ones, and what an import must look like.
 
 use crate::domain::error::ApiError;
+use crate::domain::error::codes;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -140,7 +141,7 @@ pub fn resolve_row_count(requested: Option<u64>, dataset_rows: u64) -> Result<u6
     {
         return Err(ApiError::invalid(
             "row_count",
-            "INVALID_ROW_COUNT",
+            codes::INVALID_ROW_COUNT,
             format!("row_count must be between {MIN_ROW_COUNT} and {MAX_ROW_COUNT}; it was {n}."),
             "Leave row_count out to use the default, or pick a value in range.",
         ));
@@ -148,7 +149,7 @@ pub fn resolve_row_count(requested: Option<u64>, dataset_rows: u64) -> Result<u6
     if dataset_rows < MIN_ROW_COUNT {
         return Err(ApiError::invalid(
             "dataset_id",
-            "DATASET_TOO_SMALL",
+            codes::DATASET_TOO_SMALL,
             format!(
                 "The training data has {dataset_rows} rows; feature impact needs at least \
                  {MIN_ROW_COUNT}."
@@ -214,7 +215,7 @@ pub fn imported_items(import: &FeatureImpactImport) -> Result<Vec<FeatureImpactI
     if import.feature_impacts.is_empty() {
         return Err(ApiError::invalid(
             "feature_impacts",
-            "NO_FEATURE_IMPACTS",
+            codes::NO_FEATURE_IMPACTS,
             "The import names no features.".to_owned(),
             "Send at least one {feature_name, impact_unnormalized} entry.",
         ));
@@ -222,7 +223,7 @@ pub fn imported_items(import: &FeatureImpactImport) -> Result<Vec<FeatureImpactI
     if import.feature_impacts.len() > MAX_IMPORTED_FEATURES {
         return Err(ApiError::invalid(
             "feature_impacts",
-            "TOO_MANY_FEATURES",
+            codes::TOO_MANY_FEATURES,
             format!(
                 "The import names {} features; at most {MAX_IMPORTED_FEATURES} are accepted.",
                 import.feature_impacts.len()
@@ -235,7 +236,7 @@ pub fn imported_items(import: &FeatureImpactImport) -> Result<Vec<FeatureImpactI
     {
         return Err(ApiError::invalid(
             "row_count",
-            "INVALID_ROW_COUNT",
+            codes::INVALID_ROW_COUNT,
             "row_count must be positive when given.".to_owned(),
             "Leave row_count out, or send the number of rows the impacts were computed on.",
         ));
@@ -248,7 +249,7 @@ pub fn imported_items(import: &FeatureImpactImport) -> Result<Vec<FeatureImpactI
         if name.is_empty() || name.chars().count() > MAX_FEATURE_NAME_CHARS {
             return Err(ApiError::invalid(
                 &field,
-                "INVALID_FEATURE_NAME",
+                codes::INVALID_FEATURE_NAME,
                 format!("Feature names must have 1 to {MAX_FEATURE_NAME_CHARS} characters."),
                 "Use the dataset's column names.",
             ));
@@ -256,7 +257,7 @@ pub fn imported_items(import: &FeatureImpactImport) -> Result<Vec<FeatureImpactI
         if !seen.insert(name.to_owned()) {
             return Err(ApiError::invalid(
                 &field,
-                "DUPLICATE_FEATURE",
+                codes::DUPLICATE_FEATURE,
                 format!("'{name}' appears more than once."),
                 "Send each feature once.",
             ));
@@ -264,7 +265,7 @@ pub fn imported_items(import: &FeatureImpactImport) -> Result<Vec<FeatureImpactI
         if !entry.impact_unnormalized.is_finite() {
             return Err(ApiError::invalid(
                 &format!("feature_impacts[{i}].impact_unnormalized"),
-                "INVALID_IMPACT",
+                codes::INVALID_IMPACT,
                 format!("The impact of '{name}' is not a finite number."),
                 "Send numbers such as 0.25.",
             ));

@@ -5,6 +5,7 @@
 
 use super::error::ApiError;
 use super::model::preview;
+use crate::domain::error::codes;
 
 pub const MAX_PATH_BYTES: usize = 1024;
 pub const MAX_SEGMENT_BYTES: usize = 255;
@@ -15,7 +16,7 @@ fn invalid(raw: &str, why: &str, solution: &str) -> ApiError {
     let shown = format!("{:?}", preview(raw));
     ApiError::invalid(
         "path",
-        "INVALID_FILE_PATH",
+        codes::INVALID_FILE_PATH,
         format!("The file path {shown} is not allowed: {why}."),
         solution.to_owned(),
     )

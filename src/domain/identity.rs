@@ -1,6 +1,7 @@
 //! Users and API tokens as clients see them, and the rules for names and passwords.
 
 use super::error::ApiError;
+use crate::domain::error::codes;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -186,7 +187,7 @@ pub fn validate_team_name(name: &str) -> Result<String, ApiError> {
     validate_username(name.trim()).map_err(|_| {
         ApiError::invalid(
             "name",
-            "INVALID_TEAM_NAME",
+            codes::INVALID_TEAM_NAME,
             format!("'{}' is not a valid team name.", name.trim()),
             format!(
                 "Use 1 to {MAX_USERNAME_CHARS} characters: letters, digits, '-', '_' and '.', starting with a letter or digit."
@@ -200,7 +201,7 @@ pub fn validate_team_description(text: &str) -> Result<String, ApiError> {
     if text.chars().count() > MAX_TEAM_DESCRIPTION_CHARS {
         return Err(ApiError::invalid(
             "description",
-            "INVALID_DESCRIPTION",
+            codes::INVALID_DESCRIPTION,
             "This team description is too long.",
             format!("Use at most {MAX_TEAM_DESCRIPTION_CHARS} characters."),
         ));
@@ -212,7 +213,7 @@ pub fn validate_username(name: &str) -> Result<String, ApiError> {
     let invalid = |msg: String| {
         ApiError::invalid(
             "username",
-            "INVALID_USERNAME",
+            codes::INVALID_USERNAME,
             msg,
             format!(
                 "Use 1 to {MAX_USERNAME_CHARS} characters: letters, digits, '-', '_' and '.', starting with a letter or digit."
@@ -246,7 +247,7 @@ pub fn validate_display_name(name: &str) -> Result<String, ApiError> {
     if name.chars().count() > MAX_DISPLAY_NAME_CHARS || name.chars().any(char::is_control) {
         return Err(ApiError::invalid(
             "display_name",
-            "INVALID_DISPLAY_NAME",
+            codes::INVALID_DISPLAY_NAME,
             "This display name is too long or contains control characters.",
             format!("Use at most {MAX_DISPLAY_NAME_CHARS} printable characters."),
         ));
@@ -259,7 +260,7 @@ pub fn validate_password(password: &str) -> Result<(), ApiError> {
     if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&chars) {
         return Err(ApiError::invalid(
             "password",
-            "INVALID_PASSWORD",
+            codes::INVALID_PASSWORD,
             format!(
                 "Passwords must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters long."
             ),
@@ -275,7 +276,7 @@ pub fn validate_token_request(request: &NewToken) -> Result<(String, Option<i64>
     if chars == 0 || chars > MAX_TOKEN_NAME_CHARS || name.chars().any(char::is_control) {
         return Err(ApiError::invalid(
             "name",
-            "INVALID_TOKEN_NAME",
+            codes::INVALID_TOKEN_NAME,
             format!("A token name must be 1 to {MAX_TOKEN_NAME_CHARS} printable characters."),
             "Name the token after where it is used, for example 'ci-pipeline'.",
         ));
@@ -285,7 +286,7 @@ pub fn validate_token_request(request: &NewToken) -> Result<(String, Option<i64>
     {
         return Err(ApiError::invalid(
             "expires_in_days",
-            "INVALID_EXPIRY",
+            codes::INVALID_EXPIRY,
             format!("A token can expire in 1 to {MAX_TOKEN_DAYS} days, not {days}."),
             "Give a number of days between 1 and 3650, or leave it out for a token that does not expire.",
         ));

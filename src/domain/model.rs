@@ -4,7 +4,6 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 mod card;
 mod changes;
@@ -35,21 +34,14 @@ pub(crate) fn yes() -> bool {
     true
 }
 
-/// A model as clients see it.
+/// A model as clients see it: the fields its owners set ([`ModelFields`], read through
+/// `model.name` and so on) and what the registry keeps about it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Model {
     pub id: String,
-    pub name: String,
-    pub description: String,
-    pub readme: String,
-    pub target_type: Option<TargetType>,
-    pub target_name: String,
-    pub class_labels: Vec<String>,
-    pub tags: Vec<String>,
-    pub metadata: Map<String, Value>,
-    pub visibility: Visibility,
-    pub archived: bool,
+    #[serde(flatten)]
+    pub fields: ModelFields,
     pub primary_version: Option<String>,
     pub latest_version: Option<String>,
     pub version_count: i64,
@@ -72,6 +64,14 @@ pub struct Model {
     pub card_metadata: CardMetadata,
 }
 
+impl std::ops::Deref for Model {
+    type Target = ModelFields;
+
+    fn deref(&self) -> &ModelFields {
+        &self.fields
+    }
+}
+
 /// Where a copied model came from, as it was when the copy was made.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -86,6 +86,7 @@ pub struct CopySource {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{Map, Value};
 
     #[test]
     fn model_names_accept_letters_digits_and_separators() {

@@ -1,6 +1,7 @@
 //! List paging: `offset` / `limit` with bounds, and the envelope every list answers in.
 
 use super::error::ApiError;
+use crate::domain::error::codes;
 use serde::{Deserialize, Serialize};
 
 pub const DEFAULT_LIMIT: i64 = 50;
@@ -22,7 +23,7 @@ impl Paging {
         if !(0..=MAX_OFFSET).contains(&offset) {
             return Err(ApiError::invalid(
                 "offset",
-                "INVALID_PAGING",
+                codes::INVALID_PAGING,
                 format!("offset must be between 0 and {MAX_OFFSET}, not {offset}."),
                 "Start at offset=0 and follow the 'next' links.",
             ));
@@ -30,7 +31,7 @@ impl Paging {
         if !(1..=MAX_LIMIT).contains(&limit) {
             return Err(ApiError::invalid(
                 "limit",
-                "INVALID_PAGING",
+                codes::INVALID_PAGING,
                 format!("limit must be between 1 and {MAX_LIMIT}, not {limit}."),
                 format!("Ask for at most {MAX_LIMIT} items at a time and follow the 'next' links."),
             ));

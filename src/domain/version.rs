@@ -8,6 +8,7 @@ use super::error::ApiError;
 use super::model::preview;
 use super::requirements::{Dependency, UnparsedLine};
 use super::signature::Signature;
+use crate::domain::error::codes;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -44,7 +45,7 @@ impl VersionState {
             "published" => Ok(VersionState::Published),
             _ => Err(ApiError::invalid(
                 "state",
-                "INVALID_STATE",
+                codes::INVALID_STATE,
                 format!("'{}' is not a version state.", preview(value)),
                 "Use 'draft' or 'published'.",
             )),

@@ -7,13 +7,14 @@
 use super::error::ApiError;
 use super::model::split_tags;
 use super::version::NewVersion;
+use crate::domain::error::codes;
 use serde::de::DeserializeOwned;
 
 fn json_field<T: DeserializeOwned>(name: &str, value: &str) -> Result<T, ApiError> {
     serde_json::from_str(value).map_err(|e| {
         ApiError::invalid(
             name,
-            "INVALID_FIELD",
+            codes::INVALID_FIELD,
             format!("The form field '{name}' is not valid JSON of the expected shape: {e}"),
             "Objects and lists are sent as JSON text; see the version fields in GET /api/v1/openapi.json.",
         )
@@ -26,7 +27,7 @@ fn parse_bool(name: &str, value: &str) -> Result<bool, ApiError> {
         "false" | "off" | "0" | "no" | "" => Ok(false),
         _ => Err(ApiError::invalid(
             name,
-            "INVALID_FIELD",
+            codes::INVALID_FIELD,
             format!("The form field '{name}' must be true or false."),
             "Send 'true' or 'false'.",
         )),
@@ -84,7 +85,7 @@ pub fn apply_text_field(new: &mut NewVersion, name: &str, value: String) -> Resu
         other => {
             return Err(ApiError::invalid(
                 other,
-                "INVALID_FIELD",
+                codes::INVALID_FIELD,
                 format!("'{other}' is not a field of a new version."),
                 "File parts need a file name; see the version fields in GET /api/v1/openapi.json.",
             ));

@@ -3,6 +3,7 @@
 
 use super::error::ApiError;
 use super::model::preview;
+use crate::domain::error::codes;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -17,7 +18,7 @@ pub struct VersionNumber {
 fn number_error(value: &str) -> ApiError {
     ApiError::invalid(
         "version",
-        "INVALID_VERSION_NUMBER",
+        codes::INVALID_VERSION_NUMBER,
         format!("'{}' is not a version number.", preview(value)),
         "Version numbers look like 1.4.0: three whole numbers separated by dots.",
     )
@@ -106,7 +107,7 @@ impl Bump {
             "patch" => Ok(Bump::Patch),
             _ => Err(ApiError::invalid(
                 "bump",
-                "INVALID_BUMP",
+                codes::INVALID_BUMP,
                 format!("'{}' is not a way to bump a version.", preview(value)),
                 "Use 'major', 'minor' (the default) or 'patch'.",
             )),
@@ -149,7 +150,7 @@ impl VersionRef {
         }
         Err(ApiError::new(
             404,
-            crate::domain::error::codes::VERSION_NOT_FOUND,
+            codes::VERSION_NOT_FOUND,
             format!(
                 "'{}' is neither a version number nor an alias.",
                 preview(value)
@@ -185,14 +186,14 @@ fn looks_like_version(name: &str) -> bool {
 pub fn validate_alias_name(name: &str) -> Result<String, ApiError> {
     let solution = "Use 1 to 64 lowercase letters, digits, '-' or '_', starting with a letter, for example 'production' or 'staging'.";
     let name = name.trim();
-    let invalid = |msg: String| ApiError::invalid("alias", "INVALID_ALIAS", msg, solution);
+    let invalid = |msg: String| ApiError::invalid("alias", codes::INVALID_ALIAS, msg, solution);
     if name.is_empty() {
         return Err(invalid("An alias needs a name.".into()));
     }
     if name.chars().any(|c| c.is_ascii_uppercase()) {
         return Err(ApiError::invalid(
             "alias",
-            "INVALID_ALIAS",
+            codes::INVALID_ALIAS,
             format!(
                 "'{}' has capital letters; alias names are lowercase.",
                 preview(name)

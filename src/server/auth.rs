@@ -2,6 +2,7 @@
 //! cookie-authenticated writes.
 
 use crate::domain::error::ApiError;
+use crate::domain::error::codes;
 use crate::domain::identity::{Me, TOKEN_PREFIX};
 use crate::server::db;
 use crate::server::error::{AppError, AppResult, error_response};
@@ -222,7 +223,7 @@ fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 fn invalid_token() -> ApiError {
     ApiError::new(
         401,
-        "INVALID_TOKEN",
+        codes::INVALID_TOKEN,
         "The API token is not valid: it is unknown, revoked or expired, or its user is deactivated.",
         "Create a new token on the API tokens page or with POST /api/v1/tokens.",
     )
@@ -376,7 +377,7 @@ pub async fn require_same_origin(
     } else {
         error_response(ApiError::new(
             403,
-            "CROSS_ORIGIN_REQUEST",
+            codes::CROSS_ORIGIN_REQUEST,
             "This request came from another site, or did not say where it came from.",
             "Use Modelyard's own pages, or call the REST API with an API token instead of a browser cookie.",
         ))

@@ -4,6 +4,7 @@
 //! are left to the card.
 
 use crate::domain::error::ApiError;
+use crate::domain::error::codes;
 use crate::domain::model::{
     CardMetadata, MAX_CARD_ITEM_CHARS, MAX_CARD_ITEMS, split_front_matter, validate_license,
 };
@@ -13,7 +14,7 @@ use yaml_rust2::Yaml;
 fn invalid(msg: String) -> ApiError {
     ApiError::invalid(
         "readme",
-        "INVALID_MODEL_CARD",
+        codes::INVALID_MODEL_CARD,
         msg,
         "Fix the YAML between the card's first two '---' lines (for example 'license: mit' and 'datasets: [churn-2024]'), or remove it.",
     )

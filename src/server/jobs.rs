@@ -6,6 +6,7 @@
 //! next checkpoint.
 
 use crate::domain::error::ApiError;
+use crate::domain::error::codes;
 use crate::server::db::{self, Backend};
 use crate::server::error::AppError;
 use serde_json::Value;
@@ -108,7 +109,7 @@ pub struct JobRunner {
 pub fn job_not_found(id: &str) -> ApiError {
     ApiError::new(
         404,
-        "JOB_NOT_FOUND",
+        codes::JOB_NOT_FOUND,
         format!("No job with id '{id}'."),
         "Use the job id from the 202 answer that started it.",
     )

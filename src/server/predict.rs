@@ -19,7 +19,7 @@ pub use onnx::{ModelInfo, OnnxModel, Operator, inspect};
 pub use remote::{RemoteOptions, RemotePredictor};
 pub use runner::{IsolatedModel, RunnerLimits};
 
-use crate::domain::error::ApiError;
+use crate::domain::error::{ApiError, Code, codes};
 use std::fmt;
 
 /// Something that turns rows of features into predictions.
@@ -239,17 +239,17 @@ pub enum PredictError {
 }
 
 impl PredictError {
-    pub fn error_code(&self) -> &'static str {
+    pub fn error_code(&self) -> Code {
         match self {
-            PredictError::InvalidModel(_) => "INVALID_MODEL_FILE",
-            PredictError::UnsupportedOperators(_) => "UNSUPPORTED_OPERATORS",
-            PredictError::UnsupportedModel(_) => "UNSUPPORTED_MODEL",
-            PredictError::InvalidFeatures(_) => "FEATURES_DO_NOT_FIT_MODEL",
-            PredictError::Prediction(_) => "PREDICTION_FAILED",
-            PredictError::OverBudget(_) => "MODEL_OVER_BUDGET",
-            PredictError::InvalidUrl(_) => "INVALID_PREDICTION_URL",
-            PredictError::Unreachable(_) => "PREDICTION_SERVER_UNREACHABLE",
-            PredictError::Server(_) => "PREDICTION_SERVER_ERROR",
+            PredictError::InvalidModel(_) => codes::INVALID_MODEL_FILE,
+            PredictError::UnsupportedOperators(_) => codes::UNSUPPORTED_OPERATORS,
+            PredictError::UnsupportedModel(_) => codes::UNSUPPORTED_MODEL,
+            PredictError::InvalidFeatures(_) => codes::FEATURES_DO_NOT_FIT_MODEL,
+            PredictError::Prediction(_) => codes::PREDICTION_FAILED,
+            PredictError::OverBudget(_) => codes::MODEL_OVER_BUDGET,
+            PredictError::InvalidUrl(_) => codes::INVALID_PREDICTION_URL,
+            PredictError::Unreachable(_) => codes::PREDICTION_SERVER_UNREACHABLE,
+            PredictError::Server(_) => codes::PREDICTION_SERVER_ERROR,
         }
     }
 

@@ -19,6 +19,7 @@ pub mod users;
 pub mod versions;
 
 use crate::domain::error::ApiError;
+use crate::domain::error::codes;
 use crate::server::error::error_response;
 use crate::server::state::AppState;
 use axum::Router;
@@ -105,7 +106,7 @@ pub async fn close_after_refused_upload(mut response: Response) -> Response {
 pub async fn api_not_found() -> Response {
     error_response(ApiError::new(
         404,
-        "NOT_FOUND",
+        codes::NOT_FOUND,
         "There is no such API endpoint.",
         "See GET /api/v1/openapi.json for the endpoints that exist.",
     ))
@@ -114,7 +115,7 @@ pub async fn api_not_found() -> Response {
 async fn method_not_allowed() -> Response {
     error_response(ApiError::new(
         405,
-        "METHOD_NOT_ALLOWED",
+        codes::METHOD_NOT_ALLOWED,
         "This endpoint does not accept this HTTP method.",
         "See GET /api/v1/openapi.json for the methods each endpoint takes.",
     ))

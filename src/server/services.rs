@@ -1,7 +1,6 @@
 //! The rules, one place each, used by server functions, REST routes and the command line alike.
 
 pub mod access;
-pub mod aliases;
 pub mod audit;
 pub mod datasets;
 pub mod downloads;

@@ -9,6 +9,7 @@
 //! empty.
 
 use crate::domain::error::ApiError;
+use crate::domain::error::codes;
 use crate::server::db::{self, Backend};
 use crate::server::error::AppError;
 use crate::server::storage::BlobStore;
@@ -81,7 +82,7 @@ fn io(what: &str, path: &Path) -> impl Fn(std::io::Error) -> AppError {
 fn bad_export(message: String) -> AppError {
     ApiError::new(
         422,
-        "BAD_EXPORT",
+        codes::BAD_EXPORT,
         message,
         "Give the directory `modelyard export --to DIR` wrote, complete and unchanged.",
     )
@@ -137,7 +138,7 @@ pub async fn export(pool: &AnyPool, blobs: &BlobStore, dir: &Path) -> Result<Man
     {
         return Err(ApiError::new(
             409,
-            "EXPORT_DIR_NOT_EMPTY",
+            codes::EXPORT_DIR_NOT_EMPTY,
             format!("{} is not empty.", dir.display()),
             "Export into a new directory.",
         )
@@ -287,7 +288,7 @@ pub async fn import(pool: &AnyPool, blobs: &BlobStore, dir: &Path) -> Result<Man
     if manifest.schema_version != ours {
         return Err(ApiError::new(
             409,
-            "SCHEMA_VERSION_DIFFERS",
+            codes::SCHEMA_VERSION_DIFFERS,
             format!(
                 "The export has schema version {}, this registry {ours}.",
                 manifest.schema_version
@@ -303,7 +304,7 @@ pub async fn import(pool: &AnyPool, blobs: &BlobStore, dir: &Path) -> Result<Man
     if users > 0 || models > 0 {
         return Err(ApiError::new(
             409,
-            "REGISTRY_NOT_EMPTY",
+            codes::REGISTRY_NOT_EMPTY,
             format!("This registry already has {users} user(s) and {models} model(s)."),
             "Import into a new, empty database and storage (start from a fresh DATABASE_URL and \
              STORAGE_URL).",

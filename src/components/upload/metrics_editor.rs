@@ -2,6 +2,7 @@
 //! text area (`metrics`) in the plain form.
 
 use crate::domain::error::ApiError;
+use crate::domain::error::codes;
 use crate::domain::version::Metric;
 use leptos::prelude::*;
 
@@ -17,7 +18,7 @@ pub struct MetricRow {
 fn invalid(message: String) -> ApiError {
     ApiError::invalid(
         "metrics",
-        "INVALID_METRICS",
+        codes::INVALID_METRICS,
         message,
         "Give each metric a name and a number; the step is an optional whole number.",
     )

@@ -5,6 +5,7 @@
 use super::browser::{self, Body, Outcome};
 use super::{FileStatus, UploadPhase, UploadState, encode_component, encode_path, version_api_url};
 use crate::domain::error::ApiError;
+use crate::domain::error::codes;
 use futures_util::future::join_all;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -22,7 +23,7 @@ pub struct Submission {
 fn network_error() -> ApiError {
     ApiError::new(
         503,
-        "NETWORK_ERROR",
+        codes::NETWORK_ERROR,
         "The server could not be reached.",
         "Check your connection and try again.",
     )
@@ -35,7 +36,7 @@ fn answered_error(status: u16, body: &str) -> ApiError {
         Ok(e) => e.with_status(status),
         Err(_) => ApiError::new(
             status,
-            "UNEXPECTED_RESPONSE",
+            codes::UNEXPECTED_RESPONSE,
             format!("The server answered with status {status}."),
             "Try again; if it keeps happening, tell your admin.",
         ),

@@ -3,6 +3,7 @@
 
 use super::preview;
 use crate::domain::error::ApiError;
+use crate::domain::error::codes;
 use serde::{Deserialize, Serialize};
 
 /// What a model card's YAML front matter says about the model, the fields registries show
@@ -68,7 +69,7 @@ pub fn validate_license(value: &str) -> Result<String, ApiError> {
     } else {
         Err(ApiError::invalid(
             "readme",
-            "INVALID_MODEL_CARD",
+            codes::INVALID_MODEL_CARD,
             format!(
                 "The model card's license '{}' is not a license identifier.",
                 preview(value)

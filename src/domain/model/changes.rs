@@ -7,7 +7,7 @@ use super::{
     validate_metadata, validate_model_name, validate_readme, validate_tags, validate_target_name,
 };
 use crate::domain::error::ApiError;
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 /// A new model, as submitted. Fields not given take their defaults.
@@ -92,8 +92,9 @@ pub struct ModelPatch {
     pub archived: Patch<bool>,
 }
 
-/// Validated model fields, ready to store.
-#[derive(Clone, Debug, PartialEq)]
+/// Validated model fields, ready to store; a [`super::Model`] carries them as they are stored.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ModelFields {
     pub name: String,
     pub description: String,

@@ -2,6 +2,7 @@
 //! it, and the role a caller holds on it.
 
 use crate::domain::error::ApiError;
+use crate::domain::error::codes;
 use serde::{Deserialize, Serialize};
 
 /// What a model predicts.
@@ -56,7 +57,7 @@ impl TargetType {
             .ok_or_else(|| {
                 ApiError::invalid(
                     "target_type",
-                    "INVALID_TARGET_TYPE",
+                    codes::INVALID_TARGET_TYPE,
                     format!("'{value}' is not a target type."),
                     "Use one of binary, multiclass, regression, anomaly, text_generation, other.",
                 )
@@ -108,7 +109,7 @@ impl Visibility {
             .ok_or_else(|| {
                 ApiError::invalid(
                     "visibility",
-                    "INVALID_VISIBILITY",
+                    codes::INVALID_VISIBILITY,
                     format!("'{value}' is not a visibility."),
                     "Use private, internal or public.",
                 )

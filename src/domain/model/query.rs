@@ -1,6 +1,7 @@
 //! How a models list is asked for: the filters of its URL and the orders it can take.
 
 use crate::domain::error::ApiError;
+use crate::domain::error::codes;
 use serde::{Deserialize, Serialize};
 
 /// How a list of models is ordered.
@@ -54,7 +55,7 @@ impl ModelOrder {
             .ok_or_else(|| {
                 ApiError::invalid(
                     "order_by",
-                    "INVALID_ORDER_BY",
+                    codes::INVALID_ORDER_BY,
                     format!("Models cannot be ordered by '{value}'."),
                     "Use name, created or updated, with a leading '-' for descending order.",
                 )

@@ -1,7 +1,7 @@
 //! The rules each field of a model obeys (names, bounded text, class labels, tags, metadata),
 //! the ones versions share with it, and splitting what is typed in a form.
 
-use crate::domain::error::ApiError;
+use crate::domain::error::{ApiError, Code, codes};
 use serde_json::{Map, Value};
 
 pub const MAX_NAME_CHARS: usize = 64;
@@ -23,7 +23,7 @@ pub const MAX_METADATA_DEPTH: usize = 16;
 pub(super) fn name_error(msg: impl Into<String>) -> ApiError {
     ApiError::invalid(
         "name",
-        "INVALID_MODEL_NAME",
+        codes::INVALID_MODEL_NAME,
         msg,
         "Use 1 to 64 characters: letters, digits, '-', '_' and '.', for example 'churn-model'.",
     )
@@ -57,7 +57,7 @@ pub(crate) fn bounded_text(
     value: &str,
     max: usize,
     field: &str,
-    code: &str,
+    code: Code,
     what: &str,
 ) -> Result<String, ApiError> {
     let chars = value.chars().count();
@@ -77,7 +77,7 @@ pub fn validate_description(value: &str) -> Result<String, ApiError> {
         value,
         MAX_DESCRIPTION_CHARS,
         "description",
-        "INVALID_DESCRIPTION",
+        codes::INVALID_DESCRIPTION,
         "description",
     )
 }
@@ -87,7 +87,7 @@ pub fn validate_readme(value: &str) -> Result<String, ApiError> {
         value,
         MAX_README_CHARS,
         "readme",
-        "INVALID_README",
+        codes::INVALID_README,
         "model card",
     )
 }
@@ -97,7 +97,7 @@ pub fn validate_target_name(value: &str) -> Result<String, ApiError> {
         value.trim(),
         MAX_TARGET_NAME_CHARS,
         "target_name",
-        "INVALID_TARGET_NAME",
+        codes::INVALID_TARGET_NAME,
         "target name",
     )
 }
@@ -106,7 +106,7 @@ pub fn validate_class_labels(labels: Vec<String>) -> Result<Vec<String>, ApiErro
     let invalid = |msg: String| {
         ApiError::invalid(
             "class_labels",
-            "INVALID_CLASS_LABELS",
+            codes::INVALID_CLASS_LABELS,
             msg,
             format!(
                 "Give at most {MAX_CLASS_LABELS} distinct labels of 1 to {MAX_CLASS_LABEL_CHARS} characters."
@@ -143,7 +143,7 @@ pub fn validate_tags(tags: Vec<String>) -> Result<Vec<String>, ApiError> {
     let invalid = |msg: String| {
         ApiError::invalid(
             "tags",
-            "INVALID_TAGS",
+            codes::INVALID_TAGS,
             msg,
             format!(
                 "Give at most {MAX_TAGS} tags of 1 to {MAX_TAG_CHARS} printable characters each."
@@ -188,7 +188,7 @@ pub fn validate_metadata(metadata: Map<String, Value>) -> Result<Map<String, Val
     let invalid = |msg: String| {
         ApiError::invalid(
             "metadata",
-            "INVALID_METADATA",
+            codes::INVALID_METADATA,
             msg,
             format!(
                 "Send a JSON object of at most {MAX_METADATA_KEYS} keys of 1 to {MAX_METADATA_KEY_CHARS} characters, at most {} KiB in all; put large documents in files of a version.",

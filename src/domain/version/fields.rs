@@ -2,6 +2,7 @@
 //! version-level field obeys, including what a published version still lets people change.
 
 use crate::domain::error::ApiError;
+use crate::domain::error::codes;
 use crate::domain::model::{bounded_text, preview};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -85,7 +86,7 @@ pub fn check_published_change(number: &str, changed: &[&str]) -> Result<(), ApiE
     }
     let mut error = ApiError::new(
         409,
-        "VERSION_PUBLISHED",
+        codes::VERSION_PUBLISHED,
         format!(
             "Version {number} is published; its {} can no longer change.",
             frozen.join(", ")
@@ -101,7 +102,7 @@ pub fn validate_version_description(value: &str) -> Result<String, ApiError> {
         value,
         MAX_VERSION_DESCRIPTION_CHARS,
         "description",
-        "INVALID_DESCRIPTION",
+        codes::INVALID_DESCRIPTION,
         "description",
     )
 }
@@ -117,7 +118,7 @@ pub fn validate_metrics(metrics: Vec<Metric>) -> Result<Vec<Metric>, ApiError> {
     let invalid = |msg: String| {
         ApiError::invalid(
             "metrics",
-            "INVALID_METRIC",
+            codes::INVALID_METRIC,
             msg,
             format!(
                 "Give at most {MAX_METRICS} metrics as {{\"key\": \"accuracy\", \"value\": 0.93, \"step\": 1}}, with keys of 1 to {MAX_METRIC_KEY_CHARS} letters, digits, spaces or '-_./:@' and finite numbers."
@@ -162,7 +163,7 @@ fn optional_text(
 ) -> Result<Option<String>, ApiError> {
     match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
         None => Ok(None),
-        Some(v) => bounded_text(&v, max, field, "INVALID_FIELD", what).map(Some),
+        Some(v) => bounded_text(&v, max, field, codes::INVALID_FIELD, what).map(Some),
     }
 }
 
@@ -208,7 +209,7 @@ pub fn validate_environment(e: Environment) -> Result<Environment, ApiError> {
     {
         return Err(ApiError::invalid(
             "environment.python_version",
-            "INVALID_PYTHON_VERSION",
+            codes::INVALID_PYTHON_VERSION,
             format!("'{}' is not a Python version.", preview(v)),
             "Write it as digits and dots, for example '3.11' or '3.11.4'.",
         ));
@@ -216,7 +217,7 @@ pub fn validate_environment(e: Environment) -> Result<Environment, ApiError> {
     if e.pip_packages.len() > MAX_PIP_PACKAGES {
         return Err(ApiError::invalid(
             "environment.pip_packages",
-            "INVALID_PIP_PACKAGES",
+            codes::INVALID_PIP_PACKAGES,
             format!(
                 "{} pip packages given; at most {MAX_PIP_PACKAGES} are allowed.",
                 e.pip_packages.len()
@@ -233,7 +234,7 @@ pub fn validate_environment(e: Environment) -> Result<Environment, ApiError> {
         if p.chars().count() > MAX_PIP_PACKAGE_CHARS || p.chars().any(char::is_control) {
             return Err(ApiError::invalid(
                 "environment.pip_packages",
-                "INVALID_PIP_PACKAGES",
+                codes::INVALID_PIP_PACKAGES,
                 format!("The pip package entry '{}' is not allowed.", preview(&p)),
                 format!(
                     "Give one requirement per entry, such as 'numpy>=1.26', of at most {MAX_PIP_PACKAGE_CHARS} characters."
@@ -269,7 +270,7 @@ pub fn validate_git(g: GitInfo) -> Result<GitInfo, ApiError> {
     {
         return Err(ApiError::invalid(
             "git.commit_url",
-            "INVALID_URL",
+            codes::INVALID_URL,
             format!("'{}' is not an http(s) URL.", preview(url)),
             "Give the web address of the commit, for example https://github.com/org/repo/commit/1a2b3c4.",
         ));
@@ -281,7 +282,7 @@ pub fn validate_git(g: GitInfo) -> Result<GitInfo, ApiError> {
         match value {
             Some(v) if !is_sha(&v) => Err(ApiError::invalid(
                 field,
-                "INVALID_COMMIT_SHA",
+                codes::INVALID_COMMIT_SHA,
                 format!("'{}' is not a commit SHA.", preview(&v)),
                 "Give 7 to 64 hexadecimal characters, as printed by 'git rev-parse HEAD'.",
             )),
@@ -301,7 +302,7 @@ pub fn validate_source_uri(value: &str) -> Result<String, ApiError> {
     if value.chars().any(char::is_control) {
         return Err(ApiError::invalid(
             "source_uri",
-            "INVALID_FIELD",
+            codes::INVALID_FIELD,
             "The source URI contains control characters.",
             "Give a URI such as s3://bucket/run-42/model or https://….",
         ));
@@ -310,7 +311,7 @@ pub fn validate_source_uri(value: &str) -> Result<String, ApiError> {
         value,
         MAX_URI_CHARS,
         "source_uri",
-        "INVALID_FIELD",
+        codes::INVALID_FIELD,
         "source URI",
     )
 }
@@ -320,10 +321,16 @@ pub fn validate_run_id(value: &str) -> Result<String, ApiError> {
     if value.chars().any(char::is_control) {
         return Err(ApiError::invalid(
             "run_id",
-            "INVALID_FIELD",
+            codes::INVALID_FIELD,
             "The run id contains control characters.",
             "Give the experiment tracker's run id as plain text.",
         ));
     }
-    bounded_text(value, MAX_FIELD_CHARS, "run_id", "INVALID_FIELD", "run id")
+    bounded_text(
+        value,
+        MAX_FIELD_CHARS,
+        "run_id",
+        codes::INVALID_FIELD,
+        "run id",
+    )
 }

@@ -2,6 +2,7 @@
 //! prediction server, and prints it as JSON. Progress goes to standard error, with the time
 //! the computation took.
 
+use crate::domain::error::codes;
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -87,7 +88,7 @@ pub async fn run(args: FeatureImpactArgs) -> Result<(), AppError> {
             let bytes = tokio::fs::read(path).await.map_err(|e| {
                 AppError::Api(ApiError::new(
                     422,
-                    "MODEL_UNREADABLE",
+                    codes::MODEL_UNREADABLE,
                     format!("Cannot read {}: {e}", path.display()),
                     "Check the path of the model file.",
                 ))
@@ -98,7 +99,7 @@ pub async fn run(args: FeatureImpactArgs) -> Result<(), AppError> {
         (None, None) => {
             return Err(AppError::Api(ApiError::new(
                 422,
-                "NO_MODEL",
+                codes::NO_MODEL,
                 "Neither --model nor --prediction-url was given.",
                 "Give an ONNX file with --model or a prediction server with --prediction-url.",
             )));

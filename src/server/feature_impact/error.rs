@@ -1,6 +1,6 @@
 //! Why feature impact could not be computed, in words for the person who asked for it.
 
-use crate::domain::error::ApiError;
+use crate::domain::error::{ApiError, Code, codes};
 use crate::server::predict::PredictError;
 
 /// Everything that stops a feature-impact computation. Each variant becomes a 422 with its own
@@ -76,23 +76,23 @@ pub enum FeatureImpactError {
 }
 
 impl FeatureImpactError {
-    pub fn error_code(&self) -> &'static str {
+    pub fn error_code(&self) -> Code {
         match self {
-            FeatureImpactError::Unreadable(_) => "TRAINING_DATA_UNREADABLE",
-            FeatureImpactError::MalformedCsv { .. } => "INVALID_CSV",
-            FeatureImpactError::RaggedRow { .. } => "RAGGED_CSV_ROW",
-            FeatureImpactError::BadHeader(_) => "INVALID_CSV_HEADER",
-            FeatureImpactError::TargetNotFound { .. } => "TARGET_NOT_FOUND",
-            FeatureImpactError::NoFeatures(_) => "NO_FEATURES",
-            FeatureImpactError::TargetNotNumeric { .. } => "TARGET_NOT_NUMERIC",
-            FeatureImpactError::WrongClassCount(_) => "WRONG_CLASS_COUNT",
-            FeatureImpactError::NoRows { .. } => "NO_ROWS_WITH_TARGET",
-            FeatureImpactError::InvalidSettings(_) => "INVALID_FEATURE_IMPACT_SETTINGS",
-            FeatureImpactError::NonNumericFeature { .. } => "NON_NUMERIC_FEATURE",
-            FeatureImpactError::FeatureCountMismatch { .. } => "FEATURE_COUNT_MISMATCH",
-            FeatureImpactError::UnusablePredictions(_) => "UNUSABLE_PREDICTIONS",
+            FeatureImpactError::Unreadable(_) => codes::TRAINING_DATA_UNREADABLE,
+            FeatureImpactError::MalformedCsv { .. } => codes::INVALID_CSV,
+            FeatureImpactError::RaggedRow { .. } => codes::RAGGED_CSV_ROW,
+            FeatureImpactError::BadHeader(_) => codes::INVALID_CSV_HEADER,
+            FeatureImpactError::TargetNotFound { .. } => codes::TARGET_NOT_FOUND,
+            FeatureImpactError::NoFeatures(_) => codes::NO_FEATURES,
+            FeatureImpactError::TargetNotNumeric { .. } => codes::TARGET_NOT_NUMERIC,
+            FeatureImpactError::WrongClassCount(_) => codes::WRONG_CLASS_COUNT,
+            FeatureImpactError::NoRows { .. } => codes::NO_ROWS_WITH_TARGET,
+            FeatureImpactError::InvalidSettings(_) => codes::INVALID_FEATURE_IMPACT_SETTINGS,
+            FeatureImpactError::NonNumericFeature { .. } => codes::NON_NUMERIC_FEATURE,
+            FeatureImpactError::FeatureCountMismatch { .. } => codes::FEATURE_COUNT_MISMATCH,
+            FeatureImpactError::UnusablePredictions(_) => codes::UNUSABLE_PREDICTIONS,
             FeatureImpactError::Predict(e) => e.error_code(),
-            FeatureImpactError::Canceled => "CANCELED",
+            FeatureImpactError::Canceled => codes::CANCELED,
         }
     }
 

@@ -3,6 +3,7 @@
 
 use super::{JobOwner, JobRunner, job_not_found};
 use crate::domain::error::ApiError;
+use crate::domain::error::codes;
 use crate::domain::job::{Job, JobLogLine, JobState};
 use crate::server::db;
 use crate::server::error::AppResult;
@@ -78,7 +79,7 @@ impl JobRunner {
         if inserted.rows_affected() == 0 {
             return Err(ApiError::new(
                 409,
-                "JOB_ALREADY_RUNNING",
+                codes::JOB_ALREADY_RUNNING,
                 "The same work is already queued or running.",
                 "Wait for it to finish (or cancel it with DELETE /api/v1/jobs/{id}), then try again.",
             )
@@ -193,7 +194,7 @@ impl JobRunner {
             state => {
                 return Err(ApiError::new(
                     409,
-                    "JOB_FINISHED",
+                    codes::JOB_FINISHED,
                     format!("The job is already {}.", state.as_str()),
                     "Only queued or running jobs can be canceled.",
                 )

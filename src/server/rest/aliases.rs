@@ -6,7 +6,7 @@ use crate::server::auth::{Caller, MaybeCaller};
 use crate::server::error::AppResult;
 use crate::server::rest::extract::{ApiJson, ApiQuery};
 use crate::server::rest::openapi::says;
-use crate::server::services::aliases;
+use crate::server::services::versions::aliases;
 use crate::server::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};

@@ -2,6 +2,7 @@
 
 use crate::domain::dataset::{Dataset, DatasetDetail, DatasetQuery, TrainingDataRequest};
 use crate::domain::error::ApiError;
+use crate::domain::error::codes;
 use crate::domain::paging::Page;
 use crate::domain::version::Version;
 use crate::server::auth::Caller;
@@ -56,7 +57,7 @@ pub async fn create_dataset(
     if !multipart::is_multipart(request.headers()) {
         return Err(ApiError::new(
             415,
-            "UNSUPPORTED_MEDIA_TYPE",
+            codes::UNSUPPORTED_MEDIA_TYPE,
             "A dataset is uploaded as multipart/form-data.",
             "Send the CSV file as the part 'file' (curl -F file=@data.csv), and optionally a 'name' field.",
         )

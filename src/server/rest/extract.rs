@@ -2,6 +2,7 @@
 //! the bound on every JSON request body.
 
 use crate::domain::error::ApiError;
+use crate::domain::error::codes;
 use crate::server::error::{AppError, error_response};
 use crate::server::rest::multipart::discard_rest;
 use crate::server::state::AppState;
@@ -51,7 +52,7 @@ pub fn is_json(headers: &HeaderMap) -> bool {
 fn not_json() -> ApiError {
     ApiError::new(
         415,
-        "UNSUPPORTED_MEDIA_TYPE",
+        codes::UNSUPPORTED_MEDIA_TYPE,
         "The request body must be JSON.",
         "Send the header 'Content-Type: application/json'.",
     )
@@ -60,7 +61,7 @@ fn not_json() -> ApiError {
 fn malformed_json() -> ApiError {
     ApiError::new(
         400,
-        "MALFORMED_JSON",
+        codes::MALFORMED_JSON,
         "The request body is not valid JSON.",
         "Send a JSON object, for example {\"name\": \"churn-model\"}.",
     )
@@ -85,7 +86,7 @@ pub fn parse_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         };
         return Err(ApiError::new(
             422,
-            "BODY_NOT_AN_OBJECT",
+            codes::BODY_NOT_AN_OBJECT,
             format!("The request body is {kind}; this endpoint takes a JSON object."),
             "Send the fields as an object, for example {\"name\": \"churn-model\"}; see GET /api/v1/openapi.json.",
         ));
@@ -106,7 +107,7 @@ pub async fn read_bounded(body: Body, limit: usize) -> Result<Bytes, AppError> {
         let chunk = chunk.map_err(|e| {
             ApiError::new(
                 400,
-                "MALFORMED_REQUEST",
+                codes::MALFORMED_REQUEST,
                 format!("The request body could not be read: {e}"),
                 "Send the request again.",
             )
@@ -164,7 +165,7 @@ pub fn json_rejection(rejection: JsonRejection) -> ApiError {
                 field: error_field(&detail),
                 ..ApiError::new(
                     422,
-                    "INVALID_FIELD",
+                    codes::INVALID_FIELD,
                     format!(
                         "The request body has a field that is missing, unknown or of the wrong type: {detail}"
                     ),
@@ -183,7 +184,7 @@ pub fn json_rejection(rejection: JsonRejection) -> ApiError {
                 field: error_field(&detail),
                 ..ApiError::new(
                     422,
-                    "INVALID_FIELD",
+                    codes::INVALID_FIELD,
                     format!("The request body has a number that is too large: {detail}"),
                     "Send numbers within the range of a 64-bit float (about ±1.8e308).",
                 )
@@ -198,7 +199,7 @@ pub fn json_rejection(rejection: JsonRejection) -> ApiError {
         }
         other => ApiError::new(
             400,
-            "MALFORMED_REQUEST",
+            codes::MALFORMED_REQUEST,
             format!("The request body could not be read: {}", other.body_text()),
             "Send the request again.",
         ),
@@ -220,7 +221,7 @@ fn error_field(detail: &str) -> Option<String> {
 pub fn body_too_large() -> ApiError {
     ApiError::new(
         413,
-        "BODY_TOO_LARGE",
+        codes::BODY_TOO_LARGE,
         "The request body is larger than this endpoint accepts.",
         "Send a smaller body: JSON bodies are limited to 1 MiB unless the server is configured otherwise (--max-json-bytes).",
     )
@@ -247,7 +248,7 @@ where
 fn query_rejection(rejection: QueryRejection) -> ApiError {
     ApiError::new(
         400,
-        "INVALID_QUERY",
+        codes::INVALID_QUERY,
         format!(
             "The query string could not be read: {}",
             rejection

@@ -4,6 +4,7 @@
 use crate::domain::byte_range::{ByteRange, parse_range};
 use crate::domain::download::{DownloadKind, counts_as_download};
 use crate::domain::error::ApiError;
+use crate::domain::error::codes;
 use crate::domain::file_path::file_name;
 use crate::domain::paging::Whole;
 use crate::domain::version::VersionFile;
@@ -179,7 +180,7 @@ pub async fn get_file(
         ByteRange::Unsatisfiable => {
             let mut r = crate::server::error::error_response(ApiError::new(
                 416,
-                "RANGE_NOT_SATISFIABLE",
+                codes::RANGE_NOT_SATISFIABLE,
                 format!("The requested range is outside the file's {size} bytes."),
                 "Ask for a range within the file, or leave out the Range header.",
             ));

@@ -3,6 +3,7 @@
 //! refused body read and thrown away, so that a client still sending receives the answer.
 
 use crate::domain::error::ApiError;
+use crate::domain::error::codes;
 use crate::server::error::AppResult;
 use crate::server::services::form_parts::{FormPart, FormParts, PartError};
 use crate::server::state::AppState;
@@ -41,7 +42,7 @@ impl MultipartForm {
         let multipart = Multipart::from_request(request, state).await.map_err(|e| {
             ApiError::new(
                 400,
-                "MALFORMED_MULTIPART",
+                codes::MALFORMED_MULTIPART,
                 format!("The multipart body could not be read: {}", e.body_text()),
                 "Send multipart/form-data with a boundary in the Content-Type header.",
             )
@@ -88,7 +89,7 @@ impl FormParts for MultipartForm {
 fn multipart_error(e: MultipartError) -> ApiError {
     ApiError::new(
         400,
-        "MALFORMED_MULTIPART",
+        codes::MALFORMED_MULTIPART,
         format!("The multipart body could not be read: {}", e.body_text()),
         "Send multipart/form-data with one part per field and one per file, the file's relative path as its file name.",
     )

@@ -4,7 +4,7 @@
 //! operation: the error body, the refusals of inputs, who may call and the path parameters.
 
 use crate::domain::download::MAX_DAYS;
-use crate::domain::error::ApiError;
+use crate::domain::error::{ApiError, Code, codes};
 use crate::domain::paging::{MAX_LIMIT, MAX_OFFSET};
 use crate::server::state::AppState;
 use axum::http::header;
@@ -80,6 +80,8 @@ fn build() -> Value {
     });
     doc["components"]["schemas"]["Error"] =
         serde_json::to_value(ApiError::schema()).unwrap_or_default();
+    doc["components"]["schemas"]["Error"]["properties"]["error_code"]["enum"] =
+        codes::ALL.iter().map(|code| json!(code.as_str())).collect();
     if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
         // The router's catch-all `{*path}` is a plain `{path}` in OpenAPI.
         *paths = std::mem::take(paths)
@@ -365,12 +367,12 @@ fn document_common_refusals(doc: &mut Value) {
             let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
                 continue;
             };
-            let mut refusal = |status: &str, code: &str, what: &str| {
+            let mut refusal = |status: &str, code: Code, what: &str| {
                 let entry = responses
                     .entry(status.to_owned())
                     .or_insert_with(|| error_ref(""));
                 let described = entry["description"].as_str().unwrap_or_default().to_owned();
-                if !described.contains(code) {
+                if !described.contains(code.as_str()) {
                     let joined = if described.is_empty() {
                         format!("{code}: {what}")
                     } else {
@@ -380,39 +382,39 @@ fn document_common_refusals(doc: &mut Value) {
                 }
             };
             if takes_json {
-                refusal("400", "MALFORMED_JSON", "the body is not valid JSON.");
+                refusal("400", codes::MALFORMED_JSON, "the body is not valid JSON.");
                 refusal(
                     "413",
-                    "BODY_TOO_LARGE",
+                    codes::BODY_TOO_LARGE,
                     "the body is larger than the JSON limit (--max-json-bytes).",
                 );
                 refusal(
                     "415",
-                    "UNSUPPORTED_MEDIA_TYPE",
+                    codes::UNSUPPORTED_MEDIA_TYPE,
                     "the body is not sent as application/json.",
                 );
                 refusal(
                     "422",
-                    "BODY_NOT_AN_OBJECT",
+                    codes::BODY_NOT_AN_OBJECT,
                     "the body is JSON but not an object.",
                 );
                 refusal(
                     "422",
-                    "INVALID_FIELD",
+                    codes::INVALID_FIELD,
                     "a field is missing, unknown or of the wrong type; 'field' names it.",
                 );
             }
             if !query.is_empty() {
                 refusal(
                     "400",
-                    "INVALID_QUERY",
+                    codes::INVALID_QUERY,
                     "a query parameter has the wrong type.",
                 );
             }
             if paged {
                 refusal(
                     "422",
-                    "INVALID_PAGING",
+                    codes::INVALID_PAGING,
                     &format!("offset is outside 0..{MAX_OFFSET} or limit outside 1..{MAX_LIMIT}."),
                 );
             }

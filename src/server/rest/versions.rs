@@ -2,6 +2,7 @@
 //! the limits. A version's files are in `rest::files`, a model's aliases in `rest::aliases`.
 
 use crate::domain::error::ApiError;
+use crate::domain::error::codes;
 use crate::domain::limits::Limits;
 use crate::domain::model::Model;
 use crate::domain::paging::Page;
@@ -95,7 +96,7 @@ pub async fn create_version(
     } else {
         return Err(ApiError::new(
             415,
-            "UNSUPPORTED_MEDIA_TYPE",
+            codes::UNSUPPORTED_MEDIA_TYPE,
             "A new version is sent as JSON or as multipart/form-data.",
             "Send 'Content-Type: application/json' with the fields, or multipart/form-data with fields and files.",
         )

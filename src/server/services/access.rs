@@ -6,6 +6,7 @@ use crate::domain::access::{
     AccessEntry, AccessUpdate, GrantChange, PrincipalMatch, PrincipalType, validate_access_update,
 };
 use crate::domain::error::ApiError;
+use crate::domain::error::codes;
 use crate::domain::model::Role;
 use crate::server::audit;
 use crate::server::auth::Caller;
@@ -62,11 +63,11 @@ async fn grants(conn: &mut AnyConnection, model_id: &str) -> AppResult<Vec<Acces
 fn unknown_principal(change: &GrantChange) -> ApiError {
     let (code, solution) = match change.principal.principal_type {
         PrincipalType::User => (
-            crate::domain::error::codes::USER_NOT_FOUND,
+            codes::USER_NOT_FOUND,
             "Check the username; an admin can list users with GET /api/v1/users.",
         ),
         PrincipalType::Team => (
-            "TEAM_NOT_FOUND",
+            codes::TEAM_NOT_FOUND,
             "Check the team name; list teams with GET /api/v1/teams.",
         ),
     };
@@ -136,7 +137,7 @@ pub async fn update_access(
                 if !active {
                     return Err(ApiError::invalid(
                         &change.field(),
-                        "USER_DEACTIVATED",
+                        codes::USER_DEACTIVATED,
                         format!("The {} is deactivated.", change.principal),
                         "Ask an admin to reactivate the account first, or share with someone else.",
                     )
@@ -195,7 +196,7 @@ pub async fn update_access(
     if owners == 0 {
         return Err(ApiError::new(
             409,
-            "LAST_OWNER",
+            codes::LAST_OWNER,
             "This change would leave the model without an owner.",
             "Make someone else an owner in the same request, or keep at least one owner.",
         )

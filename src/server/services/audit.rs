@@ -3,6 +3,7 @@
 
 use crate::domain::audit::{AuditEvent, AuditQuery};
 use crate::domain::error::ApiError;
+use crate::domain::error::codes;
 use crate::domain::model::Role;
 use crate::domain::paging::{Page, Paging};
 use crate::server::auth::Caller;
@@ -53,7 +54,7 @@ impl EventRow {
 fn bad_time(field: &str, value: &str) -> ApiError {
     ApiError::invalid(
         field,
-        "INVALID_TIME",
+        codes::INVALID_TIME,
         format!("'{value}' is not a time."),
         "Give an RFC 3339 time such as 2026-01-31T12:00:00Z, or a date such as 2026-01-31.",
     )

@@ -3,6 +3,7 @@
 //! are accepted for published versions too.
 
 use crate::domain::error::ApiError;
+use crate::domain::error::codes;
 use crate::domain::feature_impact::{
     FeatureImpact, FeatureImpactImport, FeatureImpactItem, ImpactMethod, imported_items,
 };
@@ -165,12 +166,10 @@ pub async fn store(
     })
 }
 
-const NOT_FOUND_CODE: &str = "FEATURE_IMPACT_NOT_FOUND";
-
 fn not_found(model: &str, version: &str) -> ApiError {
     ApiError::new(
         404,
-        NOT_FOUND_CODE,
+        codes::FEATURE_IMPACT_NOT_FOUND,
         format!("Version {version} of model '{model}' has no feature impact yet."),
         format!(
             "Compute it with POST /api/v1/models/{model}/versions/{version}/feature-impact \
@@ -204,7 +203,7 @@ pub async fn find(
 ) -> AppResult<Option<FeatureImpact>> {
     match get(pool, caller, model_key, reference).await {
         Ok(found) => Ok(Some(found)),
-        Err(AppError::Api(e)) if e.error_code == NOT_FOUND_CODE => Ok(None),
+        Err(AppError::Api(e)) if e.is(codes::FEATURE_IMPACT_NOT_FOUND) => Ok(None),
         Err(e) => Err(e),
     }
 }

@@ -3,6 +3,7 @@
 //! which samples the training data, runs permutation importance and stores the result.
 
 use crate::domain::error::ApiError;
+use crate::domain::error::codes;
 use crate::domain::feature_impact::{
     FeatureImpactRequest, ImpactMethod, prediction_host_allowed, resolve_row_count,
 };
@@ -77,7 +78,7 @@ fn task_of(target_type: Option<&str>) -> AppResult<Task> {
         Some(task) => Ok(task),
         None => Err(ApiError::new(
             422,
-            "UNSUPPORTED_TARGET_TYPE",
+            codes::UNSUPPORTED_TARGET_TYPE,
             match target_type {
                 Some(t) => format!(
                     "Feature impact is computed for regression and classification models; this \
@@ -110,7 +111,7 @@ async fn onnx_backend(state: &AppState, version_id: &str) -> AppResult<Backend> 
         [] => {
             return Err(ApiError::new(
                 422,
-                "NO_RUNNABLE_MODEL",
+                codes::NO_RUNNABLE_MODEL,
                 "The version has no ONNX file to compute feature impact with.",
                 "Upload the model as an .onnx file (e.g. exported with skl2onnx), give \
                  prediction_url to use a prediction server, or import feature impact with PUT.",
@@ -123,7 +124,7 @@ async fn onnx_backend(state: &AppState, version_id: &str) -> AppResult<Backend> 
             .ok_or_else(|| {
                 ApiError::new(
                     422,
-                    "SEVERAL_MODELS",
+                    codes::SEVERAL_MODELS,
                     format!(
                         "The version has {} ONNX files ({}); it is not clear which to run.",
                         several.len(),
@@ -141,9 +142,9 @@ async fn onnx_backend(state: &AppState, version_id: &str) -> AppResult<Backend> 
     let check = model_checks::check_blob(state, &sha256, u64::try_from(size).unwrap_or(0)).await?;
     if !check.can_run() {
         let code = if check.unsupported_operators.is_empty() {
-            "MODEL_CANNOT_RUN"
+            codes::MODEL_CANNOT_RUN
         } else {
-            "UNSUPPORTED_OPERATORS"
+            codes::UNSUPPORTED_OPERATORS
         };
         return Err(ApiError::new(
             422,
@@ -160,7 +161,7 @@ async fn onnx_backend(state: &AppState, version_id: &str) -> AppResult<Backend> 
 fn no_training_data() -> ApiError {
     ApiError::new(
         422,
-        "NO_TRAINING_DATA",
+        codes::NO_TRAINING_DATA,
         "The version has no training data to compute feature impact on.",
         "Assign a dataset with PUT …/training-data (or on the version page), then try again.",
     )
@@ -171,7 +172,7 @@ fn columns_missing(dataset: &str, missing: &[&str]) -> ApiError {
     let quoted: Vec<String> = missing.iter().map(|c| format!("'{c}'")).collect();
     ApiError::new(
         422,
-        "DATASET_COLUMNS_MISSING",
+        codes::DATASET_COLUMNS_MISSING,
         format!(
             "The training dataset '{dataset}' lacks {} the model's signature names as \
              {}: {}.",
@@ -225,7 +226,7 @@ pub async fn start(
             let url = remote::validate_url(raw).map_err(|e| {
                 ApiError::invalid(
                     "prediction_url",
-                    "INVALID_PREDICTION_URL",
+                    codes::INVALID_PREDICTION_URL,
                     e.to_string(),
                     "Give the prediction server's base URL, e.g. http://127.0.0.1:6789 or \
                      http://models.internal:8080/my-model.",
@@ -236,7 +237,7 @@ pub async fn start(
             if !prediction_host_allowed(&host, port, &state.settings.prediction_hosts) {
                 return Err(ApiError::invalid(
                     "prediction_url",
-                    "PREDICTION_HOST_NOT_ALLOWED",
+                    codes::PREDICTION_HOST_NOT_ALLOWED,
                     format!("This server does not call prediction servers on '{host}'."),
                     "Ask an admin to add the host to MODELYARD_PREDICTION_HOSTS.",
                 )

@@ -2,6 +2,7 @@
 //! and lookups for downloads. Published versions are frozen.
 
 use crate::domain::error::ApiError;
+use crate::domain::error::codes;
 use crate::domain::file_path::{file_name, normalize_file_path};
 use crate::domain::model::Role;
 use crate::domain::model_check::is_checked_model_file;
@@ -44,7 +45,7 @@ pub struct VersionForDownload {
 pub fn file_not_found(path: &str, version: &str) -> ApiError {
     ApiError::new(
         404,
-        "FILE_NOT_FOUND",
+        codes::FILE_NOT_FOUND,
         format!("Version {version} has no file '{path}'."),
         "List the version's files with GET …/versions/{version}/files.",
     )
@@ -55,14 +56,14 @@ pub fn put_error(path: &str, error: PutError) -> AppError {
     match error {
         PutError::TooLarge { limit } => ApiError::new(
             413,
-            "FILE_TOO_LARGE",
+            codes::FILE_TOO_LARGE,
             format!("The file '{path}' is larger than the limit of {limit} bytes."),
             "Split the file, or ask an admin to raise --max-upload-bytes (GET /api/v1/limits shows the limits).",
         )
         .into(),
         PutError::Body(e) => ApiError::new(
             400,
-            "UPLOAD_INTERRUPTED",
+            codes::UPLOAD_INTERRUPTED,
             format!("The upload of '{path}' was interrupted: {e}"),
             "Send the file again; nothing of the interrupted upload was kept.",
         )
@@ -161,7 +162,7 @@ fn require_writable(row: &VersionRow) -> AppResult<()> {
     if row.state() == VersionState::Published {
         return Err(ApiError::new(
             409,
-            "VERSION_PUBLISHED",
+            codes::VERSION_PUBLISHED,
             format!("Version {number} is published; its files can no longer change."),
             "Create a new version from it (base_version) and change the files there.",
         )
@@ -175,7 +176,7 @@ fn require_ready(row: &VersionRow) -> AppResult<()> {
     if row.registration() != Registration::Ready {
         return Err(ApiError::new(
             409,
-            "VERSION_NOT_READY",
+            codes::VERSION_NOT_READY,
             format!(
                 "Version {} is {}: its uploads did not finish, so its files are incomplete.",
                 row.number(),
@@ -273,7 +274,7 @@ async fn record_file(
         Some((s, _)) if s != "draft" => {
             return Err(ApiError::new(
                 409,
-                "VERSION_PUBLISHED",
+                codes::VERSION_PUBLISHED,
                 format!("Version {} was published during the upload.", row.number()),
                 "Create a new version from it (base_version) and upload the file there.",
             )

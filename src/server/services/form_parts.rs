@@ -4,6 +4,7 @@
 //! file streams into the blob store as it arrives and is never held in memory.
 
 use crate::domain::error::ApiError;
+use crate::domain::error::codes;
 use crate::server::error::{AppError, AppResult};
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -39,7 +40,7 @@ impl FormPart<'_> {
             if bytes.len() + chunk.len() > max {
                 return Err(ApiError::new(
                     413,
-                    "FIELD_TOO_LARGE",
+                    codes::FIELD_TOO_LARGE,
                     format!("The form field '{name}' is larger than {max} bytes."),
                     "Keep fields small; upload large content as a file.",
                 )
@@ -50,7 +51,7 @@ impl FormPart<'_> {
         String::from_utf8(bytes).map_err(|_| {
             ApiError::invalid(
                 &name,
-                "INVALID_FIELD",
+                codes::INVALID_FIELD,
                 format!("The form field '{name}' is not UTF-8 text."),
                 "Send text fields as UTF-8.",
             )

@@ -2,6 +2,7 @@
 //! and manage members; every signed-in user can list them (to share with them).
 
 use crate::domain::error::ApiError;
+use crate::domain::error::codes;
 use crate::domain::identity::{
     NewTeam, Team, TeamMember, validate_team_description, validate_team_name,
 };
@@ -17,7 +18,7 @@ use sqlx::{AnyConnection, AnyPool};
 pub(crate) fn team_not_found(name: &str) -> ApiError {
     ApiError::new(
         404,
-        "TEAM_NOT_FOUND",
+        codes::TEAM_NOT_FOUND,
         format!("No team named '{name}'."),
         "Check the name, or list teams with GET /api/v1/teams.",
     )
@@ -129,7 +130,7 @@ pub async fn create_team(pool: &AnyPool, caller: &Caller, new: &NewTeam) -> AppR
             field: Some("name".into()),
             ..ApiError::new(
                 409,
-                "TEAM_NAME_TAKEN",
+                codes::TEAM_NAME_TAKEN,
                 format!("There is already a team named '{name}'."),
                 "Pick another name; team names are compared ignoring case.",
             )
@@ -174,7 +175,7 @@ pub async fn delete_team(pool: &AnyPool, caller: &Caller, name: &str) -> AppResu
     if orphaned > 0 {
         return Err(ApiError::new(
             409,
-            "LAST_OWNER",
+            codes::LAST_OWNER,
             format!(
                 "Team '{}' is the only owner of {orphaned} model(s); deleting it would leave them without an owner.",
                 row.1
@@ -263,7 +264,7 @@ pub async fn remove_member(
     if removed.rows_affected() == 0 {
         return Err(ApiError::new(
             404,
-            "NOT_A_MEMBER",
+            codes::NOT_A_MEMBER,
             format!("'{username}' is not a member of team '{}'.", row.1),
             "List the team's members with GET /api/v1/teams/{team}.",
         )

@@ -2,6 +2,7 @@
 //! many a user may create in an hour.
 
 use crate::domain::error::ApiError;
+use crate::domain::error::codes;
 use crate::domain::identity::{
     CreatedToken, NewToken, TOKEN_PREFIX, TokenInfo, validate_token_request,
 };
@@ -116,7 +117,7 @@ fn too_many_tokens(retry_after_secs: u64) -> ApiError {
     };
     ApiError::new(
         429,
-        "TOO_MANY_TOKENS",
+        codes::TOO_MANY_TOKENS,
         format!(
             "You have created {MAX_TOKENS_PER_WINDOW} API tokens in the last {TOKEN_WINDOW_MINUTES} minutes, the most allowed."
         ),
@@ -205,7 +206,7 @@ pub async fn revoke_token(pool: &AnyPool, caller: &Caller, token_id: &str) -> Ap
         None => {
             return Err(ApiError::new(
                 404,
-                "TOKEN_NOT_FOUND",
+                codes::TOKEN_NOT_FOUND,
                 "You have no API token with this id.",
                 "List your tokens with GET /api/v1/tokens.",
             )
@@ -241,7 +242,7 @@ pub async fn user_id_by_name(pool: &AnyPool, username: &str) -> AppResult<String
     row.map(|(id,)| id).ok_or_else(|| {
         ApiError::new(
             404,
-            crate::domain::error::codes::USER_NOT_FOUND,
+            codes::USER_NOT_FOUND,
             format!("No active user named '{username}'."),
             "Add the user first with 'modelyard user add NAME'.",
         )

@@ -5,6 +5,7 @@
 //! again, so no half version is ever left visible.
 
 use crate::domain::error::ApiError;
+use crate::domain::error::codes;
 use crate::domain::file_path::normalize_file_path;
 use crate::domain::version::{NewVersion, Registration, Version};
 use crate::domain::version_form::apply_text_field;
@@ -58,7 +59,7 @@ pub async fn create_version_keeping_fields(
                     if !seen.insert(path.clone()) {
                         return Err(ApiError::invalid(
                             "path",
-                            "DUPLICATE_FILE_PATH",
+                            codes::DUPLICATE_FILE_PATH,
                             format!("The file '{path}' is in the upload twice."),
                             "Send each relative path once.",
                         )
@@ -84,7 +85,7 @@ pub async fn create_version_keeping_fields(
                     if pending.is_some() && LEADING_FIELDS.contains(&name.as_str()) {
                         return Err(ApiError::invalid(
                             &name,
-                            "FIELD_AFTER_FILES",
+                            codes::FIELD_AFTER_FILES,
                             format!("The field '{name}' came after a file part."),
                             "Send bump, base_version and delete_paths before the files.",
                         )

@@ -1,6 +1,7 @@
 //! Users: creation, the first-admin setup link, and signing in with throttling of failures.
 
 use crate::domain::error::ApiError;
+use crate::domain::error::codes;
 use crate::domain::identity::{
     NewUserRequest, PasswordChange, UserInfo, UserPatch, validate_display_name, validate_password,
     validate_username,
@@ -64,7 +65,7 @@ async fn insert_user(
     if taken.is_some() {
         return Err(ApiError::new(
             409,
-            "USERNAME_TAKEN",
+            codes::USERNAME_TAKEN,
             format!("There is already a user named '{username}'."),
             "Pick another username; names are compared ignoring case.",
         )
@@ -115,7 +116,7 @@ pub async fn issue_setup_link(pool: &AnyPool) -> AppResult<Option<String>> {
 fn setup_link_invalid() -> ApiError {
     ApiError::new(
         403,
-        "SETUP_LINK_INVALID",
+        codes::SETUP_LINK_INVALID,
         "This setup link is not valid: it was already used, or an admin already exists.",
         "Sign in with an existing account; to get a new link, start Modelyard with an empty database, or add an admin with 'modelyard user add NAME --admin'.",
     )
@@ -178,7 +179,7 @@ pub async fn complete_setup(pool: &AnyPool, secret: &str, new: NewUser) -> AppRe
 fn wrong_credentials() -> ApiError {
     ApiError::invalid(
         "password",
-        "WRONG_CREDENTIALS",
+        codes::WRONG_CREDENTIALS,
         "Wrong username or password.",
         "Check both and try again; after 5 failed attempts you must wait 15 minutes.",
     )
@@ -199,7 +200,7 @@ pub async fn sign_in(state: &AppState, username: &str, password: String) -> AppR
     if failures >= MAX_FAILURES {
         return Err(ApiError::new(
             429,
-            "TOO_MANY_ATTEMPTS",
+            codes::TOO_MANY_ATTEMPTS,
             "Too many failed sign-in attempts for this account.",
             format!("Wait {FAILURE_WINDOW_MINUTES} minutes and try again, or ask an admin to reset your password."),
         )
@@ -232,7 +233,7 @@ pub async fn sign_in(state: &AppState, username: &str, password: String) -> AppR
     if !active {
         return Err(ApiError::new(
             403,
-            "ACCOUNT_DEACTIVATED",
+            codes::ACCOUNT_DEACTIVATED,
             "This account is deactivated.",
             "Ask an admin to reactivate it.",
         )
@@ -260,7 +261,7 @@ pub fn require_admin(caller: &Caller, what: &str) -> AppResult<()> {
     } else {
         Err(ApiError::new(
             403,
-            "ADMIN_ONLY",
+            codes::ADMIN_ONLY,
             format!("Only admins may {what}."),
             "Ask an admin to do it, or to make you an admin.",
         )
@@ -271,7 +272,7 @@ pub fn require_admin(caller: &Caller, what: &str) -> AppResult<()> {
 pub(crate) fn user_not_found(username: &str) -> ApiError {
     ApiError::new(
         404,
-        crate::domain::error::codes::USER_NOT_FOUND,
+        codes::USER_NOT_FOUND,
         format!("No user named '{username}'."),
         "Check the username; admins can list users with GET /api/v1/users.",
     )
@@ -403,7 +404,7 @@ pub async fn update_user(
     if id == caller.user_id && (!is_admin || !is_active) {
         return Err(ApiError::new(
             409,
-            "CANNOT_LOCK_YOURSELF_OUT",
+            codes::CANNOT_LOCK_YOURSELF_OUT,
             "You cannot deactivate yourself or take away your own admin rights.",
             "Ask another admin to do it.",
         )
@@ -460,7 +461,7 @@ pub async fn update_user(
     if admins == 0 {
         return Err(ApiError::new(
             409,
-            "LAST_ADMIN",
+            codes::LAST_ADMIN,
             "This change would leave Modelyard without an active admin.",
             "Make someone else an admin first.",
         )
@@ -497,7 +498,7 @@ pub async fn change_own_password(
     if !auth::verify_password(change.current_password, PasswordHashText(hash)).await? {
         return Err(ApiError::invalid(
             "current_password",
-            "WRONG_PASSWORD",
+            codes::WRONG_PASSWORD,
             "The current password is not right.",
             "Type the password you signed in with.",
         )

@@ -5,9 +5,9 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use tract_onnx::pb::tensor_proto::DataType;
-use tract_onnx::pb::{self, GraphProto, ModelProto, NodeProto, ValueInfoProto};
+use tract_onnx::pb::{GraphProto, ModelProto, NodeProto, ValueInfoProto};
 
-use super::signature::{declared_width, field_spec};
+use super::signature::{declared_width, field_spec, tensor_type};
 use super::{ModelInfo, Operator, ops};
 use crate::domain::signature::{MAX_SIGNATURE_FIELDS, SignatureField};
 use crate::server::predict::{PredictError, Task};
@@ -248,9 +248,4 @@ fn class_labels(node: &NodeProto) -> Vec<String> {
         }
     }
     Vec::new()
-}
-
-pub(super) fn tensor_type(value: &ValueInfoProto) -> Option<&pb::type_proto::Tensor> {
-    let pb::type_proto::Value::TensorType(tensor) = value.r#type.as_ref()?.value.as_ref()?;
-    Some(tensor)
 }

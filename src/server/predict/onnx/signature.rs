@@ -4,8 +4,13 @@
 use tract_onnx::pb::tensor_proto::DataType;
 use tract_onnx::pb::{self, ValueInfoProto};
 
-use super::graph::tensor_type;
 use crate::domain::signature::{Dim, MAX_FIELD_NAME_CHARS, MAX_RANK, SignatureField};
+
+/// A value's tensor type, if it declares one.
+pub(super) fn tensor_type(value: &ValueInfoProto) -> Option<&pb::type_proto::Tensor> {
+    let pb::type_proto::Value::TensorType(tensor) = value.r#type.as_ref()?.value.as_ref()?;
+    Some(tensor)
+}
 
 /// An element type as people write it: `float32`, `int64`, `string`.
 fn element_type_name(elem_type: i32) -> String {

@@ -11,6 +11,7 @@ use crate::domain::dataset::{
     TrainingDataRequest, check_column_count, check_column_names, dataset_name, preview_cell,
 };
 use crate::domain::error::ApiError;
+use crate::domain::error::codes;
 use crate::domain::model::{Role, preview};
 use crate::domain::paging::{MAX_LIMIT, Page, Paging};
 use crate::domain::version::Version;
@@ -103,7 +104,7 @@ pub(super) fn select_datasets() -> QueryBuilder<'static> {
 pub(crate) fn dataset_not_found(id: &str) -> ApiError {
     ApiError::new(
         404,
-        "DATASET_NOT_FOUND",
+        codes::DATASET_NOT_FOUND,
         format!("No dataset with the id '{}'.", preview(id)),
         "Check the id, or list the datasets you can see with GET /api/v1/datasets.",
     )
@@ -264,7 +265,7 @@ pub async fn delete_dataset(pool: &AnyPool, caller: &Caller, id: &str) -> AppRes
     if !caller.is_admin && row.creator_id != caller.user_id {
         return Err(ApiError::new(
             403,
-            "FORBIDDEN",
+            codes::FORBIDDEN,
             format!(
                 "Only {}, who uploaded the dataset '{}', or an admin may delete it.",
                 row.created_by, row.name
@@ -305,7 +306,7 @@ pub async fn delete_dataset(pool: &AnyPool, caller: &Caller, id: &str) -> AppRes
         }
         return Err(ApiError::new(
             409,
-            "DATASET_IN_USE",
+            codes::DATASET_IN_USE,
             format!(
                 "The dataset '{}' is used by {}.",
                 row.name,

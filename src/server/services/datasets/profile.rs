@@ -2,6 +2,7 @@
 //! row count and the first rows. Pure reading: no database, no storage.
 
 use super::*;
+use crate::domain::error::{Code, codes};
 
 /// What reading a CSV file found.
 #[derive(Debug)]
@@ -45,7 +46,7 @@ impl<R: Read> Read for RowGuard<R> {
     }
 }
 
-pub(super) fn invalid_file(code: &str, msg: String, solution: impl Into<String>) -> AppError {
+pub(super) fn invalid_file(code: Code, msg: String, solution: impl Into<String>) -> AppError {
     ApiError::invalid("file", code, msg, solution).into()
 }
 
@@ -55,7 +56,7 @@ pub(super) fn bad_encoding(line: u64, column: Option<&str>) -> AppError {
         None => " (the header row)".to_owned(),
     };
     invalid_file(
-        "DATASET_BAD_ENCODING",
+        codes::DATASET_BAD_ENCODING,
         format!("Line {line} is not valid UTF-8 text{place}."),
         "Save the file as UTF-8 (in Excel: Save As, 'CSV UTF-8'; in pandas: to_csv(..., encoding='utf-8')) and upload it again.",
     )
@@ -75,7 +76,7 @@ pub(super) fn next_record<R: Read>(
                 .is_some_and(|inner| inner.is::<RowTooLong>()) =>
         {
             invalid_file(
-                "DATASET_ROW_TOO_LONG",
+                codes::DATASET_ROW_TOO_LONG,
                 format!(
                     "The row starting at line {next_line} is longer than {} MiB.",
                     limit / (1024 * 1024)
@@ -106,7 +107,7 @@ pub(crate) fn profile_csv<R: Read>(input: R, max_row_bytes: u64) -> AppResult<Cs
 
     if !next_record(&mut reader, &mut record, 1, max_row_bytes)? {
         return Err(invalid_file(
-            "DATASET_EMPTY",
+            codes::DATASET_EMPTY,
             "The file is empty.".to_owned(),
             "Upload a CSV file with a header row naming the columns and at least one data row.",
         ));
@@ -138,7 +139,7 @@ pub(crate) fn profile_csv<R: Read>(input: R, max_row_bytes: u64) -> AppResult<Cs
         let line = line_of(&record);
         if record.len() != names.len() {
             return Err(invalid_file(
-                "DATASET_RAGGED_ROW",
+                codes::DATASET_RAGGED_ROW,
                 format!(
                     "Line {line} has {} field{}, the header has {}.",
                     record.len(),
@@ -170,7 +171,7 @@ pub(crate) fn profile_csv<R: Read>(input: R, max_row_bytes: u64) -> AppResult<Cs
     }
     if row_count == 0 {
         return Err(invalid_file(
-            "DATASET_EMPTY",
+            codes::DATASET_EMPTY,
             "The file has a header row but no data rows.".to_owned(),
             "Upload a CSV file with at least one data row under the header row.",
         ));

@@ -1,6 +1,7 @@
 //! The training and holdout data assigned to versions.
 
 use super::*;
+use crate::domain::error::codes;
 
 pub(super) fn target_not_in(dataset: &DatasetRow, target: &str, field: &str) -> Option<ApiError> {
     let columns: Vec<crate::domain::dataset::Column> =
@@ -29,7 +30,7 @@ pub(super) fn target_not_in(dataset: &DatasetRow, target: &str, field: &str) -> 
         .unwrap_or_default();
     Some(ApiError::invalid(
         field,
-        "TARGET_NOT_IN_DATASET",
+        codes::TARGET_NOT_IN_DATASET,
         format!(
             "The dataset '{}' has no column '{}', the model's target. Its columns are {}.{near}",
             dataset.name,
@@ -67,7 +68,7 @@ pub async fn set_training_data(
     if training_id.is_empty() {
         return Err(ApiError::invalid(
             "dataset_id",
-            "DATASET_REQUIRED",
+            codes::DATASET_REQUIRED,
             "No training dataset was chosen.",
             "Give the id of a dataset you can see (GET /api/v1/datasets lists them).",
         )
@@ -81,7 +82,7 @@ pub async fn set_training_data(
     if holdout_id == Some(training_id) {
         return Err(ApiError::invalid(
             "holdout_dataset_id",
-            "HOLDOUT_IS_TRAINING_DATA",
+            codes::HOLDOUT_IS_TRAINING_DATA,
             "The holdout data is the training data.",
             "Holdout data must be kept out of training: choose another dataset, or none.",
         )
@@ -101,7 +102,7 @@ pub async fn set_training_data(
     if target.trim().is_empty() {
         return Err(ApiError::new(
             422,
-            "MODEL_HAS_NO_TARGET",
+            codes::MODEL_HAS_NO_TARGET,
             format!(
                 "The model '{}' has no target column set, so its training data cannot be checked.",
                 model.name

@@ -1,6 +1,7 @@
 //! New datasets: a CSV upload (or a stored blob) profiled and recorded.
 
 use super::*;
+use crate::domain::error::codes;
 
 /// Reads a stored blob as CSV, off the async threads.
 pub(super) async fn profile_blob(state: &AppState, sha256: &str) -> AppResult<CsvProfile> {
@@ -45,7 +46,7 @@ pub async fn create_from_form(
                     }
                     if upload.is_some() {
                         return Err(invalid_file(
-                            "DATASET_ONE_FILE",
+                            codes::DATASET_ONE_FILE,
                             "The upload has more than one file.".to_owned(),
                             "Send one CSV file per dataset.",
                         ));
@@ -69,7 +70,7 @@ pub async fn create_from_form(
                 other => {
                     return Err(ApiError::invalid(
                         other,
-                        "UNKNOWN_FIELD",
+                        codes::UNKNOWN_FIELD,
                         format!(
                             "The form field '{}' is not part of a dataset upload.",
                             preview(other)
@@ -92,7 +93,7 @@ pub async fn create_from_form(
     }
     let Some((file_name, blob)) = upload else {
         return Err(invalid_file(
-            "DATASET_FILE_MISSING",
+            codes::DATASET_FILE_MISSING,
             "The upload has no file.".to_owned(),
             "Choose a CSV file (the multipart part 'file').",
         ));

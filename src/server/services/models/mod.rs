@@ -3,6 +3,7 @@
 
 use crate::domain::access::Sharer;
 use crate::domain::error::ApiError;
+use crate::domain::error::codes;
 use crate::domain::model::{
     AliasRef, Model, ModelFields, ModelOrder, ModelPatch, ModelQuery, NewModel, Role, TargetType,
     Visibility, validate_license,
@@ -118,21 +119,12 @@ impl ModelRow {
     }
 
     pub(super) fn into_model(self, role: Option<Role>) -> Model {
-        let f = self.fields();
+        let fields = self.fields();
         // Saved cards were checked; one from before front matter was read shows what it can.
-        let card = card_metadata(&f.readme).unwrap_or_default();
+        let card = card_metadata(&fields.readme).unwrap_or_default();
         Model {
             id: self.id,
-            name: f.name,
-            description: f.description,
-            readme: f.readme,
-            target_type: f.target_type,
-            target_name: f.target_name,
-            class_labels: f.class_labels,
-            tags: f.tags,
-            metadata: f.metadata,
-            visibility: f.visibility,
-            archived: f.archived,
+            fields,
             primary_version: self.primary_version,
             latest_version: self.latest_version,
             version_count: self.version_count,
@@ -155,7 +147,7 @@ impl ModelRow {
 pub(crate) fn model_not_found(key: &str) -> ApiError {
     ApiError::new(
         404,
-        "MODEL_NOT_FOUND",
+        codes::MODEL_NOT_FOUND,
         format!("No model named '{key}'."),
         "Check the name, or list models with GET /api/v1/models.",
     )
@@ -166,7 +158,7 @@ pub(crate) fn name_taken(name: &str) -> ApiError {
         field: Some("name".to_owned()),
         ..ApiError::new(
             409,
-            "MODEL_NAME_TAKEN",
+            codes::MODEL_NAME_TAKEN,
             format!("There is already a model named '{name}'."),
             "Pick another name; model names are compared ignoring case.",
         )

@@ -1,6 +1,7 @@
 //! A version's life after it exists: its fields (frozen once published), publishing,
 //! deactivating, promotion to primary and deletion.
 use super::*;
+use crate::domain::error::codes;
 
 /// Changes version-level fields; never files, never the model.
 pub async fn update_version(
@@ -52,7 +53,7 @@ pub async fn publish_version(
     let row = find_version(&state.db, &model, reference).await?;
     if row.registration() != Registration::Ready {
         return Err(conflict(
-            "VERSION_NOT_READY",
+            codes::VERSION_NOT_READY,
             format!(
                 "Version {} is {}: its uploads did not finish.",
                 row.number(),
@@ -102,7 +103,7 @@ pub async fn set_active(
                 .await?;
         if pinned.and_then(|p| p.0).as_deref() == Some(row.id.as_str()) {
             return Err(conflict(
-                "VERSION_IS_PRIMARY",
+                codes::VERSION_IS_PRIMARY,
                 format!("Version {} is the model's promoted primary version.", row.number()),
                 "Promote another version first (PUT /api/v1/models/{model}/primary), then deactivate this one.",
             )
@@ -164,7 +165,7 @@ pub async fn promote_version(
     let row = find_named_version(&state.db, &model, reference, "version").await?;
     if let Some(why) = primary_blocker(&row) {
         return Err(conflict(
-            "VERSION_CANNOT_BE_PRIMARY",
+            codes::VERSION_CANNOT_BE_PRIMARY,
             format!("{why} Only a published, active, ready version can be primary."),
             "Publish (and reactivate) the version first, or promote another one.",
         )

@@ -3,7 +3,7 @@
 //! Version-level changes never touch the model or the files.
 
 use crate::domain::dataset::DatasetRef;
-use crate::domain::error::ApiError;
+use crate::domain::error::{ApiError, Code};
 use crate::domain::file_path::normalize_file_path;
 use crate::domain::model::{Model, Role};
 use crate::domain::paging::{Page, Paging};
@@ -22,7 +22,6 @@ use crate::server::auth::Caller;
 use crate::server::db;
 use crate::server::db::QueryBuilder;
 use crate::server::error::{AppError, AppResult};
-use crate::server::services::aliases;
 use crate::server::services::models::{self, ModelRef, PRIMARY_VERSION_ID, find_model};
 use crate::server::services::{model_checks, signatures};
 use crate::server::state::AppState;
@@ -32,6 +31,7 @@ use sqlx::{AnyConnection, AnyPool};
 use std::collections::{HashMap, HashSet};
 use tokio::io::AsyncReadExt;
 
+pub mod aliases;
 mod copy;
 mod lifecycle;
 mod metrics;
@@ -216,7 +216,7 @@ pub(crate) fn version_not_found(model: &str, version: &str) -> ApiError {
 }
 
 pub(super) fn conflict(
-    code: &str,
+    code: Code,
     msg: impl Into<String>,
     solution: impl Into<String>,
 ) -> ApiError {

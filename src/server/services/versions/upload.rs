@@ -1,6 +1,7 @@
 //! The pending → ready protocol of a new version: its number and row first, then its files,
 //! then ready (or abandoned), and the versions a crashed process left pending.
 use super::*;
+use crate::domain::error::codes;
 
 /// A version whose number is assigned and whose row exists, waiting for its uploads.
 #[derive(Debug)]
@@ -42,7 +43,7 @@ pub async fn begin_version(
     if !delete_paths.is_empty() && base.is_none() {
         return Err(ApiError::invalid(
             "delete_paths",
-            "DELETE_PATHS_WITHOUT_BASE",
+            codes::DELETE_PATHS_WITHOUT_BASE,
             "delete_paths removes files inherited from a base version, but no base_version was given.",
             "Give base_version, or leave delete_paths out.",
         )
@@ -51,7 +52,7 @@ pub async fn begin_version(
     if delete_paths.len() > version::MAX_DELETE_PATHS {
         return Err(ApiError::invalid(
             "delete_paths",
-            "INVALID_FILE_PATH",
+            codes::INVALID_FILE_PATH,
             format!(
                 "{} paths to delete given; at most {} are allowed.",
                 delete_paths.len(),
@@ -81,7 +82,7 @@ pub async fn begin_version(
         if let Some(missing) = deleted.iter().find(|p| !present.contains(p.as_str())) {
             return Err(ApiError::invalid(
                 "delete_paths",
-                "FILE_NOT_FOUND",
+                codes::FILE_NOT_FOUND,
                 format!(
                     "Version {} has no file '{missing}' to leave out.",
                     base.number()
@@ -299,7 +300,7 @@ pub async fn abandon_version(state: &AppState, pending: &PendingVersion) {
 pub(crate) fn too_many_files(max: usize) -> ApiError {
     ApiError::new(
         413,
-        "TOO_MANY_FILES",
+        codes::TOO_MANY_FILES,
         format!("A version holds at most {max} files."),
         "Pack small files into an archive, or ask an admin to raise --max-files-per-version (see GET /api/v1/limits).",
     )

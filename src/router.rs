@@ -14,10 +14,18 @@ use axum::middleware::from_fn_with_state;
 use axum::response::IntoResponse;
 use axum::routing::{any, get, post};
 use leptos::prelude::provide_context;
+use leptos::prelude::{IntoView, LeptosOptions};
 use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
+
+/// The HTML document of a page, with the Content-Security-Policy that names this render's nonce
+/// (carried by the hydration script).
+fn page(options: LeptosOptions) -> impl IntoView {
+    security::send_page_csp();
+    shell(options)
+}
 
 pub fn app(state: AppState) -> Router {
     let routes = generate_route_list(App);
@@ -28,7 +36,7 @@ pub fn app(state: AppState) -> Router {
     // Static files from the built site; anything else renders the app, whose router answers 404.
     let static_or_page = leptos_axum::file_and_error_handler_with_context::<AppState, _>(
         move || provide_context(fallback_state.clone()),
-        shell,
+        page,
     );
     // Pages and server functions first: their bodies (forms, server function arguments) are
     // bounded by the JSON limit, and drained before a 413 (the layer covers only the routes
@@ -38,7 +46,7 @@ pub fn app(state: AppState) -> Router {
             &state,
             routes,
             move || provide_context(context_state.clone()),
-            move || shell(options.clone()),
+            move || page(options.clone()),
         )
         .route("/fn/{*name}", post(server_fn_handler))
         .route_layer(from_fn_with_state(

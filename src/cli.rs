@@ -2,14 +2,15 @@
 //! `serve-predictions`, and the hidden `routes`.
 
 use crate::domain::error::ApiError;
+use crate::domain::error::codes;
 use crate::domain::identity::NewToken;
+use crate::router::app;
 use crate::server::config::{
     Cli, Command, ServeArgs, StorageCommand, StoreArgs, TokenCommand, UserCommand,
 };
 use crate::server::db;
 use crate::server::error::AppError;
 use crate::server::jobs::{JobKind, JobRunner, JobTimings};
-use crate::server::router::app;
 use crate::server::services::feature_impact_runs::FeatureImpactJob;
 use crate::server::services::sweep;
 use crate::server::services::{tokens, users, versions};
@@ -171,7 +172,7 @@ async fn open_blobs(store: &StoreArgs) -> Result<BlobStore, AppError> {
     let location = store.storage_location().map_err(|e| {
         AppError::Api(ApiError::new(
             500,
-            "STORAGE_URL_INVALID",
+            codes::STORAGE_URL_INVALID,
             e.message,
             StorageUrlError::SOLUTION,
         ))
@@ -181,7 +182,7 @@ async fn open_blobs(store: &StoreArgs) -> Result<BlobStore, AppError> {
         .map_err(|e| {
             AppError::Api(ApiError::new(
                 500,
-                "STORAGE_UNAVAILABLE",
+                codes::STORAGE_UNAVAILABLE,
                 e.message,
                 e.solution,
             ))

@@ -2,6 +2,7 @@
 //! aliases; protected ones, and protection itself, are the Owner's. Every move is kept.
 
 use crate::domain::error::ApiError;
+use crate::domain::error::codes;
 use crate::domain::model::Role;
 use crate::domain::paging::{Page, Paging};
 use crate::domain::version::{Alias, AliasMove, Registration, SetAlias};
@@ -58,7 +59,7 @@ const ALIAS_SELECT: &str = "SELECT a.name, v.major || '.' || v.minor || '.' || v
 fn alias_not_found(model: &str, alias: &str) -> ApiError {
     ApiError::new(
         404,
-        "ALIAS_NOT_FOUND",
+        codes::ALIAS_NOT_FOUND,
         format!("Model '{model}' has no alias '{alias}'."),
         format!("List the aliases with GET /api/v1/models/{model}/aliases."),
     )
@@ -176,7 +177,7 @@ pub async fn check_no_protected_alias(
         .join(", ");
     Err(ApiError::new(
         409,
-        "VERSION_HAS_PROTECTED_ALIAS",
+        codes::VERSION_HAS_PROTECTED_ALIAS,
         format!(
             "Version {number} of '{}' is what the protected alias {names} points at.",
             model.name
@@ -227,7 +228,7 @@ pub async fn set_alias(
     if version.registration() != Registration::Ready {
         return Err(ApiError::new(
             409,
-            "VERSION_NOT_READY",
+            codes::VERSION_NOT_READY,
             format!(
                 "Version {} is {}: an alias cannot point at it.",
                 version.number(),
@@ -244,7 +245,7 @@ pub async fn set_alias(
     if (was_protected || protected) && model.role < Some(Role::Owner) {
         return Err(ApiError::new(
             403,
-            "ALIAS_PROTECTED",
+            codes::ALIAS_PROTECTED,
             format!("The alias '{alias}' is protected: only an Owner of the model may move it or change its protection."),
             "Ask an Owner of the model to move it.",
         )
@@ -253,7 +254,7 @@ pub async fn set_alias(
     if protected && !version.active {
         return Err(ApiError::new(
             409,
-            "VERSION_INACTIVE",
+            codes::VERSION_INACTIVE,
             format!(
                 "Version {} is inactive: the protected alias '{alias}' cannot point at it.",
                 version.number()
@@ -315,7 +316,7 @@ pub async fn delete_alias(
     if before.protected && model.role < Some(Role::Owner) {
         return Err(ApiError::new(
             403,
-            "ALIAS_PROTECTED",
+            codes::ALIAS_PROTECTED,
             format!("The alias '{alias}' is protected: only an Owner of the model may remove it."),
             "Ask an Owner of the model to remove it.",
         )
