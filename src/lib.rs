@@ -27,14 +27,20 @@ pub mod router;
 #[cfg(feature = "ssr")]
 pub mod server;
 
-/// Entry point of the WASM build: takes over the server-rendered page.
+/// Entry point of the WASM build. Pages are HTML from the server; only their islands (the
+/// `#[island]` components: uploads, live jobs, checks as you type, copy buttons) run here. The
+/// loader hydrates each island right after this returns.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
-    // A visible sign that the page is interactive now; end-to-end tests wait for it.
-    if let Some(root) = leptos::prelude::document().document_element() {
-        let _ = root.set_attribute("data-hydrated", "true");
-    }
+    leptos::mount::hydrate_islands();
+    // A visible sign that the page is interactive, once the loader has hydrated the islands
+    // (it does so without yielding to the event loop); end-to-end tests wait for it.
+    let mark = || {
+        if let Some(root) = leptos::prelude::document().document_element() {
+            let _ = root.set_attribute("data-hydrated", "true");
+        }
+    };
+    leptos::prelude::set_timeout(mark, std::time::Duration::ZERO);
 }

@@ -119,16 +119,18 @@ async function choose(page: Page, button: 'Choose files' | 'Choose folder', file
   await (await chooser).setFiles(files);
 }
 
+/** Records the highest value each progress bar reaches, in the tab's session storage: the
+ * finished upload opens the version's page as a new page, and the record must outlive it. */
 async function recordProgress(page: Page) {
   await page.evaluate(() => {
     const seen: Record<string, number> = {};
-    (window as unknown as { progressSeen: Record<string, number> }).progressSeen = seen;
     const note = () => {
       for (const bar of document.querySelectorAll('progress')) {
         const label = bar.getAttribute('aria-label') ?? '';
         const ratio = bar.max > 0 ? bar.value / bar.max : 0;
         seen[label] = Math.max(seen[label] ?? 0, ratio);
       }
+      sessionStorage.setItem('progressSeen', JSON.stringify(seen));
     };
     new MutationObserver(note).observe(document.body, {
       subtree: true,
@@ -175,7 +177,7 @@ test('hydrated: a dropped-in folder uploads with progress and keeps its relative
     await expect(page).toHaveURL(path(`/models/${model}/versions/0.1.0`));
 
     // Every bar appeared and reached its end before the version page opened.
-    const seen = await page.evaluate(() => (window as unknown as { progressSeen: Record<string, number> }).progressSeen);
+    const seen: Record<string, number> = await page.evaluate(() => JSON.parse(sessionStorage.getItem('progressSeen') ?? '{}'));
     expect(seen['Total progress']).toBe(1);
     for (const p of paths) {
       expect(seen[`Progress of ${p}`], `progress of ${p}`).toBe(1);

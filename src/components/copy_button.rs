@@ -1,10 +1,11 @@
-//! A "Copy" button for text shown on the page. Copying needs the browser's clipboard, so the
-//! button appears only once the page is hydrated; without JavaScript the text stays selectable.
+//! A "Copy" button for text shown on the page, an island. Copying needs the browser's
+//! clipboard, so the button appears only once the island is hydrated; without JavaScript the
+//! text stays selectable.
 
 use leptos::prelude::*;
 
-#[component]
-pub fn CopyButton(text: String, #[prop(into)] label: String) -> impl IntoView {
+#[island]
+pub fn CopyButton(text: String, label: String) -> impl IntoView {
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     let status = RwSignal::new(None::<&'static str>);

@@ -1,5 +1,6 @@
 //! The "Feature impact" section of a version page: the version's result as a chart, or what to do
-//! while it has none. It loads its own data, so the page only places it.
+//! while it has none. It loads its own data, so the page only places it. An island: a computing
+//! job is followed live, and "Show all" flips the chart in place.
 
 use crate::api::feature_impact::{
     ImpactJobView, StartFeatureImpact, get_feature_impact, get_feature_impact_job,
@@ -15,7 +16,7 @@ use leptos::prelude::*;
 /// The section's id: "Show all" links land back here.
 pub const ANCHOR: &str = "feature-impact";
 
-#[component]
+#[island]
 pub fn FeatureImpactPanel(
     /// The model's name and the version's number, as the page's address has them.
     model: String,

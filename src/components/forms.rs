@@ -32,6 +32,40 @@ pub fn kept_field(field: &str) -> Option<String> {
         .with_untracked(|q| q.get(&format!("{KEPT_INPUT_PREFIX}{field}")))
 }
 
+/// What a refused plain upload came back with: the error, the field it is about, and what was
+/// typed (the server sends all of it back in the address). Read on the server and handed to
+/// the upload island, which runs without the router.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RefusedUpload {
+    pub error: Option<ApiError>,
+    pub field: String,
+    pub kept: std::collections::BTreeMap<String, String>,
+}
+
+impl RefusedUpload {
+    /// The refusal in the address of the page being rendered, if any.
+    pub fn from_page() -> Self {
+        use crate::domain::error::KEPT_INPUT_PREFIX;
+        let (error, field) = refused_upload();
+        let kept = leptos_router::hooks::use_query_map().with_untracked(|q| {
+            q.clone()
+                .into_iter()
+                .filter_map(|(k, v)| Some((k.strip_prefix(KEPT_INPUT_PREFIX)?.to_owned(), v)))
+                .collect()
+        });
+        Self {
+            error: error.get_untracked(),
+            field: field.get_untracked(),
+            kept,
+        }
+    }
+
+    /// What was typed into `field`, or empty.
+    pub fn kept(&self, field: &str) -> String {
+        self.kept.get(field).cloned().unwrap_or_default()
+    }
+}
+
 /// The error a refused upload (a plain multipart post, not a server function) came back with,
 /// and the field it is about: the server sends both back in the address
 /// (`?error=&solution=&field=`).

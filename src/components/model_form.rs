@@ -1,5 +1,5 @@
 //! The model form's fields, shared by "New model" and "Edit". The name is checked as it is
-//! typed with the same rule the server applies.
+//! typed with the same rule the server applies (an island; the rest is plain HTML).
 
 use crate::api::models::ModelForm;
 use crate::components::forms::{FieldMessage, field_error, kept_input, textarea_text};
@@ -50,22 +50,7 @@ pub fn ModelFormFields<T: Send + Sync + 'static>(
     #[prop(optional)]
     visibility_locked: bool,
 ) -> impl IntoView {
-    // Typing clears the server's old complaint and shows the rule's verdict as you go.
-    let typed_name_error = RwSignal::new(None::<String>);
-    let name_touched = RwSignal::new(false);
-    let server_name_error = field_error(result, "name");
-    let name_error = Signal::derive(move || {
-        if name_touched.get() {
-            typed_name_error.get()
-        } else {
-            server_name_error.get()
-        }
-    });
-    Effect::new(move |_| {
-        // A new submission result makes the server's verdict current again.
-        result.track();
-        name_touched.set(false);
-    });
+    let server_name_error = field_error(result, "name").get_untracked();
     let current_target = initial.target_type.clone();
     let current_visibility = if initial.visibility.is_empty() {
         Visibility::default().as_str().to_owned()
@@ -73,27 +58,7 @@ pub fn ModelFormFields<T: Send + Sync + 'static>(
         initial.visibility.clone()
     };
     view! {
-        <div>
-            <label for="name" class="label">"Name"</label>
-            <input
-                id="name"
-                name="form[name]"
-                class="input"
-                required
-                maxlength="64"
-                autocomplete="off"
-                aria-describedby="name-help name-error"
-                value=initial.name
-                on:input=move |ev| {
-                    name_touched.set(true);
-                    typed_name_error.set(validate_model_name(&event_target_value(&ev)).err().map(|e| e.error_msg));
-                }
-            />
-            <p id="name-help" class="mt-1 text-xs text-slate-500">
-                "Letters, digits, '-', '_' and '.'; up to 64 characters."
-            </p>
-            <FieldMessage id="name-error" message=name_error />
-        </div>
+        <ModelNameInput initial=initial.name server_error=server_name_error />
         <div>
             <label for="description" class="label">"Description"</label>
             <input id="description" name="form[description]" class="input" maxlength="1024" aria-describedby="description-error" value=initial.description />
@@ -141,6 +106,35 @@ pub fn ModelFormFields<T: Send + Sync + 'static>(
         <TextAreaField id="readme" name="form[readme]" label="Model card" rows="10" text=initial.readme
             help=("readme-help", "Markdown: what the model does, its data, its limits. A YAML block between two '---' lines at the top sets its license, datasets, language, tags and metrics.")
             error=("readme-error", field_error(result, "readme")) />
+    }
+}
+
+/// The name field: the server's complaint about the last submission until the name is typed
+/// again, then the rule's verdict as it is typed.
+#[island]
+pub fn ModelNameInput(initial: String, server_error: Option<String>) -> impl IntoView {
+    let message = RwSignal::new(server_error);
+    view! {
+        <div>
+            <label for="name" class="label">"Name"</label>
+            <input
+                id="name"
+                name="form[name]"
+                class="input"
+                required
+                maxlength="64"
+                autocomplete="off"
+                aria-describedby="name-help name-error"
+                value=initial
+                on:input=move |ev| {
+                    message.set(validate_model_name(&event_target_value(&ev)).err().map(|e| e.error_msg));
+                }
+            />
+            <p id="name-help" class="mt-1 text-xs text-slate-500">
+                "Letters, digits, '-', '_' and '.'; up to 64 characters."
+            </p>
+            <FieldMessage id="name-error" message=message.into() />
+        </div>
     }
 }
 

@@ -217,6 +217,43 @@ fn ShareForm(model: Model, sharing: SharingView, actions: SharingActions) -> imp
         return ().into_any();
     };
     let result: Signal<_> = actions.share.value().into();
+    let choices: Vec<Role> = ROLES.into_iter().filter(|r| *r <= max_grant).collect();
+    view! {
+        <section class="card mb-6" aria-labelledby="share-heading">
+            <h2 id="share-heading" class="mb-3 text-lg font-semibold">"Share"</h2>
+            <FormError result inline_fields=&["name", "role"] />
+            <ActionForm action=actions.share attr:class="flex flex-wrap items-start gap-4">
+                <input type="hidden" name="model" value=model.name.clone() />
+                <PrincipalPicker name_error=field_error(result, "name").get_untracked() />
+                <div>
+                    <label for="share-role" class="label">"Role"</label>
+                    <select id="share-role" name="role" class="input" aria-describedby="share-role-error">
+                        {choices
+                            .into_iter()
+                            .map(|r| view! { <option value=r.as_str() selected=r == Role::Viewer>{role_label(r)}</option> })
+                            .collect_view()}
+                    </select>
+                    <FieldMessage id="share-role-error" message=field_error(result, "role") />
+                </div>
+                <div class="mt-7 flex items-center gap-2">
+                    <input id="share-can-share" name="can_share" type="checkbox" class="h-4 w-4" />
+                    <label for="share-can-share" class="text-sm">"Can share"</label>
+                </div>
+                <button type="submit" class="btn-primary mt-6">"Share"</button>
+            </ActionForm>
+            <p class="mt-2 text-xs text-slate-500">
+                "Sharing again with someone who already has access changes their role. You can grant at most your own role."
+            </p>
+        </section>
+    }
+    .into_any()
+}
+
+/// Whom to share with: a user or a team, by exact name, with suggestions as the name is typed
+/// (an island; without JavaScript the exact name is typed and the type picked).
+#[island]
+fn PrincipalPicker(name_error: Option<String>) -> impl IntoView {
+    let name_error = RwSignal::new(name_error);
     // Suggestions as the name is typed (JavaScript only); without it, the exact name is typed.
     let kind = RwSignal::new("user".to_owned());
     let suggest = Action::new(|query: &String| {
@@ -246,76 +283,49 @@ fn ShareForm(model: Model, sharing: SharingView, actions: SharingActions) -> imp
         }
         suggest.dispatch(typed);
     };
-    let choices: Vec<Role> = ROLES.into_iter().filter(|r| *r <= max_grant).collect();
     view! {
-        <section class="card mb-6" aria-labelledby="share-heading">
-            <h2 id="share-heading" class="mb-3 text-lg font-semibold">"Share"</h2>
-            <FormError result inline_fields=&["name", "role"] />
-            <ActionForm action=actions.share attr:class="flex flex-wrap items-start gap-4">
-                <input type="hidden" name="model" value=model.name.clone() />
-                <div>
-                    <label for="share-type" class="label">"Share with"</label>
-                    <select
-                        id="share-type"
-                        name="principal_type"
-                        class="input"
-                        prop:value=move || kind.get()
-                        on:change=move |ev| kind.set(event_target_value(&ev))
-                    >
-                        <option value="user" selected=true>"User"</option>
-                        <option value="team">"Team"</option>
-                    </select>
-                </div>
-                <div class="grow">
-                    <label for="share-name" class="label">"User or team name"</label>
-                    <input
-                        id="share-name"
-                        name="name"
-                        class="input"
-                        required
-                        maxlength="64"
-                        autocomplete="off"
-                        list="principal-suggestions"
-                        placeholder="exact username or team name"
-                        aria-describedby="share-name-error"
-                        on:input=on_name_input
-                    />
-                    <datalist id="principal-suggestions">
-                        {move || {
-                            suggestions()
-                                .into_iter()
-                                .map(|m| {
-                                    let label = match m.principal_type {
-                                        PrincipalType::User => format!("{} · user", m.display_name),
-                                        PrincipalType::Team => "team".to_owned(),
-                                    };
-                                    view! { <option value=m.name label=label></option> }
-                                })
-                                .collect_view()
-                        }}
-                    </datalist>
-                    <FieldMessage id="share-name-error" message=field_error(result, "name") />
-                </div>
-                <div>
-                    <label for="share-role" class="label">"Role"</label>
-                    <select id="share-role" name="role" class="input" aria-describedby="share-role-error">
-                        {choices
-                            .into_iter()
-                            .map(|r| view! { <option value=r.as_str() selected=r == Role::Viewer>{role_label(r)}</option> })
-                            .collect_view()}
-                    </select>
-                    <FieldMessage id="share-role-error" message=field_error(result, "role") />
-                </div>
-                <div class="mt-7 flex items-center gap-2">
-                    <input id="share-can-share" name="can_share" type="checkbox" class="h-4 w-4" />
-                    <label for="share-can-share" class="text-sm">"Can share"</label>
-                </div>
-                <button type="submit" class="btn-primary mt-6">"Share"</button>
-            </ActionForm>
-            <p class="mt-2 text-xs text-slate-500">
-                "Sharing again with someone who already has access changes their role. You can grant at most your own role."
-            </p>
-        </section>
+        <div>
+            <label for="share-type" class="label">"Share with"</label>
+            <select
+                id="share-type"
+                name="principal_type"
+                class="input"
+                prop:value=move || kind.get()
+                on:change=move |ev| kind.set(event_target_value(&ev))
+            >
+                <option value="user" selected=true>"User"</option>
+                <option value="team">"Team"</option>
+            </select>
+        </div>
+        <div class="grow">
+            <label for="share-name" class="label">"User or team name"</label>
+            <input
+                id="share-name"
+                name="name"
+                class="input"
+                required
+                maxlength="64"
+                autocomplete="off"
+                list="principal-suggestions"
+                placeholder="exact username or team name"
+                aria-describedby="share-name-error"
+                on:input=on_name_input
+            />
+            <datalist id="principal-suggestions">
+                {move || {
+                    suggestions()
+                        .into_iter()
+                        .map(|m| {
+                            let label = match m.principal_type {
+                                PrincipalType::User => format!("{} · user", m.display_name),
+                                PrincipalType::Team => "team".to_owned(),
+                            };
+                            view! { <option value=m.name label=label></option> }
+                        })
+                        .collect_view()
+                }}
+            </datalist>
+            <FieldMessage id="share-name-error" message=name_error.into() />
+        </div>
     }
-    .into_any()
 }

@@ -6,20 +6,21 @@
 
 use crate::api::models::get_model;
 use crate::api::versions::{get_model_version, list_model_versions};
-use crate::components::forms::{ErrorAlert, PageError, refused_upload, textarea_text};
+use crate::components::forms::{ErrorAlert, PageError, RefusedUpload, textarea_text};
 use crate::components::layout::RequireUser;
 use crate::components::upload::file_picker::FilePicker;
 use crate::components::upload::metrics_editor::{MetricRow, MetricsEditor};
 use crate::components::upload::progress::{FileList, TotalProgress};
 use crate::components::upload::{UploadPhase, UploadState};
 use crate::domain::error::ApiError;
-use crate::domain::model::{Model, Role};
+use crate::domain::model::Role;
 use crate::domain::version::{Registration, Version};
 use crate::domain::version_number::{Bump, VersionNumber};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
+use std::sync::Arc;
 
 /// Most versions offered as a base.
 const BASE_CHOICES: i64 = 200;
@@ -51,46 +52,72 @@ pub fn UploadPage() -> impl IntoView {
                         return view! { <Title text="Upload a version" /> <PageError error /> }
                             .into_any();
                     }
-                    view! { <UploadForm model versions /> }.into_any()
+                    let name = model.name.clone();
+                    let refused = RefusedUpload::from_page();
+                    let base_version = use_query_map()
+                        .with_untracked(|q| q.get("base_version").unwrap_or_default());
+                    view! {
+                        <Title text=format!("Upload a version of {name}") />
+                        <nav aria-label="Breadcrumb" class="mb-2 text-sm">
+                            <a href=format!("/models/{name}") class="link">{name.clone()}</a>
+                        </nav>
+                        <h1 class="page-title break-all">"Upload a new version"</h1>
+                        <p class="mb-6 text-sm text-slate-600">
+                            "Files, metrics and where the version came from. It starts as a draft; publishing freezes its files."
+                        </p>
+                        <UploadForm model=name versions refused base_version />
+                    }
+                    .into_any()
                 })}
             </Suspense>
         </RequireUser>
     }
 }
 
-/// What was typed into `field` before a plain post of the form was refused (the server sends it
-/// back in the address), or empty.
-fn kept(field: &str) -> String {
-    crate::components::forms::kept_field(field).unwrap_or_default()
-}
-
-#[component]
-fn UploadForm(model: Model, versions: Vec<Version>) -> impl IntoView {
-    let state = UploadState::new(model.name.clone());
+/// The form, an island: hydrated, it sends the files itself with progress. It runs without the
+/// router, so the page hands it what the address says (`refused`, `base_version`).
+#[island]
+fn UploadForm(
+    /// The model's name.
+    model: String,
+    /// Its newest versions, the highest number first.
+    versions: Vec<Version>,
+    refused: RefusedUpload,
+    /// The version to start from, if the address names one.
+    base_version: String,
+) -> impl IntoView {
+    let state = UploadState::new(model.clone());
     let hydrated = RwSignal::new(false);
     // Effects run only in the browser, after hydration: from here on the page sends the files.
     Effect::new(move |_| hydrated.set(true));
     let hydrated: Signal<bool> = hydrated.into();
     let metric_rows = RwSignal::new(Vec::<MetricRow>::new());
     let publish = RwSignal::new(false);
-    let (query_error, error_field) = refused_upload();
+    let RefusedUpload {
+        error: query_error,
+        field: error_field,
+        ..
+    } = refused.clone();
+    let kept = {
+        let refused = Arc::new(refused);
+        move |field: &str| refused.kept(field)
+    };
+    let error_field = StoredValue::new(error_field);
     let invalid = move |names: &'static [&'static str]| {
-        Signal::derive(move || {
-            error_field.with(|f| {
-                !f.is_empty()
-                    && names.iter().any(|n| {
-                        f == n || f.starts_with(&format!("{n}.")) || n.starts_with(&format!("{f}."))
-                    })
-            })
-        })
+        let flag = error_field.with_value(|f| {
+            !f.is_empty()
+                && names.iter().any(|n| {
+                    f == n || f.starts_with(&format!("{n}.")) || n.starts_with(&format!("{f}."))
+                })
+        });
+        Signal::derive(move || flag)
     };
     let aria_invalid = move |names: &'static [&'static str]| {
         let flag = invalid(names);
         move || flag.get().then_some("true")
     };
 
-    let query = use_query_map();
-    let initial_base = query.with_untracked(|q| q.get("base_version").unwrap_or_default());
+    let initial_base = base_version;
     let base = RwSignal::new(initial_base.clone());
 
     // The server numbers a new version after the highest number taken, by any version: one
@@ -105,20 +132,18 @@ fn UploadForm(model: Model, versions: Vec<Version>) -> impl IntoView {
     let bump = RwSignal::new(kept_bump);
     let next_number = move || VersionNumber::next(latest, bump.get()).to_string();
 
-    let name = model.name.clone();
+    let name = model.clone();
     let action = format!("/models/{name}/upload");
-    let model_href = format!("/models/{name}");
-    let title = format!("Upload a version of {name}");
     let get_action = action.clone();
 
+    // The island has no router: the finished upload opens the version's page as a new page.
     #[cfg(feature = "hydrate")]
-    let navigate = {
-        let navigate = leptos_router::hooks::use_navigate();
-        move |url: &str| navigate(url, Default::default())
+    let navigate = |url: &str| {
+        let _ = window().location().assign(url);
     };
     let on_submit = move |ev: SubmitEvent| {
         #[cfg(feature = "hydrate")]
-        submit(state, &ev, metric_rows, navigate.clone());
+        submit(state, &ev, metric_rows, navigate);
         #[cfg(not(feature = "hydrate"))]
         let _ = (ev, metric_rows);
     };
@@ -129,18 +154,9 @@ fn UploadForm(model: Model, versions: Vec<Version>) -> impl IntoView {
         let _ = id;
     });
     // Kept in a (Copy) stored value so the retry handler stays Copy in both builds.
-    #[cfg(feature = "hydrate")]
-    let navigate_retry = StoredValue::new_local({
-        let navigate = leptos_router::hooks::use_navigate();
-        move |url: &str| navigate(url, Default::default())
-    });
     let on_retry = move |_| {
         #[cfg(feature = "hydrate")]
-        crate::components::upload::transfer::retry_failed(
-            state,
-            publish.get_untracked(),
-            move |url: &str| navigate_retry.with_value(|navigate| navigate(url)),
-        );
+        crate::components::upload::transfer::retry_failed(state, publish.get_untracked(), navigate);
     };
     let on_cancel_upload = move |_| {
         #[cfg(feature = "hydrate")]
@@ -169,16 +185,8 @@ fn UploadForm(model: Model, versions: Vec<Version>) -> impl IntoView {
     let has_versions = !versions.is_empty();
 
     view! {
-        <Title text=title.clone() />
-        <nav aria-label="Breadcrumb" class="mb-2 text-sm">
-            <a href=model_href.clone() class="link">{name.clone()}</a>
-        </nav>
-        <h1 class="page-title break-all">"Upload a new version"</h1>
-        <p class="mb-6 text-sm text-slate-600">
-            "Files, metrics and where the version came from. It starts as a draft; publishing freezes its files."
-        </p>
         <div id="upload-error">
-            {move || query_error.get().map(|error| view! {
+            {query_error.map(|error| view! {
                 <ErrorAlert error />
                 <p class="notice" role="status">
                     "Your entries are filled in again. Files cannot be kept when a form is refused: choose them again."
@@ -288,21 +296,21 @@ fn UploadForm(model: Model, versions: Vec<Version>) -> impl IntoView {
                     <label for="tags" class="label">"Tags"</label>
                     <input id="tags" name="tags" class="input" placeholder="comma-separated, e.g. baseline, xgboost" aria-invalid=aria_invalid(&["tags"]) value=kept("tags") />
                 </div>
-                <MetricsEditor rows=metric_rows hydrated invalid=invalid(&["metrics"]) />
+                <MetricsEditor rows=metric_rows kept=kept("metrics") hydrated invalid=invalid(&["metrics"]) />
             </section>
 
             <fieldset class="space-y-4">
                 <legend class="text-lg font-semibold">"Framework"</legend>
                 <div class="grid gap-4 sm:grid-cols-3">
-                    <TextField id="framework.library_name" label="Library" placeholder="e.g. scikit-learn" invalid=invalid(&["framework.library_name"]) />
-                    <TextField id="framework.pipeline_tag" label="Pipeline tag" placeholder="e.g. tabular-classification" invalid=invalid(&["framework.pipeline_tag"]) />
-                    <TextField id="framework.base_model" label="Base model" placeholder="e.g. bert-base-uncased" invalid=invalid(&["framework.base_model"]) />
+                    <TextField id="framework.library_name" label="Library" placeholder="e.g. scikit-learn" value=kept("framework.library_name") invalid=invalid(&["framework.library_name"]) />
+                    <TextField id="framework.pipeline_tag" label="Pipeline tag" placeholder="e.g. tabular-classification" value=kept("framework.pipeline_tag") invalid=invalid(&["framework.pipeline_tag"]) />
+                    <TextField id="framework.base_model" label="Base model" placeholder="e.g. bert-base-uncased" value=kept("framework.base_model") invalid=invalid(&["framework.base_model"]) />
                 </div>
             </fieldset>
 
             <fieldset class="space-y-4">
                 <legend class="text-lg font-semibold">"Environment"</legend>
-                <TextField id="environment.python_version" label="Python version" placeholder="e.g. 3.11" invalid=invalid(&["environment.python_version"]) />
+                <TextField id="environment.python_version" label="Python version" placeholder="e.g. 3.11" value=kept("environment.python_version") invalid=invalid(&["environment.python_version"]) />
                 <div>
                     <label for="environment.pip_packages" class="label">"Pip packages"</label>
                     <textarea
@@ -323,12 +331,12 @@ fn UploadForm(model: Model, versions: Vec<Version>) -> impl IntoView {
             <fieldset class="space-y-4">
                 <legend class="text-lg font-semibold">"Source"</legend>
                 <div class="grid gap-4 sm:grid-cols-2">
-                    <TextField id="source_uri" label="Source URI" placeholder="e.g. s3://bucket/run-42/" invalid=invalid(&["source_uri"]) />
-                    <TextField id="run_id" label="Run ID" placeholder="e.g. an MLflow run id" invalid=invalid(&["run_id"]) />
-                    <TextField id="git.commit_url" label="Commit URL" placeholder="https://…" invalid=invalid(&["git.commit_url"]) />
-                    <TextField id="git.ref_name" label="Branch or tag" placeholder="e.g. main" invalid=invalid(&["git.ref_name"]) />
-                    <TextField id="git.main_branch_commit_sha" label="Main branch commit" placeholder="SHA" invalid=invalid(&["git.main_branch_commit_sha"]) />
-                    <TextField id="git.pull_request_commit_sha" label="Pull request commit" placeholder="SHA" invalid=invalid(&["git.pull_request_commit_sha"]) />
+                    <TextField id="source_uri" label="Source URI" placeholder="e.g. s3://bucket/run-42/" value=kept("source_uri") invalid=invalid(&["source_uri"]) />
+                    <TextField id="run_id" label="Run ID" placeholder="e.g. an MLflow run id" value=kept("run_id") invalid=invalid(&["run_id"]) />
+                    <TextField id="git.commit_url" label="Commit URL" placeholder="https://…" value=kept("git.commit_url") invalid=invalid(&["git.commit_url"]) />
+                    <TextField id="git.ref_name" label="Branch or tag" placeholder="e.g. main" value=kept("git.ref_name") invalid=invalid(&["git.ref_name"]) />
+                    <TextField id="git.main_branch_commit_sha" label="Main branch commit" placeholder="SHA" value=kept("git.main_branch_commit_sha") invalid=invalid(&["git.main_branch_commit_sha"]) />
+                    <TextField id="git.pull_request_commit_sha" label="Pull request commit" placeholder="SHA" value=kept("git.pull_request_commit_sha") invalid=invalid(&["git.pull_request_commit_sha"]) />
                 </div>
             </fieldset>
 
@@ -359,7 +367,7 @@ fn UploadForm(model: Model, versions: Vec<Version>) -> impl IntoView {
                 <Show
                     when=move || busy.get() || has_draft.get()
                     fallback={
-                        let model_href = model_href.clone();
+                        let model_href = format!("/models/{name}");
                         move || view! { <a href=model_href.clone() class="btn-secondary">"Cancel"</a> }
                     }
                 >
@@ -383,6 +391,8 @@ fn TextField(
     id: &'static str,
     label: &'static str,
     placeholder: &'static str,
+    /// What was typed before a plain post of the form was refused.
+    value: String,
     invalid: Signal<bool>,
 ) -> impl IntoView {
     view! {
@@ -394,7 +404,7 @@ fn TextField(
                 class="input"
                 placeholder=placeholder
                 aria-invalid=move || invalid.get().then_some("true")
-                value=kept(id)
+                value=value
             />
         </div>
     }

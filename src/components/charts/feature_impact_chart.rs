@@ -8,7 +8,7 @@ use crate::components::metric_chart::format_value;
 use crate::domain::feature_impact::{CHART_TOP, FeatureImpact, FeatureImpactItem, ImpactMethod};
 use crate::domain::text::counted;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_location, use_query_map};
+use leptos_router::params::ParamsMap;
 use std::sync::Arc;
 
 /// The query parameter that asks feature-impact charts for every feature (`?impact=all`).
@@ -140,24 +140,51 @@ impl BarScale {
     }
 }
 
+/// The path and query of the page being rendered: from the router on the server, from the
+/// browser's address in an island (islands run without the router).
+#[cfg(not(feature = "hydrate"))]
+fn page_address() -> (String, ParamsMap) {
+    let location = leptos_router::hooks::use_location();
+    let query = leptos_router::hooks::use_query_map();
+    (location.pathname.get_untracked(), query.get_untracked())
+}
+
+#[cfg(feature = "hydrate")]
+fn page_address() -> (String, ParamsMap) {
+    let location = window().location();
+    let path = location.pathname().unwrap_or_default();
+    let search = location.search().unwrap_or_default();
+    let decode = |text: &str| {
+        js_sys::decode_uri_component(&text.replace('+', " "))
+            .ok()
+            .and_then(|s| s.as_string())
+            .unwrap_or_default()
+    };
+    let query = search
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode(key), decode(value))
+        })
+        .collect();
+    (path, query)
+}
+
 /// Whether the page asks for every feature, and the address that flips that: the same page and
 /// query with `impact=all` added or removed, landing back on `anchor`.
-pub fn use_show_all(anchor: &'static str) -> (Memo<bool>, Memo<String>) {
-    let query = use_query_map();
-    let location = use_location();
-    let show_all = Memo::new(move |_| query.with(|q| q.get_str(SHOW_ALL_PARAM) == Some("all")));
+pub fn use_show_all(anchor: &'static str) -> (RwSignal<bool>, Memo<String>) {
+    let (path, query) = page_address();
+    let show_all = RwSignal::new(query.get_str(SHOW_ALL_PARAM) == Some("all"));
     let href = Memo::new(move |_| {
-        let mut q = query.get();
+        let mut q = query.clone();
         if show_all.get() {
             q.remove(SHOW_ALL_PARAM);
         } else {
             q.replace(SHOW_ALL_PARAM, "all".to_owned());
         }
-        format!(
-            "{}{}#{anchor}",
-            location.pathname.get(),
-            q.to_query_string()
-        )
+        format!("{path}{}#{anchor}", q.to_query_string())
     });
     (show_all, href)
 }
@@ -167,14 +194,34 @@ pub fn use_show_all(anchor: &'static str) -> (Memo<bool>, Memo<String>) {
 #[component]
 pub fn ShowAllLink(
     total: usize,
-    show_all: Memo<bool>,
+    show_all: RwSignal<bool>,
     href: Memo<String>,
     chart_id: String,
 ) -> impl IntoView {
+    // In an island the link flips the chart in place and puts the new address in the history;
+    // elsewhere, and without JavaScript, it loads the page again with the other address.
+    let flip = move |ev: leptos::ev::MouseEvent| {
+        #[cfg(feature = "hydrate")]
+        {
+            if ev.button() != 0 || ev.ctrl_key() || ev.meta_key() || ev.shift_key() || ev.alt_key()
+            {
+                return;
+            }
+            ev.prevent_default();
+            let target = href.get_untracked();
+            show_all.update(|all| *all = !*all);
+            if let Ok(history) = window().history() {
+                let _ =
+                    history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&target));
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
     (total > CHART_TOP).then(|| {
         view! {
             <p class="mt-2 text-sm">
-                <a href=move || href.get() class="link" aria-controls=chart_id>
+                <a href=move || href.get() class="link" aria-controls=chart_id on:click=flip>
                     {move || {
                         if show_all.get() {
                             format!("Show the top {CHART_TOP} only")

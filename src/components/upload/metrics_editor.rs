@@ -58,15 +58,11 @@ pub fn rows_to_metrics(rows: &[MetricRow]) -> Result<Vec<Metric>, ApiError> {
     Ok(metrics)
 }
 
-/// The metrics JSON typed before a plain post of the form was refused, escaped for the text area.
-fn kept_metrics() -> String {
-    let typed = crate::components::forms::kept_field("metrics").unwrap_or_default();
-    crate::components::forms::textarea_text(&typed)
-}
-
 #[component]
 pub fn MetricsEditor(
     rows: RwSignal<Vec<MetricRow>>,
+    /// The metrics JSON typed before a plain post of the form was refused.
+    kept: String,
     hydrated: Signal<bool>,
     /// `aria-invalid` when the last no-JS post failed on the metrics.
     invalid: Signal<bool>,
@@ -86,7 +82,7 @@ pub fn MetricsEditor(
                         placeholder=r#"[{"key": "auc", "value": 0.91, "step": 10}]"#
                         aria-describedby="metrics-help"
                         aria-invalid=move || invalid.get().then_some("true")
-                    >{kept_metrics()}</textarea>
+                    >{crate::components::forms::textarea_text(&kept)}</textarea>
                     <p id="metrics-help" class="mt-1 text-xs text-slate-500">
                         "A list of objects with key, value and an optional step."
                     </p>
