@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the browser side of Modelyard into $MODELYARD_SITE_ROOT (default target/site): the WASM
 # bundle with its JavaScript (pkg/modelyard.wasm, pkg/modelyard.js), the stylesheet
-# (pkg/modelyard.css) and the files of public/.
+# (pkg/modelyard.css) and the files of public/. A release build names the three by their content
+# (pkg/modelyard-<hash>.*, listed in pkg/manifest.json) and adds brotli and gzip copies.
 #
 #   scripts/build-site.sh            development build, as the tests use it
 #   scripts/build-site.sh --release  optimized for size (wasm-opt) and minified, as scripts/run.sh serves it
@@ -37,7 +38,7 @@ cargo build --quiet -p modelyard-site
 pkg="$MODELYARD_SITE_ROOT/pkg"
 rm -rf "$pkg"
 mkdir -p "$pkg"
-"$CARGO_TARGET_DIR/debug/modelyard-site" \
+"$CARGO_TARGET_DIR/debug/modelyard-site" bindgen \
   "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$profile_dir/modelyard.wasm" "$pkg" modelyard
 
 if $release; then
@@ -50,6 +51,11 @@ say "CSS: Tailwind"
 minify=()
 $release && minify=(--minify)
 tailwindcss --input style/tailwind.css --output "$pkg/modelyard.css" ${minify[@]+"${minify[@]}"}
+
+if $release; then
+  say "Naming the bundle by its content, with brotli and gzip copies"
+  "$CARGO_TARGET_DIR/debug/modelyard-site" seal "$pkg" modelyard
+fi
 
 cp -R public/. "$MODELYARD_SITE_ROOT/"
 say "Site built in $MODELYARD_SITE_ROOT"

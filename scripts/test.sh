@@ -95,10 +95,11 @@ if ! cargo test --features ssr --lib --tests --no-run; then
   cargo test --features ssr --lib --tests --no-run || failures+=("server build")
 fi
 
-step "build: WASM and CSS, with clippy's lints (-D warnings)"
-if ! scripts/build-site.sh --lint; then
+# The release build, as people get it: the end-to-end tests weigh its pages.
+step "build: WASM and CSS (release), with clippy's lints (-D warnings)"
+if ! scripts/build-site.sh --release --lint; then
   failures+=("clippy (hydrate) or the WASM build")
-  scripts/build-site.sh || failures+=("WASM build")
+  scripts/build-site.sh --release || failures+=("WASM build")
 fi
 
 # cargo-nextest (on the machines this runs on) runs the tests of all binaries side by side, each

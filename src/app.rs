@@ -21,6 +21,8 @@ use leptos_router::{SsrMode, path};
 
 /// The HTML document around every page.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // The app names the stylesheet after the bundle (`output_name`, content-hashed in releases).
+    provide_context(options.clone());
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -38,6 +40,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The bundle's file name without extension: `modelyard`, or `modelyard-<hash>` in a release.
+fn bundle_name() -> String {
+    use_context::<LeptosOptions>()
+        .map(|o| o.output_name.to_string())
+        .unwrap_or_else(|| "modelyard".to_owned())
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -46,7 +55,7 @@ pub fn App() -> impl IntoView {
     provide_context(user);
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/modelyard.css" />
+        <Stylesheet id="leptos" href=format!("/pkg/{}.css", bundle_name()) />
         <Title formatter=|title: String| {
             if title.is_empty() { "Modelyard".to_owned() } else { format!("{title} · Modelyard") }
         } />

@@ -236,6 +236,33 @@ async fn add_token(
     Ok(())
 }
 
+/// The browser bundle's name: what a release build of the site wrote to `pkg/manifest.json`
+/// (`modelyard-<hash>`, which changes with the content), or `modelyard` for a development build.
+fn bundle_name(site_root: &std::path::Path) -> String {
+    #[derive(serde::Deserialize)]
+    struct Manifest {
+        name: String,
+    }
+    let path = site_root.join("pkg").join("manifest.json");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return "modelyard".to_owned();
+    };
+    match serde_json::from_str::<Manifest>(&text) {
+        Ok(m)
+            if !m.name.is_empty()
+                && m.name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-') =>
+        {
+            m.name
+        }
+        _ => {
+            tracing::warn!(path = %path.display(), "the site's manifest.json is unreadable; rebuild the site");
+            "modelyard".to_owned()
+        }
+    }
+}
+
 async fn serve(args: ServeArgs) -> Result<(), AppError> {
     let pool = open_store(&args.store).await?;
     let site_root = args.site_root();
@@ -247,7 +274,7 @@ async fn serve(args: ServeArgs) -> Result<(), AppError> {
     }
     let public_url = args.public_url();
     let leptos = leptos::config::LeptosOptions::builder()
-        .output_name("modelyard")
+        .output_name(bundle_name(&site_root))
         .site_root(site_root.to_string_lossy().into_owned())
         .site_pkg_dir("pkg")
         .site_addr(args.addr)

@@ -16,8 +16,10 @@ use axum::routing::{any, get, post};
 use leptos::prelude::provide_context;
 use leptos::prelude::{IntoView, LeptosOptions};
 use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
+use std::sync::Arc;
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{Predicate, SizeAbove};
 use tower_http::services::ServeDir;
 
 /// The HTML document of a page, with the Content-Security-Policy that names this render's nonce
@@ -60,13 +62,22 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .merge(rest::routes(state.settings.max_json_bytes))
         .route("/api/{*rest}", any(rest::api_not_found))
-        // The WASM, JavaScript and CSS bundles, gzipped for browsers that accept it (the WASM
-        // shrinks to about a third). Downloads of model files are never compressed.
+        // The WASM, JavaScript and CSS bundles: a release build's brotli or gzip copies as they
+        // are, a development build's compressed on the way (the WASM shrinks to about a third).
+        // Named by their content in a release, so browsers keep them for good.
         .nest_service(
             "/pkg",
             ServiceBuilder::new()
+                .layer(axum::middleware::from_fn_with_state(
+                    Arc::<str>::from(format!("{}.", state.leptos.output_name)),
+                    cache_bundle,
+                ))
                 .layer(CompressionLayer::new())
-                .service(ServeDir::new(pkg_dir)),
+                .service(
+                    ServeDir::new(pkg_dir)
+                        .precompressed_br()
+                        .precompressed_gzip(),
+                ),
         )
         // The upload forms of the pages, bounded per file by the upload limit.
         .route(
@@ -86,10 +97,51 @@ pub fn app(state: AppState) -> Router {
                 )),
         )
         .fallback(static_or_page)
+        .layer(CompressionLayer::new().compress_when(SizeAbove::new(1024).and(compressible)))
         .layer(DefaultBodyLimit::max(state.settings.max_json_bytes))
         .layer(from_fn_with_state(state.clone(), require_same_origin));
     // Outermost, so refusals by the layers above carry the headers too.
     security::harden(router, state.clone()).with_state(state)
+}
+
+/// Pages and JSON answers are compressed for clients that accept it. Files people download go
+/// as they are stored, so their sizes, checksums and ranges stay exact.
+fn compressible(
+    _: axum::http::StatusCode,
+    _: axum::http::Version,
+    headers: &axum::http::HeaderMap,
+    _: &axum::http::Extensions,
+) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html") || t.starts_with("application/json"))
+}
+
+/// How long browsers keep a bundle file: for good when its name carries the content's hash
+/// (`prefix` is `modelyard-<hash>.`), otherwise only while it is unchanged.
+async fn cache_bundle(
+    State(prefix): State<Arc<str>>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let sealed = prefix.contains('-')
+        && request
+            .uri()
+            .path()
+            .trim_start_matches('/')
+            .starts_with(&*prefix);
+    let mut response = next.run(request).await;
+    let policy = if sealed && response.status().is_success() {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static(policy),
+    );
+    response
 }
 
 async fn server_fn_handler(

@@ -250,8 +250,32 @@ test('signing in persists across reloads in an HttpOnly session cookie', async (
   }
 });
 
+test('the release bundle is named by its content, kept for good and sent precompressed', async ({ page }) => {
+  await page.goto('/login');
+  const files = [
+    await page.locator('link[rel="preload"][as="fetch"]').getAttribute('href'),
+    await page.locator('link[rel="modulepreload"]').getAttribute('href'),
+    await page.locator('link[rel="stylesheet"]').getAttribute('href'),
+  ];
+  for (const file of files) {
+    expect(file, 'a bundle file named by its content').toMatch(/^\/pkg\/modelyard-[0-9a-f]{16}\.(wasm|js|css)$/);
+    const response = await page.request.get(file ?? '', { headers: { 'Accept-Encoding': 'br, gzip' } });
+    expect(response.status()).toBe(200);
+    expect(response.headers()['content-encoding'], file ?? '').toBe('br');
+    expect(response.headers()['cache-control'], file ?? '').toBe('public, max-age=31536000, immutable');
+  }
+  // The page itself is never kept, so a new release reaches everyone at once.
+  const html = await page.request.get('/login', { headers: { 'Accept-Encoding': 'gzip' } });
+  expect(html.headers()['cache-control'] ?? '').not.toContain('immutable');
+  expect(html.headers()['content-encoding']).toBe('gzip');
+});
+
 test('the browser bundle is sent gzipped to browsers that accept it', async ({ page }) => {
-  const response = await page.request.get('/pkg/modelyard.wasm', {
+  // The bundle's name changes with its content in a release build: the page says what it is.
+  await page.goto('/login');
+  const wasm = await page.locator('link[rel="preload"][as="fetch"]').getAttribute('href');
+  expect(wasm, 'the page preloads its WASM bundle').toMatch(/^\/pkg\/modelyard(-[0-9a-f]{16})?\.wasm$/);
+  const response = await page.request.get(wasm ?? '', {
     headers: { 'Accept-Encoding': 'gzip' },
   });
   expect(response.status()).toBe(200);

@@ -132,7 +132,7 @@ test('what is typed before the page hydrates survives hydration @js', async ({ p
   const held = new Promise<void>((resolve) => {
     release = resolve;
   });
-  await page.route('**/pkg/modelyard.wasm', async (route) => {
+  await page.route('**/pkg/modelyard*.wasm', async (route) => {
     await held;
     await route.continue();
   });
@@ -145,5 +145,5 @@ test('what is typed before the page hydrates survives hydration @js', async ({ p
   await expect(page.getByLabel('Name', { exact: true })).toHaveValue('typed-early');
   await expect(page.getByLabel('Class labels', { exact: true })).toHaveValue('yes\nno');
   await expect(page.getByLabel('Model card', { exact: true })).toHaveValue('# Typed early');
-  await page.unroute('**/pkg/modelyard.wasm');
+  await page.unroute('**/pkg/modelyard*.wasm');
 });

@@ -1,20 +1,41 @@
-//! `modelyard-site INPUT.wasm OUT_DIR NAME`: writes `NAME.js` and `NAME.wasm` into `OUT_DIR`, the
-//! browser bundle the server's pages load (`/pkg/NAME.js`, which fetches `/pkg/NAME.wasm`).
+//! The build steps of Modelyard's browser bundle that need more than a shell:
 //!
-//! It does what `wasm-bindgen --target web` does, through the same library, so the build needs
-//! no separately installed command-line tool (whose version would have to match Cargo.lock).
+//! - `modelyard-site bindgen INPUT.wasm OUT_DIR NAME` writes `NAME.js` and `NAME.wasm` into
+//!   `OUT_DIR`, the bundle the pages load (`/pkg/NAME.js`, which fetches `/pkg/NAME.wasm`). It
+//!   does what `wasm-bindgen --target web` does, through the same library, so the build needs no
+//!   separately installed command-line tool (whose version would have to match Cargo.lock).
+//! - `modelyard-site seal PKG_DIR NAME` gives `NAME.js`, `NAME.wasm` and `NAME.css` one name that
+//!   changes with their content, `NAME-<hash>.*`, so browsers may keep them for good, writes that
+//!   name to `PKG_DIR/manifest.json` for the server, and puts a brotli (`.br`) and a gzip (`.gz`)
+//!   copy beside each file for the server to send as they are.
 
 use anyhow::Context;
+use sha2::{Digest, Sha256};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// The bundle's files, by extension.
+const PARTS: [&str; 3] = ["js", "wasm", "css"];
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [input, out_dir, name] = args.as_slice() else {
-        eprintln!("usage: modelyard-site INPUT.wasm OUT_DIR NAME");
-        return ExitCode::from(2);
+    let done = match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["bindgen", input, out_dir, name] => bindgen(Path::new(input), Path::new(out_dir), name),
+        ["seal", pkg_dir, name] => seal(Path::new(pkg_dir), name),
+        _ => {
+            eprintln!(
+                "usage: modelyard-site bindgen INPUT.wasm OUT_DIR NAME | modelyard-site seal PKG_DIR NAME"
+            );
+            return ExitCode::from(2);
+        }
     };
-    match generate(Path::new(input), Path::new(out_dir), name) {
+    match done {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("modelyard-site: {error:#}");
@@ -23,7 +44,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn generate(input: &Path, out_dir: &Path, name: &str) -> anyhow::Result<()> {
+fn bindgen(input: &Path, out_dir: &Path, name: &str) -> anyhow::Result<()> {
     wasm_bindgen_cli_support::Bindgen::new()
         .input_path(input)
         .out_name(name)
@@ -37,4 +58,51 @@ fn generate(input: &Path, out_dir: &Path, name: &str) -> anyhow::Result<()> {
     let served = out_dir.join(format!("{name}.wasm"));
     std::fs::rename(&generated, &served)
         .with_context(|| format!("renaming {} to {}", generated.display(), served.display()))
+}
+
+fn seal(pkg_dir: &Path, name: &str) -> anyhow::Result<()> {
+    let mut digest = Sha256::new();
+    let mut contents = Vec::new();
+    for ext in PARTS {
+        let path = pkg_dir.join(format!("{name}.{ext}"));
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        digest.update((bytes.len() as u64).to_le_bytes());
+        digest.update(&bytes);
+        contents.push((ext, path, bytes));
+    }
+    let hash = hex::encode(&digest.finalize()[..8]);
+    let sealed = format!("{name}-{hash}");
+    for (ext, path, bytes) in contents {
+        let target = pkg_dir.join(format!("{sealed}.{ext}"));
+        std::fs::rename(&path, &target)
+            .with_context(|| format!("renaming {} to {}", path.display(), target.display()))?;
+        compress(&target, &bytes)?;
+    }
+    let manifest = format!("{{\"name\": \"{sealed}\"}}\n");
+    std::fs::write(pkg_dir.join("manifest.json"), manifest).context("writing manifest.json")?;
+    println!("{sealed}");
+    Ok(())
+}
+
+/// Writes `PATH.br` and `PATH.gz` beside `path`, each at its strongest setting.
+fn compress(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let with_ext = |ext: &str| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(ext);
+        PathBuf::from(name)
+    };
+    let mut brotli = Vec::new();
+    {
+        let params = brotli::enc::BrotliEncoderParams {
+            quality: 11,
+            lgwin: 22,
+            ..Default::default()
+        };
+        brotli::BrotliCompress(&mut &bytes[..], &mut brotli, &params).context("brotli")?;
+    }
+    std::fs::write(with_ext(".br"), brotli).context("writing the brotli copy")?;
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gzip.write_all(bytes)?;
+    std::fs::write(with_ext(".gz"), gzip.finish()?).context("writing the gzip copy")?;
+    Ok(())
 }
