@@ -72,32 +72,15 @@ pub(super) struct ModelRow {
     latest_version: Option<String>,
     primary_version: Option<String>,
     /// The strongest grant the caller holds on the model, directly or through a team
-    /// ([`role_rank`]), and whether any of those grants may share.
+    /// ([`role_rank`]).
     grant_rank: Option<i64>,
-    grant_can_share: Option<db::Flag>,
 }
 
 impl ModelRow {
     /// The caller's effective role: admins own everything, a grant gives its role, and anyone
     /// else signed in who can see the model views it.
     pub(super) fn role_for(&self, caller: Option<&Caller>) -> Option<Role> {
-        let caller = caller?;
-        if caller.is_admin {
-            return Some(Role::Owner);
-        }
-        Some(
-            self.grant_rank
-                .and_then(role_from_rank)
-                .unwrap_or(Role::Viewer),
-        )
-    }
-
-    fn sharer(&self, caller: Option<&Caller>) -> Sharer {
-        Sharer {
-            is_admin: caller.is_some_and(|c| c.is_admin),
-            role: self.grant_rank.and_then(role_from_rank),
-            can_share: self.grant_can_share.is_some_and(bool::from),
-        }
+        role_for(caller, self.grant_rank)
     }
 
     pub(super) fn fields(&self) -> ModelFields {
@@ -169,6 +152,16 @@ pub(crate) fn name_taken(name: &str) -> ApiError {
 const ROLE_RANK: &str =
     "CASE x.role WHEN 'OWNER' THEN 3 WHEN 'EDITOR' THEN 2 WHEN 'VIEWER' THEN 1 END";
 
+/// The caller's effective role: admins own everything, a grant gives its role, and anyone
+/// else signed in who can see the model views it.
+fn role_for(caller: Option<&Caller>, grant_rank: Option<i64>) -> Option<Role> {
+    let caller = caller?;
+    if caller.is_admin {
+        return Some(Role::Owner);
+    }
+    Some(grant_rank.and_then(role_from_rank).unwrap_or(Role::Viewer))
+}
+
 fn role_from_rank(rank: i64) -> Option<Role> {
     match rank {
         3 => Some(Role::Owner),
@@ -184,9 +177,7 @@ pub(super) fn select_models(caller: Option<&Caller>) -> QueryBuilder<'static> {
     let user_id = caller.map(|c| c.user_id.clone()).unwrap_or_default();
     let mut q = QueryBuilder::new(format!("SELECT {columns}, (SELECT MAX({ROLE_RANK}) FROM "));
     push_grants_of(&mut q, &user_id);
-    q.push(") AS grant_rank, (SELECT MAX(x.can_share) FROM ");
-    push_grants_of(&mut q, &user_id);
-    q.push(") AS grant_can_share FROM models m JOIN users u ON u.id = m.created_by");
+    q.push(") AS grant_rank FROM models m JOIN users u ON u.id = m.created_by");
     q
 }
 
@@ -243,9 +234,48 @@ impl ModelRef {
     }
 }
 
+/// The caller's grants on a model, for [`find_model`]: the columns of [`ModelRow`] that say who
+/// may do what, without the version summary (which counts every version of the model).
+#[derive(sqlx::FromRow)]
+struct ModelRefRow {
+    id: String,
+    name: String,
+    grant_rank: Option<i64>,
+    grant_can_share: Option<db::Flag>,
+}
+
+/// `SELECT` the model named `key` (or with that id) if the caller can see it, with the
+/// caller's grants on it: one row of [`ModelRefRow`] at most.
+fn model_ref_query(caller: Option<&Caller>, key: &str) -> QueryBuilder<'static> {
+    let user_id = caller.map(|c| c.user_id.clone()).unwrap_or_default();
+    let mut q = QueryBuilder::new(format!(
+        "SELECT m.id, m.name, (SELECT MAX({ROLE_RANK}) FROM "
+    ));
+    push_grants_of(&mut q, &user_id);
+    q.push(") AS grant_rank, (SELECT MAX(x.can_share) FROM ");
+    push_grants_of(&mut q, &user_id);
+    q.push(") AS grant_can_share FROM models m WHERE (m.name = ");
+    q.push_bind(key.to_owned());
+    q.push(" OR m.id = ");
+    q.push_bind(key.to_owned());
+    q.push(") AND ");
+    push_visible_models(&mut q, caller);
+    q.push(" ORDER BY m.name = ");
+    q.push_bind(key.to_owned());
+    q.push(" DESC LIMIT 1");
+    q
+}
+
 pub async fn find_model(pool: &AnyPool, caller: Option<&Caller>, key: &str) -> AppResult<ModelRef> {
-    let (row, role) = find_visible(pool, caller, key).await?;
-    let sharer = row.sharer(caller);
+    let mut q = model_ref_query(caller, key);
+    let row: Option<ModelRefRow> = q.build_query_as().fetch_optional(pool).await?;
+    let row = row.ok_or_else(|| model_not_found(key))?;
+    let role = role_for(caller, row.grant_rank);
+    let sharer = Sharer {
+        is_admin: caller.is_some_and(|c| c.is_admin),
+        role: row.grant_rank.and_then(role_from_rank),
+        can_share: row.grant_can_share.is_some_and(bool::from),
+    };
     Ok(ModelRef {
         id: row.id,
         name: row.name,
@@ -281,3 +311,4 @@ pub(super) async fn model_aliases(
     }
     Ok(out)
 }
+
