@@ -5,8 +5,8 @@ use crate::domain::access::Sharer;
 use crate::domain::error::ApiError;
 use crate::domain::error::codes;
 use crate::domain::model::{
-    AliasRef, Model, ModelFields, ModelOrder, ModelPatch, ModelQuery, NewModel, Role, TargetType,
-    Visibility, validate_license,
+    AliasRef, CardMetadata, Model, ModelFields, ModelOrder, ModelPatch, ModelQuery, NewModel, Role,
+    TargetType, Visibility, split_front_matter, validate_license,
 };
 use crate::domain::paging::{Page, Paging};
 use crate::server::audit;
@@ -104,7 +104,7 @@ impl ModelRow {
     pub(super) fn into_model(self, role: Option<Role>) -> Model {
         let fields = self.fields();
         // Saved cards were checked; one from before front matter was read shows what it can.
-        let card = card_metadata(&fields.readme).unwrap_or_default();
+        let card = read_card_metadata(&fields.readme);
         Model {
             id: self.id,
             fields,
@@ -125,6 +125,39 @@ impl ModelRow {
             card_metadata: card,
         }
     }
+}
+
+/// How many cards' front matter [`read_card_metadata`] keeps read.
+const CARD_CACHE_ENTRIES: usize = 4096;
+
+/// The metadata of a saved card, as [`card_metadata`] reads it (nothing when it cannot be read).
+/// Reading means parsing YAML, which costs more than the rest of a model in a list, and cards
+/// rarely change: what was read is kept by front matter text, so a changed card is read again.
+/// The cache is bounded (emptied when full) and holds only what any caller could read back
+/// from the card itself.
+fn read_card_metadata(readme: &str) -> CardMetadata {
+    use std::collections::HashMap;
+    use std::sync::{LazyLock, Mutex};
+    static CACHE: LazyLock<Mutex<HashMap<String, CardMetadata>>> =
+        LazyLock::new(|| Mutex::new(HashMap::new()));
+    let (Some(front), _) = split_front_matter(readme) else {
+        return CardMetadata::default();
+    };
+    let lock = || {
+        CACHE
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    if let Some(meta) = lock().get(front) {
+        return meta.clone();
+    }
+    let meta = card_metadata(readme).unwrap_or_default();
+    let mut cache = lock();
+    if cache.len() >= CARD_CACHE_ENTRIES {
+        cache.clear();
+    }
+    cache.insert(front.to_owned(), meta.clone());
+    meta
 }
 
 pub(crate) fn model_not_found(key: &str) -> ApiError {
