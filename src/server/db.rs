@@ -67,6 +67,9 @@ pub async fn connect(url: &str) -> Result<AnyPool, sqlx::Error> {
         Backend::Sqlite => {
             AnyPoolOptions::new()
                 .max_connections(8)
+                // A connection to a local file does not go stale: pinging it before every
+                // query (sqlx's default) is a round trip to its worker thread per query.
+                .test_before_acquire(false)
                 .after_connect(|conn, _| {
                     Box::pin(async move {
                         conn.execute(
