@@ -337,6 +337,26 @@ pub async fn resolve_caller(state: &AppState, headers: &HeaderMap) -> AppResult<
     Ok(None)
 }
 
+/// The caller of one page render, resolved once for all the server functions its resources
+/// call (each would otherwise look the token or session up again, with the same headers).
+/// Provided to each page render's context by the router; a failure is not kept, so every call
+/// that meets it reports it.
+#[derive(Clone, Default)]
+pub struct CallerMemo(std::sync::Arc<tokio::sync::OnceCell<Option<Caller>>>);
+
+impl CallerMemo {
+    pub async fn resolve(
+        &self,
+        state: &AppState,
+        headers: &HeaderMap,
+    ) -> AppResult<Option<Caller>> {
+        self.0
+            .get_or_try_init(|| resolve_caller(state, headers))
+            .await
+            .cloned()
+    }
+}
+
 /// The caller, if any (REST handlers that also serve anonymous readers).
 pub struct MaybeCaller(pub Option<Caller>);
 
