@@ -345,3 +345,61 @@ pub(super) async fn model_aliases(
     Ok(out)
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::auth::AuthMethod;
+
+    async fn database() -> (tempfile::TempDir, AnyPool, Caller) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let pool = db::connect(&url).await.expect("database");
+        let caller = Caller {
+            user_id: "u".to_owned(),
+            username: "ada".to_owned(),
+            display_name: String::new(),
+            is_admin: false,
+            method: AuthMethod::Token,
+        };
+        (dir, pool, caller)
+    }
+
+    /// The steps of SQLite's plan for a query, e.g. `SEARCH v USING INDEX ... (model_id=?)`.
+    async fn plan(pool: &AnyPool, q: &mut QueryBuilder<'_>) -> Vec<String> {
+        db::query_plan(pool, q).await.expect("query plan")
+    }
+
+    #[tokio::test]
+    async fn looking_a_model_up_reads_none_of_its_versions() {
+        // Every request about a version starts here: counting a model's versions (thousands)
+        // to find it would make each of them cost as much as the model's whole history.
+        let (_dir, pool, caller) = database().await;
+        for who in [None, Some(&caller)] {
+            let steps = plan(&pool, &mut model_ref_query(who, "churn")).await;
+            assert!(
+                steps
+                    .iter()
+                    .all(|s| !s.contains("versions") && !s.starts_with("SCAN")),
+                "{steps:#?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_model_row_searches_versions_by_index_and_scans_nothing() {
+        // The version figures of each model in a list (count, downloads, latest, primary) are
+        // index look-ups of that model's versions, never a scan of a table.
+        let (_dir, pool, caller) = database().await;
+        for who in [None, Some(&caller)] {
+            let mut q = select_models(who);
+            q.push(" WHERE m.id = ");
+            q.push_bind("m".to_owned());
+            let steps = plan(&pool, &mut q).await;
+            assert!(steps.iter().all(|s| !s.starts_with("SCAN")), "{steps:#?}");
+            let downloads = steps
+                .iter()
+                .find(|s| s.starts_with("SEARCH v USING COVERING INDEX versions_model_ids"));
+            assert!(downloads.is_some(), "{steps:#?}");
+        }
+    }
+}
