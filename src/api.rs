@@ -15,7 +15,7 @@ pub mod context {
     //! What every server function starts from: the shared state, the request, the caller.
 
     use crate::domain::error::ApiError;
-    use crate::server::auth::{Caller, resolve_caller};
+    use crate::server::auth::{Caller, CallerMemo, resolve_caller};
     use crate::server::error::AppError;
     use crate::server::state::AppState;
     use axum::http::request::Parts;
@@ -76,9 +76,15 @@ pub mod context {
         }
     }
 
+    /// The caller; in a page render, looked up once for all its server functions.
     pub async fn caller() -> Result<Option<Caller>, ApiError> {
         let parts = request()?;
-        resolve_caller(&state(), &parts.headers).await.map_err(fail)
+        let state = state();
+        match use_context::<CallerMemo>() {
+            Some(memo) => memo.resolve(&state, &parts.headers).await,
+            None => resolve_caller(&state, &parts.headers).await,
+        }
+        .map_err(fail)
     }
 
     pub async fn require_caller() -> Result<Caller, ApiError> {

@@ -47,7 +47,10 @@ pub fn app(state: AppState) -> Router {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(context_state.clone()),
+            move || {
+                provide_context(context_state.clone());
+                provide_context(crate::server::auth::CallerMemo::default());
+            },
             move || page(options.clone()),
         )
         .route("/fn/{*name}", post(server_fn_handler))

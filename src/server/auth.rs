@@ -258,20 +258,22 @@ pub async fn resolve_caller(state: &AppState, headers: &HeaderMap) -> AppResult<
         if !token.starts_with(TOKEN_PREFIX) {
             return Err(invalid_token().into());
         }
-        let row: Option<(String, CallerRow)> =
-            sqlx::query_as::<_, (String, String, String, String, db::Flag)>(
-                "SELECT t.id, u.id, u.username, u.display_name, u.is_admin
+        type TokenRow = (String, Option<String>, String, String, String, db::Flag);
+        let row: Option<(String, Option<String>, CallerRow)> = sqlx::query_as::<_, TokenRow>(
+            "SELECT t.id, t.last_used_at, u.id, u.username, u.display_name, u.is_admin
              FROM api_tokens t JOIN users u ON u.id = t.user_id
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL
                AND (t.expires_at IS NULL OR t.expires_at > $2) AND u.is_active = 1",
-            )
-            .bind(sha256_hex(token))
-            .bind(&now)
-            .fetch_optional(&state.db)
-            .await?
-            .map(|(token_id, id, username, display_name, is_admin)| {
+        )
+        .bind(sha256_hex(token))
+        .bind(&now)
+        .fetch_optional(&state.db)
+        .await?
+        .map(
+            |(token_id, last_used_at, id, username, display_name, is_admin)| {
                 (
                     token_id,
+                    last_used_at,
                     CallerRow {
                         id,
                         username,
@@ -279,20 +281,26 @@ pub async fn resolve_caller(state: &AppState, headers: &HeaderMap) -> AppResult<
                         is_admin: is_admin.0,
                     },
                 )
-            });
-        let Some((token_id, user)) = row else {
+            },
+        );
+        let Some((token_id, last_used_at, user)) = row else {
             return Err(invalid_token().into());
         };
-        // Record use at most once a minute per token, to keep reads from becoming writes.
+        // Record use at most once a minute per token, to keep reads from becoming writes: the
+        // row read above says whether the last record is older than that, so most requests do
+        // not even try to write (an UPDATE takes SQLite's write lock even when it changes
+        // nothing). The UPDATE keeps its own condition for requests that race.
         let a_minute_ago = db::timestamp(Utc::now() - Duration::minutes(1));
-        sqlx::query(
-            "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
-        )
-        .bind(&now)
-        .bind(&token_id)
-        .bind(a_minute_ago)
-        .execute(&state.db)
-        .await?;
+        if last_used_at.is_none_or(|t| t < a_minute_ago) {
+            sqlx::query(
+                "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
+            )
+            .bind(&now)
+            .bind(&token_id)
+            .bind(a_minute_ago)
+            .execute(&state.db)
+            .await?;
+        }
         return Ok(Some(user.into_caller(AuthMethod::Token)));
     }
     if let Some(secret) = session_secret(headers) {
@@ -327,6 +335,26 @@ pub async fn resolve_caller(state: &AppState, headers: &HeaderMap) -> AppResult<
         }
     }
     Ok(None)
+}
+
+/// The caller of one page render, resolved once for all the server functions its resources
+/// call (each would otherwise look the token or session up again, with the same headers).
+/// Provided to each page render's context by the router; a failure is not kept, so every call
+/// that meets it reports it.
+#[derive(Clone, Default)]
+pub struct CallerMemo(std::sync::Arc<tokio::sync::OnceCell<Option<Caller>>>);
+
+impl CallerMemo {
+    pub async fn resolve(
+        &self,
+        state: &AppState,
+        headers: &HeaderMap,
+    ) -> AppResult<Option<Caller>> {
+        self.0
+            .get_or_try_init(|| resolve_caller(state, headers))
+            .await
+            .cloned()
+    }
 }
 
 /// The caller, if any (REST handlers that also serve anonymous readers).

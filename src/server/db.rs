@@ -67,6 +67,9 @@ pub async fn connect(url: &str) -> Result<AnyPool, sqlx::Error> {
         Backend::Sqlite => {
             AnyPoolOptions::new()
                 .max_connections(8)
+                // A connection to a local file does not go stale: pinging it before every
+                // query (sqlx's default) is a round trip to its worker thread per query.
+                .test_before_acquire(false)
                 .after_connect(|conn, _| {
                     Box::pin(async move {
                         conn.execute(
@@ -224,6 +227,20 @@ impl<'a> QueryBuilder<'a> {
         let args = self.take_args();
         sqlx::query_scalar_with(&self.sql, args)
     }
+}
+
+/// SQLite's plan for a query (`EXPLAIN QUERY PLAN`), one step a line, for tests that check a
+/// query uses the indexes it should. The builder's values move into the query, as in `build`.
+#[cfg(test)]
+pub async fn query_plan(
+    pool: &AnyPool,
+    q: &mut QueryBuilder<'_>,
+) -> Result<Vec<String>, sqlx::Error> {
+    use sqlx::Row;
+    let sql = format!("EXPLAIN QUERY PLAN {}", q.sql);
+    let args = q.take_args();
+    let rows = sqlx::query_with(&sql, args).fetch_all(pool).await?;
+    rows.iter().map(|row| row.try_get::<String, _>(3)).collect()
 }
 
 /// Timestamps are stored as fixed-width RFC 3339 text so they sort as text.

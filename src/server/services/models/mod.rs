@@ -5,8 +5,8 @@ use crate::domain::access::Sharer;
 use crate::domain::error::ApiError;
 use crate::domain::error::codes;
 use crate::domain::model::{
-    AliasRef, Model, ModelFields, ModelOrder, ModelPatch, ModelQuery, NewModel, Role, TargetType,
-    Visibility, validate_license,
+    AliasRef, CardMetadata, Model, ModelFields, ModelOrder, ModelPatch, ModelQuery, NewModel, Role,
+    TargetType, Visibility, split_front_matter, validate_license,
 };
 use crate::domain::paging::{Page, Paging};
 use crate::server::audit;
@@ -72,32 +72,15 @@ pub(super) struct ModelRow {
     latest_version: Option<String>,
     primary_version: Option<String>,
     /// The strongest grant the caller holds on the model, directly or through a team
-    /// ([`role_rank`]), and whether any of those grants may share.
+    /// ([`role_rank`]).
     grant_rank: Option<i64>,
-    grant_can_share: Option<db::Flag>,
 }
 
 impl ModelRow {
     /// The caller's effective role: admins own everything, a grant gives its role, and anyone
     /// else signed in who can see the model views it.
     pub(super) fn role_for(&self, caller: Option<&Caller>) -> Option<Role> {
-        let caller = caller?;
-        if caller.is_admin {
-            return Some(Role::Owner);
-        }
-        Some(
-            self.grant_rank
-                .and_then(role_from_rank)
-                .unwrap_or(Role::Viewer),
-        )
-    }
-
-    fn sharer(&self, caller: Option<&Caller>) -> Sharer {
-        Sharer {
-            is_admin: caller.is_some_and(|c| c.is_admin),
-            role: self.grant_rank.and_then(role_from_rank),
-            can_share: self.grant_can_share.is_some_and(bool::from),
-        }
+        role_for(caller, self.grant_rank)
     }
 
     pub(super) fn fields(&self) -> ModelFields {
@@ -121,7 +104,7 @@ impl ModelRow {
     pub(super) fn into_model(self, role: Option<Role>) -> Model {
         let fields = self.fields();
         // Saved cards were checked; one from before front matter was read shows what it can.
-        let card = card_metadata(&fields.readme).unwrap_or_default();
+        let card = read_card_metadata(&fields.readme);
         Model {
             id: self.id,
             fields,
@@ -142,6 +125,39 @@ impl ModelRow {
             card_metadata: card,
         }
     }
+}
+
+/// How many cards' front matter [`read_card_metadata`] keeps read.
+const CARD_CACHE_ENTRIES: usize = 4096;
+
+/// The metadata of a saved card, as [`card_metadata`] reads it (nothing when it cannot be read).
+/// Reading means parsing YAML, which costs more than the rest of a model in a list, and cards
+/// rarely change: what was read is kept by front matter text, so a changed card is read again.
+/// The cache is bounded (emptied when full) and holds only what any caller could read back
+/// from the card itself.
+fn read_card_metadata(readme: &str) -> CardMetadata {
+    use std::collections::HashMap;
+    use std::sync::{LazyLock, Mutex};
+    static CACHE: LazyLock<Mutex<HashMap<String, CardMetadata>>> =
+        LazyLock::new(|| Mutex::new(HashMap::new()));
+    let (Some(front), _) = split_front_matter(readme) else {
+        return CardMetadata::default();
+    };
+    let lock = || {
+        CACHE
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    if let Some(meta) = lock().get(front) {
+        return meta.clone();
+    }
+    let meta = card_metadata(readme).unwrap_or_default();
+    let mut cache = lock();
+    if cache.len() >= CARD_CACHE_ENTRIES {
+        cache.clear();
+    }
+    cache.insert(front.to_owned(), meta.clone());
+    meta
 }
 
 pub(crate) fn model_not_found(key: &str) -> ApiError {
@@ -169,6 +185,16 @@ pub(crate) fn name_taken(name: &str) -> ApiError {
 const ROLE_RANK: &str =
     "CASE x.role WHEN 'OWNER' THEN 3 WHEN 'EDITOR' THEN 2 WHEN 'VIEWER' THEN 1 END";
 
+/// The caller's effective role: admins own everything, a grant gives its role, and anyone
+/// else signed in who can see the model views it.
+fn role_for(caller: Option<&Caller>, grant_rank: Option<i64>) -> Option<Role> {
+    let caller = caller?;
+    if caller.is_admin {
+        return Some(Role::Owner);
+    }
+    Some(grant_rank.and_then(role_from_rank).unwrap_or(Role::Viewer))
+}
+
 fn role_from_rank(rank: i64) -> Option<Role> {
     match rank {
         3 => Some(Role::Owner),
@@ -184,9 +210,7 @@ pub(super) fn select_models(caller: Option<&Caller>) -> QueryBuilder<'static> {
     let user_id = caller.map(|c| c.user_id.clone()).unwrap_or_default();
     let mut q = QueryBuilder::new(format!("SELECT {columns}, (SELECT MAX({ROLE_RANK}) FROM "));
     push_grants_of(&mut q, &user_id);
-    q.push(") AS grant_rank, (SELECT MAX(x.can_share) FROM ");
-    push_grants_of(&mut q, &user_id);
-    q.push(") AS grant_can_share FROM models m JOIN users u ON u.id = m.created_by");
+    q.push(") AS grant_rank FROM models m JOIN users u ON u.id = m.created_by");
     q
 }
 
@@ -243,9 +267,48 @@ impl ModelRef {
     }
 }
 
+/// The caller's grants on a model, for [`find_model`]: the columns of [`ModelRow`] that say who
+/// may do what, without the version summary (which counts every version of the model).
+#[derive(sqlx::FromRow)]
+struct ModelRefRow {
+    id: String,
+    name: String,
+    grant_rank: Option<i64>,
+    grant_can_share: Option<db::Flag>,
+}
+
+/// `SELECT` the model named `key` (or with that id) if the caller can see it, with the
+/// caller's grants on it: one row of [`ModelRefRow`] at most.
+fn model_ref_query(caller: Option<&Caller>, key: &str) -> QueryBuilder<'static> {
+    let user_id = caller.map(|c| c.user_id.clone()).unwrap_or_default();
+    let mut q = QueryBuilder::new(format!(
+        "SELECT m.id, m.name, (SELECT MAX({ROLE_RANK}) FROM "
+    ));
+    push_grants_of(&mut q, &user_id);
+    q.push(") AS grant_rank, (SELECT MAX(x.can_share) FROM ");
+    push_grants_of(&mut q, &user_id);
+    q.push(") AS grant_can_share FROM models m WHERE (m.name = ");
+    q.push_bind(key.to_owned());
+    q.push(" OR m.id = ");
+    q.push_bind(key.to_owned());
+    q.push(") AND ");
+    push_visible_models(&mut q, caller);
+    q.push(" ORDER BY m.name = ");
+    q.push_bind(key.to_owned());
+    q.push(" DESC LIMIT 1");
+    q
+}
+
 pub async fn find_model(pool: &AnyPool, caller: Option<&Caller>, key: &str) -> AppResult<ModelRef> {
-    let (row, role) = find_visible(pool, caller, key).await?;
-    let sharer = row.sharer(caller);
+    let mut q = model_ref_query(caller, key);
+    let row: Option<ModelRefRow> = q.build_query_as().fetch_optional(pool).await?;
+    let row = row.ok_or_else(|| model_not_found(key))?;
+    let role = role_for(caller, row.grant_rank);
+    let sharer = Sharer {
+        is_admin: caller.is_some_and(|c| c.is_admin),
+        role: row.grant_rank.and_then(role_from_rank),
+        can_share: row.grant_can_share.is_some_and(bool::from),
+    };
     Ok(ModelRef {
         id: row.id,
         name: row.name,
@@ -280,4 +343,63 @@ pub(super) async fn model_aliases(
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::auth::AuthMethod;
+
+    async fn database() -> (tempfile::TempDir, AnyPool, Caller) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let pool = db::connect(&url).await.expect("database");
+        let caller = Caller {
+            user_id: "u".to_owned(),
+            username: "ada".to_owned(),
+            display_name: String::new(),
+            is_admin: false,
+            method: AuthMethod::Token,
+        };
+        (dir, pool, caller)
+    }
+
+    /// The steps of SQLite's plan for a query, e.g. `SEARCH v USING INDEX ... (model_id=?)`.
+    async fn plan(pool: &AnyPool, q: &mut QueryBuilder<'_>) -> Vec<String> {
+        db::query_plan(pool, q).await.expect("query plan")
+    }
+
+    #[tokio::test]
+    async fn looking_a_model_up_reads_none_of_its_versions() {
+        // Every request about a version starts here: counting a model's versions (thousands)
+        // to find it would make each of them cost as much as the model's whole history.
+        let (_dir, pool, caller) = database().await;
+        for who in [None, Some(&caller)] {
+            let steps = plan(&pool, &mut model_ref_query(who, "churn")).await;
+            assert!(
+                steps
+                    .iter()
+                    .all(|s| !s.contains("versions") && !s.starts_with("SCAN")),
+                "{steps:#?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_model_row_searches_versions_by_index_and_scans_nothing() {
+        // The version figures of each model in a list (count, downloads, latest, primary) are
+        // index look-ups of that model's versions, never a scan of a table.
+        let (_dir, pool, caller) = database().await;
+        for who in [None, Some(&caller)] {
+            let mut q = select_models(who);
+            q.push(" WHERE m.id = ");
+            q.push_bind("m".to_owned());
+            let steps = plan(&pool, &mut q).await;
+            assert!(steps.iter().all(|s| !s.starts_with("SCAN")), "{steps:#?}");
+            let downloads = steps
+                .iter()
+                .find(|s| s.starts_with("SEARCH v USING COVERING INDEX versions_model_ids"));
+            assert!(downloads.is_some(), "{steps:#?}");
+        }
+    }
 }
