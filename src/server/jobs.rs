@@ -9,6 +9,7 @@ use crate::domain::error::ApiError;
 use crate::domain::error::codes;
 use crate::server::db::{self, Backend};
 use crate::server::error::AppError;
+use crate::server::metrics::JobDurations;
 use serde_json::Value;
 use sqlx::AnyPool;
 use std::collections::HashMap;
@@ -104,6 +105,8 @@ pub struct JobRunner {
     /// The cancel flags of the jobs this process runs, by job id: a cancel reaching this
     /// instance stops its job at the next checkpoint without waiting for a heartbeat.
     cancel_flags: Arc<std::sync::Mutex<HashMap<String, Arc<AtomicBool>>>>,
+    /// How long the jobs this process ran took (`GET /metrics`).
+    durations: Arc<JobDurations>,
 }
 
 pub fn job_not_found(id: &str) -> ApiError {
@@ -127,7 +130,20 @@ impl JobRunner {
             stopping: Arc::new(AtomicBool::new(false)),
             running: Arc::new(AtomicUsize::new(0)),
             cancel_flags: Arc::default(),
+            durations: Arc::default(),
         }
+    }
+
+    /// How long the jobs this process ran took, by kind and outcome.
+    pub fn durations(&self) -> Arc<JobDurations> {
+        self.durations.clone()
+    }
+
+    /// The kinds of job this runner runs, sorted.
+    pub fn kind_names(&self) -> Vec<&'static str> {
+        let mut names: Vec<&'static str> = self.kinds.keys().copied().collect();
+        names.sort_unstable();
+        names
     }
 }
 
