@@ -255,3 +255,31 @@ async fn json_logs_are_one_object_a_line_naming_the_request() {
     assert_eq!(answered["span"]["route"], "/api/v1/models/{model}");
     assert!(answered["duration_ms"].as_f64().is_some(), "{answered}");
 }
+
+#[tokio::test]
+async fn stored_bytes_count_each_content_once() {
+    let server = token_server().await;
+    let token = server.user_with_token("maker", false);
+    server
+        .create_model(&token, serde_json::json!({"name": "sized"}))
+        .await;
+    let weights = vec![7u8; 3000];
+    server
+        .upload_version(
+            &token,
+            "sized",
+            &[("model.bin", &weights), ("README.md", b"hello")],
+        )
+        .await;
+    // The same bytes again in another version are stored once.
+    server
+        .upload_version(&token, "sized", &[("model.bin", &weights)])
+        .await;
+    let text = scrape(&server).await;
+    assert_eq!(sample(&text, "modelyard_stored_blobs"), 2.0, "{text}");
+    assert_eq!(sample(&text, "modelyard_stored_bytes"), 3005.0, "{text}");
+    assert!(
+        sample(&text, "modelyard_db_pool_connections") >= 1.0,
+        "{text}"
+    );
+}

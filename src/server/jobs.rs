@@ -237,6 +237,29 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn finished_jobs_are_timed_by_kind_and_outcome() {
+        let dir = tempfile::tempdir().expect("dir");
+        let runner = JobRunner::new(pool(&dir).await, vec![Arc::new(Counter)], timings());
+        assert_eq!(runner.kind_names(), vec!["count"]);
+        runner.spawn_workers(1);
+        let ok = runner
+            .enqueue("count", None, json!({"steps": 1}), None)
+            .await
+            .expect("q");
+        let failing = runner
+            .enqueue("count", None, json!({"fail": true}), None)
+            .await
+            .expect("q");
+        until_finished(&runner, &ok).await;
+        until_finished(&runner, &failing).await;
+        // Timed before the row says how the job ended.
+        let durations = runner.durations();
+        assert_eq!(durations.count("count", "succeeded"), 1);
+        assert_eq!(durations.count("count", "failed"), 1);
+        assert_eq!(durations.count("count", "canceled"), 0);
+    }
+
+    #[tokio::test]
     async fn a_stopping_server_queues_its_running_job_again() {
         let dir = tempfile::tempdir().expect("dir");
         let pool = pool(&dir).await;

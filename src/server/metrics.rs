@@ -265,6 +265,16 @@ impl JobDurations {
             .observe(elapsed.as_secs_f64());
     }
 
+    /// How many jobs of `kind` ended with `outcome`.
+    pub fn count(&self, kind: &str, outcome: &str) -> u64 {
+        let by_kind = self.by_kind.lock().unwrap_or_else(PoisonError::into_inner);
+        by_kind
+            .iter()
+            .filter(|((k, o), _)| *k == kind && *o == outcome)
+            .map(|(_, h)| h.count())
+            .sum()
+    }
+
     fn snapshot(&self) -> Vec<((&'static str, &'static str), Histogram)> {
         let mut rows: Vec<_> = {
             let by_kind = self.by_kind.lock().unwrap_or_else(PoisonError::into_inner);
