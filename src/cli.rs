@@ -11,6 +11,7 @@ use crate::server::config::{
 use crate::server::db;
 use crate::server::error::AppError;
 use crate::server::jobs::{JobKind, JobRunner, JobTimings};
+use crate::server::metrics::{Metrics, MetricsMode};
 use crate::server::services::feature_impact_runs::FeatureImpactJob;
 use crate::server::services::sweep;
 use crate::server::services::{tokens, users, versions};
@@ -138,6 +139,7 @@ async fn load_demo(store: &StoreArgs) -> Result<(), AppError> {
     let blobs = open_blobs(store).await?;
     let state = AppState {
         jobs: JobRunner::new(pool.clone(), Vec::new(), JobTimings::default()),
+        metrics: Arc::new(Metrics::off()),
         db: pool,
         blobs,
         settings: Arc::new(Settings {
@@ -314,6 +316,7 @@ async fn serve(args: ServeArgs) -> Result<(), AppError> {
         db: pool,
         blobs,
         jobs,
+        metrics: Arc::new(Metrics::new(args.metrics, args.metrics_token.as_ref())),
         settings: Arc::new(Settings {
             secure_cookies: public_url.starts_with("https://"),
             public_url: public_url.clone(),
@@ -330,6 +333,13 @@ async fn serve(args: ServeArgs) -> Result<(), AppError> {
         tracing::info!(
             "No users yet. Open {public_url}/setup?token={secret} to create the first admin"
         );
+    }
+    match args.metrics {
+        MetricsMode::Off => {}
+        MetricsMode::Public => {
+            tracing::info!("metrics: anyone who can reach the server may read /metrics")
+        }
+        MetricsMode::Token => tracing::info!("metrics: /metrics needs the metrics token"),
     }
     crate::server::state::set_serving(&state);
     sweep::spawn(state.clone());

@@ -1,8 +1,9 @@
 //! The whole HTTP surface in one router: REST API, server functions, pages and static files,
-//! all behind the security headers. Built by a function so tests can serve it on any port.
+//! all behind the security headers, every request with an id, a log line and its figures. Built by a function so tests can serve it on any port.
 
 use crate::app::{App, shell};
 use crate::server::auth::require_same_origin;
+use crate::server::metrics;
 use crate::server::rest;
 use crate::server::security;
 use crate::server::state::AppState;
@@ -63,6 +64,9 @@ pub fn app(state: AppState) -> Router {
             rest::extract::bound_body,
         ))
         .route("/healthz", get(|| async { "ok" }))
+        // Beside the health check, outside the REST API: for scrapers, in Prometheus's format,
+        // guarded by its own setting (`--metrics`) rather than by users' access rules.
+        .route("/metrics", get(metrics::scrape))
         .merge(rest::routes(state.settings.max_json_bytes))
         .route("/api/{*rest}", any(rest::api_not_found))
         // The WASM, JavaScript and CSS bundles: a release build's brotli or gzip copies as they
@@ -104,7 +108,15 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(state.settings.max_json_bytes))
         .layer(from_fn_with_state(state.clone(), require_same_origin));
     // Outermost, so refusals by the layers above carry the headers too.
-    security::harden(router, state.clone()).with_state(state)
+    let router = security::harden(router, state.clone());
+    // Around even that: a request id, the request's log line and its figures cover every
+    // answer. Router layers wrap each route, so the matched route template is known here.
+    router
+        .layer(from_fn_with_state(
+            state.metrics.clone(),
+            metrics::request::observe,
+        ))
+        .with_state(state)
 }
 
 /// Pages and JSON answers are compressed for clients that accept it. Files people download go

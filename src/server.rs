@@ -1,6 +1,6 @@
 //! Everything that runs only on the server: configuration, state, storage of records, sign-in,
 //! the services that hold the rules, predictions and the feature-impact computation, the REST
-//! API and the command line.
+//! API, what operators watch (metrics, request ids) and the command line.
 
 pub mod archive;
 pub mod audit;
@@ -15,6 +15,7 @@ pub mod highlight;
 pub mod jobs;
 pub mod kept_input;
 pub mod markdown;
+pub mod metrics;
 pub mod predict;
 pub mod rest;
 pub mod security;

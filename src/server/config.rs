@@ -1,5 +1,6 @@
 //! Configuration: one clap parser reading flags and environment variables.
 
+use crate::server::metrics::{MetricsMode, MetricsToken};
 use crate::server::storage::{StorageLocation, StorageUrlError};
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
@@ -10,6 +11,18 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// How log lines on standard error look: `text` for people, `json` for log collectors (one
+    /// object a line: timestamp, level, target, message, fields and the request's span).
+    #[arg(long, global = true, env = "MODELYARD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// `--log-format`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -230,6 +243,22 @@ pub struct ServeArgs {
         value_parser = clap::value_parser!(u64).range(1..=86_400)
     )]
     pub model_timeout_seconds: u64,
+    /// Who may read `GET /metrics` (Prometheus text format): `off` answers 404; `token` needs
+    /// `Authorization: Bearer` with --metrics-token; `public` lets anyone who reaches the server
+    /// read it (for a port only the monitoring network can reach). Off unless asked for: the
+    /// figures name routes, job kinds and sizes an outsider has no business seeing.
+    #[arg(long, env = "MODELYARD_METRICS", value_enum, default_value_t = MetricsMode::Off)]
+    pub metrics: MetricsMode,
+    /// The secret a scrape sends with `--metrics token` (16 to 256 visible ASCII characters). A
+    /// token of its own, not a user's API token, so the scraper can read the figures and nothing
+    /// else.
+    #[arg(
+        long,
+        env = "MODELYARD_METRICS_TOKEN",
+        hide_env_values = true,
+        required_if_eq("metrics", "token")
+    )]
+    pub metrics_token: Option<MetricsToken>,
 }
 
 impl ServeArgs {

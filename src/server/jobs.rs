@@ -9,6 +9,7 @@ use crate::domain::error::ApiError;
 use crate::domain::error::codes;
 use crate::server::db::{self, Backend};
 use crate::server::error::AppError;
+use crate::server::metrics::JobDurations;
 use serde_json::Value;
 use sqlx::AnyPool;
 use std::collections::HashMap;
@@ -104,6 +105,8 @@ pub struct JobRunner {
     /// The cancel flags of the jobs this process runs, by job id: a cancel reaching this
     /// instance stops its job at the next checkpoint without waiting for a heartbeat.
     cancel_flags: Arc<std::sync::Mutex<HashMap<String, Arc<AtomicBool>>>>,
+    /// How long the jobs this process ran took (`GET /metrics`).
+    durations: Arc<JobDurations>,
 }
 
 pub fn job_not_found(id: &str) -> ApiError {
@@ -127,7 +130,20 @@ impl JobRunner {
             stopping: Arc::new(AtomicBool::new(false)),
             running: Arc::new(AtomicUsize::new(0)),
             cancel_flags: Arc::default(),
+            durations: Arc::default(),
         }
+    }
+
+    /// How long the jobs this process ran took, by kind and outcome.
+    pub fn durations(&self) -> Arc<JobDurations> {
+        self.durations.clone()
+    }
+
+    /// The kinds of job this runner runs, sorted.
+    pub fn kind_names(&self) -> Vec<&'static str> {
+        let mut names: Vec<&'static str> = self.kinds.keys().copied().collect();
+        names.sort_unstable();
+        names
     }
 }
 
@@ -218,6 +234,29 @@ mod tests {
                 .status,
             409
         );
+    }
+
+    #[tokio::test]
+    async fn finished_jobs_are_timed_by_kind_and_outcome() {
+        let dir = tempfile::tempdir().expect("dir");
+        let runner = JobRunner::new(pool(&dir).await, vec![Arc::new(Counter)], timings());
+        assert_eq!(runner.kind_names(), vec!["count"]);
+        runner.spawn_workers(1);
+        let ok = runner
+            .enqueue("count", None, json!({"steps": 1}), None)
+            .await
+            .expect("q");
+        let failing = runner
+            .enqueue("count", None, json!({"fail": true}), None)
+            .await
+            .expect("q");
+        until_finished(&runner, &ok).await;
+        until_finished(&runner, &failing).await;
+        // Timed before the row says how the job ended.
+        let durations = runner.durations();
+        assert_eq!(durations.count("count", "succeeded"), 1);
+        assert_eq!(durations.count("count", "failed"), 1);
+        assert_eq!(durations.count("count", "canceled"), 0);
     }
 
     #[tokio::test]

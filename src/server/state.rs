@@ -1,6 +1,7 @@
 //! The state every request handler shares.
 
 use crate::server::jobs::JobRunner;
+use crate::server::metrics::{Metrics, MetricsSources};
 use crate::server::storage::BlobStore;
 use sqlx::AnyPool;
 use std::sync::Arc;
@@ -26,6 +27,8 @@ pub struct AppState {
     pub blobs: BlobStore,
     /// Queues background work (feature impact) and runs it in this process's workers.
     pub jobs: JobRunner,
+    /// What operators watch (`GET /metrics`): request figures, and who may read them.
+    pub metrics: Arc<Metrics>,
     pub leptos: leptos::config::LeptosOptions,
 }
 
@@ -61,5 +64,16 @@ impl Settings {
 impl axum::extract::FromRef<AppState> for leptos::config::LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos.clone()
+    }
+}
+
+impl axum::extract::FromRef<AppState> for MetricsSources {
+    fn from_ref(state: &AppState) -> Self {
+        MetricsSources {
+            metrics: state.metrics.clone(),
+            db: state.db.clone(),
+            job_durations: state.jobs.durations(),
+            job_kinds: state.jobs.kind_names(),
+        }
     }
 }

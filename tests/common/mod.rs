@@ -45,7 +45,7 @@ pub fn bin() -> String {
 
 /// Environment variables the binary reads; cleared so the developer's shell cannot redirect a
 /// test server to another database or address.
-const APP_ENV: [&str; 7] = [
+const APP_ENV: [&str; 10] = [
     "DATABASE_URL",
     "STORAGE_URL",
     "MODELYARD_ADDR",
@@ -53,6 +53,9 @@ const APP_ENV: [&str; 7] = [
     "MODELYARD_SITE_ROOT",
     "MODELYARD_PUBLIC_URL",
     "MODELYARD_MAX_JSON_BYTES",
+    "MODELYARD_METRICS",
+    "MODELYARD_METRICS_TOKEN",
+    "MODELYARD_LOG_FORMAT",
 ];
 
 /// Limits the binary reads from the environment; cleared unless a test sets them, so the

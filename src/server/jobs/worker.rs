@@ -134,6 +134,7 @@ impl JobRunner {
     async fn run(&self, claimed: Claimed) {
         tracing::info!(job = %claimed.id, kind = %claimed.kind, instance = %self.instance, "job started");
         self.running.fetch_add(1, Ordering::SeqCst);
+        let started = std::time::Instant::now();
         let cancel = Arc::new(AtomicBool::new(false));
         if let Ok(mut flags) = self.cancel_flags.lock() {
             flags.insert(claimed.id.clone(), cancel.clone());
@@ -145,6 +146,7 @@ impl JobRunner {
             cancel.clone(),
             self.timings.heartbeat,
         ));
+        let kind_name = self.kinds.get(claimed.kind.as_str()).map(|k| k.name());
         let outcome = match self.kinds.get(claimed.kind.as_str()).cloned() {
             None => Err(JobError::Failed(format!(
                 "This server does not know how to run '{}' jobs.",
@@ -175,8 +177,18 @@ impl JobRunner {
         if let Ok(mut flags) = self.cancel_flags.lock() {
             flags.remove(&claimed.id);
         }
-        let recorded = if self.stopping.load(Ordering::SeqCst) && outcome == Err(JobError::Canceled)
-        {
+        let stopped = self.stopping.load(Ordering::SeqCst) && outcome == Err(JobError::Canceled);
+        // Kinds this server does not run are left out: their names come from rows, not code.
+        if let Some(kind) = kind_name {
+            let ended = match &outcome {
+                _ if stopped => "stopped",
+                Ok(_) => "succeeded",
+                Err(JobError::Canceled) => "canceled",
+                Err(JobError::Failed(_)) => "failed",
+            };
+            self.durations.record(kind, ended, started.elapsed());
+        }
+        let recorded = if stopped {
             self.release(&claimed.id).await
         } else {
             self.finish(&claimed.id, outcome).await
