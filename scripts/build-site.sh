@@ -4,8 +4,9 @@
 # (pkg/modelyard.css) and the files of public/. A release build names the three by their content
 # (pkg/modelyard-<hash>.*, listed in pkg/manifest.json) and adds brotli and gzip copies.
 #
-#   scripts/build-site.sh            development build, as the tests use it
-#   scripts/build-site.sh --release  optimized for size (wasm-opt) and minified, as scripts/run.sh serves it
+#   scripts/build-site.sh            development build (quicker to rebuild while working on the UI)
+#   scripts/build-site.sh --release  optimized for size (wasm-opt), minified and sealed, as
+#                                    scripts/run.sh serves it and scripts/test.sh tests it
 #   scripts/build-site.sh --lint     also applies clippy's lints (-D warnings) while compiling
 #
 # The server finds the site through --site-root or MODELYARD_SITE_ROOT (scripts/env.sh sets it).
