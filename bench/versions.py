@@ -13,7 +13,6 @@ Python 3.11 standard library only.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import hashlib
 import http.client
 import json
@@ -21,10 +20,8 @@ import math
 import os
 import shutil
 import signal
-import socket
 import statistics
 import struct
-import subprocess
 import sys
 import tempfile
 import threading
@@ -32,18 +29,16 @@ import time
 import urllib.parse
 import zlib
 
+import harness
+from harness import CheckFailed, SetupError, default_binary
+
 MIB = 1024 * 1024
 CHUNK = MIB
 SOCKET_TIMEOUT = 300.0  # seconds, for every HTTP request
-STARTUP_TIMEOUT = 60.0  # seconds until GET /healthz must answer 200
-CLI_TIMEOUT = 60.0  # seconds for `modelyard user add` / `token add`
-STOP_TIMEOUT = 15.0  # seconds between SIGTERM and SIGKILL
 MEMORY_TARGET_MIB = 64.0  # peak RSS growth allowed while streaming a file
 LIST_REPEATS = 20
 HEALTHZ_REPEATS = 50
 CREATE_CONNECTIONS = 4
-PASSWORD = "password123"
-TOKEN_NAME = "bench-token"
 USER = "bench"
 MODEL = "bench-model"
 LIST_MODEL = "bench-list"
@@ -51,30 +46,8 @@ FILE_PATH = "weights.bin"
 ZIP_TAIL = 64 * 1024  # bytes of the zip kept to read its central directory
 
 
-class CheckFailed(Exception):
-    """A check that makes further measurement pointless."""
-
-
-class SetupError(Exception):
-    """The benchmark could not run (no binary, no disk space, server did not start)."""
-
-
 # --------------------------------------------------------------------------------------------
 # Helpers
-
-
-def default_binary() -> str:
-    target = os.environ.get("CARGO_TARGET_DIR") or "/root/.cache/modelyard/target"
-    release = os.path.join(target, "release", "modelyard")
-    if os.path.exists(release):
-        return release
-    return os.path.join(target, "debug", "modelyard")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def mib_s(nbytes: int, seconds: float) -> float:
@@ -90,15 +63,6 @@ def ratio(a: float | None, b: float | None) -> float | None:
 def p95(samples: list[float]) -> float:
     ordered = sorted(samples)
     return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
-
-
-def die_with_parent() -> None:
-    """In the server's child process: ask Linux to SIGTERM it if this script dies abruptly."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except Exception:  # noqa: BLE001 - best effort only
-        pass
 
 
 class Payload:
@@ -155,115 +119,15 @@ def reset_peak(pid: int) -> bool:
 # The server under test
 
 
-class Server:
+class Server(harness.Server):
     def __init__(self, binary: str, data_dir: str) -> None:
-        self.binary = binary
-        self.data_dir = data_dir
-        self.log_path = os.path.join(data_dir, "server.log")
-        self.proc: subprocess.Popen | None = None
-        self.port = 0
-        self.token = ""
-
-    def cli(self, args: list[str], stdin: str = "") -> str:
-        result = subprocess.run(
-            [self.binary, *args, "--data-dir", self.data_dir],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=CLI_TIMEOUT,
-        )
-        if result.returncode != 0:
-            raise SetupError(
-                f"`modelyard {' '.join(args)}` exited with {result.returncode}: "
-                f"{result.stderr.strip()[-2000:]}"
-            )
-        return result.stdout
-
-    def create_identity(self) -> None:
-        self.cli(["user", "add", USER, "--admin"], stdin=PASSWORD + "\n")
-        token = self.cli(["token", "add", TOKEN_NAME, "--user", USER]).strip()
-        if not token or len(token.split()) != 1:
-            raise SetupError(f"`modelyard token add` printed {token!r}, expected one token")
-        self.token = token
-
-    def start(self) -> None:
         env = dict(os.environ)
         env.setdefault("RUST_LOG", "warn")  # no per-request logging in the measurements
-        for _attempt in range(3):
-            self.port = free_port()
-            log = open(self.log_path, "ab")
-            try:
-                self.proc = subprocess.Popen(
-                    [
-                        self.binary,
-                        "serve",
-                        "--addr",
-                        f"127.0.0.1:{self.port}",
-                        "--data-dir",
-                        self.data_dir,
-                    ],
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    env=env,
-                    start_new_session=True,
-                    preexec_fn=die_with_parent,
-                )
-            finally:
-                log.close()
-            if self.wait_healthy():
-                return
-            # Most likely the port was taken between choosing and binding: try another one.
-            self.stop()
-        raise SetupError("the server did not answer GET /healthz with 200\n" + self.log_tail())
+        super().__init__(binary, data_dir, env=env)
+        self.token = ""
 
-    def wait_healthy(self) -> bool:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.proc is None or self.proc.poll() is not None:
-                return False
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                conn.request("GET", "/healthz")
-                resp = conn.getresponse()
-                resp.read()
-                conn.close()
-                if resp.status == 200:
-                    return True
-            except OSError:
-                pass
-            time.sleep(0.1)
-        return False
-
-    def stop(self) -> None:
-        proc, self.proc = self.proc, None
-        if proc is None:
-            return
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(STOP_TIMEOUT)
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            with open(self.log_path, encoding="utf-8", errors="replace") as f:
-                tail = f.readlines()[-lines:]
-        except OSError:
-            return "(no server log)"
-        if not tail:
-            return "server log: (empty; set RUST_LOG=info for more)"
-        return "server log (last lines):\n" + "".join("  " + line for line in tail)
+    def create_identity(self) -> None:
+        self.token = self.add_user(USER, admin=True)
 
 
 # --------------------------------------------------------------------------------------------
