@@ -20,7 +20,6 @@ import http.client
 import json
 import os
 import shutil
-import signal
 import statistics
 import sys
 import tempfile
@@ -29,7 +28,7 @@ import time
 import urllib.parse
 
 import harness
-from harness import PASSWORD, CheckFailed, SetupError, default_binary
+from harness import PASSWORD, CheckFailed, SetupError, log
 
 MIB = 1024 * 1024
 SOCKET_TIMEOUT = 120.0
@@ -48,10 +47,6 @@ README = (
     "# {name}\n\nPredicts churn from account activity. Trained on the 2024 snapshot.\n\n"
     "## Usage\n\n```python\nimport modelyard\nm = modelyard.load('{name}')\n```\n"
 )
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -562,34 +557,14 @@ def main() -> int:
     if args.scale <= 0:
         parser.error("--scale must be positive")
 
-    binary = os.path.abspath(args.bin or default_binary())
-    if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
-        log(f"error: no executable modelyard binary at {binary} (build it, or pass --bin)")
+    binary = harness.chosen_binary(args.bin)
+    if binary is None:
         return 2
-    if args.bin is None:
-        debug = os.path.join(os.path.dirname(os.path.dirname(binary)), "debug", "modelyard")
-        if debug != binary and os.path.exists(debug) and \
-                os.path.getmtime(debug) > os.path.getmtime(binary):
-            log(f"note: {debug} is newer than {binary}; pass --bin to benchmark it instead")
-
-    def on_term(signum, _frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, on_term)
     bench = Bench(args, binary)
-    code = 0
     started = time.perf_counter()
-    try:
-        bench.run()
-    except SetupError as e:
-        bench.results["error"] = f"setup: {e}"
-        code = 2
-    except CheckFailed as e:
-        bench.results["error"] = str(e)
-        code = 1
-    except KeyboardInterrupt:
-        bench.results["error"] = "interrupted"
-        code = 130
+    code, error = harness.run_guarded(bench.run)
+    if error is not None:
+        bench.results["error"] = error
     r = bench.results
     r["seconds"] = time.perf_counter() - started
     if code == 0 and any(not c["ok"] for c in r["checks"]):

@@ -9,6 +9,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 
 STARTUP_TIMEOUT = 60.0  # seconds until GET /healthz must answer 200
@@ -149,3 +150,41 @@ class Server:
         if not tail:
             return "server log: (empty; set RUST_LOG=info for more)"
         return "server log (last lines):\n" + "".join("  " + line for line in tail)
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def chosen_binary(given: str | None) -> str | None:
+    """The binary to measure: `given`, else default_binary(). None, said on stderr, when it is
+    not an executable; a note when a newer debug build is left out."""
+    binary = os.path.abspath(given or default_binary())
+    if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
+        log(f"error: no executable modelyard binary at {binary} (build it, or pass --bin)")
+        return None
+    if given is None:
+        debug = os.path.join(os.path.dirname(os.path.dirname(binary)), "debug", "modelyard")
+        if debug != binary and os.path.exists(debug) and \
+                os.path.getmtime(debug) > os.path.getmtime(binary):
+            log(f"note: {debug} is newer than {binary}; pass --bin to benchmark it instead")
+    return binary
+
+
+def run_guarded(run) -> tuple[int, str | None]:
+    """Runs `run()` so that a SIGTERM or Ctrl-C still stops the server and removes the temporary
+    directory; answers the exit code (0, 1 for a failed check, 2 for set-up, 130 when
+    interrupted) and the error to record, if any."""
+    def on_term(signum, _frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        run()
+    except SetupError as e:
+        return 2, f"setup: {e}"
+    except CheckFailed as e:
+        return 1, str(e)
+    except KeyboardInterrupt:
+        return 130, "interrupted"
+    return 0, None

@@ -19,7 +19,6 @@ import json
 import math
 import os
 import shutil
-import signal
 import statistics
 import struct
 import sys
@@ -30,7 +29,7 @@ import urllib.parse
 import zlib
 
 import harness
-from harness import CheckFailed, SetupError, default_binary
+from harness import CheckFailed, SetupError, log
 
 MIB = 1024 * 1024
 CHUNK = MIB
@@ -676,10 +675,6 @@ class Bench:
 # Output
 
 
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 def fmt(value: float | None, spec: str = ".1f", suffix: str = "") -> str:
     return "-" if value is None else f"{value:{spec}}{suffix}"
 
@@ -769,35 +764,13 @@ def main() -> int:
     if args.versions < 1:
         parser.error("--versions must be at least 1")
 
-    binary = os.path.abspath(args.bin or default_binary())
-    if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
-        log(f"error: no executable modelyard binary at {binary} (build it, or pass --bin)")
+    binary = harness.chosen_binary(args.bin)
+    if binary is None:
         return 2
-    if args.bin is None:
-        debug = os.path.join(os.path.dirname(os.path.dirname(binary)), "debug", "modelyard")
-        if debug != binary and os.path.exists(debug) and \
-                os.path.getmtime(debug) > os.path.getmtime(binary):
-            log(f"note: {debug} is newer than {binary}; pass --bin to benchmark it instead")
-
-    # A SIGTERM to this script still stops the server and removes the temp dir.
-    def on_term(signum, _frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGTERM, on_term)
-
     bench = Bench(args, binary)
-    code = 0
-    try:
-        bench.run()
-    except SetupError as e:
-        bench.results["error"] = f"setup: {e}"
-        code = 2
-    except CheckFailed as e:
-        bench.results["error"] = str(e)
-        code = 1
-    except KeyboardInterrupt:
-        bench.results["error"] = "interrupted"
-        code = 130
+    code, error = harness.run_guarded(bench.run)
+    if error is not None:
+        bench.results["error"] = error
     r = bench.results
     if code == 0 and any(not c["ok"] for c in r["checks"]):
         code = 1
