@@ -76,7 +76,7 @@ pub fn app(state: AppState) -> Router {
             "/pkg",
             ServiceBuilder::new()
                 .layer(axum::middleware::from_fn_with_state(
-                    Arc::<str>::from(format!("{}.", state.leptos.output_name)),
+                    sealed_prefix(&state.leptos.output_name),
                     cache_bundle,
                 ))
                 .layer(CompressionLayer::new())
@@ -133,19 +133,28 @@ fn compressible(
         .is_some_and(|t| t.starts_with("text/html") || t.starts_with("application/json"))
 }
 
-/// How long browsers keep a bundle file: for good when its name carries the content's hash
-/// (`prefix` is `modelyard-<hash>.`), otherwise only while it is unchanged.
+/// What the names of a sealed bundle's files start with (`modelyard-<hash>.`); none for a
+/// development build, whose names do not change with their content.
+fn sealed_prefix(bundle: &str) -> Option<Arc<str>> {
+    bundle
+        .contains('-')
+        .then(|| Arc::from(format!("{bundle}.")))
+}
+
+/// How long browsers keep a bundle file: for good when its name carries the content's hash,
+/// otherwise only while it is unchanged.
 async fn cache_bundle(
-    State(prefix): State<Arc<str>>,
+    State(prefix): State<Option<Arc<str>>>,
     request: Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let sealed = prefix.contains('-')
-        && request
+    let sealed = prefix.as_deref().is_some_and(|prefix| {
+        request
             .uri()
             .path()
             .trim_start_matches('/')
-            .starts_with(&*prefix);
+            .starts_with(prefix)
+    });
     let mut response = next.run(request).await;
     let policy = if sealed && response.status().is_success() {
         "public, max-age=31536000, immutable"

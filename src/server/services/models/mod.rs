@@ -222,15 +222,7 @@ pub(super) async fn find_visible(
     key: &str,
 ) -> AppResult<(ModelRow, Option<Role>)> {
     let mut q = select_models(caller);
-    q.push(" WHERE (m.name = ");
-    q.push_bind(key.to_owned());
-    q.push(" OR m.id = ");
-    q.push_bind(key.to_owned());
-    q.push(") AND ");
-    push_visible_models(&mut q, caller);
-    q.push(" ORDER BY m.name = ");
-    q.push_bind(key.to_owned());
-    q.push(" DESC LIMIT 1");
+    push_one_by_key(&mut q, caller, key);
     let row: Option<ModelRow> = q.build_query_as().fetch_optional(pool).await?;
     let row = row.ok_or_else(|| model_not_found(key))?;
     let role = row.role_for(caller);
@@ -287,16 +279,23 @@ fn model_ref_query(caller: Option<&Caller>, key: &str) -> QueryBuilder<'static> 
     push_grants_of(&mut q, &user_id);
     q.push(") AS grant_rank, (SELECT MAX(x.can_share) FROM ");
     push_grants_of(&mut q, &user_id);
-    q.push(") AS grant_can_share FROM models m WHERE (m.name = ");
+    q.push(") AS grant_can_share FROM models m");
+    push_one_by_key(&mut q, caller, key);
+    q
+}
+
+/// ` WHERE …`: the model named `key` or with that id, if the caller can see it; a name match
+/// wins over an id match, and one row at most.
+fn push_one_by_key(q: &mut QueryBuilder<'static>, caller: Option<&Caller>, key: &str) {
+    q.push(" WHERE (m.name = ");
     q.push_bind(key.to_owned());
     q.push(" OR m.id = ");
     q.push_bind(key.to_owned());
     q.push(") AND ");
-    push_visible_models(&mut q, caller);
+    push_visible_models(q, caller);
     q.push(" ORDER BY m.name = ");
     q.push_bind(key.to_owned());
     q.push(" DESC LIMIT 1");
-    q
 }
 
 pub async fn find_model(pool: &AnyPool, caller: Option<&Caller>, key: &str) -> AppResult<ModelRef> {
