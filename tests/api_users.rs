@@ -174,33 +174,33 @@ async fn a_password_reset_ends_sessions_and_admins_cannot_lock_everyone_out() {
     );
     server.login_cookie("olive", "brand new password").await;
 
-    assert_error(
-        server
-            .as_user(&admin)
-            .patch("/api/v1/users/root", json!({"is_active": false}))
-            .await,
-        409,
-        "CANNOT_LOCK_YOURSELF_OUT",
-    )
-    .await;
-    assert_error(
-        server
-            .as_user(&admin)
-            .patch("/api/v1/users/root", json!({"is_admin": false}))
-            .await,
-        409,
-        "CANNOT_LOCK_YOURSELF_OUT",
-    )
-    .await;
-    assert_error(
-        server
-            .as_user(&admin)
-            .patch("/api/v1/users/ghost", json!({"is_admin": true}))
-            .await,
-        404,
-        "USER_NOT_FOUND",
-    )
-    .await;
+    for (path, change, status, code) in [
+        (
+            "/api/v1/users/root",
+            json!({"is_active": false}),
+            409,
+            "CANNOT_LOCK_YOURSELF_OUT",
+        ),
+        (
+            "/api/v1/users/root",
+            json!({"is_admin": false}),
+            409,
+            "CANNOT_LOCK_YOURSELF_OUT",
+        ),
+        (
+            "/api/v1/users/ghost",
+            json!({"is_admin": true}),
+            404,
+            "USER_NOT_FOUND",
+        ),
+    ] {
+        assert_error(
+            server.as_user(&admin).patch(path, change).await,
+            status,
+            code,
+        )
+        .await;
+    }
     // A second admin may take the first one's rights; then that one cannot undo the last.
     let second = server.user_with_token("deputy", true);
     expect_json(
