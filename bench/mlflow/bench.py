@@ -14,7 +14,6 @@ builds the load generator.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import http.client
 import json
 import math
@@ -23,13 +22,16 @@ import platform
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import urllib.parse
+
+# The helpers the benchmarks share live one folder up.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from harness import die_with_parent, free_port, log  # noqa: E402
 
 PASSWORD = "password123"
 USER = "bench"
@@ -57,25 +59,6 @@ class CheckFailed(Exception):
 
 class Interrupted(BaseException):
     """SIGTERM or SIGHUP: handled like Ctrl-C, so every `finally` runs."""
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def die_with_parent() -> None:
-    """In a server's child process: Linux sends it SIGTERM if this script dies abruptly."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except Exception:  # noqa: BLE001 - best effort only
-        pass
 
 
 def ratio(a: float | None, b: float | None) -> float | None:
