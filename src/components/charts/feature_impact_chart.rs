@@ -151,25 +151,11 @@ fn page_address() -> (String, ParamsMap) {
 
 #[cfg(feature = "hydrate")]
 fn page_address() -> (String, ParamsMap) {
-    let location = window().location();
-    let path = location.pathname().unwrap_or_default();
-    let search = location.search().unwrap_or_default();
-    let decode = |text: &str| {
-        js_sys::decode_uri_component(&text.replace('+', " "))
-            .ok()
-            .and_then(|s| s.as_string())
-            .unwrap_or_default()
-    };
-    let query = search
-        .trim_start_matches('?')
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            (decode(key), decode(value))
-        })
-        .collect();
-    (path, query)
+    use leptos_router::location::{BrowserUrl, LocationProvider};
+    match BrowserUrl::current() {
+        Ok(url) => (url.path().to_owned(), url.search_params().clone()),
+        Err(_) => (String::new(), ParamsMap::new()),
+    }
 }
 
 /// Whether the page asks for every feature, and the address that flips that: the same page and
