@@ -288,6 +288,7 @@ class Bench:
             client.request("GET", path)
         pid = server.pid
         statuses: set[int] = set()
+        recorder = self.start_profile(pid, key)
         cpu_before = cpu_seconds(pid)
         wall = time.perf_counter()
         client_cpu = time.process_time()
@@ -297,6 +298,7 @@ class Bench:
         client_cpu = time.process_time() - client_cpu
         wall = time.perf_counter() - wall
         cpu = cpu_seconds(pid) - cpu_before
+        self.stop_profile(recorder)
         self.check(statuses == {200}, f"{label}: every request answers 200",
                    f"got {sorted(statuses)}")
         # The client-side reference: parsing and serializing this body with Python's json.
@@ -326,6 +328,28 @@ class Bench:
         self.results["operations"].append(row)
         log(f"  {label}: {cpu_ms:.3f} ms CPU per request ({requests} requests)")
         return row
+
+    def start_profile(self, pid: int, key: str):
+        """With --perf DIR, samples the server (perf's cpu-clock, call graphs by frame pointer)
+        while an operation is measured, into DIR/KEY.data; the figures then include perf's cost."""
+        if not self.args.perf:
+            return None
+        import subprocess
+        os.makedirs(self.args.perf, exist_ok=True)
+        out = os.path.join(self.args.perf, f"{key}.data")
+        proc = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-F", "2000", "-g",
+                                 "-p", str(pid), "-o", out],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)  # perf attaches
+        return proc
+
+    @staticmethod
+    def stop_profile(proc) -> None:
+        if proc is None:
+            return
+        import signal
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
 
     def startup(self, server: Server) -> None:
         runs = []
@@ -549,6 +573,9 @@ def main() -> int:
                              "if it exists, else .../debug/modelyard)")
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON to PATH")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--perf", metavar="DIR",
+                        help="record a perf profile of the server per operation into DIR "
+                             "(perf from Debian's linux-perf; the figures then include its cost)")
     args = parser.parse_args()
     if args.models < 101:
         parser.error("--models must be at least 101 (a full page of 100 is listed)")

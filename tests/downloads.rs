@@ -309,3 +309,39 @@ async fn the_pages_show_downloads_and_when_a_version_was_last_downloaded() {
     assert!(figure.contains("Downloads (last 30 days)"), "{figure}");
     assert!(figure.contains("2 downloads"), "{figure}");
 }
+
+#[tokio::test]
+async fn deleting_a_version_takes_its_downloads_and_itself_off_the_models_figures() {
+    let (server, token) = server_with_versions("pruned", "private").await;
+    download(&server, &token, &file_url("pruned", "0.1.0", "README.md")).await;
+    download(&server, &token, &zip_url("pruned", "0.2.0")).await;
+    download(&server, &token, &zip_url("pruned", "0.2.0")).await;
+    wait_for_count(&server, &token, "pruned", "0.1.0", 1).await;
+    wait_for_count(&server, &token, "pruned", "0.2.0", 2).await;
+    let listed = |list: &Value| list["data"][0].clone();
+    let model = listed(&server.list_models(&token, "").await);
+    assert_eq!(
+        (
+            &model["download_count"],
+            &model["version_count"],
+            &model["latest_version"]
+        ),
+        (&json!(3), &json!(2), &json!("0.2.0")),
+        "{model}"
+    );
+
+    let resp = server
+        .as_user(&token)
+        .delete("/api/v1/models/pruned/versions/0.2.0")
+        .await;
+    let body = expect_json(resp, StatusCode::OK).await;
+    assert_eq!(body["model_deleted"], false, "{body}");
+    for model in [
+        listed(&server.list_models(&token, "").await),
+        server.get_model(&token, "pruned").await,
+    ] {
+        assert_eq!(model["download_count"], 1, "{model}");
+        assert_eq!(model["version_count"], 1, "{model}");
+        assert_eq!(model["latest_version"], "0.1.0", "{model}");
+    }
+}

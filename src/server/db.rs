@@ -8,6 +8,7 @@
 //! queries need no second version; only what cannot be expressed that way (starting a write
 //! transaction, claiming a job) asks [`Backend`].
 
+use crate::server::error::AppError;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use sqlx::any::{AnyArguments, AnyPoolOptions, AnyTypeInfoKind};
 use sqlx::migrate::MigrateDatabase;
@@ -39,6 +40,55 @@ impl Backend {
     pub fn of(pool: &AnyPool) -> Self {
         Self::of_url(pool.connect_options().database_url.as_str()).unwrap_or(Self::Sqlite)
     }
+}
+
+impl Backend {
+    /// A JSON object of `fields` (each a key and the SQL expression of its value), as SQL.
+    pub fn json_object<K: Display, E: Display>(
+        self,
+        fields: impl IntoIterator<Item = (K, E)>,
+    ) -> String {
+        let function = match self {
+            Self::Sqlite => "json_object",
+            Self::Postgres => "json_build_object",
+        };
+        let args: Vec<String> = fields
+            .into_iter()
+            .map(|(key, expr)| format!("'{key}', {expr}"))
+            .collect();
+        format!("{function}({})", args.join(", "))
+    }
+
+    /// An aggregate, as SQL: the `object` of every row, in `order`, as the text of one JSON
+    /// array (`[]` when there are none). A read of many rows that answers them this way costs
+    /// one row of the database's answer instead of one per row (see [`json_rows`]).
+    pub fn json_array(self, object: &str, order: &str) -> String {
+        let function = match self {
+            Self::Sqlite => "json_group_array",
+            Self::Postgres => "json_agg",
+        };
+        format!("CAST(COALESCE({function}({object} ORDER BY {order}), '[]') AS TEXT)")
+    }
+}
+
+/// The rows of a [`Backend::json_array`] column.
+pub fn json_rows<T: serde::de::DeserializeOwned>(text: &str) -> Result<Vec<T>, AppError> {
+    serde_json::from_str(text).map_err(|e| AppError::Internal(format!("reading rows as JSON: {e}")))
+}
+
+/// Reads a flag from JSON, where both backends write the integer they store (and a boolean
+/// expression may give `true` or `false`).
+pub fn json_flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Bool(bool),
+        Int(i64),
+    }
+    Ok(match serde::Deserialize::deserialize(d)? {
+        Either::Bool(b) => b,
+        Either::Int(n) => n != 0,
+    })
 }
 
 /// Every write transaction on PostgreSQL takes this advisory lock first, so writers that read
@@ -166,6 +216,15 @@ impl<'a> QueryBuilder<'a> {
             sql: init.into(),
             args: AnyArguments::default(),
             count: 0,
+        }
+    }
+
+    /// `inner`, between `before` and `after`, with its values; more may be pushed after.
+    pub fn wrap(before: &str, inner: QueryBuilder<'a>, after: &str) -> Self {
+        Self {
+            sql: format!("{before}{}{after}", inner.sql),
+            args: inner.args,
+            count: inner.count,
         }
     }
 

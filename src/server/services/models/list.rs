@@ -86,39 +86,52 @@ pub async fn list_models(
         }
     };
 
-    let mut count = QueryBuilder::new("SELECT COUNT(*) FROM models m");
-    filters(&mut count);
-    let (total,): (i64,) = count.build_query_as().fetch_one(pool).await?;
+    // One query answers the page, its models' aliases and the total, as one row: the page as
+    // a JSON array, so that a hundred models cost the database one answer, not a hundred.
+    let backend = db::Backend::of(pool);
+    let mut q = QueryBuilder::new("WITH page AS (");
+    push_select_models(&mut q, caller);
+    filters(&mut q);
+    q.push(format!(" ORDER BY {}", order_terms(order, "m")));
+    q.push(" LIMIT ");
+    q.push_bind(paging.limit);
+    q.push(" OFFSET ");
+    q.push_bind(paging.offset);
+    q.push(") SELECT (SELECT COUNT(*) FROM models m");
+    filters(&mut q);
+    let models = backend.json_array(&model_json(backend, "p"), &order_terms(order, "p"));
+    let aliases = aliases_json(backend, "SELECT id FROM page");
+    q.push(format!(
+        ") AS total, (SELECT {models} FROM page p) AS models, {aliases} AS aliases"
+    ));
+    let (total, models, aliases): (i64, String, String) =
+        q.build_query_as().fetch_one(pool).await?;
 
-    let mut select = select_models(caller);
-    filters(&mut select);
-    select.push(match order {
-        ModelOrder::UpdatedDesc => " ORDER BY m.updated_at DESC, m.id",
-        ModelOrder::UpdatedAsc => " ORDER BY m.updated_at ASC, m.id",
-        ModelOrder::NameAsc => " ORDER BY m.name COLLATE NOCASE ASC, m.id",
-        ModelOrder::NameDesc => " ORDER BY m.name COLLATE NOCASE DESC, m.id",
-        ModelOrder::CreatedDesc => " ORDER BY m.created_at DESC, m.id",
-        ModelOrder::CreatedAsc => " ORDER BY m.created_at ASC, m.id",
-    });
-    select.push(" LIMIT ");
-    select.push_bind(paging.limit);
-    select.push(" OFFSET ");
-    select.push_bind(paging.offset);
-    let rows: Vec<ModelRow> = select.build_query_as().fetch_all(pool).await?;
-
-    let mut data: Vec<Model> = rows
+    let mut aliases = aliases_by_model(db::json_rows(&aliases)?);
+    let data: Vec<Model> = db::json_rows::<ModelRow>(&models)?
         .into_iter()
         .map(|row| {
             let role = row.role_for(caller);
-            row.into_model(role)
+            let mut model = row.into_model(role);
+            model.aliases = aliases.remove(&model.id).unwrap_or_default();
+            model
         })
         .collect();
-    let ids: Vec<String> = data.iter().map(|m| m.id.clone()).collect();
-    let mut aliases = model_aliases(pool, &ids).await?;
-    for model in &mut data {
-        model.aliases = aliases.remove(&model.id).unwrap_or_default();
-    }
     Ok(paging.page(data, total, |offset, limit| {
         page_url(base_url, query, offset, limit)
     }))
+}
+
+/// The terms of an `ORDER BY` for `order`, over the model columns of `table`: ties are broken
+/// by id, so pages never overlap.
+fn order_terms(order: ModelOrder, table: &str) -> String {
+    let (column, direction) = match order {
+        ModelOrder::UpdatedDesc => ("updated_at", "DESC"),
+        ModelOrder::UpdatedAsc => ("updated_at", "ASC"),
+        ModelOrder::NameAsc => ("name COLLATE NOCASE", "ASC"),
+        ModelOrder::NameDesc => ("name COLLATE NOCASE", "DESC"),
+        ModelOrder::CreatedDesc => ("created_at", "DESC"),
+        ModelOrder::CreatedAsc => ("created_at", "ASC"),
+    };
+    format!("{table}.{column} {direction}, {table}.id")
 }

@@ -45,30 +45,110 @@ pub use upload::*;
 /// The largest requirements.txt that is parsed for dependencies.
 pub(super) const MAX_REQUIREMENTS_BYTES: u64 = 1024 * 1024;
 
-pub(super) fn version_columns() -> String {
-    format!(
-        "v.id, v.model_id, m.name AS model_name, v.major, v.minor, v.patch, v.state,
-        v.registration, v.active, v.description, v.metadata, v.tags, v.metrics, v.framework,
-        v.environment, v.git, v.source_uri, v.run_id, v.dependencies, v.base_version,
-        u.username AS created_by, v.created_at, v.updated_at, v.published_at,
-        v.signature, v.signature_note, v.training_dataset_id, (SELECT d.name FROM datasets d WHERE d.id = v.training_dataset_id) AS training_dataset_name,
-        v.holdout_dataset_id, (SELECT d.name FROM datasets d WHERE d.id = v.holdout_dataset_id) AS holdout_dataset_name,
-        CASE WHEN v.id = {PRIMARY_VERSION_ID} THEN 1 ELSE 0 END AS is_primary,
-        (SELECT COUNT(*) FROM version_files f WHERE f.version_id = v.id) AS file_count,
-        (SELECT CAST(COALESCE(SUM(f.size), 0) AS BIGINT) FROM version_files f WHERE f.version_id = v.id) AS total_size,
-        (SELECT CAST(COALESCE(SUM(d.count), 0) AS BIGINT) FROM version_downloads d WHERE d.version_id = v.id) AS download_count,
-        (SELECT MAX(d.day) FROM version_downloads d WHERE d.version_id = v.id) AS last_download_at"
-    )
-}
+/// A version's fields (each a name and its SQL over `versions v JOIN models m JOIN users u`
+/// with the model's summary `s`, as [`select_versions`] joins them); its files and aliases are
+/// read apart, for every listed version at once.
+const VERSION_FIELDS: [(&str, &str); 32] = [
+    ("id", "v.id"),
+    ("model_id", "v.model_id"),
+    ("model_name", "m.name"),
+    ("major", "v.major"),
+    ("minor", "v.minor"),
+    ("patch", "v.patch"),
+    ("state", "v.state"),
+    ("registration", "v.registration"),
+    ("active", "v.active"),
+    ("description", "v.description"),
+    ("metadata", "v.metadata"),
+    ("tags", "v.tags"),
+    ("metrics", "v.metrics"),
+    ("framework", "v.framework"),
+    ("environment", "v.environment"),
+    ("git", "v.git"),
+    ("source_uri", "v.source_uri"),
+    ("run_id", "v.run_id"),
+    ("dependencies", "v.dependencies"),
+    ("base_version", "v.base_version"),
+    ("created_by", "u.username"),
+    ("created_at", "v.created_at"),
+    ("updated_at", "v.updated_at"),
+    ("published_at", "v.published_at"),
+    ("signature", "v.signature"),
+    ("signature_note", "v.signature_note"),
+    ("training_dataset_id", "v.training_dataset_id"),
+    (
+        "training_dataset_name",
+        "(SELECT d.name FROM datasets d WHERE d.id = v.training_dataset_id)",
+    ),
+    ("holdout_dataset_id", "v.holdout_dataset_id"),
+    (
+        "holdout_dataset_name",
+        "(SELECT d.name FROM datasets d WHERE d.id = v.holdout_dataset_id)",
+    ),
+    (
+        "is_primary",
+        "CASE WHEN v.major || '.' || v.minor || '.' || v.patch = s.primary_version THEN 1 ELSE 0 END",
+    ),
+    (
+        "download_count",
+        "(SELECT CAST(COALESCE(SUM(d.count), 0) AS BIGINT) FROM version_downloads d WHERE d.version_id = v.id)",
+    ),
+];
+
+/// The last figure of a version: when it was last downloaded.
+const LAST_DOWNLOAD: (&str, &str) = (
+    "last_download_at",
+    "(SELECT MAX(d.day) FROM version_downloads d WHERE d.version_id = v.id)",
+);
+
+/// [`VERSION_FIELDS`] as the columns of a `SELECT`.
+static VERSION_COLUMNS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let columns: Vec<String> = VERSION_FIELDS
+        .iter()
+        .chain([&LAST_DOWNLOAD])
+        .map(|(name, expr)| format!("{expr} AS {name}"))
+        .collect();
+    columns.join(", ")
+});
 
 pub(super) fn select_versions() -> QueryBuilder<'static> {
+    let columns = &*VERSION_COLUMNS;
     QueryBuilder::new(format!(
-        "SELECT {} FROM versions v JOIN models m ON m.id = v.model_id JOIN users u ON u.id = v.created_by",
-        version_columns()
+        "SELECT {columns} FROM versions v JOIN models m ON m.id = v.model_id
+        JOIN users u ON u.id = v.created_by LEFT JOIN model_summaries s ON s.model_id = v.model_id"
     ))
 }
 
-#[derive(sqlx::FromRow)]
+/// A JSON object of every column [`select_versions`] answers, read from the rows of `table`.
+fn version_json(backend: db::Backend, table: &str) -> String {
+    let names = VERSION_FIELDS
+        .iter()
+        .chain([&LAST_DOWNLOAD])
+        .map(|(name, _)| *name);
+    backend.json_object(names.map(|name| (name, format!("{table}.{name}"))))
+}
+
+/// A file as [`list_versions`] reads it.
+#[derive(serde::Deserialize)]
+struct FileRow {
+    version_id: String,
+    path: String,
+    size: i64,
+    sha256: String,
+    content_type: String,
+    model_check: Option<String>,
+}
+
+/// An alias as [`list_versions`] reads it.
+#[derive(serde::Deserialize)]
+struct VersionAliasRow {
+    version_id: String,
+    name: String,
+}
+
+/// A version as a query answers it: a row ([`select_versions`]), or an object of a JSON array
+/// ([`list_versions`]), with the same names.
+#[derive(sqlx::FromRow, serde::Deserialize)]
 pub(crate) struct VersionRow {
     pub id: String,
     pub model_id: String,
@@ -79,6 +159,7 @@ pub(crate) struct VersionRow {
     state: String,
     registration: String,
     #[sqlx(try_from = "db::Flag")]
+    #[serde(deserialize_with = "db::json_flag")]
     pub active: bool,
     description: String,
     metadata: String,
@@ -102,9 +183,8 @@ pub(crate) struct VersionRow {
     holdout_dataset_id: Option<String>,
     holdout_dataset_name: Option<String>,
     #[sqlx(try_from = "db::Flag")]
+    #[serde(deserialize_with = "db::json_flag")]
     is_primary: bool,
-    file_count: i64,
-    total_size: i64,
     download_count: i64,
     last_download_at: Option<String>,
 }
@@ -189,9 +269,9 @@ impl VersionRow {
             source_uri: f.source_uri,
             run_id: f.run_id,
             base_version: self.base_version,
+            file_count: i64::try_from(files.len()).unwrap_or(i64::MAX),
+            total_size: files.iter().map(|f| f.size).sum(),
             files,
-            file_count: self.file_count,
-            total_size: self.total_size,
             dependencies: deps.dependencies,
             unparsed_dependencies: deps.unparsed,
             created_by: self.created_by,
@@ -306,22 +386,6 @@ pub(super) async fn files_of(
     Ok(out)
 }
 
-pub(super) async fn aliases_of(
-    pool: &AnyPool,
-    model_id: &str,
-) -> AppResult<HashMap<String, Vec<String>>> {
-    let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT version_id, name FROM aliases WHERE model_id = $1 ORDER BY name")
-            .bind(model_id)
-            .fetch_all(pool)
-            .await?;
-    let mut out: HashMap<String, Vec<String>> = HashMap::new();
-    for (version_id, name) in rows {
-        out.entry(version_id).or_default().push(name);
-    }
-    Ok(out)
-}
-
 /// Records a change of a version in the audit log, in the transaction that makes it: the event
 /// is the version's, and its details name the model and the version number beside `details`'
 /// own fields.
@@ -413,14 +477,9 @@ pub async fn list_versions(
         .filter(|s| !s.is_empty())
         .map(VersionState::parse)
         .transpose()?;
-    let mut count = QueryBuilder::new("SELECT COUNT(*) FROM versions v WHERE v.model_id = ");
-    count.push_bind(model.id.clone());
-    if let Some(s) = filter {
-        count.push(" AND v.state = ");
-        count.push_bind(s.as_str());
-    }
-    let (total,): (i64,) = count.build_query_as().fetch_one(&state.db).await?;
-
+    // One query answers the page with its files and aliases and the total, as one row: the
+    // page as a JSON array, so that fifty versions cost the database one answer, not fifty.
+    let backend = db::Backend::of(&state.db);
     let mut q = select_versions();
     q.push(" WHERE v.model_id = ");
     q.push_bind(model.id.clone());
@@ -432,16 +491,71 @@ pub async fn list_versions(
     q.push_bind(paging.limit);
     q.push(" OFFSET ");
     q.push_bind(paging.offset);
-    let rows: Vec<VersionRow> = q.build_query_as().fetch_all(&state.db).await?;
+    let mut q = QueryBuilder::wrap("WITH page AS (", q, ") SELECT ");
+    // All of a model's versions are counted in its summary; a filter counts what it keeps.
+    match filter {
+        None => {
+            q.push("COALESCE((SELECT s.version_count FROM model_summaries s WHERE s.model_id = ");
+            q.push_bind(model.id.clone());
+            q.push("), 0)");
+        }
+        Some(s) => {
+            q.push("(SELECT COUNT(*) FROM versions v WHERE v.model_id = ");
+            q.push_bind(model.id.clone());
+            q.push(" AND v.state = ");
+            q.push_bind(s.as_str());
+            q.push(")");
+        }
+    }
+    let versions = backend.json_array(
+        &version_json(backend, "p"),
+        "p.major DESC, p.minor DESC, p.patch DESC",
+    );
+    let file = backend.json_object([
+        ("version_id", "f.version_id"),
+        ("path", "f.path"),
+        ("size", "f.size"),
+        ("sha256", "f.sha256"),
+        ("content_type", "f.content_type"),
+        ("model_check", "c.result"),
+    ]);
+    let files = backend.json_array(&file, "f.version_id, f.path");
+    let alias = backend.json_object([("version_id", "a.version_id"), ("name", "a.name")]);
+    let aliases = backend.json_array(&alias, "a.name");
+    q.push(format!(
+        " AS total, (SELECT {versions} FROM page p) AS versions,
+        (SELECT {files} FROM version_files f LEFT JOIN model_checks c ON c.sha256 = f.sha256
+            WHERE f.version_id IN (SELECT id FROM page)) AS files,
+        (SELECT {aliases} FROM aliases a WHERE a.version_id IN (SELECT id FROM page)) AS aliases"
+    ));
+    let (total, versions, files, aliases): (i64, String, String, String) =
+        q.build_query_as().fetch_one(&state.db).await?;
 
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let mut files = files_of(&state.db, &ids).await?;
-    let mut aliases = aliases_of(&state.db, &model.id).await?;
-    let data: Vec<Version> = rows
+    let mut files_by_version: HashMap<String, Vec<VersionFile>> = HashMap::new();
+    for f in db::json_rows::<FileRow>(&files)? {
+        files_by_version
+            .entry(f.version_id)
+            .or_default()
+            .push(VersionFile {
+                path: f.path,
+                size: f.size,
+                sha256: f.sha256,
+                content_type: f.content_type,
+                model_check: model_checks::parse(f.model_check.as_deref()),
+            });
+    }
+    let mut aliases_by_version: HashMap<String, Vec<String>> = HashMap::new();
+    for a in db::json_rows::<VersionAliasRow>(&aliases)? {
+        aliases_by_version
+            .entry(a.version_id)
+            .or_default()
+            .push(a.name);
+    }
+    let data: Vec<Version> = db::json_rows::<VersionRow>(&versions)?
         .into_iter()
         .map(|row| {
-            let f = files.remove(&row.id).unwrap_or_default();
-            let a = aliases.remove(&row.id).unwrap_or_default();
+            let f = files_by_version.remove(&row.id).unwrap_or_default();
+            let a = aliases_by_version.remove(&row.id).unwrap_or_default();
             row.into_version(&state.settings.public_url, f, a)
         })
         .collect();
