@@ -70,6 +70,8 @@ pub async fn get_model_overview(model: String) -> Result<ModelOverview, ApiError
         caller.as_ref(),
         &model,
         crate::domain::download::DEFAULT_DAYS,
+        // The overview shows the days; the figures of each version are on the versions tab.
+        crate::server::services::downloads::PerVersion::Skip,
     )
     .await
     .map_err(fail)?;

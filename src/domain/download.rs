@@ -63,7 +63,7 @@ pub struct ModelDownloads {
     pub total: i64,
     /// Every day of the window, oldest first, days without downloads included.
     pub by_day: Vec<DownloadDay>,
-    /// Every version, newest first.
+    /// Every version, newest first (empty in a model page's overview, which shows the days).
     pub by_version: Vec<VersionDownloads>,
 }
 

@@ -133,7 +133,14 @@ pub async fn model_downloads(
 ) -> AppResult<Json<ModelDownloads>> {
     let days = window_days(query.days)?;
     Ok(Json(
-        downloads::model_downloads(&state.db, caller.as_ref(), &model, days).await?,
+        downloads::model_downloads(
+            &state.db,
+            caller.as_ref(),
+            &model,
+            days,
+            downloads::PerVersion::Include,
+        )
+        .await?,
     ))
 }
 

@@ -42,11 +42,20 @@ async fn count_download(
 }
 
 /// A model's downloads over the last `days` UTC days, for whoever can read the model.
+/// Whether [`model_downloads`] answers the figures of every version (a row per version, which a
+/// model with thousands of them makes long) or the days alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PerVersion {
+    Include,
+    Skip,
+}
+
 pub async fn model_downloads(
     pool: &AnyPool,
     caller: Option<&Caller>,
     model_key: &str,
     days: u32,
+    per_version: PerVersion,
 ) -> AppResult<ModelDownloads> {
     let model = find_model(pool, caller, model_key).await?;
     let days_in_window = window(db::today(), days);
@@ -86,6 +95,15 @@ pub async fn model_downloads(
         })
         .collect();
     let total = by_day.iter().map(|d| d.file + d.zip).sum();
+    if per_version == PerVersion::Skip {
+        return Ok(ModelDownloads {
+            model: model.name,
+            days,
+            total,
+            by_day,
+            by_version: Vec::new(),
+        });
+    }
     let versions: Vec<(i64, i64, i64, i64, Option<String>)> = sqlx::query_as(
         "SELECT v.major, v.minor, v.patch,
             (SELECT CAST(COALESCE(SUM(d.count), 0) AS BIGINT) FROM version_downloads d
