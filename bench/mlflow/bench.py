@@ -371,6 +371,8 @@ class Modelyard(Server):
         self.data_dir = os.path.join(workdir, "data")
         self.store = dict(store or {})
         self.name = name
+        # The PostgreSQL cluster behind it, whose CPU use is measured beside the server's.
+        self.database: PostgresCluster | None = None
 
     def environment(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -418,6 +420,7 @@ class Instances:
         self.servers = servers
         self.name = " + ".join(s.name for s in servers)
         self.headers = servers[0].headers
+        self.database = servers[0].database
 
     def bases(self) -> list[str]:
         return [s.base() for s in self.servers]
@@ -469,6 +472,17 @@ class PostgresCluster:
         # A database of the benchmark's own; Modelyard creates it when it first connects.
         self.url = base.rstrip("/") + "/" + PG_DATABASE
         return time.monotonic() - started
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds of the cluster's processes so far (the postmaster and its backends)."""
+        if self.dir is None:
+            return 0.0
+        try:
+            with open(os.path.join(self.dir, "data", "postmaster.pid"), encoding="ascii") as f:
+                postmaster = int(f.readline().strip())
+        except (OSError, ValueError):
+            return 0.0
+        return sum(process_cpu(pid) for pid in process_tree(postmaster))
 
     def version(self) -> str:
         binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"))
@@ -640,6 +654,8 @@ class Loadgen:
             command.append("--fresh-connections")
         for header in server.headers:
             command += ["--header", header]
+        database = getattr(server, "database", None)
+        db_before = database.cpu_seconds() if database else 0.0
         cpu_before = server.cpu_seconds()
         busy_before = machine_busy_seconds()
         children_before = children_cpu_seconds()
@@ -649,6 +665,7 @@ class Loadgen:
                                 timeout=time_cap * 1.2 + 120)
         wall = time.monotonic() - started
         server_cpu = server.cpu_seconds() - cpu_before
+        db_cpu = database.cpu_seconds() - db_before if database else 0.0
         busy = machine_busy_seconds() - busy_before
         client_cpu = children_cpu_seconds() - children_before
         if result.returncode != 0:
@@ -662,7 +679,9 @@ class Loadgen:
         wall = max(wall, 1e-9)
         report["server_cores"] = server_cpu / wall
         report["client_cores"] = client_cpu / wall
-        report["other_cores"] = max(0.0, busy - server_cpu - client_cpu) / wall
+        report["other_cores"] = max(0.0, busy - server_cpu - client_cpu - db_cpu) / wall
+        if database:
+            report["database_cores"] = db_cpu / wall
         report["client_cores_measured_phase"] = report["client_cpu_s"] / seconds
         if not server.alive():
             raise SetupError(f"{server.name} exited during the run\n" + server.log_tail())
@@ -844,6 +863,7 @@ class Bench:
             directory = os.path.join(workdir, f"instance-{n}")
             os.makedirs(directory)
             instances.append(Modelyard(directory, binary, store, name=f"Modelyard PG #{n}"))
+            instances[-1].database = cluster
         first, second = instances
         # The user and the token live in the shared database: the token works on both.
         first.create_identity()
@@ -959,7 +979,8 @@ def summary(report: dict | None) -> dict | None:
             "p99_ms": report["latency_ms"]["p99"], "ok": report["ok"], "errors": report["errors"],
             "time_capped": report["time_capped"], "connections": report["connections"],
             "server_cores": report["server_cores"], "client_cores": report["client_cores"],
-            "other_cores": report.get("other_cores")}
+            "other_cores": report.get("other_cores"),
+            "database_cores": report.get("database_cores")}
 
 
 # --------------------------------------------------------------------------------------------
@@ -1135,6 +1156,13 @@ def print_report(results: dict) -> None:
     print(f"\nwhole run: {results.get('elapsed_s', 0):.0f} s")
 
 
+def cores(run: dict | None) -> str:
+    if not run:
+        return "-"
+    return (f"{run['server_cores']:.2f} / {run.get('database_cores') or 0:.2f} / "
+            f"{run['client_cores']:.2f} / {run['other_cores']:.2f}")
+
+
 def print_postgres(results: dict) -> None:
     pg = results.get("postgres")
     if not pg:
@@ -1164,8 +1192,7 @@ def print_postgres(results: dict) -> None:
             fmt_ms(two and two["p99_ms"]),
             "/".join(str(n) for n in split) if split else "-",
             fmt_ratio(row.get("ratio")),
-            f"{one['server_cores']:.2f}" if one else "-",
-            f"{two['server_cores']:.2f}" if two else "-",
+            cores(one), cores(two),
         ])
     if rows:
         print(table(["operation", "conc", "PGx1 req/s", "p50", "p99", "PGx2 req/s", "p50", "p99",
@@ -1173,7 +1200,8 @@ def print_postgres(results: dict) -> None:
                     set(range(1, 12))))
         print(f"x2/x1: requests/s of two instances over one. Both instances, PostgreSQL and the "
               f"load generator share the machine's {results['machine']['cores']} cores, so the "
-              "ratio is bounded by the cores (cores = the Modelyard processes' CPU use).")
+              "ratio is bounded by the cores. cores: Modelyard / PostgreSQL / load generator / "
+              "everything else, during the run.")
     memory = pg.get("memory_after_load") or {}
     if memory:
         print("memory after the reads: " + ", ".join(
