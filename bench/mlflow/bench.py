@@ -5,7 +5,10 @@ latency of three read operations at two concurrencies, and each server's memory.
 Both servers run on 127.0.0.1 with SQLite and a throwaway directory, one after the other so they
 never compete for the cores. Requests come from `modelyard-loadgen` (bench/loadgen), which checks
 every answer's status and JSON body; its own ceiling, and a Python client's, are measured on a
-trivial endpoint in the same run. See bench/README.md.
+trivial endpoint in the same run. Then, when PostgreSQL is installed (--postgres), the same
+reads against Modelyard on a throw-away PostgreSQL cluster: one instance, then two instances on
+the same database with the load generator's connections alternating between them. See
+bench/README.md.
 
 Python 3.9+ standard library only; run it through bench/mlflow/run.sh, which sets up MLflow and
 builds the load generator.
