@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Modelyard against the MLflow tracking server: seeding rate, requests/s and p50/p99 latency of
-# three read operations at concurrency 1 and 32, and memory. See bench/README.md.
+# three read operations at concurrency 1 and 32, and memory; then the same reads against one
+# and two Modelyard instances on one PostgreSQL database (when installed). See bench/README.md.
 #
 #   bench/mlflow/run.sh                                   # 1000 models x 10 versions
 #   bench/mlflow/run.sh --models 200 --count 5000 --time-cap 5   # a quick run

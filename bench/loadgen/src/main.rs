@@ -1,6 +1,7 @@
 //! `modelyard-loadgen`: a bounded HTTP/1.1 load generator for the benchmarks under `bench/`.
 //!
 //! It sends the jobs of a JSON Lines file (see `plan`) to one server on the loopback interface,
+//! or to several (`--base` repeated: connection *i* goes to the *i mod n*-th, round-robin),
 //! over `--concurrency` keep-alive connections, until `--count` jobs are done or `--time-cap`
 //! seconds have passed, checks every answer (status and JSON body, see `check`), and prints one
 //! JSON object: requests/s, latency percentiles, errors, and its own CPU time, so a caller can
@@ -32,8 +33,9 @@ use run::{Connection, Order, Phase, Tally, Target};
 #[command(version)]
 struct Args {
     /// The server, e.g. http://127.0.0.1:3000; only loopback addresses are accepted.
-    #[arg(long)]
-    base: String,
+    /// Repeatable: the connections are assigned to the servers in turn (round-robin).
+    #[arg(long, required = true)]
+    base: Vec<String>,
     /// JSON Lines file of jobs (one request, or {"steps": [...]} sent in order).
     #[arg(long)]
     requests: std::path::PathBuf,
@@ -73,7 +75,7 @@ struct Args {
 fn main() -> ExitCode {
     let args = Args::parse();
     match setup(&args) {
-        Ok((target, jobs)) => {
+        Ok((targets, jobs)) => {
             let runtime = if args.threads <= 1 {
                 tokio::runtime::Builder::new_current_thread()
                     .enable_all()
@@ -86,7 +88,7 @@ fn main() -> ExitCode {
             };
             match runtime {
                 Ok(rt) => {
-                    let report = rt.block_on(measure(&args, target, jobs));
+                    let report = rt.block_on(measure(&args, targets, jobs));
                     println!("{report}");
                     ExitCode::SUCCESS
                 }
@@ -103,7 +105,10 @@ fn main() -> ExitCode {
     }
 }
 
-fn setup(args: &Args) -> Result<(Arc<Target>, Arc<Vec<plan::Job>>), String> {
+/// The servers to send to, and the jobs.
+type Setup = (Vec<Arc<Target>>, Arc<Vec<plan::Job>>);
+
+fn setup(args: &Args) -> Result<Setup, String> {
     if args.concurrency == 0 || args.concurrency > 4096 {
         return Err("--concurrency must be between 1 and 4096".into());
     }
@@ -113,24 +118,31 @@ fn setup(args: &Args) -> Result<(Arc<Target>, Arc<Vec<plan::Job>>), String> {
     if !(args.timeout > 0.0 && args.timeout <= 3_600.0) {
         return Err("--timeout must be between 0 and 3600 seconds".into());
     }
-    let addr = loopback_addr(&args.base)?;
-    let authority = HeaderValue::from_str(&addr.to_string()).map_err(|e| e.to_string())?;
     let headers = args
         .headers
         .iter()
         .map(|h| parse_header(h))
         .collect::<Result<Vec<_>, _>>()?;
+    let targets = args
+        .base
+        .iter()
+        .map(|base| {
+            let addr = loopback_addr(base)?;
+            let authority = HeaderValue::from_str(&addr.to_string()).map_err(|e| e.to_string())?;
+            Ok(Arc::new(Target {
+                addr,
+                authority,
+                headers: headers.clone(),
+            }))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    if targets.is_empty() {
+        return Err("at least one --base is needed".into());
+    }
     let text = std::fs::read_to_string(&args.requests)
         .map_err(|e| format!("cannot read {}: {e}", args.requests.display()))?;
     let jobs = plan::parse_jobs(&text).map_err(|e| format!("{}: {e}", args.requests.display()))?;
-    Ok((
-        Arc::new(Target {
-            addr,
-            authority,
-            headers,
-        }),
-        Arc::new(jobs),
-    ))
+    Ok((targets, Arc::new(jobs)))
 }
 
 /// `http://127.0.0.1:PORT` (or `localhost`, `[::1]`) → the socket address; anything else is
@@ -180,7 +192,11 @@ fn parse_header(text: &str) -> Result<(HeaderName, HeaderValue), String> {
     Ok((name, value))
 }
 
-async fn measure(args: &Args, target: Arc<Target>, jobs: Arc<Vec<plan::Job>>) -> serde_json::Value {
+async fn measure(
+    args: &Args,
+    targets: Vec<Arc<Target>>,
+    jobs: Arc<Vec<plan::Job>>,
+) -> serde_json::Value {
     let mut connections: Vec<Connection> =
         (0..args.concurrency).map(|_| Connection::new()).collect();
     let timeout = Duration::from_secs_f64(args.timeout);
@@ -199,7 +215,7 @@ async fn measure(args: &Args, target: Arc<Target>, jobs: Arc<Vec<plan::Job>>) ->
             seed: args.seed.wrapping_add(1),
             timeout,
         };
-        let (tally, elapsed, back) = run::run_phase(&target, &jobs, &warm, connections).await;
+        let (tally, elapsed, back) = run::run_phase(&targets, &jobs, &warm, connections).await;
         connections = back;
         warmup_report = json!({
             "jobs": tally.jobs_done,
@@ -216,13 +232,22 @@ async fn measure(args: &Args, target: Arc<Target>, jobs: Arc<Vec<plan::Job>>) ->
         timeout,
     };
     let cpu_before = cpu_seconds();
-    let (tally, elapsed, _connections) = run::run_phase(&target, &jobs, &phase, connections).await;
+    let (tally, elapsed, _connections) = run::run_phase(&targets, &jobs, &phase, connections).await;
     let cpu = cpu_seconds() - cpu_before;
-    report(args, &tally, elapsed, cpu, jobs_to_run, warmup_report)
+    report(
+        args,
+        &targets,
+        &tally,
+        elapsed,
+        cpu,
+        jobs_to_run,
+        warmup_report,
+    )
 }
 
 fn report(
     args: &Args,
+    targets: &[Arc<Target>],
     tally: &Tally,
     elapsed: Duration,
     cpu: f64,
@@ -253,8 +278,20 @@ fn report(
     } else {
         json!(ms(latencies.iter().sum::<u64>()) / latencies.len() as f64)
     };
+    let per_target: Vec<serde_json::Value> = targets
+        .iter()
+        .enumerate()
+        .map(|(i, target)| {
+            json!({
+                "addr": target.addr.to_string(),
+                "connections": connections_to(i, targets.len(), args.concurrency),
+                "ok": tally.ok_by_target.get(i).copied().unwrap_or(0),
+            })
+        })
+        .collect();
     json!({
         "concurrency": args.concurrency,
+        "targets": per_target,
         "threads": args.threads.max(1),
         "order": format!("{:?}", args.order).to_lowercase(),
         "connections": if args.fresh_connections { "fresh" } else { "keep-alive" },
@@ -287,6 +324,11 @@ fn report(
     })
 }
 
+/// How many of `concurrency` connections, assigned in turn, go to target `index` of `targets`.
+fn connections_to(index: usize, targets: usize, concurrency: usize) -> usize {
+    concurrency / targets + usize::from(index < concurrency % targets)
+}
+
 /// User plus system CPU time of this process so far.
 fn cpu_seconds() -> f64 {
     // SAFETY: getrusage only writes into the struct it is given.
@@ -315,6 +357,33 @@ mod tests {
         assert!(loopback_addr("https://127.0.0.1:3000").is_err());
         assert!(loopback_addr("http://127.0.0.1").is_err());
         assert!(loopback_addr("http://127.0.0.1:3000/api").is_err());
+    }
+
+    #[test]
+    fn connections_are_spread_in_turn() {
+        assert_eq!(connections_to(0, 2, 32), 16);
+        assert_eq!(connections_to(1, 2, 32), 16);
+        assert_eq!(connections_to(0, 2, 3), 2);
+        assert_eq!(connections_to(1, 2, 3), 1);
+        assert_eq!(connections_to(1, 2, 1), 0);
+        assert_eq!(connections_to(0, 1, 5), 5);
+    }
+
+    #[test]
+    fn every_base_is_checked() {
+        let args = Args::try_parse_from([
+            "modelyard-loadgen",
+            "--base",
+            "http://127.0.0.1:3000",
+            "--base",
+            "http://10.0.0.1:3001",
+            "--requests",
+            "/nonexistent.jsonl",
+        ])
+        .unwrap();
+        let err = setup(&args).err().unwrap();
+        assert!(err.contains("only loopback"), "{err}");
+        assert!(Args::try_parse_from(["modelyard-loadgen", "--requests", "x.jsonl"]).is_err());
     }
 
     #[test]

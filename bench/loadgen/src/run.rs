@@ -1,4 +1,5 @@
-//! Sending the jobs: `concurrency` workers, each with its own keep-alive HTTP/1.1 connection,
+//! Sending the jobs: `concurrency` workers, each with its own keep-alive HTTP/1.1 connection to
+//! one of the targets (worker *i* to target *i mod n*),
 //! take job tickets from a shared counter until the count is reached or the time cap passes,
 //! and time every request from sending it to having read and checked the whole body.
 
@@ -51,6 +52,8 @@ pub struct Tally {
     /// Latencies of the successful requests, in nanoseconds.
     pub latencies: Vec<u64>,
     pub ok: u64,
+    /// Successful requests per target, in the order the targets were given.
+    pub ok_by_target: Vec<u64>,
     pub errors: u64,
     pub error_samples: Vec<String>,
     pub jobs_done: u64,
@@ -64,6 +67,12 @@ impl Tally {
     pub fn merge(&mut self, other: Tally) {
         self.latencies.extend(other.latencies);
         self.ok += other.ok;
+        if self.ok_by_target.len() < other.ok_by_target.len() {
+            self.ok_by_target.resize(other.ok_by_target.len(), 0);
+        }
+        for (mine, theirs) in self.ok_by_target.iter_mut().zip(other.ok_by_target) {
+            *mine += theirs;
+        }
         self.errors += other.errors;
         for e in other.error_samples {
             if self.error_samples.len() < MAX_ERROR_SAMPLES {
@@ -125,7 +134,7 @@ impl Connection {
 
 /// Runs one phase with one task per connection and gives the connections back for the next.
 pub async fn run_phase(
-    target: &Arc<Target>,
+    targets: &[Arc<Target>],
     jobs: &Arc<Vec<Job>>,
     phase: &Phase,
     connections: Vec<Connection>,
@@ -135,7 +144,8 @@ pub async fn run_phase(
     let deadline = start + phase.time_cap;
     let mut tasks = Vec::with_capacity(connections.len());
     for (index, connection) in connections.into_iter().enumerate() {
-        let target = Arc::clone(target);
+        let target_index = index % targets.len().max(1);
+        let target = Arc::clone(&targets[target_index]);
         let jobs = Arc::clone(jobs);
         let tickets = Arc::clone(&tickets);
         let settings = Settings {
@@ -146,7 +156,11 @@ pub async fn run_phase(
         };
         let seed = phase.seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         tasks.push(tokio::spawn(async move {
-            worker(target, jobs, tickets, settings, seed, deadline, connection).await
+            let (mut tally, connection) =
+                worker(target, jobs, tickets, settings, seed, deadline, connection).await;
+            tally.ok_by_target = vec![0; target_index + 1];
+            tally.ok_by_target[target_index] = tally.ok;
+            (tally, connection)
         }));
     }
     let mut tally = Tally::default();
