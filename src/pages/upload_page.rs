@@ -86,6 +86,7 @@ fn UploadForm(
     /// The version to start from, if the address names one.
     base_version: String,
 ) -> impl IntoView {
+    crate::components::island_scripts::note_island();
     let state = UploadState::new(model.clone());
     let hydrated = RwSignal::new(false);
     // Effects run only in the browser, after hydration: from here on the page sends the files.
