@@ -1,6 +1,7 @@
 //! The HTML shell, `<App/>` and the route table.
 
 use crate::api::identity::current_user;
+use crate::components::island_scripts::{IslandScripts, IslandsOnPage};
 use crate::components::layout::{CurrentUser, Header};
 use crate::pages::{
     admin_audit_page::AdminAuditPage, admin_limits_page::AdminLimitsPage,
@@ -23,6 +24,11 @@ use leptos_router::{SsrMode, path};
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     // The app names the stylesheet after the bundle (`output_name`, content-hashed in releases).
     provide_context(options.clone());
+    provide_context(IslandsOnPage::default());
+    // Islands mode: only what islands load goes to the browser with the page.
+    if let Some(shared) = Owner::current_shared_context() {
+        shared.set_is_hydrating(false);
+    }
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -30,11 +36,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body class="min-h-screen bg-slate-50 text-slate-900 antialiased">
                 <App />
+                <IslandScripts options />
             </body>
         </html>
     }

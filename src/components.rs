@@ -8,6 +8,7 @@ pub mod data_table;
 pub mod feature_impact_panel;
 pub mod file_tree;
 pub mod forms;
+pub mod island_scripts;
 pub mod job_progress;
 pub mod layout;
 pub mod metric_chart;

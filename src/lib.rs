@@ -28,19 +28,12 @@ pub mod router;
 pub mod server;
 
 /// Entry point of the WASM build. Pages are HTML from the server; only their islands (the
-/// `#[island]` components: uploads, live jobs, checks as you type, copy buttons) run here. The
-/// loader hydrates each island right after this returns.
+/// `#[island]` components: uploads, live jobs, checks as you type, copy buttons) run here, and
+/// only pages that hold one load the bundle. The loader (components/island_loader.js) hydrates
+/// each island right after this returns, then marks the page (`<html data-hydrated>`).
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_islands();
-    // A visible sign that the page is interactive, once the loader has hydrated the islands
-    // (it does so without yielding to the event loop); end-to-end tests wait for it.
-    let mark = || {
-        if let Some(root) = leptos::prelude::document().document_element() {
-            let _ = root.set_attribute("data-hydrated", "true");
-        }
-    };
-    leptos::prelude::set_timeout(mark, std::time::Duration::ZERO);
 }

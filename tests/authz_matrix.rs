@@ -359,6 +359,7 @@ fn table() -> Vec<Row> {
                                                                                  [401, 403, 200, 200, 200, 404, 401, 401]),
         func("list_model_versions", "model=vault&offset=0&limit=10",             [404, 200, 200, 200, 200, 404, 404, 401]),
         func("get_model_version", "model=vault&version=0.1.0",                   [404, 200, 200, 200, 200, 404, 404, 401]),
+        func("list_version_file_paths", "model=vault&version=0.1.0",             [404, 200, 200, 200, 200, 404, 404, 401]),
         func("get_model_overview", "model=vault",                                [404, 200, 200, 200, 200, 404, 404, 401]),
         func("preview_file", "model=vault&version=0.1.0&path=model.bin",         [404, 200, 200, 200, 200, 404, 404, 401]),
         func("compare_model_versions", "model=vault&a=0.1.0&b=0.1.0",            [404, 200, 200, 200, 200, 404, 404, 401]),

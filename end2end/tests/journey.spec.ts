@@ -251,7 +251,12 @@ test('signing in persists across reloads in an HttpOnly session cookie', async (
 });
 
 test('the release bundle is named by its content, kept for good and sent precompressed', async ({ page }) => {
+  // The sign-in page has no island, so it names only the stylesheet; a page with one names the rest.
   await page.goto('/login');
+  await expect(page.locator('link[rel="modulepreload"], link[rel="preload"]')).toHaveCount(0);
+  await signIn(page, ADMIN.password);
+  await expect(page).toHaveURL(path('/models'));
+  await page.goto('/models/new');
   const files = [
     await page.locator('link[rel="preload"][as="fetch"]').getAttribute('href'),
     await page.locator('link[rel="modulepreload"]').getAttribute('href'),
@@ -271,8 +276,11 @@ test('the release bundle is named by its content, kept for good and sent precomp
 });
 
 test('the browser bundle is sent gzipped to browsers that accept it', async ({ page }) => {
-  // The bundle's name changes with its content in a release build: the page says what it is.
-  await page.goto('/login');
+  // The bundle's name changes with its content in a release build: a page with an island says
+  // what it is.
+  await signIn(page, ADMIN.password);
+  await expect(page).toHaveURL(path('/models'));
+  await page.goto('/models/new');
   const wasm = await page.locator('link[rel="preload"][as="fetch"]').getAttribute('href');
   expect(wasm, 'the page preloads its WASM bundle').toMatch(/^\/pkg\/modelyard(-[0-9a-f]{16})?\.wasm$/);
   const response = await page.request.get(wasm ?? '', {

@@ -38,6 +38,20 @@ pub async fn get_model_version(model: String, version: String) -> Result<Version
         .map_err(fail)
 }
 
+/// The paths of a version's files, all the upload form needs of a base version: the browser then
+/// reads no whole version (which would cost it the code to decode one).
+#[server(prefix = "/fn", endpoint = "list_version_file_paths")]
+pub async fn list_version_file_paths(
+    model: String,
+    version: String,
+) -> Result<Vec<String>, ApiError> {
+    let caller = caller().await?;
+    crate::server::services::versions::get_version(&state(), caller.as_ref(), &model, &version)
+        .await
+        .map(|v| v.files.into_iter().map(|f| f.path).collect())
+        .map_err(fail)
+}
+
 /// What the model overview shows besides the model itself.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModelOverview {

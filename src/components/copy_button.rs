@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 #[island]
 pub fn CopyButton(text: String, label: String) -> impl IntoView {
+    crate::components::island_scripts::note_island();
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     let status = RwSignal::new(None::<&'static str>);

@@ -24,6 +24,7 @@ pub fn FeatureImpactPanel(
     /// Whether the caller may compute or import feature impact (Editor or above).
     can_edit: bool,
 ) -> impl IntoView {
+    crate::components::island_scripts::note_island();
     // Bumped when a new result is stored (e.g. a computing job finished) to load it again.
     let refresh = RwSignal::new(0_u32);
     let (m, v) = (model.clone(), version.clone());

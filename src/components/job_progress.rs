@@ -132,7 +132,7 @@ pub fn JobProgress(
                                 .iter()
                                 .skip(skip)
                                 .map(|l| {
-                                    let at = l.at.format("%H:%M:%S").to_string();
+                                    let at = crate::domain::text::utc_clock(&l.at);
                                     let message = l.message.clone();
                                     view! {
                                         <li>

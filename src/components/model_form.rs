@@ -113,6 +113,7 @@ pub fn ModelFormFields<T: Send + Sync + 'static>(
 /// again, then the rule's verdict as it is typed.
 #[island]
 pub fn ModelNameInput(initial: String, server_error: Option<String>) -> impl IntoView {
+    crate::components::island_scripts::note_island();
     let message = RwSignal::new(server_error);
     view! {
         <div>

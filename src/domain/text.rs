@@ -1,5 +1,7 @@
-//! Words for people: counts with the right plural, and a one-line plain reading of Markdown for
-//! places (headers, tables) where a rendered block does not fit.
+//! Words for people: counts with the right plural, times in UTC, and a one-line plain reading of
+//! Markdown for places (headers, tables) where a rendered block does not fit.
+
+use chrono::{DateTime, Datelike, Timelike, Utc};
 
 /// `"1 file"`, `"2 files"`, `"0 files"`: a count with its noun, singular only for exactly one.
 pub fn counted(n: impl Into<i128>, singular: &str, plural: &str) -> String {
@@ -85,9 +87,40 @@ fn link_parts(s: &str) -> Option<(&str, &str)> {
     Some((text, &after_open[end + 1..]))
 }
 
+/// `"2026-03-04 05:06 UTC"`: a moment to the minute. Written out by hand rather than with
+/// chrono's `format`, whose format-string interpreter the browser bundle would otherwise carry.
+pub fn utc_minute(at: &DateTime<Utc>) -> String {
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+        at.year(),
+        at.month(),
+        at.day(),
+        at.hour(),
+        at.minute()
+    )
+}
+
+/// `"05:06:07"`: the time of day of a moment, in UTC, to the second.
+pub fn utc_clock(at: &DateTime<Utc>) -> String {
+    format!("{:02}:{:02}:{:02}", at.hour(), at.minute(), at.second())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_read_in_utc_with_leading_zeros() {
+        let Ok(at) = DateTime::parse_from_rfc3339("2026-03-04T05:06:07.89+02:00") else {
+            panic!("a valid RFC 3339 time");
+        };
+        let at = at.with_timezone(&Utc);
+        assert_eq!(utc_minute(&at), "2026-03-04 03:06 UTC");
+        assert_eq!(utc_clock(&at), "03:06:07");
+        // The same as chrono's own formatting, which the server pages use.
+        assert_eq!(utc_minute(&at), at.format("%Y-%m-%d %H:%M UTC").to_string());
+        assert_eq!(utc_clock(&at), at.format("%H:%M:%S").to_string());
+    }
 
     #[test]
     fn counts_take_the_plural_except_for_one() {

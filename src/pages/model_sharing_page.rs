@@ -253,6 +253,7 @@ fn ShareForm(model: Model, sharing: SharingView, actions: SharingActions) -> imp
 /// (an island; without JavaScript the exact name is typed and the type picked).
 #[island]
 fn PrincipalPicker(name_error: Option<String>) -> impl IntoView {
+    crate::components::island_scripts::note_island();
     let name_error = RwSignal::new(name_error);
     // Suggestions as the name is typed (JavaScript only); without it, the exact name is typed.
     let kind = RwSignal::new("user".to_owned());

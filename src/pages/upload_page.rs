@@ -5,7 +5,7 @@
 //! they are all in. A failed plain post comes back here with `?error=&solution=&field=`.
 
 use crate::api::models::get_model;
-use crate::api::versions::{get_model_version, list_model_versions};
+use crate::api::versions::{list_model_versions, list_version_file_paths};
 use crate::components::forms::{ErrorAlert, PageError, RefusedUpload, textarea_text};
 use crate::components::layout::RequireUser;
 use crate::components::upload::file_picker::FilePicker;
@@ -14,16 +14,36 @@ use crate::components::upload::progress::{FileList, TotalProgress};
 use crate::components::upload::{UploadPhase, UploadState};
 use crate::domain::error::ApiError;
 use crate::domain::model::Role;
-use crate::domain::version::{Registration, Version};
+use crate::domain::version::{Registration, Version, VersionState};
 use crate::domain::version_number::{Bump, VersionNumber};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// Most versions offered as a base.
 const BASE_CHOICES: i64 = 200;
+
+/// What the form needs of each version: its number and where it stands. The island's props
+/// travel in the page, and decoding a whole `Version` would cost the browser bundle.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct BaseChoice {
+    version: String,
+    state: VersionState,
+    registration: Registration,
+}
+
+impl From<Version> for BaseChoice {
+    fn from(v: Version) -> Self {
+        BaseChoice {
+            version: v.version,
+            state: v.state,
+            registration: v.registration,
+        }
+    }
+}
 
 #[component]
 pub fn UploadPage() -> impl IntoView {
@@ -43,7 +63,7 @@ pub fn UploadPage() -> impl IntoView {
                         }
                     };
                     let versions = match versions.await {
-                        Ok(page) => page.data,
+                        Ok(page) => page.data.into_iter().map(BaseChoice::from).collect::<Vec<_>>(),
                         Err(error) => return view! { <PageError error /> }.into_any(),
                     };
                     if model.role < Some(Role::Editor) {
@@ -81,11 +101,12 @@ fn UploadForm(
     /// The model's name.
     model: String,
     /// Its newest versions, the highest number first.
-    versions: Vec<Version>,
+    versions: Vec<BaseChoice>,
     refused: RefusedUpload,
     /// The version to start from, if the address names one.
     base_version: String,
 ) -> impl IntoView {
+    crate::components::island_scripts::note_island();
     let state = UploadState::new(model.clone());
     let hydrated = RwSignal::new(false);
     // Effects run only in the browser, after hydration: from here on the page sends the files.
@@ -421,7 +442,9 @@ fn BaseFiles(model: String, base: RwSignal<String>, invalid: Signal<bool>) -> im
                 if base.is_empty() {
                     Ok(None)
                 } else {
-                    get_model_version(model, base).await.map(Some)
+                    list_version_file_paths(model, base.clone())
+                        .await
+                        .map(|paths| Some((base, paths)))
                 }
             }
         },
@@ -431,28 +454,27 @@ fn BaseFiles(model: String, base: RwSignal<String>, invalid: Signal<bool>) -> im
             {move || Suspend::new(async move {
                 match files.await {
                     Ok(None) => ().into_any(),
-                    Ok(Some(version)) if version.files.is_empty() => view! {
+                    Ok(Some((version, paths))) if paths.is_empty() => view! {
                         <p class="mt-2 text-sm text-slate-500">
-                            {format!("Version {} has no files.", version.version)}
+                            {format!("Version {version} has no files.")}
                         </p>
                     }
                     .into_any(),
-                    Ok(Some(version)) => view! {
+                    Ok(Some((version, paths))) => view! {
                         <fieldset class="mt-3 rounded-md border border-slate-200 p-3" aria-invalid=move || invalid.get().then_some("true")>
                             <legend class="px-1 text-sm font-medium text-slate-700">
-                                {format!("Files of {}: tick the ones to leave out", version.version)}
+                                {format!("Files of {version}: tick the ones to leave out")}
                             </legend>
                             <ul class="space-y-1 text-sm">
-                                {version
-                                    .files
+                                {paths
                                     .into_iter()
-                                    .map(|f| {
-                                        let label = format!("Remove {}", f.path);
+                                    .map(|path| {
+                                        let label = format!("Remove {path}");
                                         view! {
                                             <li class="flex items-center justify-between gap-3">
-                                                <span class="font-mono break-all">{f.path.clone()}</span>
+                                                <span class="font-mono break-all">{path.clone()}</span>
                                                 <label class="flex items-center gap-1 text-red-700">
-                                                    <input type="checkbox" name="delete_paths" value=f.path.clone() aria-label=label />
+                                                    <input type="checkbox" name="delete_paths" value=path aria-label=label />
                                                     "Remove"
                                                 </label>
                                             </li>

@@ -93,7 +93,7 @@ pub fn caption(impact: &FeatureImpact) -> String {
     };
     parts.push(format!(
         "{verb} {}",
-        impact.computed_at.format("%Y-%m-%d %H:%M UTC")
+        crate::domain::text::utc_minute(&impact.computed_at)
     ));
     parts.join(" · ")
 }
