@@ -40,9 +40,7 @@ impl Backend {
     pub fn of(pool: &AnyPool) -> Self {
         Self::of_url(pool.connect_options().database_url.as_str()).unwrap_or(Self::Sqlite)
     }
-}
 
-impl Backend {
     /// A JSON object of `fields` (each a key and the SQL expression of its value), as SQL.
     pub fn json_object<K: Display, E: Display>(
         self,

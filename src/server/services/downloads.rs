@@ -41,7 +41,6 @@ async fn count_download(
     Ok(())
 }
 
-/// A model's downloads over the last `days` UTC days, for whoever can read the model.
 /// Whether [`model_downloads`] answers the figures of every version (a row per version, which a
 /// model with thousands of them makes long) or the days alone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,6 +49,7 @@ pub enum PerVersion {
     Skip,
 }
 
+/// A model's downloads over the last `days` UTC days, for whoever can read the model.
 pub async fn model_downloads(
     pool: &AnyPool,
     caller: Option<&Caller>,
@@ -95,15 +95,25 @@ pub async fn model_downloads(
         })
         .collect();
     let total = by_day.iter().map(|d| d.file + d.zip).sum();
-    if per_version == PerVersion::Skip {
-        return Ok(ModelDownloads {
-            model: model.name,
-            days,
-            total,
-            by_day,
-            by_version: Vec::new(),
-        });
-    }
+    let by_version = match per_version {
+        PerVersion::Include => versions_downloads(pool, &model.id, &since).await?,
+        PerVersion::Skip => Vec::new(),
+    };
+    Ok(ModelDownloads {
+        model: model.name,
+        days,
+        total,
+        by_day,
+        by_version,
+    })
+}
+
+/// Every version of a model, newest first, with its downloads since `since` and its last one.
+async fn versions_downloads(
+    pool: &AnyPool,
+    model_id: &str,
+    since: &str,
+) -> AppResult<Vec<VersionDownloads>> {
     let versions: Vec<(i64, i64, i64, i64, Option<String>)> = sqlx::query_as(
         "SELECT v.major, v.minor, v.patch,
             (SELECT CAST(COALESCE(SUM(d.count), 0) AS BIGINT) FROM version_downloads d
@@ -112,23 +122,16 @@ pub async fn model_downloads(
          FROM versions v WHERE v.model_id = $2
          ORDER BY v.major DESC, v.minor DESC, v.patch DESC",
     )
-    .bind(&since)
-    .bind(&model.id)
+    .bind(since)
+    .bind(model_id)
     .fetch_all(pool)
     .await?;
-    let by_version = versions
+    Ok(versions
         .into_iter()
         .map(|(major, minor, patch, total, last)| VersionDownloads {
             version: format!("{major}.{minor}.{patch}"),
             total,
             last_download_at: last.as_deref().and_then(db::parse_day),
         })
-        .collect();
-    Ok(ModelDownloads {
-        model: model.name,
-        days,
-        total,
-        by_day,
-        by_version,
-    })
+        .collect())
 }

@@ -128,8 +128,8 @@ fn version_json(backend: db::Backend, table: &str) -> String {
     backend.json_object(names.map(|name| (name, format!("{table}.{name}"))))
 }
 
-/// A file as [`list_versions`] reads it.
-#[derive(serde::Deserialize)]
+/// A file of a version as [`files_of`] and [`list_versions`] read it.
+#[derive(sqlx::FromRow, serde::Deserialize)]
 struct FileRow {
     version_id: String,
     path: String,
@@ -362,28 +362,32 @@ pub(super) async fn files_of(
     pool: &AnyPool,
     version_ids: &[String],
 ) -> AppResult<HashMap<String, Vec<VersionFile>>> {
-    let mut out: HashMap<String, Vec<VersionFile>> = HashMap::new();
     if version_ids.is_empty() {
-        return Ok(out);
+        return Ok(HashMap::new());
     }
     let mut q = QueryBuilder::new(
-        "SELECT f.version_id, f.path, f.size, f.sha256, f.content_type, c.result FROM version_files f
-         LEFT JOIN model_checks c ON c.sha256 = f.sha256 WHERE f.version_id IN (",
+        "SELECT f.version_id, f.path, f.size, f.sha256, f.content_type, c.result AS model_check
+         FROM version_files f LEFT JOIN model_checks c ON c.sha256 = f.sha256 WHERE f.version_id IN (",
     );
     q.push_binds(version_ids.iter().cloned());
     q.push(") ORDER BY f.version_id, f.path");
-    let rows: Vec<(String, String, i64, String, String, Option<String>)> =
-        q.build_query_as().fetch_all(pool).await?;
-    for (version_id, path, size, sha256, content_type, check) in rows {
-        out.entry(version_id).or_default().push(VersionFile {
-            path,
-            size,
-            sha256,
-            content_type,
-            model_check: model_checks::parse(check.as_deref()),
+    let rows: Vec<FileRow> = q.build_query_as().fetch_all(pool).await?;
+    Ok(files_by_version(rows))
+}
+
+/// Files by the id of their version, in the order given.
+fn files_by_version(rows: Vec<FileRow>) -> HashMap<String, Vec<VersionFile>> {
+    let mut out: HashMap<String, Vec<VersionFile>> = HashMap::new();
+    for f in rows {
+        out.entry(f.version_id).or_default().push(VersionFile {
+            path: f.path,
+            size: f.size,
+            sha256: f.sha256,
+            content_type: f.content_type,
+            model_check: model_checks::parse(f.model_check.as_deref()),
         });
     }
-    Ok(out)
+    out
 }
 
 /// Records a change of a version in the audit log, in the transaction that makes it: the event
@@ -531,19 +535,7 @@ pub async fn list_versions(
     let (total, versions, files, aliases): (i64, String, String, String) =
         q.build_query_as().fetch_one(&state.db).await?;
 
-    let mut files_by_version: HashMap<String, Vec<VersionFile>> = HashMap::new();
-    for f in db::json_rows::<FileRow>(&files)? {
-        files_by_version
-            .entry(f.version_id)
-            .or_default()
-            .push(VersionFile {
-                path: f.path,
-                size: f.size,
-                sha256: f.sha256,
-                content_type: f.content_type,
-                model_check: model_checks::parse(f.model_check.as_deref()),
-            });
-    }
+    let mut files_by_version = files_by_version(db::json_rows(&files)?);
     let mut aliases_by_version: HashMap<String, Vec<String>> = HashMap::new();
     for a in db::json_rows::<VersionAliasRow>(&aliases)? {
         aliases_by_version
