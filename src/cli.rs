@@ -15,7 +15,7 @@ use crate::server::metrics::{Metrics, MetricsMode};
 use crate::server::services::feature_impact_runs::FeatureImpactJob;
 use crate::server::services::sweep;
 use crate::server::services::{tokens, users, versions};
-use crate::server::state::{AppState, Settings};
+use crate::server::state::{AppState, Settings, StateParts};
 use crate::server::storage::{BlobStore, StorageUrlError};
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -137,7 +137,7 @@ async fn sweep_storage(store: &StoreArgs, grace_seconds: u64) -> Result<(), AppE
 async fn load_demo(store: &StoreArgs) -> Result<(), AppError> {
     let pool = open_store(store).await?;
     let blobs = open_blobs(store).await?;
-    let state = AppState {
+    let state = AppState::new(StateParts {
         jobs: JobRunner::new(pool.clone(), Vec::new(), JobTimings::default()),
         metrics: Arc::new(Metrics::off()),
         db: pool,
@@ -155,7 +155,7 @@ async fn load_demo(store: &StoreArgs) -> Result<(), AppError> {
         leptos: leptos::config::LeptosOptions::builder()
             .output_name("modelyard")
             .build(),
-    };
+    });
     let loaded = crate::server::demo::load(&state).await?;
     if loaded.is_empty() {
         println!("Nothing new to load.");
@@ -312,7 +312,7 @@ async fn serve(args: ServeArgs) -> Result<(), AppError> {
     if let Err(e) = jobs.requeue_abandoned().await {
         tracing::error!(error = ?e, "cannot queue interrupted jobs again");
     }
-    let state = AppState {
+    let state = AppState::new(StateParts {
         db: pool,
         blobs,
         jobs,
@@ -328,7 +328,7 @@ async fn serve(args: ServeArgs) -> Result<(), AppError> {
             model_limits: args.runner_limits(),
         }),
         leptos,
-    };
+    });
     if let Some(secret) = users::issue_setup_link(&state.db).await? {
         tracing::info!(
             "No users yet. Open {public_url}/setup?token={secret} to create the first admin"

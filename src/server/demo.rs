@@ -13,7 +13,7 @@ use crate::server::jobs::{JobRunner, JobTimings};
 use crate::server::services::feature_impact_runs::{self, FeatureImpactJob};
 use crate::server::services::versions::aliases;
 use crate::server::services::{datasets, models, users, versions};
-use crate::server::state::AppState;
+use crate::server::state::{AppState, StateParts};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -156,10 +156,10 @@ pub async fn load(state: &AppState) -> AppResult<Vec<String>> {
         ))],
         JobTimings::default(),
     );
-    let state = AppState {
+    let state = AppState::new(StateParts {
         jobs: runner.clone(),
-        ..state.clone()
-    };
+        ..StateParts::clone(state)
+    });
     runner.spawn_workers(1);
     let loaded = populate(&state, &owner).await;
     runner.shutdown(Duration::from_secs(5)).await;

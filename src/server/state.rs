@@ -19,9 +19,27 @@ pub fn serving() -> Option<AppState> {
     SERVING.get().cloned()
 }
 
-/// Cheap to clone: everything inside is shared.
+/// Cheap to clone (every request handler and middleware takes a copy): one shared
+/// [`StateParts`], read through `Deref`.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<StateParts>);
+
+impl AppState {
+    pub fn new(parts: StateParts) -> Self {
+        Self(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = StateParts;
+    fn deref(&self) -> &StateParts {
+        &self.0
+    }
+}
+
+/// What [`AppState`] shares.
+#[derive(Clone)]
+pub struct StateParts {
     pub db: AnyPool,
     pub settings: Arc<Settings>,
     pub blobs: BlobStore,
