@@ -74,6 +74,18 @@ pub fn json_rows<T: serde::de::DeserializeOwned>(text: &str) -> Result<Vec<T>, A
     serde_json::from_str(text).map_err(|e| AppError::Internal(format!("reading rows as JSON: {e}")))
 }
 
+/// Rows' values grouped by their key (a model's or a version's id), each group in the order the
+/// rows came in.
+pub fn group_by_key<T>(
+    rows: impl IntoIterator<Item = (String, T)>,
+) -> std::collections::HashMap<String, Vec<T>> {
+    let mut out: std::collections::HashMap<String, Vec<T>> = Default::default();
+    for (key, value) in rows {
+        out.entry(key).or_default().push(value);
+    }
+    out
+}
+
 /// Reads a flag from JSON, where both backends write the integer they store (and a boolean
 /// expression may give `true` or `false`).
 pub fn json_flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {

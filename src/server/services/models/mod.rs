@@ -295,16 +295,15 @@ pub(super) struct AliasRow {
 pub(super) fn aliases_by_model(
     rows: Vec<AliasRow>,
 ) -> std::collections::HashMap<String, Vec<AliasRef>> {
-    let mut out: std::collections::HashMap<String, Vec<AliasRef>> = Default::default();
-    for row in rows {
-        out.entry(row.model_id).or_default().push(AliasRef {
+    db::group_by_key(rows.into_iter().map(|row| {
+        let alias = AliasRef {
             alias: row.alias,
             version: row.version,
             protected: row.protected,
             version_active: row.active,
-        });
-    }
-    out
+        };
+        (row.model_id, alias)
+    }))
 }
 
 /// Finds a model the caller can see, by name (ignoring case) or id. Invisible models are

@@ -377,17 +377,16 @@ pub(super) async fn files_of(
 
 /// Files by the id of their version, in the order given.
 fn files_by_version(rows: Vec<FileRow>) -> HashMap<String, Vec<VersionFile>> {
-    let mut out: HashMap<String, Vec<VersionFile>> = HashMap::new();
-    for f in rows {
-        out.entry(f.version_id).or_default().push(VersionFile {
+    db::group_by_key(rows.into_iter().map(|f| {
+        let file = VersionFile {
             path: f.path,
             size: f.size,
             sha256: f.sha256,
             content_type: f.content_type,
             model_check: model_checks::parse(f.model_check.as_deref()),
-        });
-    }
-    out
+        };
+        (f.version_id, file)
+    }))
 }
 
 /// Records a change of a version in the audit log, in the transaction that makes it: the event
@@ -536,13 +535,11 @@ pub async fn list_versions(
         q.build_query_as().fetch_one(&state.db).await?;
 
     let mut files_by_version = files_by_version(db::json_rows(&files)?);
-    let mut aliases_by_version: HashMap<String, Vec<String>> = HashMap::new();
-    for a in db::json_rows::<VersionAliasRow>(&aliases)? {
-        aliases_by_version
-            .entry(a.version_id)
-            .or_default()
-            .push(a.name);
-    }
+    let mut aliases_by_version = db::group_by_key(
+        db::json_rows::<VersionAliasRow>(&aliases)?
+            .into_iter()
+            .map(|a| (a.version_id, a.name)),
+    );
     let data: Vec<Version> = db::json_rows::<VersionRow>(&versions)?
         .into_iter()
         .map(|row| {
