@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds the browser side of Modelyard into $MODELYARD_SITE_ROOT (default target/site): the WASM
-# bundle with its JavaScript (pkg/modelyard.wasm, pkg/modelyard.js), the stylesheet
-# (pkg/modelyard.css) and the files of public/. A release build names the three by their content
-# (pkg/modelyard-<hash>.*, listed in pkg/manifest.json) and adds brotli and gzip copies.
+# bundles with their JavaScript (pkg/modelyard-main.wasm and .js for most islands,
+# pkg/modelyard-upload.* for the upload form), the stylesheet (pkg/modelyard.css) and the files of
+# public/. A release build names them by their content (pkg/modelyard-<hash>.css,
+# pkg/modelyard-<hash>-main.wasm …, the name listed in pkg/manifest.json) and adds brotli and gzip
+# copies.
 #
 #   scripts/build-site.sh            development build (quicker to rebuild while working on the UI)
 #   scripts/build-site.sh --release  optimized for size (wasm-opt), minified and sealed, as
@@ -30,23 +32,26 @@ profile=dev profile_dir=debug
 if $release; then profile=wasm-release profile_dir=wasm-release; fi
 $lint && use_clippy_lints
 
-say "WASM: compiling the app for the browser ($profile)"
-cargo rustc --lib --crate-type cdylib --target wasm32-unknown-unknown \
-  --no-default-features --features hydrate --profile "$profile"
-
-say "WASM: generating its JavaScript"
-cargo build --quiet -p modelyard-site
 pkg="$MODELYARD_SITE_ROOT/pkg"
 rm -rf "$pkg"
 mkdir -p "$pkg"
-"$CARGO_TARGET_DIR/debug/modelyard-site" bindgen \
-  "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$profile_dir/modelyard.wasm" "$pkg" modelyard
+cargo build --quiet -p modelyard-site
+# One bundle per kind of island (src/components/island_scripts.rs): a page loads only its own.
+for bundle in main upload; do
+  say "WASM: compiling the $bundle bundle for the browser ($profile)"
+  cargo rustc --lib --crate-type cdylib --target wasm32-unknown-unknown \
+    --no-default-features --features "bundle-$bundle" --profile "$profile"
 
-if $release; then
-  say "WASM: optimizing for size (wasm-opt)"
-  wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
-    "$pkg/modelyard.wasm" -o "$pkg/modelyard.wasm"
-fi
+  say "WASM: generating its JavaScript"
+  "$CARGO_TARGET_DIR/debug/modelyard-site" bindgen \
+    "$CARGO_TARGET_DIR/wasm32-unknown-unknown/$profile_dir/modelyard.wasm" "$pkg" "modelyard-$bundle"
+
+  if $release; then
+    say "WASM: optimizing for size (wasm-opt)"
+    wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+      "$pkg/modelyard-$bundle.wasm" -o "$pkg/modelyard-$bundle.wasm"
+  fi
+done
 
 say "CSS: Tailwind"
 minify=()

@@ -29,8 +29,9 @@ pub mod server;
 
 /// Entry point of the WASM build. Pages are HTML from the server; only their islands (the
 /// `#[island]` components: uploads, live jobs, checks as you type, copy buttons) run here, and
-/// only pages that hold one load the bundle. The loader (components/island_loader.js) hydrates
-/// each island right after this returns, then marks the page (`<html data-hydrated>`).
+/// only pages that hold one load a bundle (one per kind of island, `island_scripts::Bundle`). The
+/// loader (components/island_loader.js) hydrates each island right after this returns, then marks
+/// the page (`<html data-hydrated>`).
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {

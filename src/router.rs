@@ -133,12 +133,11 @@ fn compressible(
         .is_some_and(|t| t.starts_with("text/html") || t.starts_with("application/json"))
 }
 
-/// What the names of a sealed bundle's files start with (`modelyard-<hash>.`); none for a
-/// development build, whose names do not change with their content.
+/// What the names of a sealed site's files start with (`modelyard-<hash>`, then `.css` or
+/// `-main.wasm` and so on); none for a development build, whose names do not change with their
+/// content.
 fn sealed_prefix(bundle: &str) -> Option<Arc<str>> {
-    bundle
-        .contains('-')
-        .then(|| Arc::from(format!("{bundle}.")))
+    bundle.contains('-').then(|| Arc::from(bundle))
 }
 
 /// How long browsers keep a bundle file: for good when its name carries the content's hash,
@@ -153,7 +152,8 @@ async fn cache_bundle(
             .uri()
             .path()
             .trim_start_matches('/')
-            .starts_with(prefix)
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.starts_with(['.', '-']))
     });
     let mut response = next.run(request).await;
     let policy = if sealed && response.status().is_success() {

@@ -263,7 +263,8 @@ test('the release bundle is named by its content, kept for good and sent precomp
     await page.locator('link[rel="stylesheet"]').getAttribute('href'),
   ];
   for (const file of files) {
-    expect(file, 'a bundle file named by its content').toMatch(/^\/pkg\/modelyard-[0-9a-f]{16}\.(wasm|js|css)$/);
+    // The new-model form's island is in the main bundle; the stylesheet is shared.
+    expect(file, 'a bundle file named by its content').toMatch(/^\/pkg\/modelyard-[0-9a-f]{16}(-main\.(wasm|js)|\.css)$/);
     const response = await page.request.get(file ?? '', { headers: { 'Accept-Encoding': 'br, gzip' } });
     expect(response.status()).toBe(200);
     expect(response.headers()['content-encoding'], file ?? '').toBe('br');
@@ -282,7 +283,7 @@ test('the browser bundle is sent gzipped to browsers that accept it', async ({ p
   await expect(page).toHaveURL(path('/models'));
   await page.goto('/models/new');
   const wasm = await page.locator('link[rel="preload"][as="fetch"]').getAttribute('href');
-  expect(wasm, 'the page preloads its WASM bundle').toMatch(/^\/pkg\/modelyard(-[0-9a-f]{16})?\.wasm$/);
+  expect(wasm, 'the page preloads its WASM bundle').toMatch(/^\/pkg\/modelyard(-[0-9a-f]{16})?-main\.wasm$/);
   const response = await page.request.get(wasm ?? '', {
     headers: { 'Accept-Encoding': 'gzip' },
   });

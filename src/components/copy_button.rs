@@ -4,9 +4,10 @@
 
 use leptos::prelude::*;
 
-#[island]
+#[cfg_attr(any(feature = "ssr", feature = "bundle-main"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "bundle-main")), component)]
 pub fn CopyButton(text: String, label: String) -> impl IntoView {
-    crate::components::island_scripts::note_island();
+    crate::components::island_scripts::note_island(crate::components::island_scripts::Bundle::Main);
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     let status = RwSignal::new(None::<&'static str>);

@@ -16,7 +16,8 @@ use leptos::prelude::*;
 /// The section's id: "Show all" links land back here.
 pub const ANCHOR: &str = "feature-impact";
 
-#[island]
+#[cfg_attr(any(feature = "ssr", feature = "bundle-main"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "bundle-main")), component)]
 pub fn FeatureImpactPanel(
     /// The model's name and the version's number, as the page's address has them.
     model: String,
@@ -24,7 +25,7 @@ pub fn FeatureImpactPanel(
     /// Whether the caller may compute or import feature impact (Editor or above).
     can_edit: bool,
 ) -> impl IntoView {
-    crate::components::island_scripts::note_island();
+    crate::components::island_scripts::note_island(crate::components::island_scripts::Bundle::Main);
     // Bumped when a new result is stored (e.g. a computing job finished) to load it again.
     let refresh = RwSignal::new(0_u32);
     let (m, v) = (model.clone(), version.clone());

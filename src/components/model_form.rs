@@ -111,9 +111,10 @@ pub fn ModelFormFields<T: Send + Sync + 'static>(
 
 /// The name field: the server's complaint about the last submission until the name is typed
 /// again, then the rule's verdict as it is typed.
-#[island]
+#[cfg_attr(any(feature = "ssr", feature = "bundle-main"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "bundle-main")), component)]
 pub fn ModelNameInput(initial: String, server_error: Option<String>) -> impl IntoView {
-    crate::components::island_scripts::note_island();
+    crate::components::island_scripts::note_island(crate::components::island_scripts::Bundle::Main);
     let message = RwSignal::new(server_error);
     view! {
         <div>

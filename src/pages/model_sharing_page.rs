@@ -251,9 +251,10 @@ fn ShareForm(model: Model, sharing: SharingView, actions: SharingActions) -> imp
 
 /// Whom to share with: a user or a team, by exact name, with suggestions as the name is typed
 /// (an island; without JavaScript the exact name is typed and the type picked).
-#[island]
+#[cfg_attr(any(feature = "ssr", feature = "bundle-main"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "bundle-main")), component)]
 fn PrincipalPicker(name_error: Option<String>) -> impl IntoView {
-    crate::components::island_scripts::note_island();
+    crate::components::island_scripts::note_island(crate::components::island_scripts::Bundle::Main);
     let name_error = RwSignal::new(name_error);
     // Suggestions as the name is typed (JavaScript only); without it, the exact name is typed.
     let kind = RwSignal::new("user".to_owned());

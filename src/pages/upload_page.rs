@@ -96,7 +96,8 @@ pub fn UploadPage() -> impl IntoView {
 
 /// The form, an island: hydrated, it sends the files itself with progress. It runs without the
 /// router, so the page hands it what the address says (`refused`, `base_version`).
-#[island]
+#[cfg_attr(any(feature = "ssr", feature = "bundle-upload"), island)]
+#[cfg_attr(not(any(feature = "ssr", feature = "bundle-upload")), component)]
 fn UploadForm(
     /// The model's name.
     model: String,
@@ -106,7 +107,9 @@ fn UploadForm(
     /// The version to start from, if the address names one.
     base_version: String,
 ) -> impl IntoView {
-    crate::components::island_scripts::note_island();
+    crate::components::island_scripts::note_island(
+        crate::components::island_scripts::Bundle::Upload,
+    );
     let state = UploadState::new(model.clone());
     let hydrated = RwSignal::new(false);
     // Effects run only in the browser, after hydration: from here on the page sends the files.

@@ -1,22 +1,20 @@
-//! The build steps of Modelyard's browser bundle that need more than a shell:
+//! The build steps of Modelyard's browser bundles that need more than a shell:
 //!
 //! - `modelyard-site bindgen INPUT.wasm OUT_DIR NAME` writes `NAME.js` and `NAME.wasm` into
-//!   `OUT_DIR`, the bundle the pages load (`/pkg/NAME.js`, which fetches `/pkg/NAME.wasm`). It
+//!   `OUT_DIR`, a bundle the pages load (`/pkg/NAME.js`, which fetches `/pkg/NAME.wasm`). It
 //!   does what `wasm-bindgen --target web` does, through the same library, so the build needs no
 //!   separately installed command-line tool (whose version would have to match Cargo.lock).
-//! - `modelyard-site seal PKG_DIR NAME` gives `NAME.js`, `NAME.wasm` and `NAME.css` one name that
-//!   changes with their content, `NAME-<hash>.*`, so browsers may keep them for good, writes that
-//!   name to `PKG_DIR/manifest.json` for the server, and puts a brotli (`.br`) and a gzip (`.gz`)
-//!   copy beside each file for the server to send as they are.
+//! - `modelyard-site seal PKG_DIR NAME` gives the site's files (`NAME.css` and each bundle's
+//!   `NAME-<bundle>.js` and `.wasm`) one name that changes with their content, `NAME-<hash>` in
+//!   place of `NAME` (`NAME-<hash>.css`, `NAME-<hash>-main.js`), so browsers may keep them for
+//!   good, writes that name to `PKG_DIR/manifest.json` for the server, and puts a brotli (`.br`)
+//!   and a gzip (`.gz`) copy beside each file for the server to send as they are.
 
 use anyhow::Context;
 use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-
-/// The bundle's files, by extension.
-const PARTS: [&str; 3] = ["js", "wasm", "css"];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -61,19 +59,42 @@ fn bindgen(input: &Path, out_dir: &Path, name: &str) -> anyhow::Result<()> {
 }
 
 fn seal(pkg_dir: &Path, name: &str) -> anyhow::Result<()> {
+    let mut parts = Vec::new();
+    for entry in
+        std::fs::read_dir(pkg_dir).with_context(|| format!("listing {}", pkg_dir.display()))?
+    {
+        let file_name = entry?.file_name();
+        let Some(rest) = file_name.to_str().and_then(|f| f.strip_prefix(name)) else {
+            continue;
+        };
+        if rest.starts_with(['.', '-']) {
+            parts.push(rest.to_owned());
+        }
+    }
+    // The stylesheet and at least one bundle's script and module.
+    for ext in [".css", ".js", ".wasm"] {
+        anyhow::ensure!(
+            parts.iter().any(|p| p.ends_with(ext)),
+            "no {name}*{ext} in {}",
+            pkg_dir.display()
+        );
+    }
+    parts.sort();
     let mut digest = Sha256::new();
     let mut contents = Vec::new();
-    for ext in PARTS {
-        let path = pkg_dir.join(format!("{name}.{ext}"));
+    for rest in parts {
+        let path = pkg_dir.join(format!("{name}{rest}"));
         let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        digest.update((rest.len() as u64).to_le_bytes());
+        digest.update(rest.as_bytes());
         digest.update((bytes.len() as u64).to_le_bytes());
         digest.update(&bytes);
-        contents.push((ext, path, bytes));
+        contents.push((rest, path, bytes));
     }
     let hash = hex::encode(&digest.finalize()[..8]);
     let sealed = format!("{name}-{hash}");
-    for (ext, path, bytes) in contents {
-        let target = pkg_dir.join(format!("{sealed}.{ext}"));
+    for (rest, path, bytes) in contents {
+        let target = pkg_dir.join(format!("{sealed}{rest}"));
         std::fs::rename(&path, &target)
             .with_context(|| format!("renaming {} to {}", path.display(), target.display()))?;
         compress(&target, &bytes)?;
