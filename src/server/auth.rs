@@ -259,30 +259,30 @@ pub async fn resolve_caller(state: &AppState, headers: &HeaderMap) -> AppResult<
             return Err(invalid_token().into());
         }
         type TokenRow = (String, Option<String>, String, String, String, db::Flag);
-        let row: Option<(String, Option<String>, CallerRow)> = sqlx::query_as::<_, TokenRow>(
+        let mut q = db::QueryBuilder::new(
             "SELECT t.id, t.last_used_at, u.id, u.username, u.display_name, u.is_admin
              FROM api_tokens t JOIN users u ON u.id = t.user_id
-             WHERE t.token_hash = $1 AND t.revoked_at IS NULL
-               AND (t.expires_at IS NULL OR t.expires_at > $2) AND u.is_active = 1",
-        )
-        .bind(sha256_hex(token))
-        .bind(&now)
-        .fetch_optional(&state.db)
-        .await?
-        .map(
-            |(token_id, last_used_at, id, username, display_name, is_admin)| {
-                (
-                    token_id,
-                    last_used_at,
-                    CallerRow {
-                        id,
-                        username,
-                        display_name,
-                        is_admin: is_admin.0,
-                    },
-                )
-            },
+             WHERE t.token_hash = ",
         );
+        q.push_bind(sha256_hex(token))
+            .push(" AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ")
+            .push_bind(now.clone())
+            .push(") AND u.is_active = 1");
+        let row: Option<(String, Option<String>, CallerRow)> =
+            q.fetch_optional_as::<TokenRow>(&state.db).await?.map(
+                |(token_id, last_used_at, id, username, display_name, is_admin)| {
+                    (
+                        token_id,
+                        last_used_at,
+                        CallerRow {
+                            id,
+                            username,
+                            display_name,
+                            is_admin: is_admin.0,
+                        },
+                    )
+                },
+            );
         let Some((token_id, last_used_at, user)) = row else {
             return Err(invalid_token().into());
         };
@@ -304,15 +304,17 @@ pub async fn resolve_caller(state: &AppState, headers: &HeaderMap) -> AppResult<
         return Ok(Some(user.into_caller(AuthMethod::Token)));
     }
     if let Some(secret) = session_secret(headers) {
-        let user: Option<(CallerRow, String, String)> =
-            sqlx::query_as::<_, (String, String, String, db::Flag, String, String)>(
-                "SELECT u.id, u.username, u.display_name, u.is_admin, u.password_hash, s.auth_hash
-                 FROM sessions s JOIN users u ON u.id = s.user_id
-                 WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.is_active = 1",
-            )
-            .bind(sha256_hex(&secret))
-            .bind(&now)
-            .fetch_optional(&state.db)
+        let mut q = db::QueryBuilder::new(
+            "SELECT u.id, u.username, u.display_name, u.is_admin, u.password_hash, s.auth_hash
+             FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.id_hash = ",
+        );
+        q.push_bind(sha256_hex(&secret))
+            .push(" AND s.expires_at > ")
+            .push_bind(now.clone())
+            .push(" AND u.is_active = 1");
+        let user: Option<(CallerRow, String, String)> = q
+            .fetch_optional_as::<(String, String, String, db::Flag, String, String)>(&state.db)
             .await?
             .map(
                 |(id, username, display_name, is_admin, password_hash, auth_hash)| {

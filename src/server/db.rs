@@ -101,6 +101,8 @@ pub fn json_flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Erro
     })
 }
 
+mod reads;
+
 /// Every write transaction on PostgreSQL takes this advisory lock first, so writers that read
 /// before they write (the next version number, the last owner of a model) are serialized as
 /// SQLite's `BEGIN IMMEDIATE` serializes them.
@@ -153,6 +155,9 @@ pub async fn connect(url: &str) -> Result<AnyPool, sqlx::Error> {
     match backend {
         Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
         Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
+    }
+    if backend == Backend::Sqlite {
+        reads::register(url, pool.connect_options().database_url.as_str());
     }
     Ok(pool)
 }
@@ -287,6 +292,48 @@ impl<'a> QueryBuilder<'a> {
     {
         let args = self.take_args();
         sqlx::query_as_with(&self.sql, args)
+    }
+
+    /// The query's one row, read on this thread where it can be ([`reads`]), else by the pool.
+    pub async fn fetch_one_as<T>(&mut self, pool: &AnyPool) -> Result<T, sqlx::Error>
+    where
+        T: for<'r> FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+    {
+        match self.read_here(pool, 1) {
+            Some(mut rows) if rows.len() == 1 => Ok(rows.remove(0)),
+            _ => self.build_query_as().fetch_one(pool).await,
+        }
+    }
+
+    /// The query's first row, if any, read on this thread where it can be ([`reads`]).
+    pub async fn fetch_optional_as<T>(&mut self, pool: &AnyPool) -> Result<Option<T>, sqlx::Error>
+    where
+        T: for<'r> FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+    {
+        match self.read_here(pool, 1) {
+            Some(rows) => Ok(rows.into_iter().next()),
+            None => self.build_query_as().fetch_optional(pool).await,
+        }
+    }
+
+    /// The query's rows, read on this thread where it can be ([`reads`]).
+    pub async fn fetch_all_as<T>(&mut self, pool: &AnyPool) -> Result<Vec<T>, sqlx::Error>
+    where
+        T: for<'r> FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+    {
+        match self.read_here(pool, usize::MAX) {
+            Some(rows) => Ok(rows),
+            None => self.build_query_as().fetch_all(pool).await,
+        }
+    }
+
+    /// Up to `limit` rows decoded, or `None` if the pool must answer (see [`reads`]).
+    fn read_here<T>(&self, pool: &AnyPool, limit: usize) -> Option<Vec<T>>
+    where
+        T: for<'r> FromRow<'r, sqlx::any::AnyRow>,
+    {
+        let rows = reads::of(pool)?.fetch(&self.sql, &self.args.values.0, limit)?;
+        rows.iter().map(|row| T::from_row(row).ok()).collect()
     }
 
     pub fn build_query_scalar<T>(&mut self) -> QueryScalar<'_, Any, T, AnyArguments<'_>>

@@ -104,8 +104,7 @@ pub async fn list_models(
     q.push(format!(
         ") AS total, (SELECT {models} FROM page p) AS models, {aliases} AS aliases"
     ));
-    let (total, models, aliases): (i64, String, String) =
-        q.build_query_as().fetch_one(pool).await?;
+    let (total, models, aliases): (i64, String, String) = q.fetch_one_as(pool).await?;
 
     let mut aliases = aliases_by_model(db::json_rows(&aliases)?);
     let data: Vec<Model> = db::json_rows::<ModelRow>(&models)?

@@ -315,7 +315,7 @@ pub(super) async fn find_visible(
 ) -> AppResult<(ModelRow, Option<Role>)> {
     let mut q = select_models(caller);
     push_one_by_key(&mut q, caller, key);
-    let row: Option<ModelRow> = q.build_query_as().fetch_optional(pool).await?;
+    let row: Option<ModelRow> = q.fetch_optional_as(pool).await?;
     let row = row.ok_or_else(|| model_not_found(key))?;
     let role = row.role_for(caller);
     Ok((row, role))
@@ -336,7 +336,7 @@ pub async fn get_model(pool: &AnyPool, caller: Option<&Caller>, key: &str) -> Ap
     push_select_models(&mut q, caller);
     push_one_by_key(&mut q, caller, key);
     q.push(") p");
-    let row: Option<ModelWithAliases> = q.build_query_as().fetch_optional(pool).await?;
+    let row: Option<ModelWithAliases> = q.fetch_optional_as(pool).await?;
     let row = row.ok_or_else(|| model_not_found(key))?;
     let role = row.model.role_for(caller);
     let mut model = row.model.into_model(role);
@@ -407,7 +407,7 @@ fn push_one_by_key(q: &mut QueryBuilder<'static>, caller: Option<&Caller>, key: 
 
 pub async fn find_model(pool: &AnyPool, caller: Option<&Caller>, key: &str) -> AppResult<ModelRef> {
     let mut q = model_ref_query(caller, key);
-    let row: Option<ModelRefRow> = q.build_query_as().fetch_optional(pool).await?;
+    let row: Option<ModelRefRow> = q.fetch_optional_as(pool).await?;
     let row = row.ok_or_else(|| model_not_found(key))?;
     let role = role_for(caller, row.grant_rank);
     let sharer = Sharer {

@@ -354,7 +354,7 @@ pub(crate) async fn find_version(
             q.push(")");
         }
     }
-    let row: Option<VersionRow> = q.build_query_as().fetch_optional(pool).await?;
+    let row: Option<VersionRow> = q.fetch_optional_as(pool).await?;
     row.ok_or_else(|| version_not_found(&model.name, reference).into())
 }
 
@@ -371,7 +371,7 @@ pub(super) async fn files_of(
     );
     q.push_binds(version_ids.iter().cloned());
     q.push(") ORDER BY f.version_id, f.path");
-    let rows: Vec<FileRow> = q.build_query_as().fetch_all(pool).await?;
+    let rows: Vec<FileRow> = q.fetch_all_as(pool).await?;
     Ok(files_by_version(rows))
 }
 
@@ -532,7 +532,7 @@ pub async fn list_versions(
         (SELECT {aliases} FROM aliases a WHERE a.version_id IN (SELECT id FROM page)) AS aliases"
     ));
     let (total, versions, files, aliases): (i64, String, String, String) =
-        q.build_query_as().fetch_one(&state.db).await?;
+        q.fetch_one_as(&state.db).await?;
 
     let mut files_by_version = files_by_version(db::json_rows(&files)?);
     let mut aliases_by_version = db::group_by_key(
