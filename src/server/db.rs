@@ -153,11 +153,11 @@ pub async fn connect(url: &str) -> Result<AnyPool, sqlx::Error> {
         }
     };
     match backend {
-        Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
+        Backend::Sqlite => {
+            sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+            reads::register(url, pool.connect_options().database_url.as_str());
+        }
         Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
-    }
-    if backend == Backend::Sqlite {
-        reads::register(url, pool.connect_options().database_url.as_str());
     }
     Ok(pool)
 }
@@ -300,8 +300,8 @@ impl<'a> QueryBuilder<'a> {
         T: for<'r> FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
     {
         match self.read_here(pool, 1) {
-            Some(mut rows) if rows.len() == 1 => Ok(rows.remove(0)),
-            _ => self.build_query_as().fetch_one(pool).await,
+            Some(rows) => rows.into_iter().next().ok_or(sqlx::Error::RowNotFound),
+            None => self.build_query_as().fetch_one(pool).await,
         }
     }
 
