@@ -19,6 +19,7 @@ pub mod paging;
 pub mod requirements;
 pub mod signature;
 pub mod text;
+pub mod timestamp;
 pub mod version;
 pub mod version_form;
 pub mod version_number;

@@ -307,3 +307,92 @@ async fn tag_and_target_type_filter_the_list() {
         ["churn-model"]
     );
 }
+
+/// A list reads its page in a way of its own (on SQLite row by row, on PostgreSQL as one JSON
+/// array), apart from the query that reads one model or one version: each listed entry must
+/// still be exactly what reading it alone answers, for every kind of field and for each caller.
+#[tokio::test]
+async fn every_listed_model_and_version_is_what_reading_it_alone_answers() {
+    let server = TestServer::start().await;
+    let owner = server.user_with_token("alice", false);
+    let member = server.user_with_token("bob", false);
+    server.create_model(&owner, json!({"name": "plain"})).await;
+    server
+        .create_model(
+            &owner,
+            json!({
+                "name": "rich",
+                "description": "Churn \"risk\", with\tescapes\nand ünïcode.",
+                "readme": "---\nlicense: mit\ndatasets: [churn-2024]\nlanguage: en\n---\n# Rich\n\n<b>bold</b>",
+                "target_type": "binary",
+                "target_name": "churned",
+                "class_labels": ["no", "yes"],
+                "tags": ["churn", "tabular"],
+                "metadata": {"owner": "team-7", "nested": {"n": [1, 2.5, null, true]}},
+                "visibility": "internal",
+            }),
+        )
+        .await;
+    server
+        .create_model(&owner, json!({"name": "kept", "visibility": "internal"}))
+        .await;
+    let resp = server
+        .patch_model(&owner, "kept", json!({"archived": true}))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    for body in [
+        json!({"description": "first", "tags": ["a"], "metrics": [{"key": "auc", "value": 0.9}]}),
+        json!({"description": "second", "metadata": {"rows": 10}}),
+        json!({"bump": "major", "framework": {"library_name": "sklearn"}}),
+    ] {
+        server.create_version(&owner, "rich", body).await;
+    }
+    let resp = server
+        .put_file(&owner, "rich", "0.2.0", "model/weights.bin", b"weights")
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    server.publish(&owner, "rich", "0.1.0").await;
+    server.publish(&owner, "rich", "0.2.0").await;
+    server.alias(&owner, "rich", "production", "0.2.0").await;
+    server.alias(&owner, "rich", "staging", "0.1.0").await;
+
+    for (token, expected) in [(&owner, 3), (&member, 2)] {
+        let page = server.list_models(token, "?order_by=name").await;
+        let listed = page["data"].as_array().expect("a list of models");
+        assert_eq!(listed.len(), expected, "{page}");
+        for model in listed {
+            let name = model["name"].as_str().expect("a name");
+            let alone = server
+                .get_json(&format!("/api/v1/models/{name}"), token)
+                .await;
+            assert_eq!(model, &alone, "model {name} listed and read alone");
+        }
+        let page = server
+            .get_json("/api/v1/models/rich/versions", token)
+            .await;
+        let listed = page["data"].as_array().expect("a list of versions");
+        assert_eq!(
+            listed
+                .iter()
+                .map(|v| v["version"].as_str().unwrap_or_default())
+                .collect::<Vec<_>>(),
+            ["1.0.0", "0.2.0", "0.1.0"],
+            "newest first"
+        );
+        for version in listed {
+            let number = version["version"].as_str().expect("a number");
+            let alone = server
+                .get_json(&format!("/api/v1/models/rich/versions/{number}"), token)
+                .await;
+            assert_eq!(version, &alone, "version {number} listed and read alone");
+        }
+    }
+    let rich = server.get_json("/api/v1/models/rich", &owner).await;
+    assert_eq!(
+        rich["aliases"]
+            .as_array()
+            .map(|a| a.iter().map(|x| x["alias"].clone()).collect::<Vec<_>>()),
+        Some(vec![json!("production"), json!("staging")]),
+        "{rich}"
+    );
+}

@@ -51,7 +51,9 @@ pub struct Model {
     pub aliases: Vec<AliasRef>,
     pub role: Option<Role>,
     pub created_by: String,
+    #[serde(serialize_with = "crate::domain::timestamp::serialize")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::domain::timestamp::serialize")]
     pub updated_at: DateTime<Utc>,
     /// Set on a copy: the model and versions it was made from.
     #[serde(default)]

@@ -140,8 +140,11 @@ pub struct Version {
     pub unparsed_dependencies: Vec<UnparsedLine>,
     pub usage_snippet: UsageSnippet,
     pub created_by: String,
+    #[serde(serialize_with = "crate::domain::timestamp::serialize")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::domain::timestamp::serialize")]
     pub updated_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::domain::timestamp::serialize_optional")]
     pub published_at: Option<DateTime<Utc>>,
     /// The model's inputs and outputs, read from its `MLmodel` file or ONNX graph; `None` when
     /// no file declares them (or none could be read: see `signature_note`).

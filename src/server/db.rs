@@ -89,16 +89,29 @@ pub fn group_by_key<T>(
 /// Reads a flag from JSON, where both backends write the integer they store (and a boolean
 /// expression may give `true` or `false`).
 pub fn json_flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    #[derive(serde::Deserialize)]
-    #[serde(untagged)]
-    enum Either {
-        Bool(bool),
-        Int(i64),
+    // A visitor of its own rather than an untagged enum, which buffers the value and builds an
+    // error for each variant it rules out: flags are read for every row of a list.
+    struct Flag;
+    impl serde::de::Visitor<'_> for Flag {
+        type Value = bool;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a boolean or an integer")
+        }
+
+        fn visit_bool<E>(self, b: bool) -> Result<bool, E> {
+            Ok(b)
+        }
+
+        fn visit_i64<E>(self, n: i64) -> Result<bool, E> {
+            Ok(n != 0)
+        }
+
+        fn visit_u64<E>(self, n: u64) -> Result<bool, E> {
+            Ok(n != 0)
+        }
     }
-    Ok(match serde::Deserialize::deserialize(d)? {
-        Either::Bool(b) => b,
-        Either::Int(n) => n != 0,
-    })
+    d.deserialize_any(Flag)
 }
 
 mod reads;
@@ -391,4 +404,30 @@ pub fn parse_day(s: &str) -> Option<NaiveDate> {
 
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Row {
+        #[serde(deserialize_with = "super::json_flag")]
+        flag: bool,
+    }
+
+    #[test]
+    fn flags_read_from_integers_and_booleans_and_nothing_else() {
+        for (text, flag) in [
+            (r#"{"flag": 1}"#, true),
+            (r#"{"flag": 0}"#, false),
+            (r#"{"flag": 2}"#, true),
+            (r#"{"flag": true}"#, true),
+            (r#"{"flag": false}"#, false),
+        ] {
+            let row: Result<Row, _> = serde_json::from_str(text);
+            assert_eq!(row.ok(), Some(Row { flag }), "{text}");
+        }
+        for text in [r#"{"flag": "1"}"#, r#"{"flag": null}"#, r#"{"flag": []}"#] {
+            assert!(serde_json::from_str::<Row>(text).is_err(), "{text}");
+        }
+    }
 }

@@ -104,15 +104,31 @@ impl ModelRow {
     }
 
     pub(super) fn fields(&self) -> ModelFields {
+        self.fields_with(
+            self.name.clone(),
+            self.description.clone(),
+            self.readme.clone(),
+            self.target_name.clone(),
+        )
+    }
+
+    /// The fields, with the texts given (taken from the row, or copies of them).
+    fn fields_with(
+        &self,
+        name: String,
+        description: String,
+        readme: String,
+        target_name: String,
+    ) -> ModelFields {
         ModelFields {
-            name: self.name.clone(),
-            description: self.description.clone(),
-            readme: self.readme.clone(),
+            name,
+            description,
+            readme,
             target_type: self
                 .target_type
                 .as_deref()
                 .and_then(|t| TargetType::parse(t).ok()),
-            target_name: self.target_name.clone(),
+            target_name,
             class_labels: serde_json::from_str(&self.class_labels).unwrap_or_default(),
             tags: serde_json::from_str(&self.tags).unwrap_or_default(),
             metadata: serde_json::from_str(&self.metadata).unwrap_or_default(),
@@ -121,8 +137,15 @@ impl ModelRow {
         }
     }
 
-    pub(super) fn into_model(self, role: Option<Role>) -> Model {
-        let fields = self.fields();
+    pub(super) fn into_model(mut self, role: Option<Role>) -> Model {
+        // A list builds a hundred of these: the long texts move into the model, uncopied.
+        let texts = (
+            std::mem::take(&mut self.name),
+            std::mem::take(&mut self.description),
+            std::mem::take(&mut self.readme),
+            std::mem::take(&mut self.target_name),
+        );
+        let fields = self.fields_with(texts.0, texts.1, texts.2, texts.3);
         // Saved cards were checked; one from before front matter was read shows what it can.
         let card = read_card_metadata(&fields.readme);
         Model {
@@ -265,6 +288,15 @@ pub(super) fn model_json(backend: db::Backend, table: &str) -> String {
 /// The aliases of the models whose ids `model_ids` (SQL) selects, as one JSON array of
 /// [`AliasRow`] ordered by model and name (SQL).
 pub(super) fn aliases_json(backend: db::Backend, model_ids: &str) -> String {
+    let array = alias_array(backend);
+    format!(
+        "(SELECT {array} FROM aliases a JOIN versions v ON v.id = a.version_id
+        WHERE a.model_id IN ({model_ids}))"
+    )
+}
+
+/// The aggregate of [`aliases_json`], over `aliases a JOIN versions v`.
+pub(super) fn alias_array(backend: db::Backend) -> String {
     let object = backend.json_object([
         ("model_id", "a.model_id"),
         ("alias", "a.name"),
@@ -272,11 +304,7 @@ pub(super) fn aliases_json(backend: db::Backend, model_ids: &str) -> String {
         ("protected", "a.protected"),
         ("active", "v.active"),
     ]);
-    let array = backend.json_array(&object, "a.model_id, a.name");
-    format!(
-        "(SELECT {array} FROM aliases a JOIN versions v ON v.id = a.version_id
-        WHERE a.model_id IN ({model_ids}))"
-    )
+    backend.json_array(&object, "a.model_id, a.name")
 }
 
 /// An alias as [`aliases_json`] answers it.

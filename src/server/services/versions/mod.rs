@@ -480,8 +480,6 @@ pub async fn list_versions(
         .filter(|s| !s.is_empty())
         .map(VersionState::parse)
         .transpose()?;
-    // One query answers the page with its files and aliases and the total, as one row: the
-    // page as a JSON array, so that fifty versions cost the database one answer, not fifty.
     let backend = db::Backend::of(&state.db);
     let mut q = select_versions();
     q.push(" WHERE v.model_id = ");
@@ -494,9 +492,8 @@ pub async fn list_versions(
     q.push_bind(paging.limit);
     q.push(" OFFSET ");
     q.push_bind(paging.offset);
-    let mut q = QueryBuilder::wrap("WITH page AS (", q, ") SELECT ");
     // All of a model's versions are counted in its summary; a filter counts what it keeps.
-    match filter {
+    let push_total = |q: &mut QueryBuilder<'_>| match filter {
         None => {
             q.push("COALESCE((SELECT s.version_count FROM model_summaries s WHERE s.model_id = ");
             q.push_bind(model.id.clone());
@@ -509,11 +506,7 @@ pub async fn list_versions(
             q.push_bind(s.as_str());
             q.push(")");
         }
-    }
-    let versions = backend.json_array(
-        &version_json(backend, "p"),
-        "p.major DESC, p.minor DESC, p.patch DESC",
-    );
+    };
     let file = backend.json_object([
         ("version_id", "f.version_id"),
         ("path", "f.path"),
@@ -525,14 +518,50 @@ pub async fn list_versions(
     let files = backend.json_array(&file, "f.version_id, f.path");
     let alias = backend.json_object([("version_id", "a.version_id"), ("name", "a.name")]);
     let aliases = backend.json_array(&alias, "a.name");
-    q.push(format!(
-        " AS total, (SELECT {versions} FROM page p) AS versions,
-        (SELECT {files} FROM version_files f LEFT JOIN model_checks c ON c.sha256 = f.sha256
-            WHERE f.version_id IN (SELECT id FROM page)) AS files,
-        (SELECT {aliases} FROM aliases a WHERE a.version_id IN (SELECT id FROM page)) AS aliases"
-    ));
-    let (total, versions, files, aliases): (i64, String, String, String) =
-        q.fetch_one_as(&state.db).await?;
+    let files_from = "FROM version_files f LEFT JOIN model_checks c ON c.sha256 = f.sha256
+        WHERE f.version_id IN (";
+    let aliases_from = "FROM aliases a WHERE a.version_id IN (";
+    let (total, rows, files, aliases): (i64, Vec<VersionRow>, String, String) = match backend {
+        // SQLite's reads run on the request's own thread ([`db::reads`]), where a row costs
+        // little: the page is read as rows, which costs less than building it into JSON text
+        // and reading that back.
+        db::Backend::Sqlite => {
+            let mut count = QueryBuilder::new("SELECT ");
+            push_total(&mut count);
+            let (total,): (i64,) = count.fetch_one_as(&state.db).await?;
+            let rows: Vec<VersionRow> = q.fetch_all_as(&state.db).await?;
+            let ids: Vec<String> = rows.iter().map(|row| row.id.clone()).collect();
+            let (files, aliases) = if ids.is_empty() {
+                ("[]".to_owned(), "[]".to_owned())
+            } else {
+                let mut q = QueryBuilder::new(format!("SELECT (SELECT {files} {files_from}"));
+                q.push_binds(ids.iter().cloned());
+                q.push(format!(")), (SELECT {aliases} {aliases_from}"));
+                q.push_binds(ids);
+                q.push("))");
+                q.fetch_one_as(&state.db).await?
+            };
+            (total, rows, files, aliases)
+        }
+        // Elsewhere each row is a round trip's worth of work: one query answers the page with
+        // its files and aliases and the total, as one row, the page as a JSON array.
+        db::Backend::Postgres => {
+            let mut q = QueryBuilder::wrap("WITH page AS (", q, ") SELECT ");
+            push_total(&mut q);
+            let versions = backend.json_array(
+                &version_json(backend, "p"),
+                "p.major DESC, p.minor DESC, p.patch DESC",
+            );
+            q.push(format!(
+                " AS total, (SELECT {versions} FROM page p) AS versions,
+                (SELECT {files} {files_from}SELECT id FROM page)) AS files,
+                (SELECT {aliases} {aliases_from}SELECT id FROM page)) AS aliases"
+            ));
+            let (total, versions, files, aliases): (i64, String, String, String) =
+                q.fetch_one_as(&state.db).await?;
+            (total, db::json_rows(&versions)?, files, aliases)
+        }
+    };
 
     let mut files_by_version = files_by_version(db::json_rows(&files)?);
     let mut aliases_by_version = db::group_by_key(
@@ -540,7 +569,7 @@ pub async fn list_versions(
             .into_iter()
             .map(|a| (a.version_id, a.name)),
     );
-    let data: Vec<Version> = db::json_rows::<VersionRow>(&versions)?
+    let data: Vec<Version> = rows
         .into_iter()
         .map(|row| {
             let f = files_by_version.remove(&row.id).unwrap_or_default();
