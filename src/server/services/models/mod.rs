@@ -304,7 +304,7 @@ pub(super) fn alias_array(backend: db::Backend) -> String {
         ("protected", "a.protected"),
         ("active", "v.active"),
     ]);
-    backend.json_array(&object, "a.model_id, a.name")
+    backend.json_array_unordered(&object)
 }
 
 /// An alias as [`aliases_json`] answers it.
@@ -319,11 +319,12 @@ pub(super) struct AliasRow {
     active: bool,
 }
 
-/// [`AliasRow`]s by model id, in name order.
+/// [`AliasRow`]s by model id, each model's in name order (byte order, the same on both
+/// backends: names are lowercase ASCII).
 pub(super) fn aliases_by_model(
     rows: Vec<AliasRow>,
 ) -> std::collections::HashMap<String, Vec<AliasRef>> {
-    db::group_by_key(rows.into_iter().map(|row| {
+    let mut by_model = db::group_by_key(rows.into_iter().map(|row| {
         let alias = AliasRef {
             alias: row.alias,
             version: row.version,
@@ -331,7 +332,11 @@ pub(super) fn aliases_by_model(
             version_active: row.active,
         };
         (row.model_id, alias)
-    }))
+    }));
+    for aliases in by_model.values_mut() {
+        aliases.sort_unstable_by(|a, b| a.alias.cmp(&b.alias));
+    }
+    by_model
 }
 
 /// Finds a model the caller can see, by name (ignoring case) or id. Invisible models are
