@@ -357,35 +357,25 @@ async fn every_listed_model_and_version_is_what_reading_it_alone_answers() {
     server.alias(&owner, "rich", "staging", "0.1.0").await;
 
     for (token, expected) in [(&owner, 3), (&member, 2)] {
-        let page = server.list_models(token, "?order_by=name").await;
-        let listed = page["data"].as_array().expect("a list of models");
-        assert_eq!(listed.len(), expected, "{page}");
-        for model in listed {
-            let name = model["name"].as_str().expect("a name");
-            let alone = server
-                .get_json(&format!("/api/v1/models/{name}"), token)
-                .await;
-            assert_eq!(model, &alone, "model {name} listed and read alone");
-        }
-        let page = server
-            .get_json("/api/v1/models/rich/versions", token)
-            .await;
-        let listed = page["data"].as_array().expect("a list of versions");
+        let names = listed_as_read_alone(&server, token, "/api/v1/models?order_by=name", |m| {
+            format!("/api/v1/models/{}", m["name"].as_str().unwrap_or_default())
+        })
+        .await;
+        assert_eq!(names.len(), expected, "{names:?}");
+        let versions = listed_as_read_alone(&server, token, "/api/v1/models/rich/versions", |v| {
+            let number = v["version"].as_str().unwrap_or_default();
+            format!("/api/v1/models/rich/versions/{number}")
+        })
+        .await;
         assert_eq!(
-            listed
-                .iter()
-                .map(|v| v["version"].as_str().unwrap_or_default())
-                .collect::<Vec<_>>(),
-            ["1.0.0", "0.2.0", "0.1.0"],
+            versions,
+            [
+                "/api/v1/models/rich/versions/1.0.0",
+                "/api/v1/models/rich/versions/0.2.0",
+                "/api/v1/models/rich/versions/0.1.0"
+            ],
             "newest first"
         );
-        for version in listed {
-            let number = version["version"].as_str().expect("a number");
-            let alone = server
-                .get_json(&format!("/api/v1/models/rich/versions/{number}"), token)
-                .await;
-            assert_eq!(version, &alone, "version {number} listed and read alone");
-        }
     }
     let rich = server.get_json("/api/v1/models/rich", &owner).await;
     assert_eq!(
@@ -395,4 +385,23 @@ async fn every_listed_model_and_version_is_what_reading_it_alone_answers() {
         Some(vec![json!("production"), json!("staging")]),
         "{rich}"
     );
+}
+
+/// Lists `list` and reads each entry alone at `path_of(entry)`, asserting both answer the
+/// same; answers those paths in list order.
+async fn listed_as_read_alone(
+    server: &TestServer,
+    token: &str,
+    list: &str,
+    path_of: impl Fn(&Value) -> String,
+) -> Vec<String> {
+    let page = server.get_json(list, token).await;
+    let mut paths = Vec::new();
+    for entry in page["data"].as_array().expect("a list") {
+        let path = path_of(entry);
+        let alone = server.get_json(&path, token).await;
+        assert_eq!(entry, &alone, "{path} listed and read alone");
+        paths.push(path);
+    }
+    paths
 }
