@@ -175,18 +175,40 @@ pub fn fqn(model: &str, version: &str) -> String {
     format!("{model}:{version}")
 }
 
-/// curl and Python that download exactly this version.
+/// curl and Python that download exactly this version. Joined from pieces rather than
+/// formatted: a page of versions writes fifty of these.
 pub fn usage_snippet(public_url: &str, model: &str, version: &str) -> UsageSnippet {
-    let url = format!("{public_url}/api/v1/models/{model}/versions/{version}/download");
+    let url = [
+        public_url,
+        "/api/v1/models/",
+        model,
+        "/versions/",
+        version,
+        "/download",
+    ]
+    .concat();
     UsageSnippet {
-        curl: format!(
-            "curl -fL -H \"Authorization: Bearer $MODELYARD_TOKEN\" \\\n  -o {model}-{version}.zip \\\n  {url}"
-        ),
-        python: format!(
+        curl: [
+            "curl -fL -H \"Authorization: Bearer $MODELYARD_TOKEN\" \\\n  -o ",
+            model,
+            "-",
+            version,
+            ".zip \\\n  ",
+            &url,
+        ]
+        .concat(),
+        python: [
             "import io, os, zipfile, urllib.request\n\n\
-             request = urllib.request.Request(\n    \"{url}\",\n    headers={{\"Authorization\": \"Bearer \" + os.environ[\"MODELYARD_TOKEN\"]}},\n)\n\
-             with urllib.request.urlopen(request) as response:\n    zipfile.ZipFile(io.BytesIO(response.read())).extractall(\"{model}-{version}\")\n"
-        ),
+             request = urllib.request.Request(\n    \"",
+            &url,
+            "\",\n    headers={\"Authorization\": \"Bearer \" + os.environ[\"MODELYARD_TOKEN\"]},\n)\n\
+             with urllib.request.urlopen(request) as response:\n    zipfile.ZipFile(io.BytesIO(response.read())).extractall(\"",
+            model,
+            "-",
+            version,
+            "\")\n",
+        ]
+        .concat(),
     }
 }
 
@@ -320,6 +342,20 @@ mod tests {
         assert!(
             s.python
                 .contains("http://h/api/v1/models/m/versions/1.2.0/download")
+        );
+        // Exactly as people copy them.
+        assert_eq!(
+            s.curl,
+            "curl -fL -H \"Authorization: Bearer $MODELYARD_TOKEN\" \\\n  -o m-1.2.0.zip \\\n  \
+             http://h/api/v1/models/m/versions/1.2.0/download"
+        );
+        assert_eq!(
+            s.python,
+            "import io, os, zipfile, urllib.request\n\n\
+             request = urllib.request.Request(\n    \"http://h/api/v1/models/m/versions/1.2.0/download\",\n    \
+             headers={\"Authorization\": \"Bearer \" + os.environ[\"MODELYARD_TOKEN\"]},\n)\n\
+             with urllib.request.urlopen(request) as response:\n    \
+             zipfile.ZipFile(io.BytesIO(response.read())).extractall(\"m-1.2.0\")\n"
         );
     }
 }

@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod models;
 pub mod multipart;
 pub mod openapi;
+pub mod page_json;
 pub mod teams;
 pub mod users;
 pub mod versions;

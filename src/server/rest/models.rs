@@ -7,6 +7,7 @@ use crate::server::auth::{Caller, MaybeCaller};
 use crate::server::error::AppResult;
 use crate::server::rest::extract::{ApiJson, ApiQuery};
 use crate::server::rest::openapi::says;
+use crate::server::rest::page_json::PageJson;
 use crate::server::services::{downloads, models};
 use crate::server::state::AppState;
 use axum::Json;
@@ -29,9 +30,9 @@ pub async fn list_models(
     State(state): State<AppState>,
     MaybeCaller(caller): MaybeCaller,
     ApiQuery(query): ApiQuery<ModelQuery>,
-) -> AppResult<Json<Page<Model>>> {
+) -> AppResult<PageJson<Model>> {
     let page = models::list_models(&state.db, caller.as_ref(), &query, "/api/v1/models").await?;
-    Ok(Json(page))
+    Ok(PageJson(page))
 }
 
 #[utoipa::path(

@@ -14,6 +14,7 @@ use crate::server::error::AppResult;
 use crate::server::rest::extract::{ApiJson, ApiQuery, is_json, parse_object, read_bounded};
 use crate::server::rest::multipart::{self, MultipartForm};
 use crate::server::rest::openapi::says;
+use crate::server::rest::page_json::PageJson;
 use crate::server::services::{uploads, versions};
 use crate::server::state::AppState;
 use axum::Json;
@@ -61,8 +62,8 @@ pub async fn list_versions(
     MaybeCaller(caller): MaybeCaller,
     Path(model): Path<String>,
     ApiQuery(query): ApiQuery<VersionQuery>,
-) -> AppResult<Json<Page<Version>>> {
-    Ok(Json(
+) -> AppResult<PageJson<Version>> {
+    Ok(PageJson(
         versions::list_versions(&state, caller.as_ref(), &model, &query).await?,
     ))
 }
