@@ -43,25 +43,17 @@ OPERATIONS = [
 
 
 class CallgrindServer(harness.Server):
-    """The server under callgrind: counting from the start, zeroed before each measurement."""
+    """The server under callgrind: counting from the start, zeroed before each measurement.
+    What the harness starts is a script that runs the binary under valgrind."""
 
     def __init__(self, binary: str, data_dir: str, out_dir: str) -> None:
-        super().__init__(binary, data_dir, poll_seconds=0.5)
-        self.out_dir = out_dir
-
-    def start(self) -> float:
-        real = self.binary
-        wrapper = os.path.join(self.out_dir, "serve-under-callgrind.sh")
+        wrapper = os.path.join(out_dir, "serve-under-callgrind.sh")
         with open(wrapper, "w", encoding="utf-8") as f:
             f.write("#!/bin/sh\nexec valgrind --tool=callgrind --quiet "
-                    f"--callgrind-out-file={self.out_dir}/callgrind.%p "
-                    f"'{real}' \"$@\"\n")
+                    f"--callgrind-out-file={out_dir}/callgrind.%p '{binary}' \"$@\"\n")
         os.chmod(wrapper, 0o755)
-        self.binary = wrapper
-        try:
-            return super().start()
-        finally:
-            self.binary = real
+        super().__init__(wrapper, data_dir, poll_seconds=0.5)
+        self.out_dir = out_dir
 
     def control(self, flag: str) -> None:
         subprocess.run(["callgrind_control", flag, str(self.pid)], check=True,

@@ -61,11 +61,7 @@ impl Backend {
     /// array (`[]` when there are none). A read of many rows that answers them this way costs
     /// one row of the database's answer instead of one per row (see [`json_rows`]).
     pub fn json_array(self, object: &str, order: &str) -> String {
-        let function = match self {
-            Self::Sqlite => "json_group_array",
-            Self::Postgres => "json_agg",
-        };
-        format!("CAST(COALESCE({function}({object} ORDER BY {order}), '[]') AS TEXT)")
+        self.json_array_unordered(&format!("{object} ORDER BY {order}"))
     }
 
     /// [`Backend::json_array`] in no particular order, for the caller to sort: SQLite sorts an

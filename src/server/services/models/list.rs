@@ -110,11 +110,7 @@ pub async fn list_models(
             let aliases = if ids.is_empty() {
                 Vec::new()
             } else {
-                let mut q = QueryBuilder::new(format!(
-                    "SELECT {} FROM aliases a JOIN versions v ON v.id = a.version_id
-                     WHERE a.model_id IN (",
-                    alias_array(backend)
-                ));
+                let mut q = QueryBuilder::new(aliases_of_models(backend));
                 q.push_binds(ids);
                 q.push(")");
                 let (aliases,): (String,) = q.fetch_one_as(pool).await?;

@@ -139,13 +139,11 @@ impl ModelRow {
 
     pub(super) fn into_model(mut self, role: Option<Role>) -> Model {
         // A list builds a hundred of these: the long texts move into the model, uncopied.
-        let texts = (
-            std::mem::take(&mut self.name),
-            std::mem::take(&mut self.description),
-            std::mem::take(&mut self.readme),
-            std::mem::take(&mut self.target_name),
-        );
-        let fields = self.fields_with(texts.0, texts.1, texts.2, texts.3);
+        let name = std::mem::take(&mut self.name);
+        let description = std::mem::take(&mut self.description);
+        let readme = std::mem::take(&mut self.readme);
+        let target_name = std::mem::take(&mut self.target_name);
+        let fields = self.fields_with(name, description, readme, target_name);
         // Saved cards were checked; one from before front matter was read shows what it can.
         let card = read_card_metadata(&fields.readme);
         Model {
@@ -286,17 +284,22 @@ pub(super) fn model_json(backend: db::Backend, table: &str) -> String {
 }
 
 /// The aliases of the models whose ids `model_ids` (SQL) selects, as one JSON array of
-/// [`AliasRow`] ordered by model and name (SQL).
+/// [`AliasRow`] in no particular order ([`aliases_by_model`] sorts them).
 pub(super) fn aliases_json(backend: db::Backend, model_ids: &str) -> String {
-    let array = alias_array(backend);
+    format!("({}{model_ids}))", aliases_of_models(backend))
+}
+
+/// `SELECT <the aliases as a JSON array> FROM … WHERE a.model_id IN (`: [`aliases_json`]
+/// up to its list of model ids, for a caller that binds them.
+pub(super) fn aliases_of_models(backend: db::Backend) -> String {
     format!(
-        "(SELECT {array} FROM aliases a JOIN versions v ON v.id = a.version_id
-        WHERE a.model_id IN ({model_ids}))"
+        "SELECT {} FROM aliases a JOIN versions v ON v.id = a.version_id WHERE a.model_id IN (",
+        alias_array(backend)
     )
 }
 
 /// The aggregate of [`aliases_json`], over `aliases a JOIN versions v`.
-pub(super) fn alias_array(backend: db::Backend) -> String {
+fn alias_array(backend: db::Backend) -> String {
     let object = backend.json_object([
         ("model_id", "a.model_id"),
         ("alias", "a.name"),
